@@ -1,0 +1,91 @@
+import { Command, CommanderError } from 'commander'
+import { MsalTsError, OAuthServerError } from './core/errors.js'
+import { version } from './core/version.js'
+import { type Io, processIo } from './commands/shared/io.js'
+
+/** Each command's module is loaded only when that command runs. */
+const commands: Record<string, { description: string; load: () => Promise<(io: Io) => Command> }> =
+  {
+    'client-token': {
+      description:
+        'get an app-only token with client credentials (secret, certificate or assertion)',
+      load: async () => (await import('./commands/client-token.js')).clientTokenCommand,
+    },
+  }
+
+export const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
+
+/** Parses argv, runs the command, and maps whatever it throws to one stderr line and an exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const verbose = argv.includes('--verbose') || argv.includes('-v')
+  const program = new Command('msal-ts')
+    .description(
+      'Get OAuth 2.0 / OpenID Connect tokens from Microsoft Entra ID and any OpenID provider.',
+    )
+    .version(version, '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`msal-ts: usage: ${text.replace(/^error: /, '')}`),
+    })
+  const name = argv.find((arg) => !arg.startsWith('-'))
+  for (const [command, entry] of Object.entries(commands)) {
+    if (command === name) program.addCommand((await entry.load())(io))
+    else program.command(command).description(entry.description)
+  }
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput(program.configureOutput())
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' })
+    return exitCodes.ok
+  } catch (error) {
+    return report(error, io, verbose)
+  }
+}
+
+function report(error: unknown, io: Io, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    const quiet = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(
+      error.code,
+    )
+    return quiet ? exitCodes.ok : exitCodes.usage
+  }
+  if (error instanceof MsalTsError) {
+    io.stderr.write(`msal-ts: ${error.code}: ${error.message}\n`)
+    if (error instanceof OAuthServerError) io.stderr.write(`${serverDetails(error)}\n`)
+    if (verbose && error.stack) io.stderr.write(`${error.stack}\n`)
+    return exitCodeOf(error)
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  io.stderr.write(`msal-ts: internal_error: ${message.split('\n', 1)[0] ?? ''}\n`)
+  if (verbose && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`)
+  return exitCodes.failure
+}
+
+function exitCodeOf(error: MsalTsError): number {
+  switch (error.kind) {
+    case 'usage':
+      return exitCodes.usage
+    case 'interaction_required':
+      return exitCodes.signIn
+    case 'cancelled':
+      return exitCodes.interrupted
+    default:
+      return exitCodes.failure
+  }
+}
+
+/** The second line of an identity provider error: what its support desk asks for. */
+function serverDetails(error: OAuthServerError): string {
+  const { body } = error
+  const parts = [
+    `status ${error.status}`,
+    ...(body.error_codes?.length ? [`error_codes ${body.error_codes.join(',')}`] : []),
+    ...(body.suberror ? [`suberror ${body.suberror}`] : []),
+    ...(body.trace_id ? [`trace_id ${body.trace_id}`] : []),
+    ...(body.correlation_id ? [`correlation_id ${body.correlation_id}`] : []),
+  ]
+  return `  ${parts.join('; ')}`
+}

@@ -1,0 +1,48 @@
+import type { ClientApplicationOptions } from '../../core/application.js'
+import { openJsonFileStore } from '../../core/cache-store.js'
+import { memoryStore } from '../../core/persistence.js'
+import { defaultAuthority } from '../../core/authority.js'
+import { defaultCacheDir, httpCachePath, tokenCachePath } from './cache-paths.js'
+import type { CommonSettings } from './common-options.js'
+import { type Io, warn } from './io.js'
+import { stderrLogger } from './logging.js'
+
+/** The engine's options for the common settings: file-backed caches, logging, TLS and proxy. */
+export function applicationOptions(settings: CommonSettings, io: Io): ClientApplicationOptions {
+  const logger = stderrLogger(io, settings.logLevel, settings.pii)
+  if (settings.insecure) {
+    warn(
+      io,
+      'TLS certificate verification is off (--insecure): anyone on the network path can read and forge tokens',
+    )
+  }
+  const authorityUrl = settings.oidcAuthority ?? settings.authority ?? defaultAuthority
+  const tokenFile =
+    settings.cacheFile ??
+    tokenCachePath(settings.cacheDir ?? defaultCacheDir(io), settings.clientId, authorityUrl)
+  const onWarning = (message: string) => warn(io, message)
+  const region = settings.region?.toLowerCase() === 'auto' ? true : settings.region
+  return {
+    clientId: settings.clientId,
+    ...(settings.authority ? { authority: settings.authority } : {}),
+    ...(settings.oidcAuthority ? { oidcAuthority: settings.oidcAuthority } : {}),
+    validateAuthority: settings.validateAuthority,
+    instanceDiscovery: settings.instanceDiscovery,
+    cacheStore: settings.noCache
+      ? memoryStore()
+      : openJsonFileStore({ path: tokenFile, onWarning }),
+    httpCache: settings.noCache
+      ? memoryStore()
+      : openJsonFileStore({ path: httpCachePath(tokenFile), onWarning }),
+    verify: settings.insecure ? false : (settings.caFile ?? true),
+    ...(settings.proxy ? { proxies: settings.proxy } : {}),
+    timeout: settings.timeoutSeconds,
+    ...(settings.appName ? { appName: settings.appName } : {}),
+    ...(settings.appVersion ? { appVersion: settings.appVersion } : {}),
+    clientCapabilities: settings.capabilities,
+    excludeScopes: settings.excludeScopes,
+    ...(region !== undefined ? { azureRegion: region } : {}),
+    enablePiiLog: settings.pii,
+    logger,
+  }
+}

@@ -1,0 +1,32 @@
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+import type { Io } from './io.js'
+
+/** The platform's per-user cache directory for msal-ts. */
+export function defaultCacheDir(io: Io, platform: NodeJS.Platform = process.platform): string {
+  const env = io.env
+  if (platform === 'win32') {
+    return join(env['LOCALAPPDATA'] ?? join(homedir(), 'AppData', 'Local'), 'msal-ts', 'Cache')
+  }
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'msal-ts')
+  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'msal-ts')
+}
+
+/** One token cache file per (client id, authority), so unrelated apps never share a lock. */
+export function tokenCachePath(cacheDir: string, clientId: string, authorityUrl: string): string {
+  const { host, pathname } = new URL(authorityUrl)
+  const tenant = pathname.split('/').find(Boolean) ?? ''
+  return join(
+    cacheDir,
+    `token-cache.${safe(clientId)}.${safe(host)}${tenant ? `.${safe(tenant)}` : ''}.json`,
+  )
+}
+
+/** Discovery answers and throttle state live beside the token cache they serve. */
+export function httpCachePath(tokenCacheFile: string): string {
+  return join(dirname(tokenCacheFile), 'msal-ts.http-cache.json')
+}
+
+function safe(part: string): string {
+  return part.toLowerCase().replace(/[^a-z0-9._-]+/g, '_')
+}

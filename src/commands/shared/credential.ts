@@ -1,0 +1,215 @@
+import { readFile } from 'node:fs/promises'
+import type { Command } from 'commander'
+import type { ClientCredential } from '../../core/client-auth.js'
+import { UsageError } from '../../core/errors.js'
+import { type Io, readStdin, warn } from './io.js'
+
+/** The credential options of `client-token` (and of confidential `redeem`). */
+export interface CredentialFlags {
+  clientSecret?: string
+  clientSecretStdin?: boolean
+  clientSecretFile?: string
+  certificate?: string
+  privateKey?: string
+  certificatePasswordStdin?: boolean
+  thumbprint?: string
+  sendX5c?: boolean
+  clientAssertion?: string
+  clientAssertionFile?: string
+}
+
+export function addCredentialOptions(command: Command): Command {
+  return command
+    .option(
+      '--client-secret <secret>',
+      'client secret (visible to other users in the process list; prefer the stdin or env forms)',
+    )
+    .option(
+      '--client-secret-stdin',
+      'read the client secret from stdin [env: MSAL_TS_CLIENT_SECRET, AZURE_CLIENT_SECRET]',
+    )
+    .option('--client-secret-file <path>', 'read the client secret from a file')
+    .option(
+      '--certificate <pem>',
+      'PEM file with the private key and certificate [env: AZURE_CLIENT_CERTIFICATE_PATH]',
+    )
+    .option('--private-key <pem>', 'PEM private key, when --certificate holds only the certificate')
+    .option(
+      '--certificate-password-stdin',
+      'read the private key password from stdin [env: AZURE_CLIENT_CERTIFICATE_PASSWORD]',
+    )
+    .option('--thumbprint <hex>', 'SHA-1 thumbprint of the certificate (computed when absent)')
+    .option(
+      '--send-x5c',
+      'send the certificate chain in the assertion (x5c) [env: AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true]',
+    )
+    .option('--client-assertion <jwt>', 'a signed client assertion')
+    .option(
+      '--client-assertion-file <path>',
+      'file holding a client assertion, read afresh on every run [env: AZURE_FEDERATED_TOKEN_FILE]',
+    )
+}
+
+type Source =
+  | { kind: 'secret'; value: () => Promise<string> }
+  | { kind: 'certificate'; path: string; keyPath?: string }
+  | { kind: 'assertion'; value: () => Promise<string> }
+
+/**
+ * Exactly one credential from the options; without any, the environment in the Azure SDK's order
+ * (secret, certificate, federated token file).
+ */
+export async function resolveCredential(flags: CredentialFlags, io: Io): Promise<ClientCredential> {
+  const source = fromFlags(flags, io) ?? fromEnv(io)
+  if (source === undefined) {
+    throw new UsageError(
+      'missing_credential',
+      'no client credential: pass --client-secret-stdin, --certificate or --client-assertion-file (or set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE)',
+    )
+  }
+  switch (source.kind) {
+    case 'secret': {
+      const secret = await source.value()
+      if (!secret) throw new UsageError('missing_credential', 'the client secret is empty')
+      return secret
+    }
+    case 'assertion':
+      return { clientAssertion: source.value }
+    case 'certificate':
+      return certificateCredential(source.path, source.keyPath, flags, io)
+  }
+}
+
+function fromFlags(flags: CredentialFlags, io: Io): Source | undefined {
+  const given: [string, Source][] = []
+  if (flags.clientSecret !== undefined) {
+    given.push([
+      '--client-secret',
+      { kind: 'secret', value: () => Promise.resolve(flags.clientSecret ?? '') },
+    ])
+  }
+  if (flags.clientSecretStdin) {
+    given.push(['--client-secret-stdin', { kind: 'secret', value: () => readStdin(io) }])
+  }
+  if (flags.clientSecretFile !== undefined) {
+    const path = flags.clientSecretFile
+    given.push([
+      '--client-secret-file',
+      { kind: 'secret', value: async () => (await readText(path, 'client secret file')).trim() },
+    ])
+  }
+  if (flags.certificate !== undefined) {
+    given.push([
+      '--certificate',
+      {
+        kind: 'certificate',
+        path: flags.certificate,
+        ...(flags.privateKey ? { keyPath: flags.privateKey } : {}),
+      },
+    ])
+  } else if (flags.privateKey !== undefined) {
+    throw new UsageError(
+      'missing_credential',
+      '--private-key needs --certificate with the certificate',
+    )
+  }
+  if (flags.clientAssertion !== undefined) {
+    given.push([
+      '--client-assertion',
+      { kind: 'assertion', value: () => Promise.resolve(flags.clientAssertion ?? '') },
+    ])
+  }
+  if (flags.clientAssertionFile !== undefined) {
+    given.push([
+      '--client-assertion-file',
+      { kind: 'assertion', value: assertionFileReader(flags.clientAssertionFile) },
+    ])
+  }
+  if (given.length > 1) {
+    throw new UsageError(
+      'conflicting_credentials',
+      `give exactly one client credential, not ${given.map(([name]) => name).join(' and ')}`,
+    )
+  }
+  if (flags.clientSecret !== undefined) {
+    warn(
+      io,
+      '--client-secret is visible to other users of this machine; use --client-secret-stdin or AZURE_CLIENT_SECRET',
+    )
+  }
+  return given[0]?.[1]
+}
+
+function fromEnv(io: Io): Source | undefined {
+  const env = io.env
+  const secret = env['MSAL_TS_CLIENT_SECRET'] || env['AZURE_CLIENT_SECRET']
+  if (secret) return { kind: 'secret', value: () => Promise.resolve(secret) }
+  const certificate = env['AZURE_CLIENT_CERTIFICATE_PATH']
+  if (certificate) return { kind: 'certificate', path: certificate }
+  const tokenFile = env['AZURE_FEDERATED_TOKEN_FILE']
+  if (tokenFile) return { kind: 'assertion', value: assertionFileReader(tokenFile) }
+  return undefined
+}
+
+/** A federated token file is rotated by its owner (Kubernetes, CI), so it is read at each request. */
+function assertionFileReader(path: string): () => Promise<string> {
+  return async () => {
+    const assertion = (await readText(path, 'client assertion file')).trim()
+    if (!assertion) {
+      throw new UsageError('invalid_assertion', `the client assertion file ${path} is empty`)
+    }
+    return assertion
+  }
+}
+
+async function certificateCredential(
+  path: string,
+  keyPath: string | undefined,
+  flags: CredentialFlags,
+  io: Io,
+): Promise<ClientCredential> {
+  const pem = await readText(path, 'certificate file')
+  const keyPem = keyPath ? await readText(keyPath, 'private key file') : pem
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    const hint = pem.includes('-----BEGIN')
+      ? ''
+      : ' (a PFX/PKCS#12 file? convert it: openssl pkcs12 -in cert.pfx -out cert.pem -nodes)'
+    throw new UsageError('invalid_certificate', `no PEM certificate in ${path}${hint}`)
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyPem)) {
+    throw new UsageError(
+      'invalid_certificate',
+      `no PEM private key in ${keyPath ?? path}; add it to the file or pass --private-key`,
+    )
+  }
+  const passphrase = flags.certificatePasswordStdin
+    ? await readStdin(io)
+    : io.env['AZURE_CLIENT_CERTIFICATE_PASSWORD']
+  const sendX5c =
+    flags.sendX5c === true ||
+    io.env['AZURE_CLIENT_SEND_CERTIFICATE_CHAIN']?.toLowerCase() === 'true'
+  return {
+    privateKey: keyPem,
+    publicCertificate: pem,
+    ...(flags.thumbprint ? { thumbprint: flags.thumbprint } : {}),
+    ...(passphrase ? { passphrase } : {}),
+    sendX5c,
+  }
+}
+
+export async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (error as Error).message
+    throw new UsageError('unreadable_file', `cannot read the ${what} ${path}: ${why}`)
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The HTTP seam. The engine speaks only through this interface; `createHttpClient` in http.ts is
+ * the undici implementation, and callers may bring their own.
+ */
+export interface HttpRequest {
+  method: 'GET' | 'POST'
+  url: string
+  headers?: Record<string, string>
+  /** Form-encoded body (POST). */
+  form?: Record<string, string>
+}
+
+export interface HttpResponse {
+  status: number
+  /** Lower-cased names. */
+  headers: Record<string, string>
+  body: string
+}
+
+export interface HttpClient {
+  request(request: HttpRequest): Promise<HttpResponse>
+}
+
+export interface HttpOptions {
+  /** Per request, in milliseconds. Default 30 000. */
+  timeoutMs?: number
+  /** Proxy URL for http and https; HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply otherwise. */
+  proxy?: string
+  /** Extra trusted CA certificates (PEM), on top of Node's bundle. */
+  ca?: string[]
+  /** Skip certificate verification. */
+  insecure?: boolean
+  /** The longest `Retry-After` waited for in-process before giving up to the caller, in seconds. Default 10. */
+  maxRetryAfter?: number
+}
+
+export const defaultTimeoutMs = 30_000

@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs'
+import { rootCertificates } from 'node:tls'
+import type { Dispatcher, request as undiciRequest } from 'undici'
+import { RuntimeFailure } from './errors.js'
+import {
+  defaultTimeoutMs,
+  type HttpClient,
+  type HttpOptions,
+  type HttpRequest,
+  type HttpResponse,
+} from './http-types.js'
+import { type Logger, silentLogger } from './log.js'
+import { retryAfterSeconds } from './retry-after.js'
+
+const tlsErrorCodes = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+])
+
+/** Reads CA bundles for `--ca-file`; a bad path is the caller's mistake. */
+export function readCaFile(path: string): string {
+  try {
+    const pem = readFileSync(path, 'utf8')
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no certificate in it')
+    return pem
+  } catch (error) {
+    throw new RuntimeFailure(
+      'ca_file',
+      `cannot use the CA file ${path}: ${(error as Error).message}`,
+    )
+  }
+}
+
+/**
+ * The undici HTTP client: keep-alive, timeout, proxy, extra CAs, one retry on a connection failure
+ * or a 5xx, and a short in-process wait for `Retry-After` on 429/503.
+ */
+export function createHttpClient(
+  options: HttpOptions = {},
+  log: Logger = silentLogger,
+): HttpClient & { close(): Promise<void> } {
+  const tls = {
+    ...(options.ca && options.ca.length > 0 ? { ca: [...rootCertificates, ...options.ca] } : {}),
+    ...(options.insecure ? { rejectUnauthorized: false } : {}),
+  }
+  // undici is loaded on the first request only: a run answered from the cache never pays for it.
+  let undici: Promise<{ dispatcher: Dispatcher; request: typeof undiciRequest }> | undefined
+  const load = () =>
+    (undici ??= import('undici').then(({ EnvHttpProxyAgent, request }) => ({
+      request,
+      dispatcher: new EnvHttpProxyAgent({
+        ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
+        connect: tls,
+        requestTls: tls,
+        keepAliveTimeout: 10_000,
+      }),
+    })))
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
+  const maxRetryAfter = options.maxRetryAfter ?? 10
+
+  async function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
+    const started = Date.now()
+    const body = req.form ? new URLSearchParams(req.form).toString() : undefined
+    const headers = {
+      ...req.headers,
+      ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+    }
+    const { request, dispatcher } = await load()
+    try {
+      const res = await request(req.url, {
+        method: req.method,
+        headers,
+        body,
+        dispatcher,
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+      const text = await res.body.text()
+      log({
+        kind: 'http',
+        method: req.method,
+        url: req.url,
+        status: res.statusCode,
+        ms: Date.now() - started,
+        attempt,
+      })
+      return { status: res.statusCode, headers: flatten(res.headers), body: text }
+    } catch (error) {
+      log({
+        kind: 'http',
+        method: req.method,
+        url: req.url,
+        ms: Date.now() - started,
+        attempt,
+        error: describe(error),
+      })
+      throw toFailure(error, req.url, timeoutMs)
+    }
+  }
+
+  return {
+    async request(req) {
+      let response: HttpResponse
+      try {
+        response = await once(req, 1)
+      } catch (error) {
+        if (!(error instanceof RuntimeFailure) || error.code !== 'connection_failed') throw error
+        log({ kind: 'retry', url: req.url, reason: error.message, waitMs: 0 })
+        return once(req, 2)
+      }
+      const wait = retryAfterSeconds(response.headers['retry-after'])
+      if ((response.status === 429 || response.status === 503) && wait !== undefined) {
+        if (wait > maxRetryAfter) return response
+        log({
+          kind: 'retry',
+          url: req.url,
+          reason: `status ${response.status}`,
+          waitMs: wait * 1000,
+        })
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000))
+        return once(req, 2)
+      }
+      if (response.status >= 500) {
+        log({ kind: 'retry', url: req.url, reason: `status ${response.status}`, waitMs: 0 })
+        return once(req, 2)
+      }
+      return response
+    },
+    close: async () => {
+      if (undici) await (await undici).dispatcher.close()
+    },
+  }
+}
+
+function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) {
+      flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
+    }
+  }
+  return flat
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET' && code !== 'UND_ERR_CONNECT') {
+      return code
+    }
+    current = current.cause
+  }
+  return (error as { code?: string } | undefined)?.code
+}
+
+function describe(error: unknown): string {
+  return errorCode(error) ?? (error instanceof Error ? error.message : String(error))
+}
+
+function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailure {
+  const host = safeHost(url)
+  const code = errorCode(error)
+  const name = error instanceof Error ? error.name : ''
+  if (
+    name === 'TimeoutError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  ) {
+    return new RuntimeFailure('timeout', `${host} did not answer within ${timeoutMs / 1000} s`, {
+      cause: error,
+    })
+  }
+  if (code !== undefined && tlsErrorCodes.has(code)) {
+    return new RuntimeFailure(
+      'tls_error',
+      `the TLS certificate of ${host} is not trusted (${code}); pass --ca-file with its CA, or fix the proxy`,
+      { cause: error },
+    )
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new RuntimeFailure('connection_failed', `cannot resolve ${host} (${code})`, {
+      cause: error,
+    })
+  }
+  return new RuntimeFailure('connection_failed', `cannot reach ${host}: ${describe(error)}`, {
+    cause: error,
+  })
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return 'the server'
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * MSAL's unified token cache, as it is on disk: snake_case fields, epoch seconds as strings.
+ * These are also the in-memory types; fields we do not know are kept as they are.
+ */
+
+export type CredentialType = 'AccessToken' | 'RefreshToken' | 'IdToken'
+
+interface Unknown {
+  [field: string]: unknown
+}
+
+export interface AccessTokenEntry extends Unknown {
+  credential_type: 'AccessToken'
+  secret: string
+  /** null for app-only tokens (MSAL Python); msal-node writes "" there. */
+  home_account_id: string | null
+  environment: string
+  client_id: string
+  realm: string
+  target: string
+  token_type?: string
+  cached_at: string
+  expires_on: string
+  extended_expires_on?: string
+  refresh_on?: string
+  key_id?: string
+}
+
+export interface RefreshTokenEntry extends Unknown {
+  credential_type: 'RefreshToken'
+  secret: string
+  home_account_id: string
+  environment: string
+  client_id: string
+  target?: string
+  last_modification_time?: string
+  family_id?: string
+}
+
+export interface IdTokenEntry extends Unknown {
+  credential_type: 'IdToken'
+  secret: string
+  home_account_id: string
+  environment: string
+  realm: string
+  client_id: string
+}
+
+export interface AccountEntry extends Unknown {
+  home_account_id: string
+  environment: string
+  realm: string
+  local_account_id: string
+  username: string
+  authority_type: string
+  account_source?: string
+}
+
+export interface AppMetadataEntry extends Unknown {
+  client_id: string
+  environment: string
+  family_id?: string
+}
+
+export interface CacheDocument {
+  AccessToken: Record<string, AccessTokenEntry>
+  RefreshToken: Record<string, RefreshTokenEntry>
+  IdToken: Record<string, IdTokenEntry>
+  Account: Record<string, AccountEntry>
+  AppMetadata: Record<string, AppMetadataEntry>
+  [section: string]: unknown
+}
+
+export const sections = [
+  'AccessToken',
+  'RefreshToken',
+  'IdToken',
+  'Account',
+  'AppMetadata',
+] as const

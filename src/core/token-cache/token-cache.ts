@@ -1,0 +1,248 @@
+import { targetCovers, targetOf } from '../scopes.js'
+import { accessTokenKey, accountKey, appMetadataKey, idTokenKey, refreshTokenKey } from './keys.js'
+import type {
+  AccessTokenEntry,
+  AccountEntry,
+  AppMetadataEntry,
+  CacheDocument,
+  IdTokenEntry,
+  RefreshTokenEntry,
+} from './schema.js'
+import { sections } from './schema.js'
+import { homeAccountIdOf, type IdTokenClaims } from './account-id.js'
+
+/** A token endpoint's successful answer, as far as the cache cares. */
+export interface TokenResponse {
+  token_type?: string
+  access_token: string
+  expires_in?: number | string
+  ext_expires_in?: number | string
+  expires_on?: number | string
+  refresh_in?: number | string
+  scope?: string
+  refresh_token?: string
+  id_token?: string
+  client_info?: string
+  foci?: string
+  [field: string]: unknown
+}
+
+export interface CacheEvent {
+  clientId: string
+  /** The configured authority's host: MSAL Python writes every entry under it. */
+  environment: string
+  /** The tenant segment of the token endpoint. */
+  realm: string
+  /** The scopes that were sent, used as the target when the answer has no `scope`. */
+  scopes: readonly string[]
+  response: TokenResponse
+  idTokenClaims?: IdTokenClaims
+  grantType: string
+  /** ROPC's username, the account's last resort for a username. */
+  username?: string
+  keyId?: string
+  /** Silent refreshes never create accounts, so a concurrent sign-out holds. */
+  skipAccountCreation?: boolean
+  now: number
+}
+
+export interface AccessTokenQuery {
+  clientId: string
+  environment: string
+  realm: string
+  /** null for app-only tokens. */
+  homeAccountId: string | null
+  scopes: readonly string[]
+  keyId?: string
+}
+
+const accountSourceGrants = new Set([
+  'authorization_code',
+  'password',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'broker',
+])
+
+/** MSAL's unified token cache in memory: load it from JSON, change it, save it back as JSON. */
+export class SerializableTokenCache {
+  #doc: CacheDocument = emptyDocument()
+  #changed = false
+
+  /** True after any change since the last serialize or deserialize. */
+  get hasStateChanged(): boolean {
+    return this.#changed
+  }
+
+  /** Replaces the whole state. Unknown sections and fields are kept and written back as they were. */
+  deserialize(state: string | Record<string, unknown> | undefined): void {
+    const parsed: unknown =
+      typeof state === 'string' ? (state.trim() === '' ? {} : JSON.parse(state)) : (state ?? {})
+    this.#doc = { ...emptyDocument(), ...(isRecord(parsed) ? parsed : {}) }
+    for (const section of sections) {
+      if (!isRecord(this.#doc[section])) this.#doc[section] = {}
+    }
+    this.#changed = false
+  }
+
+  serialize(): string {
+    this.#changed = false
+    return JSON.stringify(this.#doc, null, 4)
+  }
+
+  /** The document itself, for persistence layers that store objects. */
+  toJSON(): CacheDocument {
+    return this.#doc
+  }
+
+  /** Stores what a token response carries: access, refresh and ID tokens, the account, the app metadata. */
+  add(event: CacheEvent): void {
+    const { response, now } = event
+    const homeAccountId = homeAccountIdOf(response.client_info, event.idTokenClaims)
+    const target =
+      response.scope !== undefined
+        ? targetOf(response.scope.split(/\s+/).filter(Boolean))
+        : targetOf(event.scopes)
+    const base = { environment: event.environment, client_id: event.clientId }
+    this.#purgeExpired(now)
+    if (response.access_token) {
+      const expiresIn = expiresInOf(response, now)
+      const at: AccessTokenEntry = {
+        credential_type: 'AccessToken',
+        secret: response.access_token,
+        home_account_id: homeAccountId,
+        ...base,
+        realm: event.realm,
+        target,
+        token_type: response.token_type ?? 'Bearer',
+        cached_at: String(now),
+        expires_on: String(now + expiresIn),
+        extended_expires_on: String(now + (toInt(response.ext_expires_in) ?? expiresIn)),
+      }
+      const refreshIn = toInt(response.refresh_in)
+      if (refreshIn !== undefined) at.refresh_on = String(now + refreshIn)
+      if (event.keyId !== undefined) at.key_id = event.keyId
+      this.#doc.AccessToken[accessTokenKey(at)] = at
+    }
+    if (homeAccountId !== null && response.id_token) {
+      const idt: IdTokenEntry = {
+        credential_type: 'IdToken',
+        secret: response.id_token,
+        home_account_id: homeAccountId,
+        ...base,
+        realm: event.realm,
+      }
+      this.#doc.IdToken[idTokenKey(idt)] = idt
+    }
+    if (homeAccountId !== null && !event.skipAccountCreation) {
+      const claims = event.idTokenClaims ?? {}
+      const account: AccountEntry = {
+        home_account_id: homeAccountId,
+        environment: event.environment,
+        realm: event.realm,
+        local_account_id: stringClaim(claims, 'oid') ?? stringClaim(claims, 'sub') ?? homeAccountId,
+        username:
+          stringClaim(claims, 'preferred_username') ??
+          stringClaim(claims, 'upn') ??
+          event.username ??
+          '',
+        authority_type: event.realm.toLowerCase() === 'adfs' ? 'ADFS' : 'MSSTS',
+      }
+      if (accountSourceGrants.has(event.grantType)) account.account_source = event.grantType
+      this.#doc.Account[accountKey(account)] = account
+    }
+    if (homeAccountId !== null && response.refresh_token) {
+      const rt: RefreshTokenEntry = {
+        credential_type: 'RefreshToken',
+        secret: response.refresh_token,
+        home_account_id: homeAccountId,
+        ...base,
+        target,
+        last_modification_time: String(now),
+      }
+      if (response.foci) rt.family_id = response.foci
+      this.#doc.RefreshToken[refreshTokenKey(rt)] = rt
+    }
+    const meta: AppMetadataEntry = { ...base }
+    if (response.foci) meta.family_id = response.foci
+    this.#doc.AppMetadata[appMetadataKey(meta)] = meta
+    this.#changed = true
+  }
+
+  /** Access tokens that match the query, the longest-lived first. Expired ones are left to the caller's margin. */
+  findAccessTokens(query: AccessTokenQuery): AccessTokenEntry[] {
+    return Object.values(this.#doc.AccessToken)
+      .filter(
+        (at) =>
+          isRecord(at) &&
+          at.credential_type === 'AccessToken' &&
+          at.client_id === query.clientId &&
+          sameHost(at.environment, query.environment) &&
+          sameText(at.realm, query.realm) &&
+          sameHomeAccount(at.home_account_id, query.homeAccountId) &&
+          (query.keyId === undefined || at.key_id === query.keyId) &&
+          typeof at.target === 'string' &&
+          targetCovers(at.target, query.scopes),
+      )
+      .sort((a, b) => Number(b.expires_on) - Number(a.expires_on))
+  }
+
+  /** Drops the app-only access tokens of a client, in the given environments. */
+  removeClientTokens(clientId: string, environments: readonly string[]): void {
+    for (const [key, at] of Object.entries(this.#doc.AccessToken)) {
+      if (
+        at.client_id === clientId &&
+        sameHomeAccount(at.home_account_id, null) &&
+        environments.some((e) => sameHost(e, at.environment))
+      ) {
+        delete this.#doc.AccessToken[key]
+        this.#changed = true
+      }
+    }
+  }
+
+  #purgeExpired(now: number): void {
+    for (const [key, at] of Object.entries(this.#doc.AccessToken)) {
+      if (Number(at.expires_on) < now) delete this.#doc.AccessToken[key]
+    }
+  }
+}
+
+function emptyDocument(): CacheDocument {
+  return { AccessToken: {}, RefreshToken: {}, IdToken: {}, Account: {}, AppMetadata: {} }
+}
+
+/** MSAL Python writes null for app-only tokens, msal-node writes "": both mean "no account". */
+function sameHomeAccount(stored: string | null | undefined, wanted: string | null): boolean {
+  if (wanted === null) return stored === null || stored === '' || stored === undefined
+  return typeof stored === 'string' && stored.toLowerCase() === wanted.toLowerCase()
+}
+
+function sameHost(a: unknown, b: string): boolean {
+  return typeof a === 'string' && a.toLowerCase() === b.toLowerCase()
+}
+
+function sameText(a: unknown, b: string): boolean {
+  return typeof a === 'string' && a.toLowerCase() === b.toLowerCase()
+}
+
+function expiresInOf(response: TokenResponse, now: number): number {
+  const expiresIn = toInt(response.expires_in)
+  if (expiresIn !== undefined) return expiresIn
+  const expiresOn = toInt(response.expires_on)
+  return expiresOn !== undefined ? expiresOn - now : 600
+}
+
+/** Entra's v1 endpoints send numbers as strings. */
+function toInt(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number.parseInt(value, 10) : value
+  return typeof n === 'number' && Number.isFinite(n) ? Math.trunc(n) : undefined
+}
+
+function stringClaim(claims: IdTokenClaims, name: string): string | undefined {
+  const value = claims[name]
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

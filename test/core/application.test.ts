@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import {
+  ConfidentialClientApplication,
+  PublicClientApplication,
+} from '../../src/core/application.js'
+import { OAuthServerError, UsageError } from '../../src/core/errors.js'
+import type { HttpClient, HttpRequest, HttpResponse } from '../../src/core/http-types.js'
+import { memoryStore } from '../../src/core/persistence.js'
+
+const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47'
+
+/** An identity provider in a function: answers discovery and client credentials, records every request. */
+function fakeIdp(
+  tokenAnswer: (req: HttpRequest) => Partial<HttpResponse> & { json?: unknown } = () => ({}),
+) {
+  const requests: HttpRequest[] = []
+  let issued = 0
+  const http: HttpClient = {
+    request(req) {
+      requests.push(req)
+      const url = new URL(req.url)
+      if (url.pathname.endsWith('/openid-configuration')) {
+        const t =
+          url.pathname.split('/')[1] === 'contoso.onmicrosoft.com'
+            ? tenant
+            : url.pathname.split('/')[1]
+        return json(200, {
+          token_endpoint: `https://${url.host}/${t}/oauth2/v2.0/token`,
+          authorization_endpoint: `https://${url.host}/${t}/oauth2/v2.0/authorize`,
+        })
+      }
+      const custom = tokenAnswer(req)
+      if (custom.status !== undefined) return json(custom.status, custom.json, custom.headers)
+      issued += 1
+      return json(200, {
+        token_type: 'Bearer',
+        expires_in: 3600,
+        ext_expires_in: 3600,
+        access_token: `token-${issued}`,
+        ...(custom.json as object),
+      })
+    },
+  }
+  return { http, requests, tokenRequests: () => requests.filter((r) => r.method === 'POST') }
+}
+
+function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResponse> {
+  return Promise.resolve({
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
+}
+
+function app(
+  http: HttpClient,
+  extra: Partial<ConstructorParameters<typeof ConfidentialClientApplication>[0]> = {},
+) {
+  return new ConfidentialClientApplication({
+    clientId: 'app-id',
+    authority: `https://login.microsoftonline.com/${tenant}`,
+    clientCredential: 'the secret',
+    httpClient: http,
+    cacheStore: memoryStore(),
+    ...extra,
+  })
+}
+
+test('the constructor makes no request, the first call discovers, the second hits the cache', async () => {
+  const idp = fakeIdp()
+  const cca = app(idp.http)
+  assert.equal(idp.requests.length, 0)
+  const first = await cca.acquireTokenForClient(['https://graph.microsoft.com/.default'])
+  assert.equal(first.token_source, 'identity_provider')
+  const second = await cca.acquireTokenForClient(['https://graph.microsoft.com/.default'])
+  assert.equal(second.token_source, 'cache')
+  assert.equal(second.access_token, first.access_token)
+  assert.equal(idp.tokenRequests().length, 1)
+  const [post] = idp.tokenRequests()
+  assert.deepEqual(post?.form, {
+    grant_type: 'client_credentials',
+    client_id: 'app-id',
+    scope: 'https://graph.microsoft.com/.default',
+    client_info: '1',
+    client_secret: 'the secret',
+  })
+  assert.equal(post?.headers?.['x-client-sku'], 'msal-ts')
+  assert.equal(post?.headers?.['x-client-current-telemetry'], '4|730,2|')
+  assert.equal(post?.headers?.['x-ms-lib-capability'], 'retry-after, h429')
+})
+
+test('a domain tenant is cached under the tenant id that discovery returned', async () => {
+  const idp = fakeIdp()
+  const store = memoryStore()
+  const first = app(idp.http, {
+    authority: 'https://login.microsoftonline.com/contoso.onmicrosoft.com',
+    cacheStore: store,
+  })
+  await first.acquireTokenForClient(['s/.default'])
+  const doc = await store.read()
+  assert.deepEqual(
+    Object.values((doc?.['AccessToken'] ?? {}) as Record<string, { realm: string }>).map(
+      (at) => at.realm,
+    ),
+    [tenant],
+  )
+  const again = await first.acquireTokenForClient(['s/.default'])
+  assert.equal(again.token_source, 'cache')
+})
+
+test('force refresh and a claims challenge skip the cache; capabilities go in claims', async () => {
+  const idp = fakeIdp()
+  const cca = app(idp.http, { clientCapabilities: ['CP1'] })
+  await cca.acquireTokenForClient(['s/.default'])
+  const forced = await cca.acquireTokenForClient(['s/.default'], { forceRefresh: true })
+  assert.equal(forced.token_source, 'identity_provider')
+  assert.equal(idp.tokenRequests()[1]?.headers?.['x-client-current-telemetry'], '4|730,1|')
+  assert.equal(
+    idp.tokenRequests()[1]?.form?.['claims'],
+    '{"access_token":{"xms_cc":{"values":["CP1"]}}}',
+  )
+})
+
+test('an aging token (refresh_on passed) is refreshed, and served when the refresh fails', async () => {
+  let fail = false
+  let now = 1_000_000
+  const idp = fakeIdp(() =>
+    fail ? { status: 400, json: { error: 'invalid_client' } } : { json: { refresh_in: 60 } },
+  )
+  const cca = app(idp.http, { clock: () => now })
+  const first = await cca.acquireTokenForClient(['s/.default'])
+  now += 120
+  const refreshed = await cca.acquireTokenForClient(['s/.default'])
+  assert.notEqual(refreshed.access_token, first.access_token)
+  assert.equal(idp.tokenRequests()[1]?.headers?.['x-client-current-telemetry'], '4|730,4|')
+  now += 120
+  fail = true
+  const aging = await cca.acquireTokenForClient(['s/.default'])
+  assert.equal(aging.access_token, refreshed.access_token)
+  assert.equal(aging.token_source, 'cache')
+})
+
+test('a token within five minutes of expiry is not served', async () => {
+  let now = 1_000_000
+  const idp = fakeIdp()
+  const cca = app(idp.http, { clock: () => now })
+  await cca.acquireTokenForClient(['s/.default'])
+  now += 3600 - 299
+  assert.equal((await cca.acquireTokenForClient(['s/.default'])).token_source, 'identity_provider')
+})
+
+test('a region sends client credentials to the regional host, with the central audience', async () => {
+  const idp = fakeIdp()
+  const cca = app(idp.http, { azureRegion: 'West US 2' })
+  await cca.acquireTokenForClient(['s/.default'])
+  assert.equal(new URL(idp.tokenRequests()[0]?.url ?? '').host, 'westus2.login.microsoft.com')
+})
+
+test('region auto reads REGION_NAME', async () => {
+  process.env['REGION_NAME'] = 'eastus'
+  try {
+    const idp = fakeIdp()
+    await app(idp.http, { azureRegion: true }).acquireTokenForClient(['s/.default'])
+    assert.equal(new URL(idp.tokenRequests()[0]?.url ?? '').host, 'eastus.login.microsoft.com')
+  } finally {
+    delete process.env['REGION_NAME']
+  }
+})
+
+test("the provider's error comes back as OAuthServerError with its fields", async () => {
+  const idp = fakeIdp(() => ({
+    status: 401,
+    json: {
+      error: 'invalid_client',
+      error_description: 'AADSTS7000215: Invalid client secret.\r\nTrace ID: x',
+      error_codes: [7000215],
+      trace_id: 'tr',
+    },
+  }))
+  await assert.rejects(app(idp.http).acquireTokenForClient(['s/.default']), (error: unknown) => {
+    assert.ok(error instanceof OAuthServerError)
+    assert.equal(error.code, 'invalid_client')
+    assert.equal(error.message, 'AADSTS7000215: Invalid client secret.')
+    assert.equal(error.body.trace_id, 'tr')
+    return true
+  })
+})
+
+test('constructor checks: client id, credential kinds, authority', () => {
+  assert.throws(() => new PublicClientApplication({ clientId: '' }), UsageError)
+  assert.throws(
+    () => new PublicClientApplication({ clientId: 'x', clientCredential: 's' } as never),
+    UsageError,
+  )
+  assert.throws(
+    () =>
+      new PublicClientApplication({
+        clientId: 'x',
+        authority: 'https://a/b',
+        oidcAuthority: 'https://c',
+      }),
+    UsageError,
+  )
+  assert.throws(
+    () => new PublicClientApplication({ clientId: 'x', excludeScopes: ['openid'] }),
+    UsageError,
+  )
+})

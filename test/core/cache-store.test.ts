@@ -1,0 +1,346 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+import { openJsonFileStore } from '../../src/core/cache-store.ts'
+import { RuntimeFailure, UsageError } from '../../src/core/errors.ts'
+
+const worker = fileURLToPath(new URL('./cache-store-worker.ts', import.meta.url))
+const isWindows = process.platform === 'win32'
+
+const temps: string[] = []
+after(async () => {
+  await Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true })))
+})
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'msal-ts-cache-store-'))
+  temps.push(dir)
+  return dir
+}
+
+function mode(stats: { mode: number }): number {
+  return stats.mode & 0o777
+}
+
+function runWorker(args: string[]): ReturnType<typeof spawn> {
+  return spawn(process.execPath, ['--import', 'tsx', worker, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+function exitOf(child: ReturnType<typeof spawn>): Promise<{ code: number | null; stderr: string }> {
+  let stderr = ''
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stderr }))
+  })
+}
+
+function waitForLine(child: ReturnType<typeof spawn>, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk
+      if (out.split('\n').includes(line)) resolve()
+    })
+    child.on('close', (code) =>
+      reject(new Error(`worker exited (${code}) before printing ${line}`)),
+    )
+  })
+}
+
+void test('write then read round-trips, with mode 0600 and a 0700 directory', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'nested', 'deeper', 'cache.json')
+  const store = openJsonFileStore({ path })
+  const document = { AccessToken: { key: { secret: 'x', n: 1 } }, Account: {}, list: [1, 'two'] }
+
+  await store.withLock(() => store.write(document))
+  assert.deepEqual(await store.read(), document)
+  assert.equal(await readFile(path, 'utf8'), JSON.stringify(document, null, 4))
+  assert.equal(store.path, path)
+  if (!isWindows) {
+    assert.equal(mode(await stat(path)), 0o600)
+    assert.equal(mode(await stat(join(dir, 'nested'))), 0o700)
+    assert.equal(mode(await stat(join(dir, 'nested', 'deeper'))), 0o700)
+  }
+  // No temp file or lock is left behind.
+  assert.deepEqual(await readdir(join(dir, 'nested', 'deeper')), ['cache.json'])
+})
+
+void test('replacing a 0644 file leaves it 0600', { skip: isWindows }, async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  await writeFile(path, '{"old": true}')
+  await chmod(path, 0o644)
+  const store = openJsonFileStore({ path })
+
+  await store.withLock(async () => {
+    const document = (await store.read()) ?? {}
+    await store.write({ ...document, added: 1 })
+  })
+  assert.deepEqual(await store.read(), { old: true, added: 1 })
+  assert.equal(mode(await stat(path)), 0o600)
+})
+
+void test('a missing file reads undefined, and so does an empty one', async () => {
+  const dir = await tempDir()
+  const warnings: string[] = []
+  const store = openJsonFileStore({
+    path: join(dir, 'absent', 'cache.json'),
+    onWarning: (m) => warnings.push(m),
+  })
+  assert.equal(await store.read(), undefined)
+
+  const emptyPath = join(dir, 'empty.json')
+  await writeFile(emptyPath, '\n')
+  const empty = openJsonFileStore({ path: emptyPath, onWarning: (m) => warnings.push(m) })
+  assert.equal(await empty.read(), undefined)
+  assert.equal(await readFile(emptyPath, 'utf8'), '\n')
+  assert.deepEqual(warnings, [])
+})
+
+void test('a corrupt file is moved aside once, bytes intact, and reads undefined', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  const contents = ['{"AccessToken": {"k": "secret-tok', '[]', 'null', '42']
+
+  for (const [i, content] of contents.entries()) {
+    const warnings: string[] = []
+    const store = openJsonFileStore({ path, onWarning: (m) => warnings.push(m) })
+    await writeFile(path, content)
+
+    assert.equal(await store.read(), undefined, content)
+    assert.equal(warnings.length, 1, content)
+    const [warning = ''] = warnings
+    assert.ok(!warning.includes('\n'))
+    assert.ok(!warning.includes('secret-tok'), 'the warning never quotes the content')
+    await assert.rejects(stat(path), { code: 'ENOENT' })
+
+    const moved = (await readdir(dir)).filter((name) => name.startsWith('cache.json.corrupt-'))
+    assert.equal(moved.length, i + 1, 'an earlier quarantined file is never overwritten')
+    const target = moved.find(
+      (name) => warning.includes(join(dir, name)) && warning.endsWith(name + ' and started afresh'),
+    )
+    assert.ok(target !== undefined, `warning names the new file: ${warning}`)
+    assert.match(target, /^cache\.json\.corrupt-\d{8}T\d{6}Z(-\d+)?$/)
+    assert.ok(warning.includes(path))
+    assert.equal(await readFile(join(dir, target), 'utf8'), content)
+
+    // The next read sees no file, and says nothing.
+    assert.equal(await store.read(), undefined)
+    assert.equal(warnings.length, 1)
+  }
+})
+
+void test('a corrupt file that another process already replaced is not moved', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  const warnings: string[] = []
+  const store = openJsonFileStore({ path, onWarning: (m) => warnings.push(m) })
+  const other = openJsonFileStore({ path })
+  await writeFile(path, 'garbage')
+
+  // The other process holds the lock and replaces the file while this read waits for it.
+  let replaced!: () => void
+  const gate = new Promise<void>((resolve) => (replaced = resolve))
+  let locked!: () => void
+  const isLocked = new Promise<void>((resolve) => (locked = resolve))
+  const holding = other.withLock(async () => {
+    locked()
+    await gate
+    await other.write({ fresh: true })
+  })
+  await isLocked
+  const reading = store.read()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  replaced()
+  await holding
+  assert.deepEqual(await reading, { fresh: true })
+  assert.deepEqual(warnings, [])
+  assert.deepEqual(await readdir(dir), ['cache.json'])
+})
+
+void test('20 processes adding a key each under the lock lose none', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'sub', 'cache.json')
+  const ids = Array.from({ length: 20 }, (_, i) => `key-${i}`)
+
+  const results = await Promise.all(ids.map((id) => exitOf(runWorker(['add', path, id]))))
+  for (const result of results) assert.equal(result.code, 0, result.stderr)
+
+  const document: unknown = JSON.parse(await readFile(path, 'utf8'))
+  assert.deepEqual(Object.keys(document as object).sort(), [...ids].sort())
+  assert.deepEqual(await readdir(join(dir, 'sub')), ['cache.json'])
+})
+
+void test('a lock left by a killed process is taken over once stale', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  const child = runWorker(['hold', path])
+  const exited = exitOf(child)
+  await waitForLine(child, 'locked')
+  child.kill('SIGKILL')
+  await exited
+  assert.ok((await stat(`${path}.lock`)).isDirectory(), 'the killed holder left its lock behind')
+
+  const store = openJsonFileStore({ path, lockStaleMs: 2000, lockWaitMs: 10_000 })
+  const started = Date.now()
+  await store.withLock(() => store.write({ recovered: true }))
+  assert.ok(Date.now() - started < 8000)
+  assert.deepEqual(await store.read(), { recovered: true })
+  await assert.rejects(stat(`${path}.lock`), { code: 'ENOENT' })
+})
+
+void test('a lock directory with an old mtime is taken over at once', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  await mkdir(`${path}.lock`)
+  const old = new Date(Date.now() - 60_000)
+  await utimes(`${path}.lock`, old, old)
+
+  const store = openJsonFileStore({ path, lockStaleMs: 2000, lockWaitMs: 5000 })
+  const started = Date.now()
+  assert.equal(await store.withLock(() => Promise.resolve('ran')), 'ran')
+  assert.ok(Date.now() - started < 4000)
+})
+
+void test('waiting longer than lockWaitMs for a held lock fails with cache_locked', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  const holder = openJsonFileStore({ path })
+  const waiter = openJsonFileStore({ path, lockWaitMs: 300 })
+
+  let done!: () => void
+  const gate = new Promise<void>((resolve) => (done = resolve))
+  let locked!: () => void
+  const isLocked = new Promise<void>((resolve) => (locked = resolve))
+  const holding = holder.withLock(async () => {
+    locked()
+    await gate
+  })
+  await isLocked
+
+  let ran = false
+  const started = Date.now()
+  await assert.rejects(
+    waiter.withLock(async () => {
+      ran = true
+      await Promise.resolve()
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof RuntimeFailure)
+      assert.equal(error.code, 'cache_locked')
+      assert.ok(error.message.includes(path))
+      return true
+    },
+  )
+  assert.ok(Date.now() - started < 5000)
+  assert.equal(ran, false)
+
+  done()
+  await holding
+  // Once released, the waiter gets it.
+  assert.equal(await waiter.withLock(() => Promise.resolve(1)), 1)
+})
+
+void test('nested withLock on the same file runs directly; write outside the lock is refused', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  const store = openJsonFileStore({ path, lockWaitMs: 500 })
+  const same = openJsonFileStore({ path, lockWaitMs: 500 })
+
+  await store.withLock(() => same.withLock(() => same.write({ nested: true })))
+  assert.deepEqual(await store.read(), { nested: true })
+  await assert.rejects(store.write({}), { code: 'cache_not_locked' })
+})
+
+void test('a lock taken over by another process makes the write fail cleanly', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  const store = openJsonFileStore({ path, lockStaleMs: 2000 })
+
+  await assert.rejects(
+    store.withLock(async () => {
+      // Someone else removes the lock; the next refresh (about a second later) notices.
+      await rm(`${path}.lock`, { recursive: true })
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+      await store.write({ late: true })
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof RuntimeFailure)
+      assert.equal(error.code, 'cache_lock_lost')
+      return true
+    },
+  )
+  await assert.rejects(stat(path), { code: 'ENOENT' })
+})
+
+void test('a directory at the cache path is a usage error', async () => {
+  const dir = await tempDir()
+  const store = openJsonFileStore({ path: dir })
+  await assert.rejects(store.read(), (error: unknown) => {
+    assert.ok(error instanceof UsageError)
+    assert.equal(error.code, 'cache_file')
+    assert.ok(error.message.includes(dir))
+    assert.ok(!error.message.includes('\n'))
+    return true
+  })
+})
+
+void test('an I/O failure while writing is a one-line error naming the path', async () => {
+  const dir = await tempDir()
+  const blocker = join(dir, 'file')
+  await writeFile(blocker, 'not a directory')
+  const path = join(blocker, 'cache.json')
+  const store = openJsonFileStore({ path })
+  await assert.rejects(
+    store.withLock(() => store.write({ a: 1 })),
+    (error: unknown) => {
+      assert.ok(error instanceof UsageError || error instanceof RuntimeFailure)
+      assert.ok(error.message.includes(path))
+      assert.ok(!error.message.includes('\n'))
+      return true
+    },
+  )
+})
+
+void test('reading a healthy file loads neither proper-lockfile nor write-file-atomic', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  await writeFile(path, '{"a": 1}')
+  const script = [
+    `import { openJsonFileStore } from ${JSON.stringify(new URL('../../src/core/cache-store.ts', import.meta.url).href)}`,
+    `import { createRequire } from 'node:module'`,
+    `const store = openJsonFileStore({ path: ${JSON.stringify(path)} })`,
+    `const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((k) => /proper-lockfile|write-file-atomic/.test(k)).length > 0`,
+    `const doc = await store.read()`,
+    `const onRead = loaded()`,
+    `await store.withLock(() => store.write({ b: 2 }))`,
+    `console.log(JSON.stringify({ doc, onRead, onWrite: loaded() }))`,
+  ].join('\n')
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+  const { code, stderr } = await exitOf(child)
+  assert.equal(code, 0, stderr)
+  assert.deepEqual(JSON.parse(out), { doc: { a: 1 }, onRead: false, onWrite: true })
+})

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { UsageError } from '../../src/core/errors.js'
+import {
+  decorateScopes,
+  mergeClaims,
+  normalizeScopes,
+  resourceToScope,
+  targetOf,
+} from '../../src/core/scopes.js'
+
+test('user flows add the reserved scopes, minus the excluded ones', () => {
+  assert.equal(targetOf(decorateScopes(['User.Read'])), 'User.Read offline_access openid profile')
+  assert.equal(
+    targetOf(decorateScopes(['User.Read'], ['offline_access'])),
+    'User.Read openid profile',
+  )
+  assert.throws(() => decorateScopes(['openid']), UsageError)
+  assert.throws(() => decorateScopes(['x'], ['openid']), UsageError)
+})
+
+test('scopes split on spaces and resources become .default', () => {
+  assert.deepEqual(normalizeScopes(['a b', 'a', ' c ']), ['a', 'b', 'c'])
+  assert.equal(
+    resourceToScope('https://graph.microsoft.com/'),
+    'https://graph.microsoft.com/.default',
+  )
+})
+
+test('capabilities merge into the claims challenge as xms_cc', () => {
+  assert.equal(mergeClaims(undefined), undefined)
+  assert.equal(mergeClaims('{"id_token":{}}'), '{"id_token":{}}')
+  assert.deepEqual(JSON.parse(mergeClaims(undefined, ['CP1']) ?? ''), {
+    access_token: { xms_cc: { values: ['CP1'] } },
+  })
+  assert.deepEqual(
+    JSON.parse(
+      mergeClaims('{"access_token":{"nbf":{"essential":true,"value":"1"}}}', ['CP1']) ?? '',
+    ),
+    {
+      access_token: { nbf: { essential: true, value: '1' }, xms_cc: { values: ['CP1'] } },
+    },
+  )
+  assert.throws(() => mergeClaims('{oops', ['CP1']), UsageError)
+})
