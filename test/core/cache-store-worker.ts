@@ -1,7 +1,7 @@
 // Child process for the multi-process tests of cache-store.ts.
 //   add  <path> <id>: under the lock, read the document, add key <id>, write it back.
 //   hold <path>:      take the lock, print "locked", then wait until killed.
-import { openJsonFileStore } from '../../src/core/cache-store.ts'
+import { openJsonFileStore } from '../../src/core/cache-store.js'
 
 const [mode, path, id] = process.argv.slice(2)
 if (path === undefined) throw new Error('usage: cache-store-worker.ts add|hold <path> [id]')

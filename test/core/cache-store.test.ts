@@ -16,8 +16,8 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { openJsonFileStore } from '../../src/core/cache-store.ts'
-import { RuntimeFailure, UsageError } from '../../src/core/errors.ts'
+import { openJsonFileStore } from '../../src/core/cache-store.js'
+import { RuntimeFailure, UsageError } from '../../src/core/errors.js'
 
 const worker = fileURLToPath(new URL('./cache-store-worker.ts', import.meta.url))
 const isWindows = process.platform === 'win32'

@@ -1,7 +1,7 @@
 import type { ClientApplicationOptions } from '../../core/application.js'
 import { openJsonFileStore } from '../../core/cache-store.js'
 import { memoryStore } from '../../core/persistence.js'
-import { defaultAuthority } from '../../core/authority.js'
+import { defaultAuthority, parseAuthority } from '../../core/authority.js'
 import { defaultCacheDir, httpCachePath, tokenCachePath } from './cache-paths.js'
 import type { CommonSettings } from './common-options.js'
 import { type Io, warn } from './io.js'
@@ -16,10 +16,12 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
       'TLS certificate verification is off (--insecure): anyone on the network path can read and forge tokens',
     )
   }
-  const authorityUrl = settings.oidcAuthority ?? settings.authority ?? defaultAuthority
+  const authority = settings.oidcAuthority
+    ? parseAuthority(settings.oidcAuthority, { oidc: true })
+    : parseAuthority(settings.authority ?? defaultAuthority)
   const tokenFile =
     settings.cacheFile ??
-    tokenCachePath(settings.cacheDir ?? defaultCacheDir(io), settings.clientId, authorityUrl)
+    tokenCachePath(settings.cacheDir ?? defaultCacheDir(io), settings.clientId, authority)
   const onWarning = (message: string) => warn(io, message)
   const region = settings.region?.toLowerCase() === 'auto' ? true : settings.region
   return {

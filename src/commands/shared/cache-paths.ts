@@ -1,5 +1,6 @@
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
+import type { Authority } from '../../core/authority.js'
 import type { Io } from './io.js'
 
 /** The platform's per-user cache directory for msal-ts. */
@@ -13,13 +14,9 @@ export function defaultCacheDir(io: Io, platform: NodeJS.Platform = process.plat
 }
 
 /** One token cache file per (client id, authority), so unrelated apps never share a lock. */
-export function tokenCachePath(cacheDir: string, clientId: string, authorityUrl: string): string {
-  const { host, pathname } = new URL(authorityUrl)
-  const tenant = pathname.split('/').find(Boolean) ?? ''
-  return join(
-    cacheDir,
-    `token-cache.${safe(clientId)}.${safe(host)}${tenant ? `.${safe(tenant)}` : ''}.json`,
-  )
+export function tokenCachePath(cacheDir: string, clientId: string, authority: Authority): string {
+  const tenant = authority.tenant ? `.${safe(authority.tenant)}` : ''
+  return join(cacheDir, `token-cache.${safe(clientId)}.${safe(authority.host)}${tenant}.json`)
 }
 
 /** Discovery answers and throttle state live beside the token cache they serve. */

@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { after } from 'node:test'
+import { execa } from 'execa'
+
+export const bin = resolve(import.meta.dirname, '../../bin/msal-ts')
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>
+  input?: string
+}
+
+/**
+ * Runs the built binary as a user would, with a clean environment: nothing from the machine's
+ * Azure or msal-ts variables leaks in, and HOME and the cache dir are the test's own.
+ */
+export interface CliResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+export async function run(
+  home: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<CliResult> {
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_CACHE_HOME: join(home, '.cache'),
+    MSAL_TS_CACHE_DIR: join(home, 'cache'),
+  }
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name]
+    else env[name] = value
+  }
+  const result = await execa(bin, [...args], {
+    env,
+    extendEnv: false,
+    reject: false,
+    stripFinalNewline: false,
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    timeout: 60_000,
+  })
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+  }
+}
+
+const tempDirs: string[] = []
+after(() => Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true }))))
+
+/** A fresh directory, removed when the test file ends. */
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'msal-ts-test-'))
+  tempDirs.push(dir)
+  return dir
+}
+
+/** The environment for reference implementations: the machine's CA variables would override their `verify`. */
+export function cleanEnv(home: string): Record<string, string> {
+  return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home }
+}
+
+/** One line per message, never a stack trace. */
+export function assertNoStack(stderr: string): void {
+  if (/\n\s+at .+:\d+:\d+\)?$/m.test(stderr)) throw new Error(`stack trace on stderr:\n${stderr}`)
+}
