@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   type Authority,
+  type AuthorityBuilder,
   defaultAuthority,
   openIdConfigurationUrl,
   parseAuthority,
@@ -11,7 +12,7 @@ import { type Clock, systemClock } from './clock.js'
 import { discoverEndpoints, type Endpoints } from './discovery.js'
 import { MsalTsError, UsageError } from './errors.js'
 import { apiIds, compactForm, refreshReasons, requestToken } from './grants/token-request.js'
-import { createHttpClient, readCaFile } from './http.js'
+import { createHttpClient } from './http.js'
 import { withHttpCache } from './http-cache.js'
 import type { HttpClient } from './http-types.js'
 import { type Logger, silentLogger } from './log.js'
@@ -29,7 +30,7 @@ import {
 export interface ClientApplicationOptions {
   clientId: string
   /** Default `https://login.microsoftonline.com/common`. */
-  authority?: string
+  authority?: string | AuthorityBuilder
   validateAuthority?: boolean
   /** false skips instance discovery; a string names a custom instance discovery endpoint. */
   instanceDiscovery?: boolean | string
@@ -113,7 +114,7 @@ export class ClientApplication {
     this.clientId = options.clientId.trim()
     this.authority = options.oidcAuthority
       ? parseAuthority(options.oidcAuthority.replace(/\/+$/, ''), { oidc: true })
-      : parseAuthority(options.authority ?? defaultAuthority)
+      : parseAuthority(String(options.authority ?? defaultAuthority))
     this.tokenCache = options.tokenCache ?? new SerializableTokenCache()
     this.#cacheStore = options.cacheStore ?? memoryStore()
     this.clock = options.clock ?? systemClock
@@ -134,7 +135,7 @@ export class ClientApplication {
           {
             timeoutMs: (this.options.timeout ?? 30) * 1000,
             ...(this.options.proxies ? { proxy: this.options.proxies } : {}),
-            ...(typeof verify === 'string' ? { ca: [readCaFile(verify)] } : {}),
+            ...(typeof verify === 'string' ? { caFile: verify } : {}),
             ...(verify === false ? { insecure: true } : {}),
           },
           this.log,

@@ -51,6 +51,21 @@ export function authorityBuilder(instance: string, tenant: string): string {
   return `${base}/${tenant.replace(/^\/+|\/+$/g, '')}`
 }
 
+/** MSAL's AuthorityBuilder, for `new ConfidentialClientApplication({ authority: new AuthorityBuilder(clouds.usgov, tenant) })`. */
+export class AuthorityBuilder {
+  readonly instance: string
+  readonly tenant: string
+
+  constructor(instance: string, tenant: string) {
+    this.instance = instance
+    this.tenant = tenant
+  }
+
+  toString(): string {
+    return authorityBuilder(this.instance, this.tenant)
+  }
+}
+
 /** `public`, `usgov`, `china`, a host name or an https URL, as `--cloud` and AZURE_AUTHORITY_HOST take it. */
 export function cloudHost(cloud: string): string {
   const named = (clouds as Record<string, string>)[cloud.toLowerCase()]

@@ -28,6 +28,8 @@ export interface HttpOptions {
   proxy?: string
   /** Extra trusted CA certificates (PEM), on top of Node's bundle. */
   ca?: string[]
+  /** A PEM file of extra trusted CAs, read when the first request is made. */
+  caFile?: string
   /** Skip certificate verification. */
   insecure?: boolean
   /** The longest `Retry-After` waited for in-process before giving up to the caller, in seconds. Default 10. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { rootCertificates } from 'node:tls'
 import type { Dispatcher, request as undiciRequest } from 'undici'
-import { RuntimeFailure } from './errors.js'
+import { RuntimeFailure, UsageError } from './errors.js'
 import {
   defaultTimeoutMs,
   type HttpClient,
@@ -26,16 +26,15 @@ const tlsErrorCodes = new Set([
 ])
 
 /** Reads CA bundles for `--ca-file`; a bad path is the caller's mistake. */
-export function readCaFile(path: string): string {
+function readCaFile(path: string): string {
   try {
     const pem = readFileSync(path, 'utf8')
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no certificate in it')
     return pem
   } catch (error) {
-    throw new RuntimeFailure(
-      'ca_file',
-      `cannot use the CA file ${path}: ${(error as Error).message}`,
-    )
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'no such file' : (error as Error).message
+    throw new UsageError('ca_file', `cannot use the CA file ${path}: ${why}`)
   }
 }
 
@@ -47,22 +46,25 @@ export function createHttpClient(
   options: HttpOptions = {},
   log: Logger = silentLogger,
 ): HttpClient & { close(): Promise<void> } {
-  const tls = {
-    ...(options.ca && options.ca.length > 0 ? { ca: [...rootCertificates, ...options.ca] } : {}),
-    ...(options.insecure ? { rejectUnauthorized: false } : {}),
-  }
   // undici is loaded on the first request only: a run answered from the cache never pays for it.
   let undici: Promise<{ dispatcher: Dispatcher; request: typeof undiciRequest }> | undefined
   const load = () =>
-    (undici ??= import('undici').then(({ EnvHttpProxyAgent, request }) => ({
-      request,
-      dispatcher: new EnvHttpProxyAgent({
-        ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
-        connect: tls,
-        requestTls: tls,
-        keepAliveTimeout: 10_000,
-      }),
-    })))
+    (undici ??= import('undici').then(({ EnvHttpProxyAgent, request }) => {
+      const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
+      const tls = {
+        ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
+        ...(options.insecure ? { rejectUnauthorized: false } : {}),
+      }
+      return {
+        request,
+        dispatcher: new EnvHttpProxyAgent({
+          ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
+          connect: tls,
+          requestTls: tls,
+          keepAliveTimeout: 10_000,
+        }),
+      }
+    }))
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
   const maxRetryAfter = options.maxRetryAfter ?? 10
 

@@ -8,6 +8,7 @@ export {
   type ClientTokenOptions,
 } from './application.js'
 export {
+  AuthorityBuilder,
   authorityBuilder,
   clouds,
   parseAuthority,

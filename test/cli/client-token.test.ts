@@ -279,6 +279,81 @@ describe('msal-ts client-token', () => {
     )
   })
 
+  test('the Azure SDK variables alone are enough', async () => {
+    const home = await tempDir()
+    const result = await run(
+      home,
+      ['client-token', '--ca-file', sts.caFile, '--resource', 'api://env-only'],
+      {
+        env: {
+          AZURE_CLIENT_ID: sts.defaults.confidentialClientId,
+          AZURE_TENANT_ID: sts.tenantId,
+          AZURE_AUTHORITY_HOST: sts.url,
+          AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
+        },
+      },
+    )
+    assert.equal(result.exitCode, 0, result.stderr)
+    const request = sts.tokenRequests().at(-1)
+    assert.equal(request?.path, `/${sts.tenantId}/oauth2/v2.0/token`)
+    assert.equal(request?.form?.['scope'], 'api://env-only/.default')
+  })
+
+  test('--insecure works without the CA and warns on every run', async () => {
+    const home = await tempDir()
+    const args = [
+      'client-token',
+      '-c',
+      sts.defaults.confidentialClientId,
+      '-a',
+      sts.authority(),
+      '--insecure',
+    ]
+    for (let i = 0; i < 2; i++) {
+      const result = await run(home, [...args, '--scope', graph], { env: secretEnv() })
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.match(
+        result.stderr,
+        /^msal-ts: warning: TLS certificate verification is off \(--insecure\)/,
+      )
+    }
+  })
+
+  test('a short Retry-After on 429 is waited for; a long one is kept for the next process too', async () => {
+    const home = await tempDir()
+    sts.inject({
+      match: { path: '/oauth2/v2.0/token' },
+      status: 429,
+      headers: { 'Retry-After': '1' },
+    })
+    const short = await run(home, [...secretArgs, '--scope', 'api://throttled/.default'], {
+      env: secretEnv(),
+    })
+    assert.equal(short.exitCode, 0, short.stderr)
+    const [throttled, retried] = sts.tokenRequests().slice(-2)
+    assert.equal(throttled?.status, 429)
+    assert.equal(retried?.status, 200)
+    assert.ok((retried?.time ?? 0) - (throttled?.time ?? 0) >= 1000, 'waited for Retry-After')
+
+    sts.inject({
+      match: { path: '/oauth2/v2.0/token' },
+      status: 429,
+      headers: { 'Retry-After': '120' },
+    })
+    const long = await run(home, [...secretArgs, '--scope', 'api://busy/.default'], {
+      env: secretEnv(),
+    })
+    assert.equal(long.exitCode, 1)
+    assert.match(long.stderr, /^msal-ts: \w+: /)
+    sts.clearLog()
+    const next = await run(home, [...secretArgs, '--scope', 'api://busy/.default'], {
+      env: secretEnv(),
+    })
+    assert.equal(next.exitCode, 1)
+    assert.equal(next.stdout, '')
+    assert.deepEqual(sts.tokenRequests(), [], 'the throttle holds across processes')
+  })
+
   test('a 500 is retried once', async () => {
     const home = await tempDir()
     await run(home, [...secretArgs, '--scope', graph], { env: secretEnv() })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
+  AuthorityBuilder,
   authorityBuilder,
   cloudHost,
   needsInstanceDiscovery,
@@ -17,6 +18,10 @@ test('AuthorityBuilder joins a cloud host and a tenant', () => {
   )
   assert.equal(authorityBuilder(cloudHost('china'), 't'), 'https://login.chinacloudapi.cn/t')
   assert.equal(authorityBuilder('https://127.0.0.1:8443', 't'), 'https://127.0.0.1:8443/t')
+  assert.equal(
+    String(new AuthorityBuilder(cloudHost('usgov'), 'contoso')),
+    'https://login.microsoftonline.us/contoso',
+  )
 })
 
 test('kinds: AAD, B2C by host and by path, CIAM, ADFS', () => {
