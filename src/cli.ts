@@ -6,6 +6,22 @@ import { type Io, processIo } from './commands/shared/io.js'
 /** Each command's module is loaded only when that command runs. */
 const commands: Record<string, { description: string; load: () => Promise<(io: Io) => Command> }> =
   {
+    login: {
+      description: 'sign in a person: browser (default), device code, or username and password',
+      load: async () => (await import('./commands/login.js')).loginCommand,
+    },
+    token: {
+      description: 'get a token for a signed-in account, from the cache or by refreshing it',
+      load: async () => (await import('./commands/token.js')).tokenCommand,
+    },
+    accounts: {
+      description: 'list the signed-in accounts in the cache',
+      load: async () => (await import('./commands/accounts.js')).accountsCommand,
+    },
+    logout: {
+      description: 'remove an account and its tokens from the cache',
+      load: async () => (await import('./commands/logout.js')).logoutCommand,
+    },
     'client-token': {
       description:
         'get an app-only token with client credentials (secret, certificate or assertion)',
@@ -89,3 +105,4 @@ function serverDetails(error: OAuthServerError): string {
   ]
   return `  ${parts.join('; ')}`
 }
+export { processIo } from './commands/shared/io.js'

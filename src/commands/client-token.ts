@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { ConfidentialClientApplication } from '../core/application.js'
+import { ConfidentialClientApplication } from '../core/confidential-client.js'
 import { UsageError } from '../core/errors.js'
 import { resourceToScope } from '../core/scopes.js'
 import { applicationOptions } from './shared/app.js'

@@ -1,25 +1,23 @@
-import { randomUUID } from 'node:crypto'
 import {
   type Authority,
   type AuthorityBuilder,
   defaultAuthority,
   openIdConfigurationUrl,
   parseAuthority,
-  regionalHost,
 } from './authority.js'
-import { type ClientCredential, clientAuthFields } from './client-auth.js'
 import { type Clock, systemClock } from './clock.js'
 import { discoverEndpoints, type Endpoints } from './discovery.js'
-import { MsalTsError, UsageError } from './errors.js'
+import { InteractionRequiredError, OAuthServerError, UsageError } from './errors.js'
 import { apiIds, compactForm, refreshReasons, requestToken } from './grants/token-request.js'
 import { createHttpClient } from './http.js'
 import { withHttpCache } from './http-cache.js'
 import type { HttpClient } from './http-types.js'
 import { type Logger, silentLogger } from './log.js'
 import { type JsonStore, memoryStore } from './persistence.js'
-import { detectRegion, normalizeRegion } from './region.js'
-import { mergeClaims, normalizeScopes } from './scopes.js'
-import type { AccessTokenEntry } from './token-cache/schema.js'
+import { decorateScopes, mergeClaims, normalizeScopes, targetOf } from './scopes.js'
+import { checkIdToken, decodeIdToken } from './id-token.js'
+import { homeAccountIdOf, type IdTokenClaims } from './token-cache/account-id.js'
+import type { AccessTokenEntry, AccountEntry, RefreshTokenEntry } from './token-cache/schema.js'
 import {
   SerializableTokenCache,
   type AccessTokenQuery,
@@ -70,9 +68,47 @@ export interface AuthenticationResult {
   refresh_on?: number
   scope: string[]
   token_source: 'cache' | 'identity_provider'
+  /** User flows: the checked claims of the ID token. */
+  id_token_claims?: IdTokenClaims
+  /** User flows: the signed-in account, as getAccounts returns it. */
+  account?: Account
+}
+
+/** An account as MSAL's get_accounts returns it. */
+export interface Account {
+  home_account_id: string
+  environment: string
+  username: string
+  account_source?: string
+  authority_type: string
+  local_account_id: string
+  realm: string
+}
+
+export interface SilentOptions extends ClientTokenOptions {
+  /** Honoured by the caller's account choice; here for MSAL parity. */
+  correlationId?: string
+}
+
+/** How a user grant is redeemed and what is checked on the way back. */
+export interface UserGrant {
+  form: Record<string, string | undefined>
+  apiId: number
+  refreshReason: number
+  /** The decorated scopes sent; the cache target when the answer has no `scope`. */
+  scopes: readonly string[]
+  grantType: string
+  nonce?: string
+  maxAge?: number
+  username?: string
+  redeemedRefreshToken?: RefreshTokenEntry
+  skipAccountCreation?: boolean
+  /** Routes the request to the account's home (X-AnchorMailbox). */
+  anchor?: string
 }
 
 export interface ClientTokenOptions {
+  /** An extra claims challenge (JSON), e.g. from a resource's WWW-Authenticate; skips the cached token. */
   claimsChallenge?: string
   /** Skip the cached token and ask the identity provider. */
   forceRefresh?: boolean
@@ -225,56 +261,176 @@ export class ClientApplication {
   ): AccessTokenEntry[] {
     return realms.flatMap((realm) => this.tokenCache.findAccessTokens({ ...query, realm }))
   }
-}
 
-/** A client that can keep a secret: a service, a daemon, a CI job. */
-export class ConfidentialClientApplication extends ClientApplication {
-  readonly #credential: ClientCredential
-  #region: Promise<string | undefined> | undefined
-
-  constructor(options: ClientApplicationOptions & { clientCredential: ClientCredential }) {
-    super(options)
-    if (!options.clientCredential) {
-      throw new UsageError('missing_credential', 'a confidential client needs a client credential')
-    }
-    this.#credential = options.clientCredential
+  /** Credentials a confidential client adds to every grant; a public client has none. */
+  protected clientAuthentication(tokenEndpoint: string): Promise<Record<string, string>> {
+    void tokenEndpoint
+    return Promise.resolve({})
   }
 
-  /** An app-only token (client credentials), from the cache when one is still valid. */
-  async acquireTokenForClient(
+  /** Runs fn under the cache lock on a freshly loaded cache, and saves what it changed. */
+  protected updateCache<T>(fn: () => Promise<T>): Promise<T> {
+    return this.fetchOnce(() => undefined, fn)
+  }
+
+  /** Redeems a user grant and stores its tokens and account, under the cache lock. */
+  protected async redeemUserGrant(grant: UserGrant): Promise<AuthenticationResult> {
+    const endpoints = await this.endpoints()
+    return this.updateCache(() => this.redeem(grant, endpoints))
+  }
+
+  /** The grant itself: request, ID token checks, cache entries. A refused ID token stores nothing. */
+  protected async redeem(grant: UserGrant, endpoints: Endpoints): Promise<AuthenticationResult> {
+    const now = this.clock()
+    const form = compactForm({
+      ...grant.form,
+      client_id: this.clientId,
+      client_info: '1',
+      ...(await this.clientAuthentication(endpoints.tokenEndpoint)),
+    })
+    const response = await requestToken(this.http(), endpoints.tokenEndpoint, form, {
+      apiId: grant.apiId,
+      refreshReason: grant.refreshReason,
+      ...this.appHeaders(),
+      ...(grant.anchor ? { extraHeaders: { 'x-anchormailbox': grant.anchor } } : {}),
+    })
+    const claims = response.id_token ? decodeIdToken(response.id_token) : undefined
+    if (claims) {
+      checkIdToken(claims, {
+        clientId: this.clientId,
+        ...(endpoints.issuer && this.options.validateAuthority !== false
+          ? { issuer: endpoints.issuer }
+          : {}),
+        ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}),
+        ...(grant.maxAge !== undefined ? { maxAge: grant.maxAge } : {}),
+        now,
+      })
+    }
+    this.tokenCache.add({
+      clientId: this.clientId,
+      environment: this.authority.instance,
+      realm: endpoints.realm,
+      scopes: grant.scopes,
+      response,
+      ...(claims ? { idTokenClaims: claims } : {}),
+      grantType: grant.grantType,
+      ...(grant.username !== undefined ? { username: grant.username } : {}),
+      ...(grant.redeemedRefreshToken ? { redeemedRefreshToken: grant.redeemedRefreshToken } : {}),
+      ...(grant.skipAccountCreation ? { skipAccountCreation: true } : {}),
+      now,
+    })
+    const homeAccountId = homeAccountIdOf(response.client_info, claims)
+    const account =
+      homeAccountId === null ? undefined : this.#account(homeAccountId, endpoints.realm)
+    return {
+      ...fromResponse(response, grant.scopes, now),
+      ...(claims ? { id_token_claims: claims } : {}),
+      ...(account ? { account } : {}),
+    }
+  }
+
+  protected appHeaders(): { appName?: string; appVersion?: string } {
+    return {
+      ...(this.options.appName ? { appName: this.options.appName } : {}),
+      ...(this.options.appVersion ? { appVersion: this.options.appVersion } : {}),
+    }
+  }
+
+  /** The decorated scope set of a user flow, as a sorted string for the wire and as a list. */
+  protected userScopes(scopes: readonly string[]): string[] {
+    const wanted = normalizeScopes(scopes)
+    return decorateScopes(wanted, this.options.excludeScopes ?? [])
+  }
+
+  /** Signed-in accounts of this authority's host, one per home account, optionally by username (any case). */
+  async getAccounts(username?: string): Promise<Account[]> {
+    await this.loadCache()
+    const byHome = new Map<string, Account>()
+    for (const entry of this.tokenCache.accounts(this.authority.instance)) {
+      if (entry.authority_type === 'MSSTS' || entry.authority_type === 'ADFS') {
+        byHome.set(entry.home_account_id, accountOf(entry))
+      }
+    }
+    const accounts = [...byHome.values()]
+    return username === undefined
+      ? accounts
+      : accounts.filter((a) => a.username.toLowerCase() === username.toLowerCase())
+  }
+
+  /** Signs an account out: its tokens and account entries leave the cache. */
+  async removeAccount(account: Pick<Account, 'home_account_id' | 'environment'>): Promise<void> {
+    await this.updateCache(() => {
+      this.tokenCache.removeAccount(account, this.clientId)
+      return Promise.resolve()
+    })
+  }
+
+  /** MSAL's acquire_token_silent: a token, or undefined whatever went wrong. */
+  async acquireTokenSilent(
     scopes: readonly string[],
-    options: ClientTokenOptions = {},
-  ): Promise<AuthenticationResult> {
+    account: Account,
+    options: SilentOptions = {},
+  ): Promise<AuthenticationResult | undefined> {
+    try {
+      return await this.acquireTokenSilentWithError(scopes, account, options)
+    } catch (error) {
+      if (error instanceof UsageError) throw error
+      return undefined
+    }
+  }
+
+  /**
+   * A token for the account without a person: from the cache, else by redeeming its refresh token
+   * (or its family's). Undefined when the cache has nothing to work with; the provider's error when
+   * it refused (an `interaction_required` kind when a person has to sign in again).
+   */
+  async acquireTokenSilentWithError(
+    scopes: readonly string[],
+    account: Account,
+    options: SilentOptions = {},
+  ): Promise<AuthenticationResult | undefined> {
     const wanted = normalizeScopes(scopes)
     if (wanted.length === 0) throw new UsageError('missing_scope', 'at least one scope is required')
     const query = {
       clientId: this.clientId,
       environment: this.authority.instance,
-      homeAccountId: null,
+      homeAccountId: account.home_account_id,
       scopes: wanted,
     }
     const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
-    let reason: number = refreshReasons.forced
-    let aging: AuthenticationResult | undefined
     await this.loadCache()
-    let realms = await this.knownRealms()
-    // A forced refresh must not be answered by the token it means to replace, but may share the
-    // one a concurrent process fetched meanwhile.
+    const realms = await this.knownRealms()
     const replaced = new Set(
       skipCache ? this.findAccessTokens(query, realms).map((at) => at.secret) : [],
     )
+    let reason: number = refreshReasons.forced
+    let aging: AuthenticationResult | undefined
     if (!skipCache) {
       const found = this.pickAccessToken(query, realms, options)
-      if (found.hit) return found.hit
-      aging = found.aging
-      reason = aging ? refreshReasons.aging : refreshReasons.absent
+      if (found.hit) return { ...found.hit, account }
+      aging = found.aging && { ...found.aging, account }
+      reason = aging
+        ? refreshReasons.aging
+        : this.findAccessTokens(query, realms).length > 0
+          ? refreshReasons.expired
+          : refreshReasons.absent
     }
     try {
       const endpoints = await this.endpoints()
-      realms = [...new Set([...realms, endpoints.realm])]
+      const allRealms = [...new Set([...realms, endpoints.realm])]
       return await this.fetchOnce(
-        () => this.pickAccessToken(query, realms, { ...options, exclude: replaced }).hit,
-        () => this.#requestClientToken(endpoints, wanted, options.claimsChallenge, reason),
+        () => {
+          const hit = this.pickAccessToken(query, allRealms, { ...options, exclude: replaced }).hit
+          return hit && { ...hit, account }
+        },
+        () =>
+          this.#redeemCachedRefreshToken(
+            account,
+            wanted,
+            endpoints,
+            options.claimsChallenge,
+            reason,
+          ),
       )
     } catch (error) {
       // MSAL keeps serving a token past its refresh_on when the refresh fails.
@@ -283,78 +439,126 @@ export class ConfidentialClientApplication extends ClientApplication {
     }
   }
 
-  async #requestClientToken(
-    endpoints: Endpoints,
+  /** MSAL's refresh token order: family tokens (for an app new here, or of its family), then its own. */
+  async #redeemCachedRefreshToken(
+    account: Account,
     scopes: string[],
+    endpoints: Endpoints,
     claimsChallenge: string | undefined,
     reason: number,
-  ) {
-    const now = this.clock()
-    const form = compactForm({
-      grant_type: 'client_credentials',
-      client_id: this.clientId,
-      scope: [...scopes].sort().join(' '),
-      claims: this.claims(claimsChallenge),
-      client_info: '1',
-      ...(await clientAuthFields(this.#credential, {
-        clientId: this.clientId,
-        audience: endpoints.tokenEndpoint,
-        now,
-        ...(this.options.clientClaims ? { clientClaims: this.options.clientClaims } : {}),
-      })),
-    })
-    const url = await this.#regionalTokenEndpoint(endpoints.tokenEndpoint)
-    const response = await requestToken(this.http(), url, form, {
-      apiId: apiIds.clientCredentials,
-      refreshReason: reason,
-      correlationId: randomUUID(),
-      ...this.#appHeaders(),
-    })
-    this.tokenCache.add({
-      clientId: this.clientId,
-      environment: this.authority.instance,
-      realm: endpoints.realm,
-      scopes,
-      response,
-      grantType: 'client_credentials',
-      now,
-    })
-    return fromResponse(response, scopes, now)
-  }
-
-  /** Client credentials go to the region's host when one is configured or detected. */
-  async #regionalTokenEndpoint(tokenEndpoint: string): Promise<string> {
-    const configured = this.options.azureRegion ?? process.env['MSAL_FORCE_REGION']
-    if (!configured || this.authority.kind === 'oidc') return tokenEndpoint
-    this.#region ??=
-      configured === true || configured === 'auto'
-        ? detectRegion(this.http())
-        : Promise.resolve(normalizeRegion(configured))
-    const region = await this.#region
-    if (!region) return tokenEndpoint
-    const url = new URL(tokenEndpoint)
-    url.host = regionalHost(this.authority, region)
-    return url.toString()
-  }
-
-  #appHeaders(): { appName?: string; appVersion?: string } {
-    return {
-      ...(this.options.appName ? { appName: this.options.appName } : {}),
-      ...(this.options.appVersion ? { appVersion: this.options.appVersion } : {}),
+  ): Promise<AuthenticationResult | undefined> {
+    const environment = this.authority.instance
+    const home = account.home_account_id
+    const familyId = this.tokenCache.appMetadata(this.clientId, environment)?.family_id
+    const known = this.tokenCache.appMetadata(this.clientId, environment) !== undefined
+    const decorated = this.userScopes(scopes)
+    let familyError: unknown
+    const attempt = async (rt: RefreshTokenEntry) =>
+      this.redeem(
+        {
+          form: {
+            grant_type: 'refresh_token',
+            refresh_token: rt.secret,
+            scope: targetOf(decorated),
+            claims: this.claims(claimsChallenge),
+          },
+          apiId: apiIds.silent,
+          refreshReason: reason,
+          scopes: decorated,
+          grantType: 'refresh_token',
+          redeemedRefreshToken: rt,
+          skipAccountCreation: true,
+          anchor: `Oid:${home.replace('.', '@')}`,
+        },
+        endpoints,
+      )
+    if (!known || familyId) {
+      for (const rt of this.tokenCache.findRefreshTokens({
+        environment,
+        homeAccountId: home,
+        familyId: familyId ?? '1',
+      })) {
+        if (rt.client_id === this.clientId) continue
+        try {
+          return await attempt(rt)
+        } catch (error) {
+          if (!(error instanceof OAuthServerError)) throw error
+          if (known) familyError = error
+          if (JSON.stringify(error.body).includes('client_mismatch')) break
+        }
+      }
     }
+    const own = this.tokenCache.findRefreshTokens({
+      environment,
+      homeAccountId: home,
+      clientId: this.clientId,
+    })
+    let ownError: unknown
+    for (const rt of own) {
+      try {
+        return await attempt(rt)
+      } catch (error) {
+        if (!(error instanceof OAuthServerError)) throw error
+        ownError = error
+      }
+    }
+    if (ownError ?? familyError) throw ownError ?? familyError
+    return undefined
   }
-}
 
-/** A client that cannot keep a secret: a person's CLI, a desktop app. */
-export class PublicClientApplication extends ClientApplication {
-  constructor(options: ClientApplicationOptions & { clientCredential?: never }) {
-    if ((options as { clientCredential?: unknown }).clientCredential !== undefined) {
-      throw new UsageError(
-        'unexpected_credential',
-        'a public client application takes no client credential',
+  /** MSAL's acquire_token_by_username_password (ROPC). Federated accounts are refused up front. */
+  async acquireTokenByUsernamePassword(
+    username: string,
+    password: string,
+    scopes: readonly string[],
+    options: { claimsChallenge?: string } = {},
+  ): Promise<AuthenticationResult> {
+    const decorated = this.userScopes(scopes)
+    if (this.authority.kind === 'aad') await this.#refuseFederated(username)
+    return this.redeemUserGrant({
+      form: {
+        grant_type: 'password',
+        username,
+        password,
+        scope: targetOf(decorated),
+        claims: this.claims(options.claimsChallenge),
+      },
+      apiId: apiIds.usernamePassword,
+      refreshReason: refreshReasons.notSilent,
+      scopes: decorated,
+      grantType: 'password',
+      username,
+      anchor: `upn:${username}`,
+    })
+  }
+
+  async #refuseFederated(username: string): Promise<void> {
+    const url = `${this.authority.scheme}//${this.authority.host}/common/userrealm/${encodeURIComponent(username)}?api-version=1.0`
+    const response = await this.http().request({
+      method: 'GET',
+      url,
+      headers: { accept: 'application/json' },
+    })
+    let realm: Record<string, unknown> = {}
+    try {
+      realm = response.status === 200 ? (JSON.parse(response.body) as Record<string, unknown>) : {}
+    } catch {
+      realm = {}
+    }
+    if (realm['account_type'] === 'Federated') {
+      throw new InteractionRequiredError(
+        'federated_account',
+        'this account signs in at its own identity provider (federated), where a password grant is not supported: use msal-ts login (browser) or --device-code',
       )
     }
-    super(options)
+  }
+
+  #account(homeAccountId: string, realm: string): Account | undefined {
+    const entries = this.tokenCache
+      .accounts(this.authority.instance)
+      .filter((a) => a.home_account_id === homeAccountId)
+    const entry = entries.find((a) => a.realm === realm) ?? entries[0]
+    return entry && accountOf(entry)
   }
 }
 
@@ -374,7 +578,7 @@ function fromCache(at: AccessTokenEntry, now: number): AuthenticationResult {
   }
 }
 
-function fromResponse(
+export function fromResponse(
   response: TokenResponse,
   requested: readonly string[],
   now: number,
@@ -394,6 +598,18 @@ function fromResponse(
   }
 }
 
+function accountOf(entry: AccountEntry): Account {
+  return {
+    home_account_id: entry.home_account_id,
+    environment: entry.environment,
+    username: entry.username,
+    ...(entry.account_source !== undefined ? { account_source: entry.account_source } : {}),
+    authority_type: entry.authority_type,
+    local_account_id: entry.local_account_id,
+    realm: entry.realm,
+  }
+}
+
 function tokenEndpointOf(body: string): string | undefined {
   try {
     const value: unknown = (JSON.parse(body) as Record<string, unknown>)['token_endpoint']
@@ -402,5 +618,3 @@ function tokenEndpointOf(body: string): string | undefined {
     return undefined
   }
 }
-
-export { MsalTsError }

@@ -1,12 +1,19 @@
 /** msal-ts as a library: MSAL's ClientApplication family, its token cache and its building blocks. */
 export {
   ClientApplication,
-  ConfidentialClientApplication,
-  PublicClientApplication,
+  type Account,
   type AuthenticationResult,
+  type SilentOptions,
   type ClientApplicationOptions,
   type ClientTokenOptions,
 } from './application.js'
+export { ConfidentialClientApplication } from './confidential-client.js'
+export {
+  PublicClientApplication,
+  type DeviceFlow,
+  type DeviceFlowOptions,
+  type InteractiveOptions,
+} from './public-client.js'
 export {
   AuthorityBuilder,
   authorityBuilder,

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import {
-  ConfidentialClientApplication,
-  PublicClientApplication,
-} from '../../src/core/application.js'
+import { ConfidentialClientApplication } from '../../src/core/confidential-client.js'
+import { PublicClientApplication } from '../../src/core/public-client.js'
 import { OAuthServerError, UsageError } from '../../src/core/errors.js'
 import type { HttpClient, HttpRequest, HttpResponse } from '../../src/core/http-types.js'
 import { memoryStore } from '../../src/core/persistence.js'

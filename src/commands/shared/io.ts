@@ -6,10 +6,18 @@ export interface Io {
   stdout: Writable & { isTTY?: boolean }
   stderr: Writable & { isTTY?: boolean }
   env: NodeJS.ProcessEnv
+  /** Aborted on Ctrl-C: long waits (browser, device code, prompts) end with exit 130. */
+  signal?: AbortSignal
 }
 
-export function processIo(): Io {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }
+export function processIo(signal?: AbortSignal): Io {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    ...(signal ? { signal } : {}),
+  }
 }
 
 /** Everything on stdin, without the trailing newline a `echo` or here-string adds. */

@@ -43,6 +43,8 @@ export interface CacheEvent {
   keyId?: string
   /** Silent refreshes never create accounts, so a concurrent sign-out holds. */
   skipAccountCreation?: boolean
+  /** The refresh token the grant redeemed: a new one replaces its secret in place instead of adding an entry. */
+  redeemedRefreshToken?: RefreshTokenEntry
   now: number
 }
 
@@ -150,7 +152,9 @@ export class SerializableTokenCache {
       if (accountSourceGrants.has(event.grantType)) account.account_source = event.grantType
       this.#doc.Account[accountKey(account)] = account
     }
-    if (homeAccountId !== null && response.refresh_token) {
+    if (homeAccountId !== null && response.refresh_token && event.redeemedRefreshToken) {
+      this.#updateRefreshToken(event.redeemedRefreshToken, response.refresh_token, now)
+    } else if (homeAccountId !== null && response.refresh_token) {
       const rt: RefreshTokenEntry = {
         credential_type: 'RefreshToken',
         secret: response.refresh_token,
@@ -184,6 +188,98 @@ export class SerializableTokenCache {
           targetCovers(at.target, query.scopes),
       )
       .sort((a, b) => Number(b.expires_on) - Number(a.expires_on))
+  }
+
+  /** Refresh tokens of an account in an environment, the most recently written first. */
+  findRefreshTokens(query: {
+    environment: string
+    homeAccountId: string
+    clientId?: string
+    familyId?: string
+  }): RefreshTokenEntry[] {
+    return Object.values(this.#doc.RefreshToken)
+      .filter(
+        (rt) =>
+          isRecord(rt) &&
+          typeof rt.secret === 'string' &&
+          sameHost(rt.environment, query.environment) &&
+          sameHomeAccount(rt.home_account_id, query.homeAccountId) &&
+          (query.clientId === undefined || rt.client_id === query.clientId) &&
+          (query.familyId === undefined || rt.family_id === query.familyId),
+      )
+      .sort((a, b) => Number(b.last_modification_time ?? 0) - Number(a.last_modification_time ?? 0))
+  }
+
+  appMetadata(clientId: string, environment: string): AppMetadataEntry | undefined {
+    return Object.values(this.#doc.AppMetadata).find(
+      (m) => m.client_id === clientId && sameHost(m.environment, environment),
+    )
+  }
+
+  /** Account entries of an environment. */
+  accounts(environment: string): AccountEntry[] {
+    return Object.values(this.#doc.Account).filter(
+      (a) =>
+        isRecord(a) &&
+        typeof a.home_account_id === 'string' &&
+        sameHost(a.environment, environment),
+    )
+  }
+
+  idToken(query: {
+    homeAccountId: string
+    environment: string
+    clientId: string
+    realm?: string
+  }): IdTokenEntry | undefined {
+    return Object.values(this.#doc.IdToken).find(
+      (t) =>
+        isRecord(t) &&
+        sameHomeAccount(t.home_account_id, query.homeAccountId) &&
+        sameHost(t.environment, query.environment) &&
+        t.client_id === query.clientId &&
+        (query.realm === undefined || sameText(t.realm, query.realm)),
+    )
+  }
+
+  /**
+   * Signs an account out of an environment, as MSAL does: its refresh tokens of this app (or its
+   * family), and its access tokens, ID tokens and account entries of every app and tenant.
+   */
+  removeAccount(account: { home_account_id: string; environment: string }, clientId: string): void {
+    const familyId = this.appMetadata(clientId, account.environment)?.family_id
+    const mine = (entry: { home_account_id: unknown; environment: unknown }) =>
+      sameHomeAccount(entry.home_account_id as string, account.home_account_id) &&
+      sameHost(entry.environment, account.environment)
+    for (const [key, rt] of Object.entries(this.#doc.RefreshToken)) {
+      if (
+        mine(rt) &&
+        (rt.client_id === clientId || (familyId !== undefined && rt.family_id === familyId))
+      ) {
+        delete this.#doc.RefreshToken[key]
+      }
+    }
+    for (const section of ['AccessToken', 'IdToken', 'Account'] as const) {
+      const entries = this.#doc[section] as Record<
+        string,
+        { home_account_id: unknown; environment: unknown }
+      >
+      for (const [key, entry] of Object.entries(entries)) {
+        if (isRecord(entry) && mine(entry)) delete entries[key]
+      }
+    }
+    this.#changed = true
+  }
+
+  #updateRefreshToken(entry: RefreshTokenEntry, secret: string, now: number): void {
+    const found = Object.entries(this.#doc.RefreshToken).find(
+      ([, rt]) => rt.secret === entry.secret && rt.client_id === entry.client_id,
+    )
+    if (found === undefined) return
+    const [oldKey, rt] = found
+    delete this.#doc.RefreshToken[oldKey]
+    const updated = { ...rt, secret, last_modification_time: String(now) }
+    this.#doc.RefreshToken[refreshTokenKey(updated)] = updated
   }
 
   /** Drops the app-only access tokens of a client, in the given environments. */

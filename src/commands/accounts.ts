@@ -1,0 +1,51 @@
+import { Command, Option } from 'commander'
+import { addCommonOptions, type CommonFlags } from './shared/common-options.js'
+import type { Io } from './shared/io.js'
+import { publicApp } from './shared/public-app.js'
+
+interface AccountsFlags extends CommonFlags {
+  username?: string
+  output?: 'table' | 'json'
+}
+
+export function accountsCommand(io: Io): Command {
+  const command = new Command('accounts')
+    .description('list the signed-in accounts in the cache')
+    .option('--username <username>', 'only this username (any case)')
+    .addOption(
+      new Option('-o, --output <format>', 'table (default on a terminal) or json').choices([
+        'table',
+        'json',
+      ]),
+    )
+  addCommonOptions(command)
+  command.addHelpText(
+    'after',
+    '\nExamples:\n  msal-ts accounts\n  msal-ts accounts -o json | jq -r .[].username',
+  )
+  return command.action(async (flags: AccountsFlags) => runAccounts(flags, io))
+}
+
+export async function runAccounts(flags: AccountsFlags, io: Io): Promise<void> {
+  const app = publicApp(flags, io)
+  const accounts = await app.getAccounts(flags.username)
+  const format = flags.output ?? (io.stdout.isTTY ? 'table' : 'json')
+  if (format === 'json') {
+    io.stdout.write(`${JSON.stringify(accounts, null, 2)}\n`)
+    return
+  }
+  const rows = [
+    ['USERNAME', 'HOME ACCOUNT ID', 'ENVIRONMENT', 'TENANT'],
+    ...accounts.map((a) => [a.username, a.home_account_id, a.environment, a.realm]),
+  ]
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? []
+  for (const row of rows) {
+    io.stdout.write(
+      `${row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd()}\n`,
+    )
+  }
+}

@@ -1,0 +1,192 @@
+import { Command, Option } from 'commander'
+import type { AuthenticationResult } from '../core/application.js'
+import { UsageError } from '../core/errors.js'
+import type { PublicClientApplication } from '../core/public-client.js'
+import { normalizeScopes } from '../core/scopes.js'
+import { showSignInPage } from './shared/browser.js'
+import { addCommonOptions, type CommonFlags } from './shared/common-options.js'
+import { type Io, readStdin, say } from './shared/io.js'
+import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { canPrompt, password as askPassword } from './shared/prompter.js'
+import { publicApp } from './shared/public-app.js'
+import { parseJsonObject } from './shared/scope-options.js'
+import { startSpinner } from './shared/spinner.js'
+
+interface LoginFlags extends CommonFlags {
+  scope: string[]
+  deviceCode?: boolean
+  username?: string
+  passwordStdin?: boolean
+  browser: boolean
+  redirectPort?: string
+  prompt?: string
+  loginHint?: string
+  domainHint?: string
+  maxAge?: string
+  responseMode?: 'query' | 'form_post'
+  claimsChallenge?: string
+  wait: string
+  output?: TokenFormat
+}
+
+const examples = `
+Examples:
+  msal-ts login --scope https://graph.microsoft.com/User.Read      # browser on this machine
+  msal-ts login --device-code                                      # over SSH: a code to enter elsewhere
+  msal-ts login --no-browser --redirect-port 8400                  # with ssh -L 8400:127.0.0.1:8400
+  printf %s "$PW" | msal-ts login --username bob@contoso.com --password-stdin`
+
+export function loginCommand(io: Io): Command {
+  const command = new Command('login')
+    .description('sign in a person: browser (default), device code, or username and password')
+    .option(
+      '-s, --scope <scope>',
+      'scope to consent to now (repeatable)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
+    .option('--device-code', 'sign in on another device with a code')
+    .option(
+      '--username <upn>',
+      'sign in with a password (from --password-stdin or MSAL_TS_PASSWORD)',
+    )
+    .option('--password-stdin', 'read the password from stdin')
+    .option('--no-browser', 'print the sign-in URL instead of opening a browser')
+    .option('--redirect-port <port>', 'fixed loopback port for the redirect (default: a free one)')
+    .option('--prompt <prompt>', 'login, none, consent, select_account or create')
+    .option('--login-hint <upn>', 'pre-fill the username')
+    .option('--domain-hint <domain>', 'skip home realm discovery')
+    .option('--max-age <seconds>', 'require a sign-in at most this old')
+    .addOption(
+      new Option('--response-mode <mode>', 'how the provider returns the code').choices([
+        'query',
+        'form_post',
+      ]),
+    )
+    .option('--claims-challenge <json>', 'claims challenge from a resource')
+    .option('--wait <seconds>', 'how long to wait for the person', '300')
+    .addOption(new Option('-o, --output <format>', 'also print the token').choices(tokenFormats))
+  addCommonOptions(command)
+  command.addHelpText('after', examples)
+  return command.action(async (flags: LoginFlags) => runLogin(flags, io))
+}
+
+export async function runLogin(flags: LoginFlags, io: Io): Promise<void> {
+  const scopes = normalizeScopes(flags.scope)
+  const waitSeconds = seconds(flags.wait, '--wait')
+  if (flags.claimsChallenge !== undefined) {
+    parseJsonObject(flags.claimsChallenge, '--claims-challenge')
+  }
+  if (flags.deviceCode && flags.username) {
+    throw new UsageError('conflicting_options', 'give --device-code or --username, not both')
+  }
+  const app = publicApp(flags, io)
+  try {
+    let result: AuthenticationResult
+    if (flags.username) result = await passwordLogin(app, flags, scopes, io)
+    else if (flags.deviceCode) result = await deviceCodeLogin(app, flags, scopes, waitSeconds, io)
+    else result = await browserLogin(app, flags, scopes, waitSeconds, io)
+    say(
+      io,
+      `Signed in as ${result.account?.username || result.account?.home_account_id || 'an account with no username'}`,
+    )
+    if (flags.output) {
+      writeToken(io, result, flags.output, result.account ? { account: result.account } : {})
+    }
+  } finally {
+    await app.close()
+  }
+}
+
+function browserLogin(
+  app: PublicClientApplication,
+  flags: LoginFlags,
+  scopes: string[],
+  waitSeconds: number,
+  io: Io,
+) {
+  return app.acquireTokenInteractive(scopes, {
+    openBrowser: (url) => showSignInPage(io, url, !flags.browser),
+    timeoutMs: waitSeconds * 1000,
+    ...(io.signal ? { signal: io.signal } : {}),
+    ...(flags.redirectPort !== undefined ? { port: port(flags.redirectPort) } : {}),
+    ...(flags.prompt ? { prompt: flags.prompt } : {}),
+    ...(flags.loginHint ? { loginHint: flags.loginHint } : {}),
+    ...(flags.domainHint ? { domainHint: flags.domainHint } : {}),
+    ...(flags.maxAge !== undefined ? { maxAge: seconds(flags.maxAge, '--max-age') } : {}),
+    ...(flags.responseMode ? { responseMode: flags.responseMode } : {}),
+    ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
+  })
+}
+
+async function deviceCodeLogin(
+  app: PublicClientApplication,
+  flags: LoginFlags,
+  scopes: string[],
+  waitSeconds: number,
+  io: Io,
+) {
+  const flow = await app.initiateDeviceFlow(scopes)
+  say(io, flow.message)
+  const deadline = AbortSignal.timeout(waitSeconds * 1000)
+  const signal = io.signal ? AbortSignal.any([io.signal, deadline]) : deadline
+  const spinner = startSpinner(io, 'Waiting for the sign-in to complete')
+  try {
+    return await app.acquireTokenByDeviceFlow(
+      {
+        ...flow,
+        expires_at: Math.min(flow.expires_at, Math.floor(Date.now() / 1000) + waitSeconds),
+      },
+      {
+        signal,
+        ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
+      },
+    )
+  } finally {
+    spinner.stop()
+  }
+}
+
+async function passwordLogin(
+  app: PublicClientApplication,
+  flags: LoginFlags,
+  scopes: string[],
+  io: Io,
+) {
+  const username = flags.username ?? ''
+  let password = flags.passwordStdin ? await readStdin(io) : io.env['MSAL_TS_PASSWORD']
+  if (!password && !flags.passwordStdin && canPrompt(io)) {
+    password = await askPassword(io, `Password for ${username}`)
+  }
+  if (!password) {
+    throw new UsageError(
+      'missing_password',
+      'no password: pass --password-stdin or set MSAL_TS_PASSWORD',
+    )
+  }
+  return app.acquireTokenByUsernamePassword(username, password, scopes, {
+    ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
+  })
+}
+
+function seconds(text: string, option: string): number {
+  const value = Number(text)
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new UsageError(
+      'invalid_option',
+      `${option} takes whole seconds, not ${JSON.stringify(text)}`,
+    )
+  }
+  return value
+}
+
+function port(text: string): number {
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new UsageError(
+      'invalid_option',
+      `--redirect-port takes a port number, not ${JSON.stringify(text)}`,
+    )
+  }
+  return value
+}

@@ -1,0 +1,49 @@
+import { Command } from 'commander'
+import type { Account } from '../core/application.js'
+import { CancelledError, UsageError } from '../core/errors.js'
+import { chooseAccount } from './shared/account-choice.js'
+import { addCommonOptions, type CommonFlags } from './shared/common-options.js'
+import { type Io, say } from './shared/io.js'
+import { canPrompt, confirm } from './shared/prompter.js'
+import { publicApp } from './shared/public-app.js'
+
+interface LogoutFlags extends CommonFlags {
+  account?: string
+  all?: boolean
+  yes?: boolean
+}
+
+export function logoutCommand(io: Io): Command {
+  const command = new Command('logout')
+    .description('remove an account and its tokens from the cache')
+    .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
+    .option('--all', 'every signed-in account')
+    .option('-y, --yes', 'do not ask to confirm')
+  addCommonOptions(command)
+  command.addHelpText(
+    'after',
+    '\nExamples:\n  msal-ts logout --account alice@contoso.com\n  msal-ts logout --all --yes',
+  )
+  return command.action(async (flags: LogoutFlags) => runLogout(flags, io))
+}
+
+export async function runLogout(flags: LogoutFlags, io: Io): Promise<void> {
+  if (flags.all && flags.account) {
+    throw new UsageError('conflicting_options', 'give --account or --all, not both')
+  }
+  const app = publicApp(flags, io)
+  const accounts = await app.getAccounts()
+  const leaving: Account[] = flags.all
+    ? accounts
+    : [await chooseAccount(accounts, flags.account, io)]
+  if (leaving.length === 0) {
+    say(io, 'No account is signed in.')
+    return
+  }
+  const names = leaving.map((a) => a.username || a.home_account_id).join(', ')
+  if (!flags.yes && canPrompt(io) && !(await confirm(io, `Sign out ${names}?`))) {
+    throw new CancelledError('not signed out')
+  }
+  for (const account of leaving) await app.removeAccount(account)
+  say(io, `Signed out ${names}`)
+}

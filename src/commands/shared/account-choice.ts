@@ -1,0 +1,48 @@
+import type { Account } from '../../core/application.js'
+import { InteractionRequiredError, UsageError } from '../../core/errors.js'
+import type { Io } from './io.js'
+import { canPrompt, select } from './prompter.js'
+
+/**
+ * The account a command acts for: `--account` (username or home account id) or MSAL_TS_ACCOUNT;
+ * else the only one; else a prompt on a terminal; else a usage error that lists them.
+ */
+export async function chooseAccount(
+  accounts: Account[],
+  wanted: string | undefined,
+  io: Io,
+): Promise<Account> {
+  const name = wanted ?? io.env['MSAL_TS_ACCOUNT']
+  if (name) {
+    const lower = name.toLowerCase()
+    const match = accounts.find(
+      (a) => a.username.toLowerCase() === lower || a.home_account_id.toLowerCase() === lower,
+    )
+    if (!match) {
+      throw new InteractionRequiredError(
+        'no_account',
+        `${name} is not signed in; run msal-ts login`,
+      )
+    }
+    return match
+  }
+  if (accounts.length === 0) {
+    throw new InteractionRequiredError('no_account', 'no one is signed in; run msal-ts login')
+  }
+  if (accounts.length === 1 && accounts[0]) return accounts[0]
+  if (!canPrompt(io)) {
+    const names = accounts.map((a) => a.username || a.home_account_id).join(', ')
+    throw new UsageError(
+      'several_accounts',
+      `several accounts are signed in (${names}); choose one with --account or MSAL_TS_ACCOUNT`,
+    )
+  }
+  return select(
+    io,
+    'Which account?',
+    accounts.map((a) => ({
+      name: `${a.username || '(no username)'}  ${a.home_account_id}`,
+      value: a,
+    })),
+  )
+}

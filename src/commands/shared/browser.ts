@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs'
+import { type Io, say } from './io.js'
+
+/** Why no browser can be opened here, or undefined when one probably can. */
+export function whyNoBrowser(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
+  const display = env['DISPLAY'] || env['WAYLAND_DISPLAY']
+  if ((env['SSH_CONNECTION'] || env['SSH_TTY']) && !display) return 'this is an SSH session'
+  if (platform !== 'linux') return undefined
+  if (env['WSL_DISTRO_NAME']) return undefined
+  if (existsSync('/.dockerenv') || env['container']) return 'this is a container'
+  if (!display) return 'there is no display'
+  return undefined
+}
+
+/** Shows the sign-in page: the browser when one can open, and the URL on stderr in every case. */
+export async function showSignInPage(io: Io, url: string, noBrowser: boolean): Promise<void> {
+  if (noBrowser) {
+    io.stderr.write(`${url}\n`)
+    return
+  }
+  const reason = whyNoBrowser(io.env)
+  if (reason) {
+    say(io, `msal-ts: cannot open a browser (${reason}); open this URL to sign in:`)
+    io.stderr.write(`${url}\n`)
+    return
+  }
+  say(io, 'Opening your browser to sign in. If it does not open, use this URL:')
+  io.stderr.write(`${url}\n`)
+  try {
+    const { default: open } = await import('open')
+    const child = await open(url)
+    child.once('error', () => undefined)
+  } catch {
+    // The URL is already on the screen; the person can open it by hand.
+  }
+}

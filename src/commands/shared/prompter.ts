@@ -1,0 +1,46 @@
+import { CancelledError, UsageError } from '../../core/errors.js'
+import type { Io } from './io.js'
+
+/** Prompts only on a terminal; @inquirer/prompts loads only when a prompt is actually shown. */
+export function canPrompt(io: Io): boolean {
+  return io.stdin.isTTY === true && io.stderr.isTTY === true
+}
+
+async function prompts() {
+  return import('@inquirer/prompts')
+}
+
+function context(io: Io) {
+  return { input: io.stdin, output: io.stderr, ...(io.signal ? { signal: io.signal } : {}) }
+}
+
+/** Ctrl-C inside a prompt is a cancellation (exit 130), not a crash. */
+async function asked<T>(question: () => Promise<T>): Promise<T> {
+  try {
+    return await question()
+  } catch (error) {
+    const name = (error as Error).name
+    if (name === 'ExitPromptError' || name === 'AbortPromptError') throw new CancelledError()
+    throw error
+  }
+}
+
+export async function select<T>(
+  io: Io,
+  message: string,
+  choices: { name: string; value: T }[],
+): Promise<T> {
+  if (!canPrompt(io)) throw new UsageError('not_a_terminal', `${message}: no terminal to ask on`)
+  const { select: ask } = await prompts()
+  return asked(() => ask({ message, choices }, context(io)))
+}
+
+export async function confirm(io: Io, message: string): Promise<boolean> {
+  const { confirm: ask } = await prompts()
+  return asked(() => ask({ message, default: false }, context(io)))
+}
+
+export async function password(io: Io, message: string): Promise<string> {
+  const { password: ask } = await prompts()
+  return asked(() => ask({ message, mask: true }, context(io)))
+}

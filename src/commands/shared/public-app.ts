@@ -1,0 +1,9 @@
+import { PublicClientApplication } from '../../core/public-client.js'
+import { applicationOptions } from './app.js'
+import { type CommonFlags, resolveCommon } from './common-options.js'
+import type { Io } from './io.js'
+
+/** A public client for the person's commands (login, token, accounts, logout). */
+export function publicApp(flags: CommonFlags, io: Io): PublicClientApplication {
+  return new PublicClientApplication(applicationOptions(resolveCommon(flags, io), io))
+}

@@ -1,0 +1,87 @@
+import { Command, Option } from 'commander'
+import { InteractionRequiredError, UsageError } from '../core/errors.js'
+import { resourceToScope } from '../core/scopes.js'
+import { chooseAccount } from './shared/account-choice.js'
+import { addCommonOptions, type CommonFlags } from './shared/common-options.js'
+import type { Io } from './shared/io.js'
+import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { publicApp } from './shared/public-app.js'
+import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
+
+interface TokenFlags extends CommonFlags {
+  scope: string[]
+  resource?: string
+  account?: string
+  forceRefresh?: boolean
+  claimsChallenge?: string
+  minValidity?: string
+  output: TokenFormat
+}
+
+const examples = `
+Examples:
+  # A Graph token for the signed-in account, ready for curl
+  curl -H "$(msal-ts token --scope https://graph.microsoft.com/User.Read -o header)" https://graph.microsoft.com/v1.0/me
+
+  # A token that stays valid for at least 30 minutes, as JSON
+  msal-ts token --resource https://management.azure.com --min-validity 1800 -o json
+
+  # In a script: exit code 3 means someone has to run "msal-ts login"
+  token=$(msal-ts token --scope api://my-api/read) || [ $? -ne 3 ] || msal-ts login --scope api://my-api/read`
+
+export function tokenCommand(io: Io): Command {
+  const command = new Command('token')
+    .description('get a token for a signed-in account, from the cache or by refreshing it')
+    .option('-s, --scope <scope>', 'scope (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--resource <uri>', 'resource URI: the scope <uri>/.default')
+    .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
+    .option('--force-refresh', 'ignore the cached access token')
+    .option('--claims-challenge <json>', 'claims challenge from a resource (skips the cache)')
+    .option('--min-validity <seconds>', 'the token must stay valid this long (default: 300)')
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw'),
+    )
+  addCommonOptions(command)
+  command.addHelpText('after', examples)
+  return command.action(async (flags: TokenFlags) => runToken(flags, io))
+}
+
+export async function runToken(flags: TokenFlags, io: Io): Promise<void> {
+  const scopes = scopesFrom(
+    flags.scope,
+    flags.resource === undefined ? undefined : resourceToScope(flags.resource),
+  )
+  const minValidity = flags.minValidity === undefined ? undefined : parseSeconds(flags.minValidity)
+  if (flags.claimsChallenge !== undefined) {
+    parseJsonObject(flags.claimsChallenge, '--claims-challenge')
+  }
+  const app = publicApp(flags, io)
+  try {
+    const account = await chooseAccount(await app.getAccounts(), flags.account, io)
+    const result = await app.acquireTokenSilentWithError(scopes, account, {
+      ...(flags.forceRefresh ? { forceRefresh: true } : {}),
+      ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
+      ...(minValidity !== undefined ? { minValidity } : {}),
+    })
+    if (result === undefined) {
+      throw new InteractionRequiredError(
+        'no_token',
+        `no token for ${account.username || account.home_account_id} can be had silently; run msal-ts login`,
+      )
+    }
+    writeToken(io, result, flags.output, { account: result.account ?? account })
+  } finally {
+    await app.close()
+  }
+}
+
+function parseSeconds(text: string): number {
+  const seconds = Number(text)
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    throw new UsageError(
+      'invalid_option',
+      `--min-validity takes whole seconds, not ${JSON.stringify(text)}`,
+    )
+  }
+  return seconds
+}

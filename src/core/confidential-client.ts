@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto'
+import {
+  ClientApplication,
+  type AuthenticationResult,
+  type ClientApplicationOptions,
+  type ClientTokenOptions,
+  fromResponse,
+} from './application.js'
+import { regionalHost } from './authority.js'
+import { type ClientCredential, clientAuthFields } from './client-auth.js'
+import type { Endpoints } from './discovery.js'
+import { UsageError } from './errors.js'
+import { apiIds, compactForm, refreshReasons, requestToken } from './grants/token-request.js'
+import { detectRegion, normalizeRegion } from './region.js'
+import { normalizeScopes } from './scopes.js'
+
+/** A client that can keep a secret: a service, a daemon, a CI job. */
+export class ConfidentialClientApplication extends ClientApplication {
+  readonly #credential: ClientCredential
+  #region: Promise<string | undefined> | undefined
+
+  constructor(options: ClientApplicationOptions & { clientCredential: ClientCredential }) {
+    super(options)
+    if (!options.clientCredential) {
+      throw new UsageError('missing_credential', 'a confidential client needs a client credential')
+    }
+    this.#credential = options.clientCredential
+  }
+
+  protected override async clientAuthentication(
+    tokenEndpoint: string,
+  ): Promise<Record<string, string>> {
+    return clientAuthFields(this.#credential, {
+      clientId: this.clientId,
+      audience: tokenEndpoint,
+      now: this.clock(),
+      ...(this.options.clientClaims ? { clientClaims: this.options.clientClaims } : {}),
+    })
+  }
+
+  /** An app-only token (client credentials), from the cache when one is still valid. */
+  async acquireTokenForClient(
+    scopes: readonly string[],
+    options: ClientTokenOptions = {},
+  ): Promise<AuthenticationResult> {
+    const wanted = normalizeScopes(scopes)
+    if (wanted.length === 0) throw new UsageError('missing_scope', 'at least one scope is required')
+    const query = {
+      clientId: this.clientId,
+      environment: this.authority.instance,
+      homeAccountId: null,
+      scopes: wanted,
+    }
+    const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
+    let reason: number = refreshReasons.forced
+    let aging: AuthenticationResult | undefined
+    await this.loadCache()
+    let realms = await this.knownRealms()
+    // A forced refresh must not be answered by the token it means to replace, but may share the
+    // one a concurrent process fetched meanwhile.
+    const replaced = new Set(
+      skipCache ? this.findAccessTokens(query, realms).map((at) => at.secret) : [],
+    )
+    if (!skipCache) {
+      const found = this.pickAccessToken(query, realms, options)
+      if (found.hit) return found.hit
+      aging = found.aging
+      reason = aging ? refreshReasons.aging : refreshReasons.absent
+    }
+    try {
+      const endpoints = await this.endpoints()
+      realms = [...new Set([...realms, endpoints.realm])]
+      return await this.fetchOnce(
+        () => this.pickAccessToken(query, realms, { ...options, exclude: replaced }).hit,
+        () => this.#requestClientToken(endpoints, wanted, options.claimsChallenge, reason),
+      )
+    } catch (error) {
+      // MSAL keeps serving a token past its refresh_on when the refresh fails.
+      if (aging && !(error instanceof UsageError)) return aging
+      throw error
+    }
+  }
+
+  async #requestClientToken(
+    endpoints: Endpoints,
+    scopes: string[],
+    claimsChallenge: string | undefined,
+    reason: number,
+  ) {
+    const now = this.clock()
+    const form = compactForm({
+      grant_type: 'client_credentials',
+      client_id: this.clientId,
+      scope: [...scopes].sort().join(' '),
+      claims: this.claims(claimsChallenge),
+      client_info: '1',
+      ...(await this.clientAuthentication(endpoints.tokenEndpoint)),
+    })
+    const url = await this.#regionalTokenEndpoint(endpoints.tokenEndpoint)
+    const response = await requestToken(this.http(), url, form, {
+      apiId: apiIds.clientCredentials,
+      refreshReason: reason,
+      correlationId: randomUUID(),
+      ...this.appHeaders(),
+    })
+    this.tokenCache.add({
+      clientId: this.clientId,
+      environment: this.authority.instance,
+      realm: endpoints.realm,
+      scopes,
+      response,
+      grantType: 'client_credentials',
+      now,
+    })
+    return fromResponse(response, scopes, now)
+  }
+
+  /** Client credentials go to the region's host when one is configured or detected. */
+  async #regionalTokenEndpoint(tokenEndpoint: string): Promise<string> {
+    const configured = this.options.azureRegion ?? process.env['MSAL_FORCE_REGION']
+    if (!configured || this.authority.kind === 'oidc') return tokenEndpoint
+    this.#region ??=
+      configured === true || configured === 'auto'
+        ? detectRegion(this.http())
+        : Promise.resolve(normalizeRegion(configured))
+    const region = await this.#region
+    if (!region) return tokenEndpoint
+    const url = new URL(tokenEndpoint)
+    url.host = regionalHost(this.authority, region)
+    return url.toString()
+  }
+}
