@@ -21,8 +21,9 @@ export const silentLogger: Logger = () => undefined
 const secretParams =
   /([?&#](?:code|client_secret|client_assertion|assertion|refresh_token|access_token|id_token|password|username|login_hint|device_code|user_code|nonce|state)=)[^&#\s]*/gi
 const jwtShaped = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g
+const userRealm = /(\/userrealm\/)[^?\s]+/gi
 
 /** Masks tokens, codes, secrets and user names in text meant for a log line. */
 export function redact(text: string): string {
-  return text.replace(secretParams, '$1***').replace(jwtShaped, '***')
+  return text.replace(secretParams, '$1***').replace(jwtShaped, '***').replace(userRealm, '$1***')
 }

@@ -354,6 +354,20 @@ describe('msal-ts client-token', () => {
     assert.deepEqual(sts.tokenRequests(), [], 'the throttle holds across processes')
   })
 
+  test('debug logging shows the requests and never the secret or the token', async () => {
+    const home = await tempDir()
+    const result = await run(home, [...secretArgs, '--scope', graph, '--log-level', 'debug'], {
+      env: secretEnv(),
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(
+      result.stderr,
+      /^msal-ts: debug: http POST https:\/\/127\.0\.0\.1:\d+\/[\w-]+\/oauth2\/v2\.0\/token 200 /m,
+    )
+    assert.ok(!result.stderr.includes(sts.defaults.clientSecret))
+    assert.ok(!result.stderr.includes(result.stdout.trim()))
+  })
+
   test('a 500 is retried once', async () => {
     const home = await tempDir()
     await run(home, [...secretArgs, '--scope', graph], { env: secretEnv() })
