@@ -22,6 +22,20 @@ const commands: Record<string, { description: string; load: () => Promise<(io: I
       description: 'remove an account and its tokens from the cache',
       load: async () => (await import('./commands/logout.js')).logoutCommand,
     },
+    'auth-url': {
+      description:
+        'print an authorization URL; with --flow-file, start an auth code flow (PKCE, state, nonce)',
+      load: async () => (await import('./commands/auth-url.js')).authUrlCommand,
+    },
+    redeem: {
+      description:
+        'redeem an authorization code: from a flow file and its response, or a bare code',
+      load: async () => (await import('./commands/redeem.js')).redeemCommand,
+    },
+    'migrate-rt': {
+      description: 'move a refresh token from elsewhere into the cache (never from argv)',
+      load: async () => (await import('./commands/migrate-rt.js')).migrateRtCommand,
+    },
     'client-token': {
       description:
         'get an app-only token with client credentials (secret, certificate or assertion)',
@@ -47,8 +61,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     })
   const name = argv.find((arg) => !arg.startsWith('-'))
   for (const [command, entry] of Object.entries(commands)) {
-    if (command === name) program.addCommand((await entry.load())(io))
-    else program.command(command).description(entry.description)
+    if (command === name) {
+      program.addCommand((await entry.load())(io))
+    } else {
+      program.command(command).description(entry.description)
+    }
   }
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput())
@@ -70,13 +87,19 @@ function report(error: unknown, io: Io, verbose: boolean): number {
   }
   if (error instanceof MsalTsError) {
     io.stderr.write(`msal-ts: ${error.code}: ${error.message}\n`)
-    if (error instanceof OAuthServerError) io.stderr.write(`${serverDetails(error)}\n`)
-    if (verbose && error.stack) io.stderr.write(`${error.stack}\n`)
+    if (error instanceof OAuthServerError) {
+      io.stderr.write(`${serverDetails(error)}\n`)
+    }
+    if (verbose && error.stack) {
+      io.stderr.write(`${error.stack}\n`)
+    }
     return exitCodeOf(error)
   }
   const message = error instanceof Error ? error.message : String(error)
   io.stderr.write(`msal-ts: internal_error: ${message.split('\n', 1)[0] ?? ''}\n`)
-  if (verbose && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`)
+  if (verbose && error instanceof Error && error.stack) {
+    io.stderr.write(`${error.stack}\n`)
+  }
   return exitCodes.failure
 }
 

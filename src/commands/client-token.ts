@@ -7,9 +7,10 @@ import { addCommonOptions, type CommonFlags, resolveCommon } from './shared/comm
 import {
   addCredentialOptions,
   type CredentialFlags,
+  readText,
   resolveCredential,
 } from './shared/credential.js'
-import type { Io } from './shared/io.js'
+import { type Io, readStdin } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
@@ -18,6 +19,7 @@ interface ClientTokenFlags extends CommonFlags, CredentialFlags {
   resource?: string
   clientClaims?: string
   forceRefresh?: boolean
+  onBehalfOf?: string
   output: TokenFormat
 }
 
@@ -45,6 +47,10 @@ export function clientTokenCommand(io: Io): Command {
     .option('--resource <uri>', 'resource URI: the scope <uri>/.default')
     .option('--client-claims <json>', 'extra claims for the certificate assertion (JSON object)')
     .option('--force-refresh', 'ignore the cached token')
+    .option(
+      '--on-behalf-of <file>',
+      'on-behalf-of: a file holding the incoming user token, or - for stdin',
+    )
     .addOption(
       new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw'),
     )
@@ -64,6 +70,12 @@ export async function runClientToken(flags: ClientTokenFlags, io: Io): Promise<v
     flags.clientClaims === undefined
       ? undefined
       : parseJsonObject(flags.clientClaims, '--client-claims')
+  if (flags.onBehalfOf === '-' && (flags.clientSecretStdin || flags.certificatePasswordStdin)) {
+    throw new UsageError(
+      'conflicting_options',
+      'stdin can carry the user token or a secret, not both',
+    )
+  }
   const credential = await resolveCredential(flags, io)
   if (clientClaims && typeof credential === 'string') {
     throw new UsageError('invalid_option', '--client-claims goes with a certificate credential')
@@ -74,11 +86,19 @@ export async function runClientToken(flags: ClientTokenFlags, io: Io): Promise<v
     ...(clientClaims ? { clientClaims } : {}),
   })
   try {
-    const result = await app.acquireTokenForClient(scopes, {
-      ...(flags.forceRefresh ? { forceRefresh: true } : {}),
-    })
+    const result =
+      flags.onBehalfOf === undefined
+        ? await app.acquireTokenForClient(scopes, {
+            ...(flags.forceRefresh ? { forceRefresh: true } : {}),
+          })
+        : await app.acquireTokenOnBehalfOf(await userAssertion(flags, io), scopes)
     writeToken(io, result, flags.output)
   } finally {
     await app.close()
   }
+}
+
+async function userAssertion(flags: ClientTokenFlags, io: Io): Promise<string> {
+  const path = flags.onBehalfOf ?? '-'
+  return (path === '-' ? await readStdin(io) : await readText(path, 'user token file')).trim()
 }

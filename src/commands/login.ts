@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import type { AuthenticationResult } from '../core/application.js'
-import { UsageError } from '../core/errors.js'
+import { CancelledError, OAuthServerError, RuntimeFailure, UsageError } from '../core/errors.js'
 import type { PublicClientApplication } from '../core/public-client.js'
 import { normalizeScopes } from '../core/scopes.js'
 import { showSignInPage } from './shared/browser.js'
@@ -83,9 +83,13 @@ export async function runLogin(flags: LoginFlags, io: Io): Promise<void> {
   const app = publicApp(flags, io)
   try {
     let result: AuthenticationResult
-    if (flags.username) result = await passwordLogin(app, flags, scopes, io)
-    else if (flags.deviceCode) result = await deviceCodeLogin(app, flags, scopes, waitSeconds, io)
-    else result = await browserLogin(app, flags, scopes, waitSeconds, io)
+    if (flags.username) {
+      result = await passwordLogin(app, flags, scopes, io)
+    } else if (flags.deviceCode) {
+      result = await deviceCodeLogin(app, flags, scopes, waitSeconds, io)
+    } else {
+      result = await browserLogin(app, flags, scopes, waitSeconds, io)
+    }
     say(
       io,
       `Signed in as ${result.account?.username || result.account?.home_account_id || 'an account with no username'}`,
@@ -93,6 +97,12 @@ export async function runLogin(flags: LoginFlags, io: Io): Promise<void> {
     if (flags.output) {
       writeToken(io, result, flags.output, result.account ? { account: result.account } : {})
     }
+  } catch (error) {
+    // The person is signing in right now: a refusal (wrong password, expired code) is exit 1, not 3.
+    if (error instanceof OAuthServerError && error.kind !== 'server') {
+      throw new SignInRefused(error.status, error.body)
+    }
+    throw error
   } finally {
     await app.close()
   }
@@ -129,19 +139,31 @@ async function deviceCodeLogin(
   const flow = await app.initiateDeviceFlow(scopes)
   say(io, flow.message)
   const deadline = AbortSignal.timeout(waitSeconds * 1000)
+  const waitEnds = Math.floor(Date.now() / 1000) + waitSeconds
   const signal = io.signal ? AbortSignal.any([io.signal, deadline]) : deadline
   const spinner = startSpinner(io, 'Waiting for the sign-in to complete')
   try {
     return await app.acquireTokenByDeviceFlow(
       {
         ...flow,
-        expires_at: Math.min(flow.expires_at, Math.floor(Date.now() / 1000) + waitSeconds),
+        expires_at: Math.min(flow.expires_at, waitEnds),
       },
       {
         signal,
         ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
       },
     )
+  } catch (error) {
+    // --wait ran out (not Ctrl-C, not the code's own expiry): a timeout, exit 1, as in the browser flow.
+    const waitedOut =
+      (error instanceof CancelledError && deadline.aborted && !io.signal?.aborted) ||
+      (error instanceof RuntimeFailure &&
+        error.code === 'expired_token' &&
+        waitEnds < flow.expires_at)
+    if (waitedOut) {
+      throw new RuntimeFailure('timeout', `the sign-in was not completed within ${waitSeconds} s`)
+    }
+    throw error
   } finally {
     spinner.stop()
   }
@@ -167,6 +189,11 @@ async function passwordLogin(
   return app.acquireTokenByUsernamePassword(username, password, scopes, {
     ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
   })
+}
+
+/** An identity provider error during sign-in: a runtime failure (exit 1) whatever its code. */
+class SignInRefused extends OAuthServerError {
+  override readonly kind = 'server'
 }
 
 function seconds(text: string, option: string): number {

@@ -44,6 +44,8 @@ export async function runLogout(flags: LogoutFlags, io: Io): Promise<void> {
   if (!flags.yes && canPrompt(io) && !(await confirm(io, `Sign out ${names}?`))) {
     throw new CancelledError('not signed out')
   }
-  for (const account of leaving) await app.removeAccount(account)
+  for (const account of leaving) {
+    await app.removeAccount(account)
+  }
   say(io, `Signed out ${names}`)
 }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { InteractionRequiredError, UsageError } from '../core/errors.js'
+import { InteractionRequiredError, OAuthServerError, UsageError } from '../core/errors.js'
 import { resourceToScope } from '../core/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { addCommonOptions, type CommonFlags } from './shared/common-options.js'
@@ -58,11 +58,15 @@ export async function runToken(flags: TokenFlags, io: Io): Promise<void> {
   const app = publicApp(flags, io)
   try {
     const account = await chooseAccount(await app.getAccounts(), flags.account, io)
-    const result = await app.acquireTokenSilentWithError(scopes, account, {
-      ...(flags.forceRefresh ? { forceRefresh: true } : {}),
-      ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
-      ...(minValidity !== undefined ? { minValidity } : {}),
-    })
+    const result = await app
+      .acquireTokenSilentWithError(scopes, account, {
+        ...(flags.forceRefresh ? { forceRefresh: true } : {}),
+        ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
+        ...(minValidity !== undefined ? { minValidity } : {}),
+      })
+      .catch((error: unknown) => {
+        throw withSignInHint(error)
+      })
     if (result === undefined) {
       throw new InteractionRequiredError(
         'no_token',
@@ -73,6 +77,17 @@ export async function runToken(flags: TokenFlags, io: Io): Promise<void> {
   } finally {
     await app.close()
   }
+}
+
+/** invalid_grant and friends mean a person has to sign in again: say how, keeping the provider's details. */
+function withSignInHint(error: unknown): unknown {
+  if (!(error instanceof OAuthServerError) || error.kind !== 'interaction_required') {
+    return error
+  }
+  return new OAuthServerError(error.status, {
+    ...error.body,
+    error_description: `${error.message.replace(/\.?$/, '.')} Run msal-ts login to sign in again.`,
+  })
 }
 
 function parseSeconds(text: string): number {

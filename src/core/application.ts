@@ -7,7 +7,8 @@ import {
 } from './authority.js'
 import { type Clock, systemClock } from './clock.js'
 import { discoverEndpoints, type Endpoints } from './discovery.js'
-import { InteractionRequiredError, OAuthServerError, UsageError } from './errors.js'
+import { InteractionRequiredError, OAuthServerError, RuntimeFailure, UsageError } from './errors.js'
+import { type AuthCodeFlow, authorizationUrl, checkAuthResponse } from './auth-code-flow.js'
 import { apiIds, compactForm, refreshReasons, requestToken } from './grants/token-request.js'
 import { createHttpClient } from './http.js'
 import { withHttpCache } from './http-cache.js'
@@ -15,7 +16,7 @@ import type { HttpClient } from './http-types.js'
 import { type Logger, silentLogger } from './log.js'
 import { type JsonStore, memoryStore } from './persistence.js'
 import { decorateScopes, mergeClaims, normalizeScopes, targetOf } from './scopes.js'
-import { checkIdToken, decodeIdToken } from './id-token.js'
+import { checkIdToken, codeChallenge, decodeIdToken, hashNonce, randomToken } from './id-token.js'
 import { homeAccountIdOf, type IdTokenClaims } from './token-cache/account-id.js'
 import type { AccessTokenEntry, AccountEntry, RefreshTokenEntry } from './token-cache/schema.js'
 import {
@@ -79,7 +80,8 @@ export interface Account {
   home_account_id: string
   environment: string
   username: string
-  account_source?: string
+  /** How the account signed in (`password`, `authorization_code`, ...); null when unknown, as MSAL has it. */
+  account_source?: string | null
   authority_type: string
   local_account_id: string
   realm: string
@@ -98,14 +100,33 @@ export interface UserGrant {
   /** The decorated scopes sent; the cache target when the answer has no `scope`. */
   scopes: readonly string[]
   grantType: string
-  nonce?: string
+  /** The `nonce` claim the ID token must carry (MSAL sends the hash of the flow's nonce). */
+  nonceClaim?: string
   maxAge?: number
   username?: string
   redeemedRefreshToken?: RefreshTokenEntry
   skipAccountCreation?: boolean
   /** Routes the request to the account's home (X-AnchorMailbox). */
   anchor?: string
+  /** On-behalf-of: the hash of the incoming assertion the tokens are kept under. */
+  userAssertionHash?: string
 }
+
+export interface AuthorizationUrlOptions {
+  redirectUri?: string
+  state?: string
+  /** Sent as given (get_authorization_request_url does not hash it). */
+  nonce?: string
+  prompt?: string
+  loginHint?: string
+  domainHint?: string
+  responseType?: string
+  claimsChallenge?: string
+  maxAge?: number
+  responseMode?: string
+}
+
+export type AuthCodeFlowOptions = Omit<AuthorizationUrlOptions, 'nonce' | 'responseType'>
 
 export interface ClientTokenOptions {
   /** An extra claims challenge (JSON), e.g. from a resource's WWW-Authenticate; skips the cached token. */
@@ -208,7 +229,9 @@ export class ClientApplication {
     const realm = tokenEndpoint
       ? new URL(tokenEndpoint).pathname.split('/').find(Boolean)
       : undefined
-    if (realm && realm.toLowerCase() !== this.authority.tenant.toLowerCase()) realms.push(realm)
+    if (realm && realm.toLowerCase() !== this.authority.tenant.toLowerCase()) {
+      realms.push(realm)
+    }
     return realms
   }
 
@@ -224,7 +247,9 @@ export class ClientApplication {
     return this.#cacheStore.withLock(async () => {
       await this.loadCache()
       const hit = cached()
-      if (hit !== undefined) return hit
+      if (hit !== undefined) {
+        return hit
+      }
       const result = await fetch()
       if (this.tokenCache.hasStateChanged) {
         await this.#cacheStore.write({ ...this.tokenCache.toJSON() })
@@ -246,7 +271,9 @@ export class ClientApplication {
     const now = this.clock()
     const margin = Math.max(expiryMargin, options.minValidity ?? 0)
     for (const at of this.findAccessTokens(query, realms)) {
-      if (Number(at.expires_on) - now < margin || options.exclude?.has(at.secret)) continue
+      if (Number(at.expires_on) - now < margin || options.exclude?.has(at.secret)) {
+        continue
+      }
       if (at.refresh_on !== undefined && Number(at.refresh_on) <= now) {
         return { aging: fromCache(at, now) }
       }
@@ -301,7 +328,7 @@ export class ClientApplication {
         ...(endpoints.issuer && this.options.validateAuthority !== false
           ? { issuer: endpoints.issuer }
           : {}),
-        ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}),
+        ...(grant.nonceClaim !== undefined ? { nonceClaim: grant.nonceClaim } : {}),
         ...(grant.maxAge !== undefined ? { maxAge: grant.maxAge } : {}),
         now,
       })
@@ -316,6 +343,9 @@ export class ClientApplication {
       grantType: grant.grantType,
       ...(grant.username !== undefined ? { username: grant.username } : {}),
       ...(grant.redeemedRefreshToken ? { redeemedRefreshToken: grant.redeemedRefreshToken } : {}),
+      ...(grant.userAssertionHash !== undefined
+        ? { userAssertionHash: grant.userAssertionHash }
+        : {}),
       ...(grant.skipAccountCreation ? { skipAccountCreation: true } : {}),
       now,
     })
@@ -374,7 +404,9 @@ export class ClientApplication {
     try {
       return await this.acquireTokenSilentWithError(scopes, account, options)
     } catch (error) {
-      if (error instanceof UsageError) throw error
+      if (error instanceof UsageError) {
+        throw error
+      }
       return undefined
     }
   }
@@ -390,7 +422,9 @@ export class ClientApplication {
     options: SilentOptions = {},
   ): Promise<AuthenticationResult | undefined> {
     const wanted = normalizeScopes(scopes)
-    if (wanted.length === 0) throw new UsageError('missing_scope', 'at least one scope is required')
+    if (wanted.length === 0) {
+      throw new UsageError('missing_scope', 'at least one scope is required')
+    }
     const query = {
       clientId: this.clientId,
       environment: this.authority.instance,
@@ -407,7 +441,9 @@ export class ClientApplication {
     let aging: AuthenticationResult | undefined
     if (!skipCache) {
       const found = this.pickAccessToken(query, realms, options)
-      if (found.hit) return { ...found.hit, account }
+      if (found.hit) {
+        return { ...found.hit, account }
+      }
       aging = found.aging && { ...found.aging, account }
       reason = aging
         ? refreshReasons.aging
@@ -434,7 +470,9 @@ export class ClientApplication {
       )
     } catch (error) {
       // MSAL keeps serving a token past its refresh_on when the refresh fails.
-      if (aging && !(error instanceof UsageError)) return aging
+      if (aging && !(error instanceof UsageError)) {
+        return aging
+      }
       throw error
     }
   }
@@ -478,13 +516,21 @@ export class ClientApplication {
         homeAccountId: home,
         familyId: familyId ?? '1',
       })) {
-        if (rt.client_id === this.clientId) continue
+        if (rt.client_id === this.clientId) {
+          continue
+        }
         try {
           return await attempt(rt)
         } catch (error) {
-          if (!(error instanceof OAuthServerError)) throw error
-          if (known) familyError = error
-          if (JSON.stringify(error.body).includes('client_mismatch')) break
+          if (!(error instanceof OAuthServerError)) {
+            throw error
+          }
+          if (known) {
+            familyError = error
+          }
+          if (JSON.stringify(error.body).includes('client_mismatch')) {
+            break
+          }
         }
       }
     }
@@ -498,11 +544,15 @@ export class ClientApplication {
       try {
         return await attempt(rt)
       } catch (error) {
-        if (!(error instanceof OAuthServerError)) throw error
+        if (!(error instanceof OAuthServerError)) {
+          throw error
+        }
         ownError = error
       }
     }
-    if (ownError ?? familyError) throw ownError ?? familyError
+    if (ownError ?? familyError) {
+      throw ownError ?? familyError
+    }
     return undefined
   }
 
@@ -514,7 +564,9 @@ export class ClientApplication {
     options: { claimsChallenge?: string } = {},
   ): Promise<AuthenticationResult> {
     const decorated = this.userScopes(scopes)
-    if (this.authority.kind === 'aad') await this.#refuseFederated(username)
+    if (this.authority.kind === 'aad') {
+      await this.#refuseFederated(username)
+    }
     return this.redeemUserGrant({
       form: {
         grant_type: 'password',
@@ -551,6 +603,157 @@ export class ClientApplication {
         'this account signs in at its own identity provider (federated), where a password grant is not supported: use msal-ts login (browser) or --device-code',
       )
     }
+  }
+
+  /**
+   * MSAL's get_authorization_request_url: a plain authorize URL (no PKCE), for web apps that keep
+   * their own state and nonce.
+   */
+  async getAuthorizationRequestUrl(
+    scopes: readonly string[],
+    options: AuthorizationUrlOptions = {},
+  ): Promise<string> {
+    const endpoint = await this.#authorizationEndpoint()
+    return authorizationUrl(endpoint, {
+      client_id: this.clientId,
+      response_type: options.responseType ?? 'code',
+      redirect_uri: options.redirectUri,
+      scope: targetOf(this.userScopes(scopes)),
+      state: options.state,
+      nonce: options.nonce,
+      login_hint: options.loginHint,
+      prompt: options.prompt,
+      domain_hint: options.domainHint,
+      claims: this.claims(options.claimsChallenge),
+      max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
+      response_mode: options.responseMode,
+    })
+  }
+
+  /**
+   * MSAL's initiate_auth_code_flow: state, nonce and a PKCE verifier from a cryptographic source,
+   * and the authorize URL that carries them; keep the flow to redeem its answer.
+   */
+  async initiateAuthCodeFlow(
+    scopes: readonly string[],
+    options: AuthCodeFlowOptions = {},
+  ): Promise<AuthCodeFlow> {
+    const endpoint = await this.#authorizationEndpoint()
+    const decorated = this.userScopes(scopes)
+    const state = options.state ?? randomToken(16)
+    const nonce = randomToken(16)
+    const verifier = randomToken(32)
+    const authUri = authorizationUrl(endpoint, {
+      client_id: this.clientId,
+      response_type: 'code',
+      redirect_uri: options.redirectUri,
+      scope: targetOf(decorated),
+      state,
+      code_challenge: codeChallenge(verifier),
+      code_challenge_method: 'S256',
+      nonce: hashNonce(nonce),
+      client_info: '1',
+      login_hint: options.loginHint,
+      domain_hint: options.domainHint,
+      prompt: options.prompt,
+      claims: this.claims(options.claimsChallenge),
+      max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
+      response_mode: options.responseMode,
+      'X-AnchorMailbox': options.loginHint ? `UPN:${options.loginHint}` : undefined,
+    })
+    return {
+      state,
+      ...(options.redirectUri !== undefined ? { redirect_uri: options.redirectUri } : {}),
+      scope: [...new Set([...decorated, 'openid'])],
+      auth_uri: authUri,
+      code_verifier: verifier,
+      nonce,
+      ...(options.maxAge !== undefined ? { max_age: options.maxAge } : {}),
+      claims_challenge: options.claimsChallenge ?? null,
+    }
+  }
+
+  /** Redeems the answer to a flow: state, error, nonce and max_age checked as MSAL does, and more. */
+  async acquireTokenByAuthCodeFlow(
+    flow: AuthCodeFlow,
+    response: Record<string, string>,
+    scopes?: readonly string[],
+    options: { apiId?: number } = {},
+  ): Promise<AuthenticationResult> {
+    const code = checkAuthResponse(flow, response, scopes)
+    const decorated = scopes ? this.userScopes(scopes) : flow.scope
+    const clientInfo = response['client_info']
+    const anchor = clientInfo ? anchorOf(clientInfo) : undefined
+    return this.redeemUserGrant({
+      form: {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: flow.redirect_uri,
+        code_verifier: flow.code_verifier,
+        scope: targetOf(decorated),
+        claims: this.claims(flow.claims_challenge ?? undefined),
+      },
+      apiId: options.apiId ?? apiIds.authCode,
+      refreshReason: refreshReasons.notSilent,
+      scopes: decorated,
+      grantType: 'authorization_code',
+      nonceClaim: hashNonce(flow.nonce),
+      ...(flow.max_age !== undefined ? { maxAge: flow.max_age } : {}),
+      ...(anchor ? { anchor } : {}),
+    })
+  }
+
+  /** MSAL's acquire_token_by_authorization_code: a bare code, with an optional raw nonce check. */
+  async acquireTokenByAuthorizationCode(
+    code: string,
+    scopes: readonly string[],
+    options: { redirectUri?: string; nonce?: string; claimsChallenge?: string } = {},
+  ): Promise<AuthenticationResult> {
+    const decorated = this.userScopes(scopes)
+    return this.redeemUserGrant({
+      form: {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: options.redirectUri,
+        scope: targetOf(decorated),
+        claims: this.claims(options.claimsChallenge),
+      },
+      apiId: apiIds.authCode,
+      refreshReason: refreshReasons.notSilent,
+      scopes: decorated,
+      grantType: 'authorization_code',
+      ...(options.nonce !== undefined ? { nonceClaim: options.nonce } : {}),
+    })
+  }
+
+  /**
+   * MSAL's acquire_token_by_refresh_token, for migrating a refresh token kept elsewhere: the new
+   * tokens and the account are cached; the given token itself never is.
+   */
+  async acquireTokenByRefreshToken(
+    refreshToken: string,
+    scopes: readonly string[],
+  ): Promise<AuthenticationResult> {
+    const decorated = this.userScopes(scopes)
+    return this.redeemUserGrant({
+      form: {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        scope: targetOf(decorated),
+      },
+      apiId: apiIds.byRefreshToken,
+      refreshReason: refreshReasons.forced,
+      scopes: decorated,
+      grantType: 'refresh_token',
+    })
+  }
+
+  async #authorizationEndpoint(): Promise<string> {
+    const endpoints = await this.endpoints()
+    if (!endpoints.authorizationEndpoint) {
+      throw new RuntimeFailure('unsupported', `${this.authority.url} has no authorization endpoint`)
+    }
+    return endpoints.authorizationEndpoint
   }
 
   #account(homeAccountId: string, realm: string): Account | undefined {
@@ -603,7 +806,7 @@ function accountOf(entry: AccountEntry): Account {
     home_account_id: entry.home_account_id,
     environment: entry.environment,
     username: entry.username,
-    ...(entry.account_source !== undefined ? { account_source: entry.account_source } : {}),
+    account_source: entry.account_source ?? null,
     authority_type: entry.authority_type,
     local_account_id: entry.local_account_id,
     realm: entry.realm,
@@ -614,6 +817,21 @@ function tokenEndpointOf(body: string): string | undefined {
   try {
     const value: unknown = (JSON.parse(body) as Record<string, unknown>)['token_endpoint']
     return typeof value === 'string' ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** `Oid:<uid>@<utid>`: routes a redemption to the account's home tenant. */
+export function anchorOf(clientInfo: string): string | undefined {
+  try {
+    const info = JSON.parse(Buffer.from(clientInfo, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >
+    return typeof info['uid'] === 'string' && typeof info['utid'] === 'string'
+      ? `Oid:${info['uid']}@${info['utid']}`
+      : undefined
   } catch {
     return undefined
   }

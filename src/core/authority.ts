@@ -102,7 +102,9 @@ export function parseAuthority(text: string, options: { oidc?: boolean } = {}): 
   const segments = url.pathname.split('/').filter((s) => s !== '')
   const ciam = instance.endsWith('.ciamlogin.com')
   let tenant = segments[0]
-  if (tenant === undefined && ciam) tenant = `${instance.split('.')[0] ?? ''}.onmicrosoft.com`
+  if (tenant === undefined && ciam) {
+    tenant = `${instance.split('.')[0] ?? ''}.onmicrosoft.com`
+  }
   if (tenant === undefined && !options.oidc) {
     throw new UsageError(
       'invalid_authority',
@@ -120,10 +122,18 @@ export function parseAuthority(text: string, options: { oidc?: boolean } = {}): 
 }
 
 function kindOf(instance: string, segments: readonly string[]): AuthorityKind {
-  if (instance.endsWith('.ciamlogin.com')) return 'ciam'
-  if (b2cSuffixes.some((suffix) => instance.endsWith(`.${suffix}`))) return 'b2c'
-  if (segments.length === 2 && segments[1]?.toLowerCase().startsWith('b2c_')) return 'b2c'
-  if (segments[0]?.toLowerCase() === 'adfs') return 'adfs'
+  if (instance.endsWith('.ciamlogin.com')) {
+    return 'ciam'
+  }
+  if (b2cSuffixes.some((suffix) => instance.endsWith(`.${suffix}`))) {
+    return 'b2c'
+  }
+  if (segments.length === 2 && segments[1]?.toLowerCase().startsWith('b2c_')) {
+    return 'b2c'
+  }
+  if (segments[0]?.toLowerCase() === 'adfs') {
+    return 'adfs'
+  }
   return 'aad'
 }
 
@@ -157,7 +167,9 @@ export function isWellKnownHost(host: string): boolean {
 
 /** The host that serves a region's endpoints for this authority. */
 export function regionalHost(authority: Authority, region: string): string {
-  if (regionalCapableHosts.has(authority.instance)) return `${region}.login.microsoft.com`
+  if (regionalCapableHosts.has(authority.instance)) {
+    return `${region}.login.microsoft.com`
+  }
   return `${region}.${authority.host}`
 }
 

@@ -82,7 +82,9 @@ function loadWriteFileAtomic(): Promise<WriteFileAtomic> {
 }
 
 export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore {
-  if (options.path === '') throw new UsageError('cache_file', 'the cache file path is empty')
+  if (options.path === '') {
+    throw new UsageError('cache_file', 'the cache file path is empty')
+  }
   const path = resolve(options.path)
   const lockStaleMs = positive(options.lockStaleMs, defaultLockStaleMs, 'lockStaleMs')
   const lockWaitMs = positive(options.lockWaitMs, defaultLockWaitMs, 'lockWaitMs')
@@ -90,7 +92,9 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
 
   async function withLock<T>(fn: () => Promise<T>): Promise<T> {
     const held = heldLocks.getStore()
-    if (held?.has(path)) return fn()
+    if (held?.has(path)) {
+      return fn()
+    }
 
     await makeParentDirectory(path)
     const lockfile = await loadLockModule()
@@ -113,7 +117,9 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
         release = await lockfile.lock(path, lockOptions)
         break
       } catch (error) {
-        if (errorCode(error) !== 'ELOCKED') throw fileError(error, 'lock', path)
+        if (errorCode(error) !== 'ELOCKED') {
+          throw fileError(error, 'lock', path)
+        }
         const remaining = deadline - Date.now()
         if (remaining <= 0) {
           throw new RuntimeFailure(
@@ -145,7 +151,9 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
         `internal error: wrote cache file ${path} without its lock`,
       )
     }
-    if (state.compromised !== undefined) throw lockLost(path, state.compromised)
+    if (state.compromised !== undefined) {
+      throw lockLost(path, state.compromised)
+    }
 
     let text: string
     try {
@@ -159,7 +167,9 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
     await makeParentDirectory(path)
     const writeAtomically = await loadWriteFileAtomic()
     // Checked again: the lock may have been taken over while this write was waiting.
-    if (state.compromised !== undefined) throw lockLost(path, state.compromised)
+    if (state.compromised !== undefined) {
+      throw lockLost(path, state.compromised)
+    }
     try {
       await writeAtomically(path, text, { mode: 0o600, encoding: 'utf8', fsync: true })
     } catch (error) {
@@ -171,14 +181,20 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
   async function quarantine(): Promise<Record<string, unknown> | undefined> {
     return withLock(async () => {
       const text = await readText(path)
-      if (text === undefined) return undefined
+      if (text === undefined) {
+        return undefined
+      }
       const document = parseDocument(text)
-      if (document !== undefined) return document === empty ? undefined : document
+      if (document !== undefined) {
+        return document === empty ? undefined : document
+      }
 
       const stamp = utcStamp(new Date())
       let target = `${path}.corrupt-${stamp}`
       // Under the lock nobody else quarantines, so checking before the rename is enough.
-      for (let n = 2; await exists(target); n++) target = `${path}.corrupt-${stamp}-${n}`
+      for (let n = 2; await exists(target); n++) {
+        target = `${path}.corrupt-${stamp}-${n}`
+      }
       try {
         await rename(path, target)
       } catch (error) {
@@ -191,9 +207,13 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
 
   async function read(): Promise<Record<string, unknown> | undefined> {
     const text = await readText(path)
-    if (text === undefined) return undefined
+    if (text === undefined) {
+      return undefined
+    }
     const document = parseDocument(text)
-    if (document === empty) return undefined
+    if (document === empty) {
+      return undefined
+    }
     return document ?? quarantine()
   }
 
@@ -206,14 +226,18 @@ const empty: Record<string, unknown> = Object.freeze({})
 /** The document, `empty`, or undefined when the text is not a JSON object. */
 function parseDocument(text: string): Record<string, unknown> | undefined {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
-  if (body.trim() === '') return empty
+  if (body.trim() === '') {
+    return empty
+  }
   let value: unknown
   try {
     value = JSON.parse(body)
   } catch {
     return undefined
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return undefined
+  }
   return value as Record<string, unknown>
 }
 
@@ -221,7 +245,9 @@ async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8')
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined
+    if (errorCode(error) === 'ENOENT') {
+      return undefined
+    }
     throw fileError(error, 'read', path)
   }
 }
@@ -231,7 +257,9 @@ async function exists(path: string): Promise<boolean> {
     await lstat(path)
     return true
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false
+    if (errorCode(error) === 'ENOENT') {
+      return false
+    }
     throw fileError(error, 'inspect', path)
   }
 }
@@ -267,7 +295,9 @@ const runtimeCodes: Record<string, string> = {
 }
 
 function fileError(error: unknown, verb: string, path: string): Error {
-  if (error instanceof RuntimeFailure || error instanceof UsageError) return error
+  if (error instanceof RuntimeFailure || error instanceof UsageError) {
+    return error
+  }
   const code = errorCode(error)
   const usage = code === undefined ? undefined : usageCodes[code]
   if (usage !== undefined) {
@@ -290,12 +320,16 @@ function lockLost(path: string, cause: Error): RuntimeFailure {
 }
 
 function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined
+  if (typeof error !== 'object' || error === null || !('code' in error)) {
+    return undefined
+  }
   return typeof error.code === 'string' ? error.code : undefined
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
+  if (value === undefined) {
+    return fallback
+  }
   if (!Number.isFinite(value) || value < 0) {
     throw new UsageError('cache_options', `${name} must be a non-negative number of milliseconds`)
   }

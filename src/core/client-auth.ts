@@ -43,7 +43,9 @@ export async function clientAuthFields(
   credential: ClientCredential,
   context: AssertionContext,
 ): Promise<Record<string, string>> {
-  if (typeof credential === 'string') return { client_secret: credential }
+  if (typeof credential === 'string') {
+    return { client_secret: credential }
+  }
   if ('clientAssertion' in credential) {
     const assertion =
       typeof credential.clientAssertion === 'function'

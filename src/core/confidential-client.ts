@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import {
   ClientApplication,
   type AuthenticationResult,
@@ -12,7 +12,7 @@ import type { Endpoints } from './discovery.js'
 import { UsageError } from './errors.js'
 import { apiIds, compactForm, refreshReasons, requestToken } from './grants/token-request.js'
 import { detectRegion, normalizeRegion } from './region.js'
-import { normalizeScopes } from './scopes.js'
+import { normalizeScopes, targetOf } from './scopes.js'
 
 /** A client that can keep a secret: a service, a daemon, a CI job. */
 export class ConfidentialClientApplication extends ClientApplication {
@@ -44,7 +44,9 @@ export class ConfidentialClientApplication extends ClientApplication {
     options: ClientTokenOptions = {},
   ): Promise<AuthenticationResult> {
     const wanted = normalizeScopes(scopes)
-    if (wanted.length === 0) throw new UsageError('missing_scope', 'at least one scope is required')
+    if (wanted.length === 0) {
+      throw new UsageError('missing_scope', 'at least one scope is required')
+    }
     const query = {
       clientId: this.clientId,
       environment: this.authority.instance,
@@ -63,7 +65,9 @@ export class ConfidentialClientApplication extends ClientApplication {
     )
     if (!skipCache) {
       const found = this.pickAccessToken(query, realms, options)
-      if (found.hit) return found.hit
+      if (found.hit) {
+        return found.hit
+      }
       aging = found.aging
       reason = aging ? refreshReasons.aging : refreshReasons.absent
     }
@@ -76,9 +80,67 @@ export class ConfidentialClientApplication extends ClientApplication {
       )
     } catch (error) {
       // MSAL keeps serving a token past its refresh_on when the refresh fails.
-      if (aging && !(error instanceof UsageError)) return aging
+      if (aging && !(error instanceof UsageError)) {
+        return aging
+      }
       throw error
     }
+  }
+
+  /**
+   * On-behalf-of: a middle tier trades the token its caller sent for one to a downstream API. The
+   * tokens are kept per incoming assertion, so a repeat with the same assertion is a cache hit.
+   */
+  async acquireTokenOnBehalfOf(
+    userAssertion: string,
+    scopes: readonly string[],
+    options: { claimsChallenge?: string } = {},
+  ): Promise<AuthenticationResult> {
+    const wanted = normalizeScopes(scopes)
+    if (wanted.length === 0) {
+      throw new UsageError('missing_scope', 'at least one scope is required')
+    }
+    if (!userAssertion.trim()) {
+      throw new UsageError('invalid_assertion', 'the user assertion is empty')
+    }
+    const userAssertionHash = createHash('sha256').update(userAssertion.trim()).digest('base64url')
+    const query = {
+      clientId: this.clientId,
+      environment: this.authority.instance,
+      homeAccountId: null,
+      userAssertionHash,
+      scopes: wanted,
+    }
+    const useCache = options.claimsChallenge === undefined
+    await this.loadCache()
+    const realms = await this.knownRealms()
+    const hit = useCache ? this.pickAccessToken(query, realms).hit : undefined
+    if (hit) {
+      return hit
+    }
+    const endpoints = await this.endpoints()
+    const decorated = this.userScopes(wanted)
+    return this.fetchOnce(
+      () => (useCache ? this.pickAccessToken(query, [...realms, endpoints.realm]).hit : undefined),
+      () =>
+        this.redeem(
+          {
+            form: {
+              grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+              assertion: userAssertion.trim(),
+              requested_token_use: 'on_behalf_of',
+              scope: targetOf(decorated),
+              claims: this.claims(options.claimsChallenge),
+            },
+            apiId: apiIds.onBehalfOf,
+            refreshReason: useCache ? refreshReasons.absent : refreshReasons.forced,
+            scopes: decorated,
+            grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+            userAssertionHash,
+          },
+          endpoints,
+        ),
+    )
   }
 
   async #requestClientToken(
@@ -118,13 +180,17 @@ export class ConfidentialClientApplication extends ClientApplication {
   /** Client credentials go to the region's host when one is configured or detected. */
   async #regionalTokenEndpoint(tokenEndpoint: string): Promise<string> {
     const configured = this.options.azureRegion ?? process.env['MSAL_FORCE_REGION']
-    if (!configured || this.authority.kind === 'oidc') return tokenEndpoint
+    if (!configured || this.authority.kind === 'oidc') {
+      return tokenEndpoint
+    }
     this.#region ??=
       configured === true || configured === 'auto'
         ? detectRegion(this.http())
         : Promise.resolve(normalizeRegion(configured))
     const region = await this.#region
-    if (!region) return tokenEndpoint
+    if (!region) {
+      return tokenEndpoint
+    }
     const url = new URL(tokenEndpoint)
     url.host = regionalHost(this.authority, region)
     return url.toString()

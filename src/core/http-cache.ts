@@ -91,7 +91,9 @@ function throttles(response: HttpResponse): boolean {
 /** Retry-After when given (capped at an hour); otherwise a minute for a public client, 5 s for a confidential one. */
 function throttleSeconds(req: HttpRequest, response: HttpResponse): number {
   const retryAfter = retryAfterSeconds(response.headers['retry-after'])
-  if (retryAfter !== undefined) return Math.min(retryAfter, maxThrottle)
+  if (retryAfter !== undefined) {
+    return Math.min(retryAfter, maxThrottle)
+  }
   const confidential =
     req.form?.['client_secret'] !== undefined || req.form?.['client_assertion'] !== undefined
   return confidential ? 5 : 60
@@ -99,7 +101,9 @@ function throttleSeconds(req: HttpRequest, response: HttpResponse): number {
 
 /** POSTs are keyed by what identifies the request without storing any secret: scope, client and a hash of the grant. */
 function keyOf(req: HttpRequest): string {
-  if (req.method === 'GET') return `GET ${req.url}`
+  if (req.method === 'GET') {
+    return `GET ${req.url}`
+  }
   const form = req.form ?? {}
   const grant =
     form['refresh_token'] ?? form['code'] ?? form['username'] ?? form['device_code'] ?? ''
@@ -112,7 +116,9 @@ function keep(response: HttpResponse): HttpResponse {
   const headers: Record<string, string> = {}
   for (const name of ['content-type', 'retry-after']) {
     const value = response.headers[name]
-    if (value !== undefined) headers[name] = value
+    if (value !== undefined) {
+      headers[name] = value
+    }
   }
   return { status: response.status, headers, body: response.body }
 }
@@ -120,9 +126,13 @@ function keep(response: HttpResponse): HttpResponse {
 function liveEntries(doc: Record<string, unknown> | undefined, now: number): Record<string, Entry> {
   const raw = doc?.['entries']
   const live: Record<string, Entry> = {}
-  if (typeof raw !== 'object' || raw === null) return live
+  if (typeof raw !== 'object' || raw === null) {
+    return live
+  }
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (isEntry(value) && value.expires > now) live[key] = value
+    if (isEntry(value) && value.expires > now) {
+      live[key] = value
+    }
   }
   return live
 }

@@ -8,6 +8,8 @@ export interface HttpRequest {
   headers?: Record<string, string>
   /** Form-encoded body (POST). */
   form?: Record<string, string>
+  /** Ends the request early, on top of the client's own timeout. */
+  signal?: AbortSignal
 }
 
 export interface HttpResponse {

@@ -1,6 +1,13 @@
+import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
 import { readFileSync } from 'node:fs'
 import { rootCertificates } from 'node:tls'
 import type { Dispatcher, request as undiciRequest } from 'undici'
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void
 import { RuntimeFailure, UsageError } from './errors.js'
 import {
   defaultTimeoutMs,
@@ -29,7 +36,9 @@ const tlsErrorCodes = new Set([
 function readCaFile(path: string): string {
   try {
     const pem = readFileSync(path, 'utf8')
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no certificate in it')
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new Error('no certificate in it')
+    }
     return pem
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
@@ -59,8 +68,8 @@ export function createHttpClient(
         request,
         dispatcher: new EnvHttpProxyAgent({
           ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
-          connect: tls,
-          requestTls: tls,
+          connect: { ...tls, lookup: loopbackAwareLookup },
+          requestTls: { ...tls, lookup: loopbackAwareLookup },
           keepAliveTimeout: 10_000,
         }),
       }
@@ -82,7 +91,9 @@ export function createHttpClient(
         headers,
         body,
         dispatcher,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: req.signal
+          ? AbortSignal.any([req.signal, AbortSignal.timeout(timeoutMs)])
+          : AbortSignal.timeout(timeoutMs),
       })
       const text = await res.body.text()
       log({
@@ -113,13 +124,17 @@ export function createHttpClient(
       try {
         response = await once(req, 1)
       } catch (error) {
-        if (!(error instanceof RuntimeFailure) || error.code !== 'connection_failed') throw error
+        if (!(error instanceof RuntimeFailure) || error.code !== 'connection_failed') {
+          throw error
+        }
         log({ kind: 'retry', url: req.url, reason: error.message, waitMs: 0 })
         return once(req, 2)
       }
       const wait = retryAfterSeconds(response.headers['retry-after'])
       if ((response.status === 429 || response.status === 503) && wait !== undefined) {
-        if (wait > maxRetryAfter) return response
+        if (wait > maxRetryAfter) {
+          return response
+        }
         log({
           kind: 'retry',
           url: req.url,
@@ -136,8 +151,30 @@ export function createHttpClient(
       return response
     },
     close: async () => {
-      if (undici) await (await undici).dispatcher.close()
+      if (undici) {
+        await (await undici).dispatcher.close()
+      }
     },
+  }
+}
+
+/**
+ * RFC 6761: names under `localhost.` are loopback. Browsers resolve them so; glibc does not, and
+ * local identity providers (regional hosts such as `westus2.localhost`) need it.
+ */
+function loopbackAwareLookup(
+  hostname: string,
+  options: LookupOptions,
+  callback: LookupCallback,
+): void {
+  if (!/\.localhost\.?$/i.test(hostname)) {
+    lookup(hostname, options, callback)
+    return
+  }
+  if (options.all) {
+    callback(null, [{ address: '127.0.0.1', family: 4 }])
+  } else {
+    callback(null, '127.0.0.1', 4)
   }
 }
 

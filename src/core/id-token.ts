@@ -9,8 +9,8 @@ export interface IdTokenExpectations {
   clientId: string
   /** The issuer from discovery; Entra's multi-tenant `{tenantid}` placeholder is filled from `tid`. */
   issuer?: string
-  /** The raw nonce of the request; the token must carry its SHA-256 hex, which is what was sent. */
-  nonce?: string
+  /** The `nonce` claim the token must carry: what the authorize request sent. */
+  nonceClaim?: string
   /** Seconds: with max_age, `auth_time` must be recent enough. */
   maxAge?: number
   now: number
@@ -50,15 +50,19 @@ export function checkIdToken(claims: IdTokenClaims, expected: IdTokenExpectation
     }
   }
   const exp = claims['exp']
-  if (typeof exp !== 'number') fail('it has no expiry')
-  else if (exp + skewSeconds < expected.now) fail('it has expired')
-  if (expected.nonce !== undefined && claims['nonce'] !== hashNonce(expected.nonce)) {
+  if (typeof exp !== 'number') {
+    fail('it has no expiry')
+  } else if (exp + skewSeconds < expected.now) {
+    fail('it has expired')
+  }
+  if (expected.nonceClaim !== undefined && claims['nonce'] !== expected.nonceClaim) {
     fail('its nonce does not match the sign-in request (a replayed or injected response?)')
   }
   if (expected.maxAge !== undefined) {
     const authTime = claims['auth_time']
-    if (typeof authTime !== 'number') fail('max_age was asked for but it has no auth_time')
-    else if (expected.now - skewSeconds > authTime + expected.maxAge) {
+    if (typeof authTime !== 'number') {
+      fail('max_age was asked for but it has no auth_time')
+    } else if (expected.now - skewSeconds > authTime + expected.maxAge) {
       fail(`the sign-in is older than max_age (${expected.maxAge} s)`)
     }
   }

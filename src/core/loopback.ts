@@ -85,7 +85,9 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
     throw new UsageError('invalid_state', 'the authorization request must carry a non-empty state')
   }
   const { signal } = options
-  if (signal?.aborted) throw new CancelledError('interrupted')
+  if (signal?.aborted) {
+    throw new CancelledError('interrupted')
+  }
 
   const expectedStateDigest = digest(options.expectedState)
   const sockets = new Set<Socket>()
@@ -114,26 +116,36 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
 
   /** Refuses new connections at once; the open ones live on until `dropConnections`. */
   function stopAccepting(): void {
-    if (stopped) return
+    if (stopped) {
+      return
+    }
     stopped = true
     server.close()
   }
 
   function dropConnections(): void {
-    if (flushTimer !== undefined) clearTimeout(flushTimer)
+    if (flushTimer !== undefined) {
+      clearTimeout(flushTimer)
+    }
     server.closeAllConnections()
-    for (const socket of sockets) socket.destroy()
+    for (const socket of sockets) {
+      socket.destroy()
+    }
   }
 
   function decide(): void {
     decided = true
-    if (waitTimer !== undefined) clearTimeout(waitTimer)
+    if (waitTimer !== undefined) {
+      clearTimeout(waitTimer)
+    }
     signal?.removeEventListener('abort', onAbort)
   }
 
   /** Ends the wait with an error: the server goes down first, then `response` rejects. */
   function fail(error: Error): void {
-    if (decided) return
+    if (decided) {
+      return
+    }
     decide()
     stopAccepting()
     dropConnections()
@@ -171,8 +183,11 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
         sendPage(res, 400, page('Bad request', '<p>This request could not be read.</p>'))
         return
       }
-      if (method === 'GET' && isRedirect(query)) onRedirect(res, query)
-      else sendNotFound(res)
+      if (method === 'GET' && isRedirect(query)) {
+        onRedirect(res, query)
+      } else {
+        sendNotFound(res)
+      }
       return
     }
     if (method === 'POST') {
@@ -212,7 +227,9 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
     let size = 0
     let overflowed = false
     req.on('data', (chunk: Buffer) => {
-      if (overflowed) return
+      if (overflowed) {
+        return
+      }
       size += chunk.length
       if (size > maxBodyBytes) {
         overflowed = true
@@ -223,14 +240,19 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
       chunks.push(chunk)
     })
     req.on('end', () => {
-      if (overflowed) return
+      if (overflowed) {
+        return
+      }
       if (decided) {
         req.socket.destroy()
         return
       }
       const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
-      if (isRedirect(form)) onRedirect(res, form)
-      else sendNotFound(res)
+      if (isRedirect(form)) {
+        onRedirect(res, form)
+      } else {
+        sendNotFound(res)
+      }
     })
   }
 
@@ -265,7 +287,9 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
   }
 
   function stateMatches(received: string | undefined): boolean {
-    if (received === undefined) return false
+    if (received === undefined) {
+      return false
+    }
     return timingSafeEqual(digest(received), expectedStateDigest)
   }
 
@@ -305,8 +329,9 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
     port,
     response,
     close(): Promise<void> {
-      if (!decided) fail(new CancelledError('interrupted'))
-      else {
+      if (!decided) {
+        fail(new CancelledError('interrupted'))
+      } else {
         stopAccepting()
         dropConnections()
       }
@@ -348,7 +373,9 @@ function collect(params: URLSearchParams): AuthorizationResponse | undefined {
   const entries: [string, string][] = []
   const seen = new Set<string>()
   for (const [name, value] of params) {
-    if (seen.has(name)) return undefined
+    if (seen.has(name)) {
+      return undefined
+    }
     seen.add(name)
     entries.push([name, value])
   }

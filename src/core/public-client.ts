@@ -6,7 +6,7 @@ import {
 } from './application.js'
 import { CancelledError, OAuthServerError, RuntimeFailure, UsageError } from './errors.js'
 import { apiIds, refreshReasons, tokenRequestHeaders } from './grants/token-request.js'
-import { codeChallenge, hashNonce, randomToken } from './id-token.js'
+import { randomToken } from './id-token.js'
 import { startLoopback } from './loopback.js'
 import { targetOf } from './scopes.js'
 
@@ -71,14 +71,7 @@ export class PublicClientApplication extends ClientApplication {
     scopes: readonly string[],
     options: InteractiveOptions,
   ): Promise<AuthenticationResult> {
-    const decorated = this.userScopes(scopes)
-    const endpoints = await this.endpoints()
-    if (!endpoints.authorizationEndpoint) {
-      throw new RuntimeFailure('unsupported', `${this.authority.url} has no authorization endpoint`)
-    }
     const state = randomToken(16)
-    const nonce = randomToken(16)
-    const verifier = randomToken(32)
     const listener = await startLoopback({
       expectedState: state,
       ...(options.port !== undefined ? { port: options.port } : {}),
@@ -86,58 +79,26 @@ export class PublicClientApplication extends ClientApplication {
       ...(options.signal ? { signal: options.signal } : {}),
     })
     try {
-      const url = new URL(endpoints.authorizationEndpoint)
-      const query: Record<string, string | undefined> = {
-        client_id: this.clientId,
-        response_type: 'code',
-        redirect_uri: listener.redirectUri,
-        scope: targetOf([...decorated, ...(options.extraScopesToConsent ?? [])]),
-        state,
-        code_challenge: codeChallenge(verifier),
-        code_challenge_method: 'S256',
-        nonce: hashNonce(nonce),
-        client_info: '1',
-        login_hint: options.loginHint,
-        domain_hint: options.domainHint,
-        prompt: options.prompt,
-        claims: this.claims(options.claimsChallenge),
-        max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
-        response_mode: options.responseMode,
-        'X-AnchorMailbox': options.loginHint ? `UPN:${options.loginHint}` : undefined,
-      }
-      for (const [name, value] of Object.entries(query)) {
-        if (value !== undefined) url.searchParams.append(name, value)
-      }
-      await options.openBrowser(url.toString())
-      const response = await listener.response
-      if (response['error']) {
-        throw new OAuthServerError(400, { ...response, error: response['error'] })
-      }
-      const code = response['code']
-      if (!code) {
-        throw new RuntimeFailure(
-          'invalid_response',
-          'the sign-in redirect carried neither a code nor an error',
-        )
-      }
-      const clientInfo = response['client_info']
-      const anchor = clientInfo ? anchorOf(clientInfo) : undefined
-      return await this.redeemUserGrant({
-        form: {
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: listener.redirectUri,
-          code_verifier: verifier,
-          scope: targetOf(decorated),
-          claims: this.claims(options.claimsChallenge),
+      const flow = await this.initiateAuthCodeFlow(
+        [...scopes, ...(options.extraScopesToConsent ?? [])],
+        {
+          redirectUri: listener.redirectUri,
+          state,
+          ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
+          ...(options.loginHint !== undefined ? { loginHint: options.loginHint } : {}),
+          ...(options.domainHint !== undefined ? { domainHint: options.domainHint } : {}),
+          ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
+          ...(options.claimsChallenge !== undefined
+            ? { claimsChallenge: options.claimsChallenge }
+            : {}),
+          ...(options.responseMode !== undefined ? { responseMode: options.responseMode } : {}),
         },
+      )
+      await options.openBrowser(flow.auth_uri)
+      const response = await listener.response
+      // The token is for `scopes` only, whatever else was consented to on the way.
+      return await this.acquireTokenByAuthCodeFlow(flow, response, scopes, {
         apiId: apiIds.interactive,
-        refreshReason: refreshReasons.notSilent,
-        scopes: decorated,
-        grantType: 'authorization_code',
-        nonce,
-        ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
-        ...(anchor ? { anchor } : {}),
       })
     } finally {
       await listener.close()
@@ -210,7 +171,9 @@ export class PublicClientApplication extends ClientApplication {
   ): Promise<AuthenticationResult> {
     let interval = flow.interval
     for (;;) {
-      if (options.signal?.aborted) throw new CancelledError()
+      if (options.signal?.aborted) {
+        throw new CancelledError()
+      }
       try {
         return await this.redeemUserGrant({
           form: {
@@ -227,8 +190,12 @@ export class PublicClientApplication extends ClientApplication {
         })
       } catch (error) {
         const code = error instanceof OAuthServerError ? error.code : undefined
-        if (code !== 'authorization_pending' && code !== 'slow_down') throw error
-        if (code === 'slow_down') interval += 5
+        if (code !== 'authorization_pending' && code !== 'slow_down') {
+          throw error
+        }
+        if (code === 'slow_down') {
+          interval += 5
+        }
       }
       if (this.clock() + interval > flow.expires_at) {
         throw new RuntimeFailure(
@@ -243,20 +210,5 @@ export class PublicClientApplication extends ClientApplication {
         throw new CancelledError()
       }
     }
-  }
-}
-
-/** `Oid:<uid>@<utid>`: routes the redemption to the account's home tenant. */
-function anchorOf(clientInfo: string): string | undefined {
-  try {
-    const info = JSON.parse(Buffer.from(clientInfo, 'base64url').toString('utf8')) as Record<
-      string,
-      unknown
-    >
-    return typeof info['uid'] === 'string' && typeof info['utid'] === 'string'
-      ? `Oid:${info['uid']}@${info['utid']}`
-      : undefined
-  } catch {
-    return undefined
   }
 }

@@ -14,26 +14,24 @@ export async function detectRegion(
   http: HttpClient,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string | undefined> {
-  if (env['REGION_NAME']?.trim()) return normalizeRegion(env['REGION_NAME'])
+  if (env['REGION_NAME']?.trim()) {
+    return normalizeRegion(env['REGION_NAME'])
+  }
   const host = (env['AZURE_POD_IDENTITY_AUTHORITY_HOST']?.trim() || defaultImdsHost).replace(
     /\/+$/,
     '',
   )
   const url = `${host}/metadata/instance/compute/location?format=text&api-version=2021-01-01`
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, imdsProbeMs, undefined)
-  })
   try {
-    const response = await Promise.race([
-      http.request({ method: 'GET', url, headers: { metadata: 'true' } }),
-      timeout,
-    ])
-    const region = response?.status === 200 ? response.body.trim() : ''
+    const response = await http.request({
+      method: 'GET',
+      url,
+      headers: { metadata: 'true' },
+      signal: AbortSignal.timeout(imdsProbeMs),
+    })
+    const region = response.status === 200 ? response.body.trim() : ''
     return region === '' ? undefined : normalizeRegion(region)
   } catch {
     return undefined
-  } finally {
-    clearTimeout(timer)
   }
 }

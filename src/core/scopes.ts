@@ -15,7 +15,9 @@ const graphResources = [
 export function normalizeScopes(scopes: readonly string[]): string[] {
   const seen = new Set<string>()
   for (const scope of scopes.flatMap((s) => s.split(/\s+/))) {
-    if (scope !== '') seen.add(scope)
+    if (scope !== '') {
+      seen.add(scope)
+    }
   }
   return [...seen]
 }
@@ -41,7 +43,9 @@ export function decorateScopes(
     throw new UsageError('reserved_scope', 'openid cannot be excluded')
   }
   const decorated = new Set([...scopes, ...reservedScopes])
-  for (const excluded of excludeScopes) decorated.delete(excluded)
+  for (const excluded of excludeScopes) {
+    decorated.delete(excluded)
+  }
   return [...decorated]
 }
 
@@ -79,7 +83,9 @@ export function mergeClaims(
   claimsChallenge: string | undefined,
   capabilities: readonly string[] = [],
 ): string | undefined {
-  if (capabilities.length === 0) return claimsChallenge
+  if (capabilities.length === 0) {
+    return claimsChallenge
+  }
   const claims = parseClaims(claimsChallenge)
   const accessToken = isObject(claims['access_token']) ? claims['access_token'] : {}
   claims['access_token'] = { ...accessToken, xms_cc: { values: [...capabilities] } }
@@ -87,7 +93,9 @@ export function mergeClaims(
 }
 
 function parseClaims(text: string | undefined): Record<string, unknown> {
-  if (text === undefined || text === '') return {}
+  if (text === undefined || text === '') {
+    return {}
+  }
   let parsed: unknown
   try {
     parsed = JSON.parse(text)

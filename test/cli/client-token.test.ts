@@ -527,7 +527,9 @@ describe('msal-ts client-token', () => {
         }),
       ),
     )
-    for (const result of results) assert.equal(result.exitCode, 0, result.stderr)
+    for (const result of results) {
+      assert.equal(result.exitCode, 0, result.stderr)
+    }
     assert.equal(new Set(results.map((r) => r.stdout)).size, 1, 'everyone got the same token')
     assert.equal(
       sts.tokenRequests().length,

@@ -33,8 +33,11 @@ export async function run(
     MSAL_TS_CACHE_DIR: join(home, 'cache'),
   }
   for (const [name, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete env[name]
-    else env[name] = value
+    if (value === undefined) {
+      delete env[name]
+    } else {
+      env[name] = value
+    }
   }
   const result = await execa(bin, [...args], {
     env,
@@ -68,5 +71,7 @@ export function cleanEnv(home: string): Record<string, string> {
 
 /** One line per message, never a stack trace. */
 export function assertNoStack(stderr: string): void {
-  if (/\n\s+at .+:\d+:\d+\)?$/m.test(stderr)) throw new Error(`stack trace on stderr:\n${stderr}`)
+  if (/\n\s+at .+:\d+:\d+\)?$/m.test(stderr)) {
+    throw new Error(`stack trace on stderr:\n${stderr}`)
+  }
 }

@@ -29,7 +29,9 @@ function fakeIdp(
         })
       }
       const custom = tokenAnswer(req)
-      if (custom.status !== undefined) return json(custom.status, custom.json, custom.headers)
+      if (custom.status !== undefined) {
+        return json(custom.status, custom.json, custom.headers)
+      }
       issued += 1
       return json(200, {
         token_type: 'Bearer',

@@ -4,11 +4,15 @@
 import { openJsonFileStore } from '../../src/core/cache-store.js'
 
 const [mode, path, id] = process.argv.slice(2)
-if (path === undefined) throw new Error('usage: cache-store-worker.ts add|hold <path> [id]')
+if (path === undefined) {
+  throw new Error('usage: cache-store-worker.ts add|hold <path> [id]')
+}
 const store = openJsonFileStore({ path, lockStaleMs: 2000, lockWaitMs: 30_000 })
 
 if (mode === 'add') {
-  if (id === undefined) throw new Error('add needs an id')
+  if (id === undefined) {
+    throw new Error('add needs an id')
+  }
   await store.withLock(async () => {
     const document = (await store.read()) ?? {}
     document[id] = { pid: process.pid }

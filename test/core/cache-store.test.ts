@@ -57,7 +57,9 @@ function waitForLine(child: ReturnType<typeof spawn>, line: string): Promise<voi
     let out = ''
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk
-      if (out.split('\n').includes(line)) resolve()
+      if (out.split('\n').includes(line)) {
+        resolve()
+      }
     })
     child.on('close', (code) =>
       reject(new Error(`worker exited (${code}) before printing ${line}`)),
@@ -183,7 +185,9 @@ void test('20 processes adding a key each under the lock lose none', async () =>
   const ids = Array.from({ length: 20 }, (_, i) => `key-${i}`)
 
   const results = await Promise.all(ids.map((id) => exitOf(runWorker(['add', path, id]))))
-  for (const result of results) assert.equal(result.code, 0, result.stderr)
+  for (const result of results) {
+    assert.equal(result.code, 0, result.stderr)
+  }
 
   const document: unknown = JSON.parse(await readFile(path, 'utf8'))
   assert.deepEqual(Object.keys(document as object).sort(), [...ids].sort())

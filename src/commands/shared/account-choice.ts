@@ -29,7 +29,9 @@ export async function chooseAccount(
   if (accounts.length === 0) {
     throw new InteractionRequiredError('no_account', 'no one is signed in; run msal-ts login')
   }
-  if (accounts.length === 1 && accounts[0]) return accounts[0]
+  if (accounts.length === 1 && accounts[0]) {
+    return accounts[0]
+  }
   if (!canPrompt(io)) {
     const names = accounts.map((a) => a.username || a.home_account_id).join(', ')
     throw new UsageError(

@@ -7,11 +7,21 @@ export function whyNoBrowser(
   platform: NodeJS.Platform = process.platform,
 ): string | undefined {
   const display = env['DISPLAY'] || env['WAYLAND_DISPLAY']
-  if ((env['SSH_CONNECTION'] || env['SSH_TTY']) && !display) return 'this is an SSH session'
-  if (platform !== 'linux') return undefined
-  if (env['WSL_DISTRO_NAME']) return undefined
-  if (existsSync('/.dockerenv') || env['container']) return 'this is a container'
-  if (!display) return 'there is no display'
+  if ((env['SSH_CONNECTION'] || env['SSH_TTY']) && !display) {
+    return 'this is an SSH session'
+  }
+  if (platform !== 'linux') {
+    return undefined
+  }
+  if (env['WSL_DISTRO_NAME']) {
+    return undefined
+  }
+  if (existsSync('/.dockerenv') || env['container']) {
+    return 'this is a container'
+  }
+  if (!display) {
+    return 'there is no display'
+  }
   return undefined
 }
 

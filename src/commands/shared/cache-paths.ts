@@ -9,7 +9,9 @@ export function defaultCacheDir(io: Io, platform: NodeJS.Platform = process.plat
   if (platform === 'win32') {
     return join(env['LOCALAPPDATA'] ?? join(homedir(), 'AppData', 'Local'), 'msal-ts', 'Cache')
   }
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'msal-ts')
+  if (platform === 'darwin') {
+    return join(homedir(), 'Library', 'Caches', 'msal-ts')
+  }
   return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'msal-ts')
 }
 

@@ -174,16 +174,28 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
 /** `--authority`, else `--tenant` on `--cloud`, else MSAL_TS_AUTHORITY, else AZURE_TENANT_ID on the cloud host. */
 function resolveAuthority(flags: CommonFlags, env: NodeJS.ProcessEnv): string | undefined {
   const cloud = cloudHost(flags.cloud ?? env['AZURE_AUTHORITY_HOST'] ?? 'public')
-  if (flags.authority) return flags.authority
-  if (flags.tenant) return authorityBuilder(cloud, flags.tenant)
-  if (env['MSAL_TS_AUTHORITY']) return env['MSAL_TS_AUTHORITY']
-  if (env['AZURE_TENANT_ID']) return authorityBuilder(cloud, env['AZURE_TENANT_ID'])
-  if (flags.cloud ?? env['AZURE_AUTHORITY_HOST']) return authorityBuilder(cloud, 'common')
+  if (flags.authority) {
+    return flags.authority
+  }
+  if (flags.tenant) {
+    return authorityBuilder(cloud, flags.tenant)
+  }
+  if (env['MSAL_TS_AUTHORITY']) {
+    return env['MSAL_TS_AUTHORITY']
+  }
+  if (env['AZURE_TENANT_ID']) {
+    return authorityBuilder(cloud, env['AZURE_TENANT_ID'])
+  }
+  if (flags.cloud ?? env['AZURE_AUTHORITY_HOST']) {
+    return authorityBuilder(cloud, 'common')
+  }
   return undefined
 }
 
 function parseTimeout(text: string | undefined): number {
-  if (text === undefined) return 30
+  if (text === undefined) {
+    return 30
+  }
   const seconds = Number(text)
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new UsageError(

@@ -60,17 +60,31 @@ type Source =
  * (secret, certificate, federated token file).
  */
 export async function resolveCredential(flags: CredentialFlags, io: Io): Promise<ClientCredential> {
-  const source = fromFlags(flags, io) ?? fromEnv(io)
-  if (source === undefined) {
+  const credential = await resolveOptionalCredential(flags, io)
+  if (credential === undefined) {
     throw new UsageError(
       'missing_credential',
       'no client credential: pass --client-secret-stdin, --certificate or --client-assertion-file (or set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE)',
     )
   }
+  return credential
+}
+
+/** The credential when one is given; a public client has none. */
+export async function resolveOptionalCredential(
+  flags: CredentialFlags,
+  io: Io,
+): Promise<ClientCredential | undefined> {
+  const source = fromFlags(flags, io) ?? fromEnv(io)
+  if (source === undefined) {
+    return undefined
+  }
   switch (source.kind) {
     case 'secret': {
       const secret = await source.value()
-      if (!secret) throw new UsageError('missing_credential', 'the client secret is empty')
+      if (!secret) {
+        throw new UsageError('missing_credential', 'the client secret is empty')
+      }
       return secret
     }
     case 'assertion':
@@ -143,11 +157,17 @@ function fromFlags(flags: CredentialFlags, io: Io): Source | undefined {
 function fromEnv(io: Io): Source | undefined {
   const env = io.env
   const secret = env['MSAL_TS_CLIENT_SECRET'] || env['AZURE_CLIENT_SECRET']
-  if (secret) return { kind: 'secret', value: () => Promise.resolve(secret) }
+  if (secret) {
+    return { kind: 'secret', value: () => Promise.resolve(secret) }
+  }
   const certificate = env['AZURE_CLIENT_CERTIFICATE_PATH']
-  if (certificate) return { kind: 'certificate', path: certificate }
+  if (certificate) {
+    return { kind: 'certificate', path: certificate }
+  }
   const tokenFile = env['AZURE_FEDERATED_TOKEN_FILE']
-  if (tokenFile) return { kind: 'assertion', value: assertionFileReader(tokenFile) }
+  if (tokenFile) {
+    return { kind: 'assertion', value: assertionFileReader(tokenFile) }
+  }
   return undefined
 }
 

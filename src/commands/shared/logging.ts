@@ -34,9 +34,14 @@ function render(event: LogEvent): string {
 export function stderrLogger(io: Io, level: LogLevel, pii: boolean): Logger {
   return (event) => {
     const eventLevel = levelOf(event)
-    if (levels[eventLevel] > levels[level]) return
+    if (levels[eventLevel] > levels[level]) {
+      return
+    }
     const line = pii ? render(event) : redact(render(event))
-    if (eventLevel === 'warn') warn(io, line)
-    else io.stderr.write(`msal-ts: ${eventLevel}: ${line}\n`)
+    if (eventLevel === 'warn') {
+      warn(io, line)
+    } else {
+      io.stderr.write(`msal-ts: ${eventLevel}: ${line}\n`)
+    }
   }
 }

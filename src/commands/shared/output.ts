@@ -43,7 +43,9 @@ export function tokenJson(
 }
 
 export function parseTokenFormat(value: string): TokenFormat {
-  if ((tokenFormats as readonly string[]).includes(value)) return value as TokenFormat
+  if ((tokenFormats as readonly string[]).includes(value)) {
+    return value as TokenFormat
+  }
   throw new UsageError(
     'invalid_output',
     `unknown output format ${JSON.stringify(value)}; use raw, json or header`,

@@ -20,7 +20,9 @@ async function asked<T>(question: () => Promise<T>): Promise<T> {
     return await question()
   } catch (error) {
     const name = (error as Error).name
-    if (name === 'ExitPromptError' || name === 'AbortPromptError') throw new CancelledError()
+    if (name === 'ExitPromptError' || name === 'AbortPromptError') {
+      throw new CancelledError()
+    }
     throw error
   }
 }
@@ -30,7 +32,9 @@ export async function select<T>(
   message: string,
   choices: { name: string; value: T }[],
 ): Promise<T> {
-  if (!canPrompt(io)) throw new UsageError('not_a_terminal', `${message}: no terminal to ask on`)
+  if (!canPrompt(io)) {
+    throw new UsageError('not_a_terminal', `${message}: no terminal to ask on`)
+  }
   const { select: ask } = await prompts()
   return asked(() => ask({ message, choices }, context(io)))
 }

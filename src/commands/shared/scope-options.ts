@@ -10,7 +10,9 @@ export function scopesFrom(
   if (scopes.length > 0 && resourceScope !== undefined) {
     throw new UsageError('conflicting_options', 'give --scope or --resource, not both')
   }
-  if (resourceScope !== undefined) return [resourceScope]
+  if (resourceScope !== undefined) {
+    return [resourceScope]
+  }
   if (scopes.length === 0) {
     throw new UsageError(
       'missing_scope',

@@ -50,7 +50,9 @@ export function tokenRequestHeaders(context: TokenRequestContext): Record<string
 export function compactForm(form: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(form)) {
-    if (value !== undefined && value !== '') out[name] = value
+    if (value !== undefined && value !== '') {
+      out[name] = value
+    }
   }
   return out
 }

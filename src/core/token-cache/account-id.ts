@@ -18,7 +18,9 @@ export function homeAccountIdOf(
 }
 
 function decodeClientInfo(clientInfo: string | undefined): Record<string, unknown> | undefined {
-  if (!clientInfo) return undefined
+  if (!clientInfo) {
+    return undefined
+  }
   try {
     const parsed: unknown = JSON.parse(Buffer.from(clientInfo, 'base64url').toString('utf8'))
     return typeof parsed === 'object' && parsed !== null

@@ -41,6 +41,8 @@ export interface CacheEvent {
   /** ROPC's username, the account's last resort for a username. */
   username?: string
   keyId?: string
+  /** On-behalf-of: tokens are kept per incoming user assertion (msal-node's field). */
+  userAssertionHash?: string
   /** Silent refreshes never create accounts, so a concurrent sign-out holds. */
   skipAccountCreation?: boolean
   /** The refresh token the grant redeemed: a new one replaces its secret in place instead of adding an entry. */
@@ -56,6 +58,8 @@ export interface AccessTokenQuery {
   homeAccountId: string | null
   scopes: readonly string[]
   keyId?: string
+  /** On-behalf-of lookups match the assertion instead of the account. */
+  userAssertionHash?: string
 }
 
 const accountSourceGrants = new Set([
@@ -81,7 +85,9 @@ export class SerializableTokenCache {
       typeof state === 'string' ? (state.trim() === '' ? {} : JSON.parse(state)) : (state ?? {})
     this.#doc = { ...emptyDocument(), ...(isRecord(parsed) ? parsed : {}) }
     for (const section of sections) {
-      if (!isRecord(this.#doc[section])) this.#doc[section] = {}
+      if (!isRecord(this.#doc[section])) {
+        this.#doc[section] = {}
+      }
     }
     this.#changed = false
   }
@@ -121,8 +127,15 @@ export class SerializableTokenCache {
         extended_expires_on: String(now + (toInt(response.ext_expires_in) ?? expiresIn)),
       }
       const refreshIn = toInt(response.refresh_in)
-      if (refreshIn !== undefined) at.refresh_on = String(now + refreshIn)
-      if (event.keyId !== undefined) at.key_id = event.keyId
+      if (refreshIn !== undefined) {
+        at.refresh_on = String(now + refreshIn)
+      }
+      if (event.keyId !== undefined) {
+        at.key_id = event.keyId
+      }
+      if (event.userAssertionHash !== undefined) {
+        at.user_assertion_hash = event.userAssertionHash
+      }
       this.#doc.AccessToken[accessTokenKey(at)] = at
     }
     if (homeAccountId !== null && response.id_token) {
@@ -149,7 +162,9 @@ export class SerializableTokenCache {
           '',
         authority_type: event.realm.toLowerCase() === 'adfs' ? 'ADFS' : 'MSSTS',
       }
-      if (accountSourceGrants.has(event.grantType)) account.account_source = event.grantType
+      if (accountSourceGrants.has(event.grantType)) {
+        account.account_source = event.grantType
+      }
       this.#doc.Account[accountKey(account)] = account
     }
     if (homeAccountId !== null && response.refresh_token && event.redeemedRefreshToken) {
@@ -163,11 +178,18 @@ export class SerializableTokenCache {
         target,
         last_modification_time: String(now),
       }
-      if (response.foci) rt.family_id = response.foci
+      if (response.foci) {
+        rt.family_id = response.foci
+      }
+      if (event.userAssertionHash !== undefined) {
+        rt.user_assertion_hash = event.userAssertionHash
+      }
       this.#doc.RefreshToken[refreshTokenKey(rt)] = rt
     }
     const meta: AppMetadataEntry = { ...base }
-    if (response.foci) meta.family_id = response.foci
+    if (response.foci) {
+      meta.family_id = response.foci
+    }
     this.#doc.AppMetadata[appMetadataKey(meta)] = meta
     this.#changed = true
   }
@@ -182,7 +204,9 @@ export class SerializableTokenCache {
           at.client_id === query.clientId &&
           sameHost(at.environment, query.environment) &&
           sameText(at.realm, query.realm) &&
-          sameHomeAccount(at.home_account_id, query.homeAccountId) &&
+          (query.userAssertionHash !== undefined
+            ? at.user_assertion_hash === query.userAssertionHash
+            : sameHomeAccount(at.home_account_id, query.homeAccountId)) &&
           (query.keyId === undefined || at.key_id === query.keyId) &&
           typeof at.target === 'string' &&
           targetCovers(at.target, query.scopes),
@@ -265,7 +289,9 @@ export class SerializableTokenCache {
         { home_account_id: unknown; environment: unknown }
       >
       for (const [key, entry] of Object.entries(entries)) {
-        if (isRecord(entry) && mine(entry)) delete entries[key]
+        if (isRecord(entry) && mine(entry)) {
+          delete entries[key]
+        }
       }
     }
     this.#changed = true
@@ -275,7 +301,9 @@ export class SerializableTokenCache {
     const found = Object.entries(this.#doc.RefreshToken).find(
       ([, rt]) => rt.secret === entry.secret && rt.client_id === entry.client_id,
     )
-    if (found === undefined) return
+    if (found === undefined) {
+      return
+    }
     const [oldKey, rt] = found
     delete this.#doc.RefreshToken[oldKey]
     const updated = { ...rt, secret, last_modification_time: String(now) }
@@ -298,7 +326,9 @@ export class SerializableTokenCache {
 
   #purgeExpired(now: number): void {
     for (const [key, at] of Object.entries(this.#doc.AccessToken)) {
-      if (Number(at.expires_on) < now) delete this.#doc.AccessToken[key]
+      if (Number(at.expires_on) < now) {
+        delete this.#doc.AccessToken[key]
+      }
     }
   }
 }
@@ -309,7 +339,9 @@ function emptyDocument(): CacheDocument {
 
 /** MSAL Python writes null for app-only tokens, msal-node writes "": both mean "no account". */
 function sameHomeAccount(stored: string | null | undefined, wanted: string | null): boolean {
-  if (wanted === null) return stored === null || stored === '' || stored === undefined
+  if (wanted === null) {
+    return stored === null || stored === '' || stored === undefined
+  }
   return typeof stored === 'string' && stored.toLowerCase() === wanted.toLowerCase()
 }
 
@@ -323,7 +355,9 @@ function sameText(a: unknown, b: string): boolean {
 
 function expiresInOf(response: TokenResponse, now: number): number {
   const expiresIn = toInt(response.expires_in)
-  if (expiresIn !== undefined) return expiresIn
+  if (expiresIn !== undefined) {
+    return expiresIn
+  }
   const expiresOn = toInt(response.expires_on)
   return expiresOn !== undefined ? expiresOn - now : 600
 }

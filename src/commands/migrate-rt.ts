@@ -1,0 +1,79 @@
+import { Command, Option } from 'commander'
+import { UsageError } from '../core/errors.js'
+import { addCommonOptions, type CommonFlags } from './shared/common-options.js'
+import { readText } from './shared/credential.js'
+import { type Io, readStdin, say } from './shared/io.js'
+import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { publicApp } from './shared/public-app.js'
+import { scopesFrom } from './shared/scope-options.js'
+
+interface MigrateFlags extends CommonFlags {
+  scope: string[]
+  refreshTokenStdin?: boolean
+  refreshTokenFile?: string
+  output?: TokenFormat
+}
+
+const examples = `
+Examples:
+  # Move a refresh token kept by another tool into the msal-ts cache
+  msal-ts migrate-rt --scope https://graph.microsoft.com/User.Read --refresh-token-file old-rt.txt
+  pass show old/rt | msal-ts migrate-rt --scope User.Read --refresh-token-stdin
+  msal-ts token --scope https://graph.microsoft.com/User.Read      # then, from the cache`
+
+export function migrateRtCommand(io: Io): Command {
+  const command = new Command('migrate-rt')
+    .description('move a refresh token from elsewhere into the cache (never from argv)')
+    .option('-s, --scope <scope>', 'scope (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option(
+      '--refresh-token-stdin',
+      'read the refresh token from stdin [env: MSAL_TS_REFRESH_TOKEN]',
+    )
+    .option('--refresh-token-file <path>', 'read the refresh token from a file')
+    .addOption(
+      new Option('-o, --output <format>', 'print the new token instead of the account').choices(
+        tokenFormats,
+      ),
+    )
+  addCommonOptions(command)
+  command.addHelpText('after', examples)
+  return command.action(async (flags: MigrateFlags) => runMigrateRt(flags, io))
+}
+
+export async function runMigrateRt(flags: MigrateFlags, io: Io): Promise<void> {
+  const scopes = scopesFrom(flags.scope, undefined)
+  if (flags.refreshTokenStdin && flags.refreshTokenFile !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      'give --refresh-token-stdin or --refresh-token-file, not both',
+    )
+  }
+  const refreshToken = (
+    flags.refreshTokenStdin
+      ? await readStdin(io)
+      : flags.refreshTokenFile !== undefined
+        ? await readText(flags.refreshTokenFile, 'refresh token file')
+        : (io.env['MSAL_TS_REFRESH_TOKEN'] ?? '')
+  ).trim()
+  if (!refreshToken) {
+    throw new UsageError(
+      'missing_refresh_token',
+      'no refresh token: pass --refresh-token-stdin or --refresh-token-file, or set MSAL_TS_REFRESH_TOKEN',
+    )
+  }
+  const app = publicApp(flags, io)
+  try {
+    const result = await app.acquireTokenByRefreshToken(refreshToken, scopes)
+    say(
+      io,
+      `Migrated the refresh token of ${result.account?.username || result.account?.home_account_id || 'an account'}`,
+    )
+    if (flags.output) {
+      writeToken(io, result, flags.output, result.account ? { account: result.account } : {})
+    } else {
+      io.stdout.write(`${JSON.stringify(result.account ?? null, null, 2)}\n`)
+    }
+  } finally {
+    await app.close()
+  }
+}

@@ -1,0 +1,102 @@
+import { Command, Option } from 'commander'
+import { parseAuthResponse, parseFlow } from '../core/auth-code-flow.js'
+import { UsageError } from '../core/errors.js'
+import { normalizeScopes } from '../core/scopes.js'
+import { addCommonOptions, type CommonFlags } from './shared/common-options.js'
+import { addCredentialOptions, type CredentialFlags, readText } from './shared/credential.js'
+import { type Io, readStdin } from './shared/io.js'
+import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { parseJsonObject } from './shared/scope-options.js'
+import { webApp } from './shared/web-app.js'
+
+interface RedeemFlags extends CommonFlags, CredentialFlags {
+  code?: string
+  scope: string[]
+  redirectUri?: string
+  nonce?: string
+  claimsChallenge?: string
+  flowFile?: string
+  response?: string
+  output: TokenFormat
+}
+
+const examples = `
+Examples:
+  # The flow msal-ts auth-url --flow-file started, with the redirect URL the browser landed on
+  msal-ts redeem --flow-file flow.json --response 'http://localhost:8400/?code=...&state=...'
+
+  # A web app's form_post body on stdin, with its certificate
+  msal-ts redeem --flow-file flow.json --response - --certificate app.pem < body.txt
+
+  # A bare code (the deprecated API): give the scopes and the redirect URI again
+  msal-ts redeem --code "$CODE" --scope User.Read --redirect-uri https://app.example.com/callback`
+
+export function redeemCommand(io: Io): Command {
+  const command = new Command('redeem')
+    .description('redeem an authorization code: from a flow file and its response, or a bare code')
+    .option('--code <code>', 'the authorization code (needs --scope)')
+    .option('-s, --scope <scope>', 'scope (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--redirect-uri <uri>', 'the redirect URI the code was sent to')
+    .option('--nonce <nonce>', 'the nonce the ID token must carry')
+    .option('--claims-challenge <json>', 'claims challenge from a resource')
+    .option('--flow-file <path>', 'the flow written by msal-ts auth-url --flow-file')
+    .option(
+      '--response <response>',
+      'the redirect URL, its query string, a form_post body, JSON, or - for stdin',
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw'),
+    )
+  addCredentialOptions(command)
+  addCommonOptions(command)
+  command.addHelpText('after', examples)
+  return command.action(async (flags: RedeemFlags) => runRedeem(flags, io))
+}
+
+export async function runRedeem(flags: RedeemFlags, io: Io): Promise<void> {
+  if ((flags.code === undefined) === (flags.flowFile === undefined)) {
+    throw new UsageError(
+      'conflicting_options',
+      'give either --code with --scope, or --flow-file with --response',
+    )
+  }
+  if (flags.claimsChallenge !== undefined) {
+    parseJsonObject(flags.claimsChallenge, '--claims-challenge')
+  }
+  const scopes = normalizeScopes(flags.scope)
+  let redeem: (
+    app: Awaited<ReturnType<typeof webApp>>,
+  ) => ReturnType<typeof app.acquireTokenByAuthCodeFlow>
+  if (flags.flowFile !== undefined) {
+    if (flags.response === undefined) {
+      throw new UsageError(
+        'missing_response',
+        '--flow-file needs --response (the redirect URL, query, form body, JSON or -)',
+      )
+    }
+    const flow = parseFlow(await readText(flags.flowFile, 'flow file'))
+    const response = parseAuthResponse(
+      flags.response === '-' ? await readStdin(io) : flags.response,
+    )
+    redeem = (app) =>
+      app.acquireTokenByAuthCodeFlow(flow, response, scopes.length > 0 ? scopes : undefined)
+  } else {
+    if (scopes.length === 0) {
+      throw new UsageError('missing_scope', '--code needs --scope')
+    }
+    const code = flags.code ?? ''
+    redeem = (app) =>
+      app.acquireTokenByAuthorizationCode(code, scopes, {
+        ...(flags.redirectUri !== undefined ? { redirectUri: flags.redirectUri } : {}),
+        ...(flags.nonce !== undefined ? { nonce: flags.nonce } : {}),
+        ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
+      })
+  }
+  const app = await webApp(flags, io)
+  try {
+    const result = await redeem(app)
+    writeToken(io, result, flags.output, result.account ? { account: result.account } : {})
+  } finally {
+    await app.close()
+  }
+}
