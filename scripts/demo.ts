@@ -28,7 +28,9 @@ try {
     const result = await execa(bin, args, { env, reject: false })
     const ms = Math.round(performance.now() - started)
     console.log(`$ AZURE_CLIENT_SECRET=*** msal-ts ${args.join(' ')}   # ${run}, ${ms} ms`)
-    if (result.exitCode !== 0) throw new Error(`msal-ts failed: ${String(result.stderr)}`)
+    if (result.exitCode !== 0) {
+      throw new Error(`msal-ts failed: ${String(result.stderr)}`)
+    }
     const token = JSON.parse(String(result.stdout)) as Record<string, unknown>
     const shown = { ...token, access_token: `${String(token['access_token']).slice(0, 24)}…` }
     console.log(JSON.stringify(shown, null, 2), '\n')

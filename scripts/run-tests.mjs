@@ -6,7 +6,9 @@ import { join } from 'node:path'
 function testFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name)
-    if (entry.isDirectory()) return entry.name === 'fixtures' ? [] : testFiles(path)
+    if (entry.isDirectory()) {
+      return entry.name === 'fixtures' ? [] : testFiles(path)
+    }
     return entry.name.endsWith('.test.ts') ? [path] : []
   })
 }
