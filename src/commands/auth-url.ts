@@ -1,5 +1,4 @@
 import { Command } from 'commander'
-import writeFileAtomic from 'write-file-atomic'
 import { UsageError } from '../core/errors.js'
 import { PublicClientApplication } from '../core/public-client.js'
 import { applicationOptions } from './shared/app.js'
@@ -91,6 +90,7 @@ export async function runAuthUrl(flags: AuthUrlFlags, io: Io): Promise<void> {
       ...(flags.responseMode !== undefined ? { responseMode: flags.responseMode } : {}),
     })
     try {
+      const { default: writeFileAtomic } = await import('write-file-atomic')
       await writeFileAtomic(flags.flowFile, `${JSON.stringify(flow, null, 2)}\n`, { mode: 0o600 })
     } catch (error) {
       throw new UsageError(
