@@ -454,7 +454,7 @@ export class ClientApplication {
     try {
       const endpoints = await this.endpoints()
       const allRealms = [...new Set([...realms, endpoints.realm])]
-      return await this.fetchOnce(
+      const result = await this.fetchOnce(
         () => {
           const hit = this.pickAccessToken(query, allRealms, { ...options, exclude: replaced }).hit
           return hit && { ...hit, account }
@@ -468,6 +468,8 @@ export class ClientApplication {
             reason,
           ),
       )
+      // No refresh token to try: MSAL still serves the aging token it has in hand.
+      return result ?? aging
     } catch (error) {
       // MSAL keeps serving a token past its refresh_on when the refresh fails.
       if (aging && !(error instanceof UsageError)) {

@@ -38,6 +38,7 @@ export function tokenJson(
     token_source: result.token_source,
     ...(result.refresh_on !== undefined ? { refresh_on: result.refresh_on } : {}),
     ...(result.ext_expires_on !== undefined ? { ext_expires_on: result.ext_expires_on } : {}),
+    ...(result.id_token_claims ? { id_token_claims: result.id_token_claims } : {}),
     ...extra,
   }
 }
