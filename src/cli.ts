@@ -86,9 +86,10 @@ function report(error: unknown, io: Io, verbose: boolean): number {
     return quiet ? exitCodes.ok : exitCodes.usage
   }
   if (error instanceof MsalTsError) {
-    io.stderr.write(`msal-ts: ${error.code}: ${error.message}\n`)
-    if (error instanceof OAuthServerError) {
-      io.stderr.write(`${serverDetails(error)}\n`)
+    io.stderr.write(`msal-ts: ${printable(error.code)}: ${printable(error.message)}\n`)
+    const details = error instanceof OAuthServerError ? serverDetails(error) : undefined
+    if (details !== undefined) {
+      io.stderr.write(`${details}\n`)
     }
     if (verbose && error.stack) {
       io.stderr.write(`${error.stack}\n`)
@@ -117,15 +118,23 @@ function exitCodeOf(error: MsalTsError): number {
 }
 
 /** The second line of an identity provider error: what its support desk asks for. */
-function serverDetails(error: OAuthServerError): string {
+function serverDetails(error: OAuthServerError): string | undefined {
   const { body } = error
   const parts = [
-    `status ${error.status}`,
     ...(body.error_codes?.length ? [`error_codes ${body.error_codes.join(',')}`] : []),
     ...(body.suberror ? [`suberror ${body.suberror}`] : []),
     ...(body.trace_id ? [`trace_id ${body.trace_id}`] : []),
     ...(body.correlation_id ? [`correlation_id ${body.correlation_id}`] : []),
   ]
-  return `  ${parts.join('; ')}`
+  // An error that came back through a redirect has no HTTP status or codes worth a line.
+  return parts.length === 0
+    ? undefined
+    : `  ${[`status ${error.status}`, ...parts].map(printable).join('; ')}`
+}
+
+/** What the provider wrote reaches a terminal: no escape sequences or other control characters. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
 }
 export { processIo } from './commands/shared/io.js'

@@ -16,9 +16,18 @@ import type { HttpClient } from './http-types.js'
 import { type Logger, silentLogger } from './log.js'
 import { type JsonStore, memoryStore } from './persistence.js'
 import { decorateScopes, mergeClaims, normalizeScopes, targetOf } from './scopes.js'
+import {
+  accountOf,
+  accountsIn,
+  findAccessTokens,
+  knownRealms,
+  pickAccessToken,
+  type PickedToken,
+} from './cache-lookup.js'
+import type { Account, AuthenticationResult } from './result.js'
 import { checkIdToken, codeChallenge, decodeIdToken, hashNonce, randomToken } from './id-token.js'
-import { homeAccountIdOf, type IdTokenClaims } from './token-cache/account-id.js'
-import type { AccessTokenEntry, AccountEntry, RefreshTokenEntry } from './token-cache/schema.js'
+import { homeAccountIdOf } from './token-cache/account-id.js'
+import type { AccessTokenEntry, RefreshTokenEntry } from './token-cache/schema.js'
 import {
   SerializableTokenCache,
   type AccessTokenQuery,
@@ -59,33 +68,7 @@ export interface ClientApplicationOptions {
   clock?: Clock
 }
 
-/** What every acquisition returns, in MSAL's (snake_case) result shape. */
-export interface AuthenticationResult {
-  access_token: string
-  token_type: string
-  expires_in: number
-  expires_on: number
-  ext_expires_on?: number
-  refresh_on?: number
-  scope: string[]
-  token_source: 'cache' | 'identity_provider'
-  /** User flows: the checked claims of the ID token. */
-  id_token_claims?: IdTokenClaims
-  /** User flows: the signed-in account, as getAccounts returns it. */
-  account?: Account
-}
-
-/** An account as MSAL's get_accounts returns it. */
-export interface Account {
-  home_account_id: string
-  environment: string
-  username: string
-  /** How the account signed in (`password`, `authorization_code`, ...); null when unknown, as MSAL has it. */
-  account_source?: string | null
-  authority_type: string
-  local_account_id: string
-  realm: string
-}
+export type { Account, AuthenticationResult } from './result.js'
 
 export interface SilentOptions extends ClientTokenOptions {
   /** Honoured by the caller's account choice; here for MSAL parity. */
@@ -136,9 +119,6 @@ export interface ClientTokenOptions {
   /** A cached token must stay valid this many seconds (at least MSAL's 300). */
   minValidity?: number
 }
-
-/** MSAL treats a token with less than five minutes left as expired. */
-const expiryMargin = 300
 
 /** The part common to public and confidential clients: authority, HTTP, discovery and the cache. */
 export class ClientApplication {
@@ -223,16 +203,8 @@ export class ClientApplication {
    * configured, and the tenant id a domain resolved to when the discovery answer is still cached.
    */
   protected async knownRealms(): Promise<string[]> {
-    const realms = [this.authority.tenant]
     const cached = await this.http().peek(openIdConfigurationUrl(this.authority))
-    const tokenEndpoint = cached ? tokenEndpointOf(cached.body) : undefined
-    const realm = tokenEndpoint
-      ? new URL(tokenEndpoint).pathname.split('/').find(Boolean)
-      : undefined
-    if (realm && realm.toLowerCase() !== this.authority.tenant.toLowerCase()) {
-      realms.push(realm)
-    }
-    return realms
+    return knownRealms(this.authority, cached?.body)
   }
 
   protected async loadCache(): Promise<void> {
@@ -267,26 +239,15 @@ export class ClientApplication {
     query: Omit<AccessTokenQuery, 'realm'>,
     realms: readonly string[],
     options: { minValidity?: number; exclude?: ReadonlySet<string> } = {},
-  ) {
-    const now = this.clock()
-    const margin = Math.max(expiryMargin, options.minValidity ?? 0)
-    for (const at of this.findAccessTokens(query, realms)) {
-      if (Number(at.expires_on) - now < margin || options.exclude?.has(at.secret)) {
-        continue
-      }
-      if (at.refresh_on !== undefined && Number(at.refresh_on) <= now) {
-        return { aging: fromCache(at, now) }
-      }
-      return { hit: fromCache(at, now) }
-    }
-    return {}
+  ): PickedToken {
+    return pickAccessToken(this.tokenCache, query, realms, { ...options, now: this.clock() })
   }
 
   protected findAccessTokens(
     query: Omit<AccessTokenQuery, 'realm'>,
     realms: readonly string[],
   ): AccessTokenEntry[] {
-    return realms.flatMap((realm) => this.tokenCache.findAccessTokens({ ...query, realm }))
+    return findAccessTokens(this.tokenCache, query, realms)
   }
 
   /** Credentials a confidential client adds to every grant; a public client has none. */
@@ -375,16 +336,7 @@ export class ClientApplication {
   /** Signed-in accounts of this authority's host, one per home account, optionally by username (any case). */
   async getAccounts(username?: string): Promise<Account[]> {
     await this.loadCache()
-    const byHome = new Map<string, Account>()
-    for (const entry of this.tokenCache.accounts(this.authority.instance)) {
-      if (entry.authority_type === 'MSSTS' || entry.authority_type === 'ADFS') {
-        byHome.set(entry.home_account_id, accountOf(entry))
-      }
-    }
-    const accounts = [...byHome.values()]
-    return username === undefined
-      ? accounts
-      : accounts.filter((a) => a.username.toLowerCase() === username.toLowerCase())
+    return accountsIn(this.tokenCache, this.authority.instance, username)
   }
 
   /** Signs an account out: its tokens and account entries leave the cache. */
@@ -767,22 +719,6 @@ export class ClientApplication {
   }
 }
 
-function fromCache(at: AccessTokenEntry, now: number): AuthenticationResult {
-  const expiresOn = Number(at.expires_on)
-  return {
-    access_token: at.secret,
-    token_type: at.token_type ?? 'Bearer',
-    expires_in: expiresOn - now,
-    expires_on: expiresOn,
-    ...(at.extended_expires_on !== undefined
-      ? { ext_expires_on: Number(at.extended_expires_on) }
-      : {}),
-    ...(at.refresh_on !== undefined ? { refresh_on: Number(at.refresh_on) } : {}),
-    scope: at.target.split(/\s+/).filter(Boolean),
-    token_source: 'cache',
-  }
-}
-
 export function fromResponse(
   response: TokenResponse,
   requested: readonly string[],
@@ -800,27 +736,6 @@ export function fromResponse(
     ...(refreshIn !== undefined ? { refresh_on: now + refreshIn } : {}),
     scope: response.scope ? response.scope.split(/\s+/).filter(Boolean) : [...requested],
     token_source: 'identity_provider',
-  }
-}
-
-function accountOf(entry: AccountEntry): Account {
-  return {
-    home_account_id: entry.home_account_id,
-    environment: entry.environment,
-    username: entry.username,
-    account_source: entry.account_source ?? null,
-    authority_type: entry.authority_type,
-    local_account_id: entry.local_account_id,
-    realm: entry.realm,
-  }
-}
-
-function tokenEndpointOf(body: string): string | undefined {
-  try {
-    const value: unknown = (JSON.parse(body) as Record<string, unknown>)['token_endpoint']
-    return typeof value === 'string' ? value : undefined
-  } catch {
-    return undefined
   }
 }
 

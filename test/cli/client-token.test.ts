@@ -399,6 +399,21 @@ describe('msal-ts client-token', () => {
     assert.equal(third, '')
   })
 
+  test('control characters from the provider never reach the terminal', async () => {
+    const home = await tempDir()
+    sts.inject({
+      match: { path: '/oauth2/v2.0/token' },
+      status: 400,
+      body: {
+        error: 'invalid_request',
+        error_description: 'bad \u001b[2J\u001b]0;owned\u0007 news',
+      },
+    })
+    const result = await run(home, [...secretArgs, '--scope', graph], { env: secretEnv() })
+    assert.equal(result.exitCode, 1)
+    assert.equal(result.stderr, 'msal-ts: invalid_request: bad ?[2J?]0;owned? news\n')
+  })
+
   test('garbage and truncated bodies are exit 1 with a clear message', async () => {
     const home = await tempDir()
     sts.inject({ match: { path: '/oauth2/v2.0/token' }, kind: 'garbage' })
