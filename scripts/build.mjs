@@ -1,5 +1,7 @@
-// Bundles the CLI into one file and the library into another; dependencies stay external so
-// that undici and jose load only on the paths that import them.
+// Bundles the CLI into one file and the library into another. Dependencies stay external, and the
+// CLI bundle is CommonJS: there esbuild turns every import of a module reached through a dynamic
+// import() into a require() that runs when that module is first used, so a path loads only what it
+// needs (an ES module bundle would hoist every import to the top and load it all at start).
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
@@ -17,7 +19,7 @@ const common = {
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true })
 await Promise.all([
-  build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/msal-ts.mjs' }),
+  build({ ...common, format: 'cjs', entryPoints: ['src/main.ts'], outfile: 'dist/msal-ts.cjs' }),
   build({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/lib/index.js' }),
 ])
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], {

@@ -137,4 +137,3 @@ function printable(text: string): string {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
 }
-export { processIo } from './commands/shared/io.js'

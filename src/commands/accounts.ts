@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander'
-import { addCommonOptions, type CommonFlags } from './shared/common-options.js'
+import { addCommonOptions } from './shared/common-options.js'
+import { type CommonFlags } from './shared/settings.js'
 import type { Io } from './shared/io.js'
 import { publicApp } from './shared/public-app.js'
 

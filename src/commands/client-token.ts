@@ -3,7 +3,8 @@ import { ConfidentialClientApplication } from '../core/confidential-client.js'
 import { UsageError } from '../core/errors.js'
 import { resourceToScope } from '../core/scopes.js'
 import { applicationOptions } from './shared/app.js'
-import { addCommonOptions, type CommonFlags, resolveCommon } from './shared/common-options.js'
+import { addCommonOptions } from './shared/common-options.js'
+import { type CommonFlags, resolveCommon } from './shared/settings.js'
 import {
   addCredentialOptions,
   type CredentialFlags,

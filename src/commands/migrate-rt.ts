@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import { UsageError } from '../core/errors.js'
-import { addCommonOptions, type CommonFlags } from './shared/common-options.js'
+import { addCommonOptions } from './shared/common-options.js'
+import { type CommonFlags } from './shared/settings.js'
 import { readText } from './shared/credential.js'
 import { type Io, readStdin, say } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'

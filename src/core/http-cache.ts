@@ -4,15 +4,11 @@ import type { HttpClient, HttpRequest, HttpResponse } from './http-types.js'
 import { retryAfterSeconds } from './retry-after.js'
 import type { Logger } from './log.js'
 import type { JsonStore } from './persistence.js'
+import { type Entry, getKey, liveEntries } from './http-cache-entries.js'
 
 /** GET answers (discovery documents) are good for a day, as in MSAL. */
 const getTtl = 24 * 3600
 const maxThrottle = 3600
-
-interface Entry {
-  expires: number
-  response: HttpResponse
-}
 
 export interface HttpCacheOptions {
   store: JsonStore
@@ -54,7 +50,7 @@ export function withHttpCache(
 
   return {
     async peek(url) {
-      return (await entries())[`GET ${url}`]?.response
+      return (await entries())[getKey(url)]?.response
     },
     async request(req) {
       const key = keyOf(req)
@@ -102,7 +98,7 @@ function throttleSeconds(req: HttpRequest, response: HttpResponse): number {
 /** POSTs are keyed by what identifies the request without storing any secret: scope, client and a hash of the grant. */
 function keyOf(req: HttpRequest): string {
   if (req.method === 'GET') {
-    return `GET ${req.url}`
+    return getKey(req.url)
   }
   const form = req.form ?? {}
   const grant =
@@ -121,27 +117,4 @@ function keep(response: HttpResponse): HttpResponse {
     }
   }
   return { status: response.status, headers, body: response.body }
-}
-
-function liveEntries(doc: Record<string, unknown> | undefined, now: number): Record<string, Entry> {
-  const raw = doc?.['entries']
-  const live: Record<string, Entry> = {}
-  if (typeof raw !== 'object' || raw === null) {
-    return live
-  }
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (isEntry(value) && value.expires > now) {
-      live[key] = value
-    }
-  }
-  return live
-}
-
-function isEntry(value: unknown): value is Entry {
-  const entry = value as Entry | undefined
-  return (
-    typeof entry?.expires === 'number' &&
-    typeof entry.response?.status === 'number' &&
-    typeof entry.response.body === 'string'
-  )
 }

@@ -1,9 +1,9 @@
 import type { ClientApplicationOptions } from '../../core/application.js'
 import { openJsonFileStore } from '../../core/cache-store.js'
 import { memoryStore } from '../../core/persistence.js'
-import { defaultAuthority, parseAuthority } from '../../core/authority.js'
+import { type Authority, defaultAuthority, parseAuthority } from '../../core/authority.js'
 import { defaultCacheDir, httpCachePath, tokenCachePath } from './cache-paths.js'
-import type { CommonSettings } from './common-options.js'
+import type { CommonSettings } from './settings.js'
 import { type Io, warn } from './io.js'
 import { stderrLogger } from './logging.js'
 
@@ -16,9 +16,7 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
       'TLS certificate verification is off (--insecure): anyone on the network path can read and forge tokens',
     )
   }
-  const authority = settings.oidcAuthority
-    ? parseAuthority(settings.oidcAuthority, { oidc: true })
-    : parseAuthority(settings.authority ?? defaultAuthority)
+  const authority = settingsAuthority(settings)
   const tokenFile =
     settings.cacheFile ??
     tokenCachePath(settings.cacheDir ?? defaultCacheDir(io), settings.clientId, authority)
@@ -47,4 +45,11 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
     enablePiiLog: settings.pii,
     logger,
   }
+}
+
+/** The authority the settings name, parsed and checked. */
+export function settingsAuthority(settings: CommonSettings): Authority {
+  return settings.oidcAuthority
+    ? parseAuthority(settings.oidcAuthority, { oidc: true })
+    : parseAuthority(settings.authority ?? defaultAuthority)
 }

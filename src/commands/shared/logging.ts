@@ -1,5 +1,5 @@
 import { type LogEvent, type Logger, redact } from '../../core/log.js'
-import type { LogLevel } from './common-options.js'
+import type { LogLevel } from './settings.js'
 import { type Io, warn } from './io.js'
 
 const levels: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 }

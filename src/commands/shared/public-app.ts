@@ -1,6 +1,6 @@
 import { PublicClientApplication } from '../../core/public-client.js'
 import { applicationOptions } from './app.js'
-import { type CommonFlags, resolveCommon } from './common-options.js'
+import { type CommonFlags, resolveCommon } from './settings.js'
 import type { Io } from './io.js'
 
 /** A public client for the person's commands (login, token, accounts, logout). */

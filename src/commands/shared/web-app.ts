@@ -2,7 +2,7 @@ import type { ClientApplication } from '../../core/application.js'
 import { ConfidentialClientApplication } from '../../core/confidential-client.js'
 import { PublicClientApplication } from '../../core/public-client.js'
 import { applicationOptions } from './app.js'
-import { type CommonFlags, resolveCommon } from './common-options.js'
+import { type CommonFlags, resolveCommon } from './settings.js'
 import { type CredentialFlags, resolveOptionalCredential } from './credential.js'
 import type { Io } from './io.js'
 

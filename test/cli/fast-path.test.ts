@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { startSts, type Sts } from '../fixtures/sts/index.js'
+import { run, tempDir } from './harness.js'
+
+const scope = 'https://graph.microsoft.com/User.Read'
+
+describe('the cache-hit path of msal-ts token', () => {
+  let sts: Sts
+  let home: string
+  let base: string[]
+
+  before(async () => {
+    sts = await startSts()
+    home = await tempDir()
+    base = ['-c', sts.defaults.publicClientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    const login = await run(
+      home,
+      ['login', ...base, '--username', sts.defaults.username, '--password-stdin', '--scope', scope],
+      {
+        input: sts.defaults.password,
+      },
+    )
+    assert.equal(login.exitCode, 0, login.stderr)
+  })
+  after(() => sts.close())
+
+  async function loadedModules(args: string[]): Promise<{ stdout: string; modules: string[] }> {
+    const log = join(home, `modules-${Math.random()}.log`)
+    const result = await run(home, args, {
+      env: {
+        NODE_OPTIONS: `--require ${join(import.meta.dirname, 'module-trace.cjs')}`,
+        MSAL_TS_TEST_MODULE_LOG: log,
+      },
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    return {
+      stdout: result.stdout,
+      modules: (await readFile(log, 'utf8')).split('\n').filter(Boolean),
+    }
+  }
+
+  test('loads no parser, network, crypto or prompt code, and makes no request', async () => {
+    sts.clearLog()
+    const { modules } = await loadedModules(['token', ...base, '--scope', scope])
+    for (const heavy of [
+      'commander',
+      'undici',
+      'jose',
+      '@inquirer/prompts',
+      'conf',
+      'proper-lockfile',
+      'write-file-atomic',
+      'node:http',
+      'node:https',
+      'node:crypto',
+      'node:tls',
+    ]) {
+      assert.ok(!modules.includes(heavy), `${heavy} was loaded: ${modules.join(' ')}`)
+    }
+    assert.deepEqual(sts.log, [])
+  })
+
+  test('answers exactly as the full command does', async () => {
+    const fast = await run(home, ['token', ...base, '--scope', scope, '-o', 'json'])
+    // --verbose is not served by the fast path: this run goes through the full command.
+    const full = await run(home, ['token', ...base, '--scope', scope, '-o', 'json', '--verbose'])
+    const strip = (text: string) => {
+      const doc = JSON.parse(text) as Record<string, unknown>
+      delete doc['expires_in']
+      return doc
+    }
+    assert.deepEqual(strip(fast.stdout), strip(full.stdout))
+    for (const format of ['raw', 'header']) {
+      const a = await run(home, ['token', ...base, `--scope=${scope}`, '--output', format])
+      const b = await run(home, [
+        'token',
+        ...base,
+        '--scope',
+        scope,
+        '-o',
+        format,
+        '--log-level',
+        'debug',
+      ])
+      assert.equal(a.stdout, b.stdout)
+    }
+  })
+
+  test('whatever it cannot answer goes the full way', async () => {
+    const missing = await run(home, [
+      'token',
+      ...base,
+      '--scope',
+      scope,
+      '--account',
+      'nobody@contoso.com',
+    ])
+    assert.equal(missing.exitCode, 3)
+    assert.match(missing.stderr, /^msal-ts: no_account: nobody@contoso.com is not signed in/)
+    const bad = await run(home, ['token', ...base, '--scope', scope, '-o', 'yaml'])
+    assert.equal(bad.exitCode, 2)
+    assert.match(
+      bad.stderr,
+      /^msal-ts: usage: option '-o, --output <format>' argument 'yaml' is invalid/,
+    )
+  })
+})
