@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { createServer, type IncomingMessage } from 'node:http'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
@@ -366,6 +368,69 @@ describe('msal-ts client-token', () => {
     )
     assert.ok(!result.stderr.includes(sts.defaults.clientSecret))
     assert.ok(!result.stderr.includes(result.stdout.trim()))
+  })
+
+  test('a proxy from --proxy or HTTPS_PROXY carries the requests, NO_PROXY bypasses it', async () => {
+    const tunnels: string[] = []
+    const proxy = createServer()
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '')
+      const [host, port] = (req.url ?? '').split(':')
+      const upstream = connect(Number(port), host ?? '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.write(head)
+        upstream.pipe(client)
+        client.pipe(upstream)
+      })
+      upstream.on('error', () => client.destroy())
+      client.on('error', () => upstream.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    try {
+      const home = await tempDir()
+      const viaOption = await run(
+        home,
+        [...secretArgs, '--scope', 'api://proxied/.default', '--proxy', proxyUrl],
+        { env: secretEnv() },
+      )
+      assert.equal(viaOption.exitCode, 0, viaOption.stderr)
+      assert.ok(tunnels.includes(new URL(sts.url).host), `tunnels: ${tunnels.join(', ')}`)
+      tunnels.length = 0
+      const viaEnv = await run(await tempDir(), [...secretArgs, '--scope', graph], {
+        env: { ...secretEnv(), HTTPS_PROXY: proxyUrl },
+      })
+      assert.equal(viaEnv.exitCode, 0, viaEnv.stderr)
+      assert.deepEqual(
+        [...new Set(tunnels)],
+        [new URL(sts.url).host],
+        'one kept-alive tunnel to the STS',
+      )
+      tunnels.length = 0
+      const bypassed = await run(await tempDir(), [...secretArgs, '--scope', graph], {
+        env: { ...secretEnv(), HTTPS_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' },
+      })
+      assert.equal(bypassed.exitCode, 0, bypassed.stderr)
+      assert.deepEqual(tunnels, [])
+    } finally {
+      proxy.closeAllConnections()
+      proxy.close()
+    }
+  })
+
+  test('--timeout bounds every request', async () => {
+    const home = await tempDir()
+    await run(home, [...secretArgs, '--scope', graph], { env: secretEnv() })
+    sts.inject({ match: { path: '/oauth2/v2.0/token' }, kind: 'hang', times: 2 })
+    const result = await run(
+      home,
+      [...secretArgs, '--scope', graph, '--force-refresh', '--timeout', '1'],
+      { env: secretEnv() },
+    )
+    assert.equal(result.exitCode, 1)
+    assert.equal(result.stdout, '')
+    assert.match(result.stderr, /^msal-ts: timeout: 127\.0\.0\.1:\d+ did not answer within 1 s\n$/)
+    sts.clearFaults()
   })
 
   test('a 500 is retried once', async () => {
