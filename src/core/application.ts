@@ -25,6 +25,8 @@ import {
   type PickedToken,
 } from './cache-lookup.js'
 import type { Account, AuthenticationResult } from './result.js'
+import type { ClientAuthentication } from './client-auth.js'
+import { verifyIdTokenSignature } from './id-token-signature.js'
 import { checkIdToken, codeChallenge, decodeIdToken, hashNonce, randomToken } from './id-token.js'
 import { homeAccountIdOf } from './token-cache/account-id.js'
 import type { AccessTokenEntry, RefreshTokenEntry } from './token-cache/schema.js'
@@ -251,9 +253,9 @@ export class ClientApplication {
   }
 
   /** Credentials a confidential client adds to every grant; a public client has none. */
-  protected clientAuthentication(tokenEndpoint: string): Promise<Record<string, string>> {
-    void tokenEndpoint
-    return Promise.resolve({})
+  protected clientAuthentication(endpoints: Endpoints): Promise<ClientAuthentication> {
+    void endpoints
+    return Promise.resolve({ form: {} })
   }
 
   /** Runs fn under the cache lock on a freshly loaded cache, and saves what it changed. */
@@ -270,19 +272,26 @@ export class ClientApplication {
   /** The grant itself: request, ID token checks, cache entries. A refused ID token stores nothing. */
   protected async redeem(grant: UserGrant, endpoints: Endpoints): Promise<AuthenticationResult> {
     const now = this.clock()
+    const auth = await this.clientAuthentication(endpoints)
     const form = compactForm({
       ...grant.form,
       client_id: this.clientId,
       client_info: '1',
-      ...(await this.clientAuthentication(endpoints.tokenEndpoint)),
+      ...auth.form,
     })
     const response = await requestToken(this.http(), endpoints.tokenEndpoint, form, {
       apiId: grant.apiId,
       refreshReason: grant.refreshReason,
       ...this.appHeaders(),
-      ...(grant.anchor ? { extraHeaders: { 'x-anchormailbox': grant.anchor } } : {}),
+      extraHeaders: {
+        ...auth.headers,
+        ...(grant.anchor ? { 'x-anchormailbox': grant.anchor } : {}),
+      },
     })
     const claims = response.id_token ? decodeIdToken(response.id_token) : undefined
+    if (response.id_token && this.authority.kind === 'oidc') {
+      await verifyIdTokenSignature(response.id_token, this.http(), endpoints)
+    }
     if (claims) {
       checkIdToken(claims, {
         clientId: this.clientId,

@@ -38,14 +38,47 @@ interface AssertionContext {
   clientClaims?: Record<string, unknown>
 }
 
-/** The form fields that authenticate a confidential client. */
-export async function clientAuthFields(
+/** How a request authenticates its client: form fields, and for `client_secret_basic` a header. */
+export interface ClientAuthentication {
+  form: Record<string, string>
+  headers?: Record<string, string>
+}
+
+/**
+ * The client authentication for a request. A secret goes in the body as Entra wants it, unless
+ * the provider's metadata offers only HTTP Basic (`client_secret_basic`).
+ */
+export async function clientAuthentication(
   credential: ClientCredential,
+  context: AssertionContext & { authMethods?: readonly string[] },
+): Promise<ClientAuthentication> {
+  if (typeof credential === 'string') {
+    const methods = context.authMethods
+    if (
+      methods &&
+      !methods.includes('client_secret_post') &&
+      methods.includes('client_secret_basic')
+    ) {
+      return {
+        form: {},
+        headers: { authorization: basicAuthorization(context.clientId, credential) },
+      }
+    }
+    return { form: { client_secret: credential } }
+  }
+  return { form: await assertionFields(credential, context) }
+}
+
+/** RFC 6749 §2.3.1: both parts form-urlencoded before they are joined and base64-encoded. */
+function basicAuthorization(clientId: string, secret: string): string {
+  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2)
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`
+}
+
+async function assertionFields(
+  credential: CertificateCredential | AssertionCredential,
   context: AssertionContext,
 ): Promise<Record<string, string>> {
-  if (typeof credential === 'string') {
-    return { client_secret: credential }
-  }
   if ('clientAssertion' in credential) {
     const assertion =
       typeof credential.clientAssertion === 'function'

@@ -7,7 +7,11 @@ import {
   fromResponse,
 } from './application.js'
 import { regionalHost } from './authority.js'
-import { type ClientCredential, clientAuthFields } from './client-auth.js'
+import {
+  type ClientAuthentication,
+  type ClientCredential,
+  clientAuthentication,
+} from './client-auth.js'
 import type { Endpoints } from './discovery.js'
 import { UsageError } from './errors.js'
 import { apiIds, compactForm, refreshReasons, requestToken } from './grants/token-request.js'
@@ -28,13 +32,16 @@ export class ConfidentialClientApplication extends ClientApplication {
   }
 
   protected override async clientAuthentication(
-    tokenEndpoint: string,
-  ): Promise<Record<string, string>> {
-    return clientAuthFields(this.#credential, {
+    endpoints: Endpoints,
+  ): Promise<ClientAuthentication> {
+    return clientAuthentication(this.#credential, {
       clientId: this.clientId,
-      audience: tokenEndpoint,
+      audience: endpoints.tokenEndpoint,
       now: this.clock(),
       ...(this.options.clientClaims ? { clientClaims: this.options.clientClaims } : {}),
+      ...(endpoints.tokenEndpointAuthMethods
+        ? { authMethods: endpoints.tokenEndpointAuthMethods }
+        : {}),
     })
   }
 
@@ -150,13 +157,14 @@ export class ConfidentialClientApplication extends ClientApplication {
     reason: number,
   ) {
     const now = this.clock()
+    const auth = await this.clientAuthentication(endpoints)
     const form = compactForm({
       grant_type: 'client_credentials',
       client_id: this.clientId,
       scope: [...scopes].sort().join(' '),
       claims: this.claims(claimsChallenge),
       client_info: '1',
-      ...(await this.clientAuthentication(endpoints.tokenEndpoint)),
+      ...auth.form,
     })
     const url = await this.#regionalTokenEndpoint(endpoints.tokenEndpoint)
     const response = await requestToken(this.http(), url, form, {
@@ -164,6 +172,7 @@ export class ConfidentialClientApplication extends ClientApplication {
       refreshReason: reason,
       correlationId: randomUUID(),
       ...this.appHeaders(),
+      ...(auth.headers ? { extraHeaders: auth.headers } : {}),
     })
     this.tokenCache.add({
       clientId: this.clientId,

@@ -15,6 +15,8 @@ export interface Endpoints {
   readonly deviceAuthorizationEndpoint?: string
   readonly endSessionEndpoint?: string
   readonly jwksUri?: string
+  /** `token_endpoint_auth_methods_supported`, when the provider says. */
+  readonly tokenEndpointAuthMethods?: readonly string[]
   /** The cache's realm: the first path segment of the token endpoint (a domain tenant becomes its id). */
   readonly realm: string
 }
@@ -118,6 +120,7 @@ function endpointsFrom(response: HttpResponse, url: string, authority: Authority
     ...optional('deviceAuthorizationEndpoint', doc['device_authorization_endpoint']),
     ...optional('endSessionEndpoint', doc['end_session_endpoint']),
     ...optional('jwksUri', doc['jwks_uri']),
+    ...authMethods(doc['token_endpoint_auth_methods_supported']),
     tokenEndpoint,
     realm: realmOf(tokenEndpoint, authority),
   })
@@ -129,6 +132,12 @@ function realmOf(tokenEndpoint: string, authority: Authority): string {
   } catch {
     return authority.tenant
   }
+}
+
+function authMethods(value: unknown): { tokenEndpointAuthMethods?: string[] } {
+  return Array.isArray(value)
+    ? { tokenEndpointAuthMethods: value.filter((m): m is string => typeof m === 'string') }
+    : {}
 }
 
 function optional<K extends string>(key: K, value: unknown): Partial<Record<K, string>> {

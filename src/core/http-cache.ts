@@ -54,7 +54,9 @@ export function withHttpCache(
     },
     async request(req) {
       const key = keyOf(req)
-      const cached = (await entries())[key]
+      // `Cache-Control: no-cache` asks for a fresh answer (a rotated key set), which is then kept.
+      const cached =
+        req.headers?.['cache-control'] === 'no-cache' ? undefined : (await entries())[key]
       if (cached && cached.expires > options.clock()) {
         if (req.method === 'GET') {
           options.log({ kind: 'discovery', url: req.url, source: 'http-cache' })

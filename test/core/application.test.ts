@@ -211,3 +211,33 @@ test('constructor checks: client id, credential kinds, authority', () => {
     UsageError,
   )
 })
+
+test('a provider that offers only client_secret_basic gets the secret in an Authorization header', async () => {
+  const requests: HttpRequest[] = []
+  const http: HttpClient = {
+    request(req) {
+      requests.push(req)
+      if (req.method === 'GET') {
+        return json(200, {
+          issuer: 'https://op.example/realm',
+          token_endpoint: 'https://op.example/realm/token',
+          token_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt'],
+        })
+      }
+      return json(200, { token_type: 'Bearer', expires_in: 3600, access_token: 'at' })
+    },
+  }
+  const cca = new ConfidentialClientApplication({
+    clientId: 'my app',
+    oidcAuthority: 'https://op.example/realm',
+    clientCredential: 's3cr:t',
+    httpClient: http,
+  })
+  await cca.acquireTokenForClient(['api://x/.default'])
+  const post = requests.find((r) => r.method === 'POST')
+  assert.equal(post?.form?.['client_secret'], undefined)
+  assert.equal(
+    post?.headers?.['authorization'],
+    `Basic ${Buffer.from('my+app:s3cr%3At').toString('base64')}`,
+  )
+})

@@ -1,0 +1,67 @@
+import type { JSONWebKeySet } from 'jose'
+import type { Endpoints } from './discovery.js'
+import { RuntimeFailure } from './errors.js'
+import type { HttpClient } from './http-types.js'
+
+/**
+ * Checks an ID token's signature against the provider's published keys. The key set comes
+ * through the HTTP cache; a token signed with a key it does not hold (the provider rotated its
+ * keys) triggers one fresh fetch, never more.
+ */
+export async function verifyIdTokenSignature(
+  idToken: string,
+  http: HttpClient,
+  endpoints: Endpoints,
+): Promise<void> {
+  if (!endpoints.jwksUri) {
+    throw new RuntimeFailure(
+      'invalid_id_token',
+      'the provider publishes no jwks_uri, so its ID token signature cannot be checked',
+    )
+  }
+  const { createLocalJWKSet, jwtVerify, errors } = await import('jose')
+  const verify = async (fresh: boolean) =>
+    jwtVerify(idToken, createLocalJWKSet(await keySet(http, endpoints.jwksUri ?? '', fresh)))
+  try {
+    try {
+      await verify(false)
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey)) {
+        throw error
+      }
+      await verify(true)
+    }
+  } catch (error) {
+    if (error instanceof RuntimeFailure) {
+      throw error
+    }
+    // Expiry and the other claims are checked, with their own messages, by checkIdToken.
+    if (error instanceof errors.JWTExpired || error instanceof errors.JWTClaimValidationFailed) {
+      return
+    }
+    throw new RuntimeFailure(
+      'invalid_id_token',
+      `the ID token signature does not verify against the provider's keys (${(error as Error).message})`,
+    )
+  }
+}
+
+async function keySet(http: HttpClient, url: string, fresh: boolean): Promise<JSONWebKeySet> {
+  const response = await http.request({
+    method: 'GET',
+    url,
+    ...(fresh ? { headers: { 'cache-control': 'no-cache' } } : {}),
+  })
+  try {
+    const jwks = JSON.parse(response.body) as JSONWebKeySet
+    if (response.status === 200 && Array.isArray(jwks.keys)) {
+      return jwks
+    }
+  } catch {
+    // reported below
+  }
+  throw new RuntimeFailure(
+    'invalid_response',
+    `the provider's key set at ${url} answered ${response.status} without keys`,
+  )
+}
