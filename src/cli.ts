@@ -59,7 +59,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(`msal-ts: usage: ${text.replace(/^error: /, '')}`),
     })
-  const name = argv.find((arg) => !arg.startsWith('-'))
+  const words = argv.filter((arg) => !arg.startsWith('-'))
+  // `msal-ts help token` shows the real command's help, so that command is loaded too.
+  const name = words[0] === 'help' ? words[1] : words[0]
   for (const [command, entry] of Object.entries(commands)) {
     if (command === name) {
       program.addCommand((await entry.load())(io))
@@ -80,10 +82,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
 
 function report(error: unknown, io: Io, verbose: boolean): number {
   if (error instanceof CommanderError) {
-    const quiet = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(
-      error.code,
-    )
-    return quiet ? exitCodes.ok : exitCodes.usage
+    // Asked-for help and the version exit 0; help shown for a missing command is a usage error.
+    return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage
   }
   if (error instanceof MsalTsError) {
     io.stderr.write(`msal-ts: ${printable(error.code)}: ${printable(error.message)}\n`)
