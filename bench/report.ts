@@ -1,0 +1,148 @@
+import type { CacheHitCommands } from './cache-hit-commands.js'
+import type { PeakRss } from './memory.js'
+import type { Burst, RequestCount } from './requests.js'
+import { runs, type Timings, warmup } from './timing.js'
+
+export const timeTarget = 1.15
+export const rssTarget = 1.3
+
+export interface Results {
+  machine: string
+  date: string
+  versions: string
+  cacheHit: CacheHitCommands & {
+    timings: Timings
+    rss: PeakRss
+    /** STS requests one run of each command made, and whether it printed msal-ts's token. */
+    checks: { requests: number; sameToken: boolean }[]
+  }
+  counts: RequestCount[]
+  clientBurst: Burst
+  refreshBurst: Burst
+}
+
+const verdict = (ok: boolean) => (ok ? 'met' : '**MISSED**')
+const ms = (value: number) => value.toFixed(1)
+const ratio = (value: number, base: number) => `${(value / base).toFixed(2)}×`
+
+export function renderReport(r: Results): string {
+  return [
+    '# msal-ts benchmarks',
+    '',
+    `${r.machine} · ${r.date}`,
+    '',
+    r.versions,
+    '',
+    ...cacheHitSection(r.cacheHit),
+    ...countsSection(r.counts),
+    ...burstSection(
+      '3. 20 processes at once: one client-credential token, empty shared cache',
+      r.clientBurst,
+      'token requests',
+    ),
+    ...burstSection(
+      '4. 20 processes at once: refresh of one expired user token',
+      r.refreshBurst,
+      'refresh requests',
+    ),
+    ...reproduceSection(),
+  ].join('\n')
+}
+
+function cacheHitSection(c: Results['cacheHit']): string[] {
+  const baseTime = c.timings.results[0]?.medianMs ?? NaN
+  const baseRss = c.rss.results[0]
+  const rows = c.commands.map((command, index) => {
+    const time = c.timings.results[index]
+    const rss = c.rss.results[index]
+    const check = c.checks[index]
+    const timeRatio = (time?.medianMs ?? NaN) / baseTime
+    const rssRatio = rss !== undefined && baseRss !== undefined ? rss / baseRss : NaN
+    const target =
+      index === 0
+        ? 'baseline'
+        : index === 1
+          ? `time ≤ ${timeTarget}×: ${verdict(timeRatio <= timeTarget)}; RSS ≤ ${rssTarget}×: ${verdict(rssRatio <= rssTarget)}`
+          : ''
+    const token = index === 0 ? '' : check?.sameToken ? 'yes' : '**no**'
+    return `| ${command.label} | ${ms(time?.medianMs ?? NaN)} | ${ms(time?.meanMs ?? NaN)} | ${ratio(time?.medianMs ?? NaN, baseTime)} | ${rss === undefined ? 'n/a' : (rss / 1024).toFixed(1)} | ${Number.isNaN(rssRatio) ? 'n/a' : `${rssRatio.toFixed(2)}×`} | ${check?.requests ?? ''} | ${token} | ${target} |`
+  })
+  return [
+    '## 1. Warm `msal-ts token` (cache hit)',
+    '',
+    'Every command reads the cache file one `msal-ts login --username … --password-stdin` wrote. Each runs with only PATH and HOME set: no `NODE_EXTRA_CA_CERTS`, which makes every Node start load a CA bundle (tens of ms) and so would flatter the ratios.',
+    '',
+    '| command | median ms | mean ms | time × `node -e 0` (median) | peak RSS MiB | RSS × `node -e 0` | STS requests per run | same token as msal-ts | target |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|',
+    ...rows,
+    ...c.skipped.map((s) => `| ${s.label} | skipped: ${s.note} | | | | | | | |`),
+    '',
+    `Time: ${c.timings.method}. Peak RSS: ${c.rss.method}.`,
+    'msal-node runs from a CommonJS bundle of `bench/peers/msal-node.ts` (its fastest start) with `cloudDiscoveryMetadata` given, so it skips instance discovery (and knows `127.0.0.1`, the environment in the cache, as an alias of `127.0.0.1:<port>`) but still fetches the OpenID configuration in every process; MSAL Python (`instance_discovery=False`) fetches it in its constructor. Those requests are part of their cost and are counted here.',
+    '',
+  ]
+}
+
+function countsSection(counts: RequestCount[]): string[] {
+  const expected: Record<string, number> = {
+    'cold token cache, warm HTTP cache': 1,
+    'cold everything (empty cache dir)': 2,
+    'warm token cache': 0,
+  }
+  return [
+    '## 2. STS requests of one `msal-ts client-token`',
+    '',
+    '| cache state | requests | what | target |',
+    '|---|---:|---|---|',
+    ...counts.map((c) => {
+      const want = expected[c.scenario]
+      const what = c.requests.map((e) => `${e.method} ${e.path}`).join(', ') || '—'
+      const target =
+        want === undefined ? '' : `${want}: ${verdict(c.ok && c.requests.length === want)}`
+      return `| ${c.scenario} | ${c.requests.length} | ${what} | ${target} |`
+    }),
+    '',
+    'Cold = tenant discovery (OpenID configuration) + token. A loopback authority is never sent to instance discovery; a well-known cloud (login.microsoftonline.com and the other national clouds MSAL knows) skips it too, so it makes the same 2; only an Entra host MSAL does not know adds an instance-discovery GET.',
+    '',
+  ]
+}
+
+function burstSection(title: string, b: Burst, counted: string): string[] {
+  return [
+    `## ${title}`,
+    '',
+    `| processes | exit 0 | distinct tokens printed | ${counted} | all STS requests | wall ms | target |`,
+    '|---:|---:|---:|---:|---:|---:|---|',
+    `| ${b.processes} | ${b.succeeded} | ${b.distinctTokens} | ${b.tokenRequests} | ${b.allRequests}: ${b.breakdown || '—'} | ${b.wallMs.toFixed(0)} | 1 ${counted.replace(/s$/, '')}, all succeed: ${verdict(b.tokenRequests === 1 && b.succeeded === b.processes)} |`,
+    '',
+    'Wall: from the first spawn to the last exit, all 20 on this machine at once.',
+    '',
+  ]
+}
+
+function reproduceSection(): string[] {
+  return [
+    '## Reproduce',
+    '',
+    '```sh',
+    'npm install                      # @azure/msal-node 3 is a devDependency',
+    'apt-get install hyperfine time python3-msal   # optional: each missing one only drops to a fallback or skips a row',
+    'npm run bench                    # builds, runs everything on loopback, writes bench/results.md',
+    'BENCH_TIMER=node npm run bench   # time with the Node harness even where hyperfine exists',
+    '```',
+    '',
+    'By hand, with the fixture STS running (its URL, CA file and client ids come from `startSts()`):',
+    '',
+    '```sh',
+    'msal-ts login -c $CLIENT -a $AUTHORITY --ca-file $CA --cache-file $CACHE --username alice@contoso.onmicrosoft.com --password-stdin --scope https://graph.microsoft.com/User.Read',
+    `hyperfine -N --warmup ${warmup} --runs ${runs} 'node -e 0' \\`,
+    '  "bin/msal-ts token -c $CLIENT -a $AUTHORITY --ca-file $CA --cache-file $CACHE --scope https://graph.microsoft.com/User.Read" \\',
+    '  "node node_modules/.cache/msal-ts-bench/msal-node-peer.cjs $CACHE $CLIENT $AUTHORITY $CA https://graph.microsoft.com/User.Read" \\',
+    '  "/usr/bin/python3 bench/peers/msal_python.py $CACHE $CLIENT $AUTHORITY $CA https://graph.microsoft.com/User.Read"',
+    '/usr/bin/time -f %M bin/msal-ts token ...   # peak RSS in KiB',
+    '```',
+    '',
+    'MSAL Python needs an environment without `REQUESTS_CA_BUNDLE`, which would override its `verify`.',
+    '',
+  ]
+}

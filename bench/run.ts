@@ -1,0 +1,98 @@
+// `npm run bench`: how fast and how frugal msal-ts is, against a loopback STS started here.
+// Prints a markdown report and writes it to bench/results.md.
+import { readFile, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import { cacheHitCommands, type Command, packageVersion } from './cache-hit-commands.js'
+import { peakRss } from './memory.js'
+import { runProcess } from './processes.js'
+import { renderReport } from './report.js'
+import { clientTokenBurst, clientTokenRequestCounts, refreshBurst } from './requests.js'
+import { timeCommands } from './timing.js'
+import { openWorkspace, type Workspace } from './workspace.js'
+
+const started = performance.now()
+const progress = (message: string) =>
+  process.stderr.write(
+    `bench: ${message} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
+  )
+
+const ws = await openWorkspace()
+try {
+  progress('signing in and checking the cache-hit commands')
+  const cacheFile = join(ws.dir, 'cache-hit', 'token-cache.json')
+  await ws.login(cacheFile)
+  const cacheHit = await cacheHitCommands(ws, cacheFile)
+  const checks = await checkOnce(ws, cacheHit.commands)
+  progress('timing')
+  const timings = await timeCommands(cacheHit.commands, ws.env, ws.dir)
+  progress('peak RSS')
+  const rss = await peakRss(cacheHit.commands, ws.env, ws.dir)
+  progress('request counts and bursts')
+  const counts = await clientTokenRequestCounts(ws)
+  const clientBurst = await clientTokenBurst(ws)
+  const refresh = await refreshBurst(ws)
+  const cpu = cpus()
+  const report = renderReport({
+    machine: `node ${process.version}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${process.platform} ${process.arch}`,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    versions: `msal-ts ${await ownVersion()}; @azure/msal-node ${(await packageVersion('@azure/msal-node')) ?? 'not installed'}; fixture STS on ${ws.sts.host}`,
+    cacheHit: { ...cacheHit, timings, rss, checks },
+    counts,
+    clientBurst,
+    refreshBurst: refresh,
+  })
+  process.stdout.write(report)
+  await writeFile(join(import.meta.dirname, 'results.md'), report)
+  await updateReadme(report)
+  progress('done, written to bench/results.md and the README')
+} finally {
+  await ws.close()
+}
+
+/** One run each before timing: what it asks the STS, and whether it answers msal-ts's token. */
+async function checkOnce(
+  workspace: Workspace,
+  commands: readonly Command[],
+): Promise<{ requests: number; sameToken: boolean }[]> {
+  const checks = []
+  let msalTsToken: string | undefined
+  for (const [index, command] of commands.entries()) {
+    workspace.sts.clearLog()
+    const result = await runProcess(command.file, command.args, { env: workspace.env })
+    if (result.code !== 0) {
+      throw new Error(`${command.label} failed (${result.code}): ${result.stderr}`)
+    }
+    if (index === 1) {
+      msalTsToken = result.stdout.trim()
+    }
+    checks.push({
+      requests: workspace.sts.log.length,
+      sameToken: msalTsToken !== undefined && result.stdout.trim() === msalTsToken,
+    })
+  }
+  return checks
+}
+
+/** The README shows the latest results between its bench markers. */
+async function updateReadme(report: string): Promise<void> {
+  const path = join(import.meta.dirname, '../README.md')
+  const readme = await readFile(path, 'utf8')
+  const start = '<!-- bench:start -->'
+  const end = '<!-- bench:end -->'
+  const from = readme.indexOf(start)
+  const to = readme.indexOf(end)
+  if (from < 0 || to < from) {
+    throw new Error(`README.md has no ${start} ... ${end} section for the results`)
+  }
+  const body = report.replace(/^# .*\n+/, '').replace(/^## /gm, '### ')
+  await writeFile(
+    path,
+    `${readme.slice(0, from + start.length)}\n${body.trim()}\n${readme.slice(to)}`,
+  )
+}
+
+async function ownVersion(): Promise<string> {
+  const text = await readFile(join(import.meta.dirname, '../package.json'), 'utf8')
+  return (JSON.parse(text) as { version: string }).version
+}
