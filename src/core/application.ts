@@ -232,6 +232,53 @@ export class ClientApplication {
     })
   }
 
+  /**
+   * What every cache-first acquisition shares: a usable cached token is returned at once; otherwise,
+   * under the cache lock, the cache is asked again (another process may just have stored one) and
+   * only then `fetch` runs. A token past its refresh_on is served when the fetch fails or finds
+   * nothing, as MSAL does; a forced refresh is never answered by the token it replaces, but may
+   * share the one a concurrent process fetched meanwhile.
+   */
+  protected async cachedOrFetched(
+    query: Omit<AccessTokenQuery, 'realm'>,
+    options: ClientTokenOptions,
+    fetch: (endpoints: Endpoints, reason: number) => Promise<AuthenticationResult | undefined>,
+  ): Promise<AuthenticationResult | undefined> {
+    const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
+    await this.loadCache()
+    const realms = await this.knownRealms()
+    const cached = this.findAccessTokens(query, realms)
+    const replaced = new Set(skipCache ? cached.map((at) => at.secret) : [])
+    let reason: number = refreshReasons.forced
+    let aging: AuthenticationResult | undefined
+    if (!skipCache) {
+      const found = this.pickAccessToken(query, realms, options)
+      if (found.hit) {
+        return found.hit
+      }
+      aging = found.aging
+      reason = aging
+        ? refreshReasons.aging
+        : cached.length > 0
+          ? refreshReasons.expired
+          : refreshReasons.absent
+    }
+    try {
+      const endpoints = await this.endpoints()
+      const allRealms = [...new Set([...realms, endpoints.realm])]
+      const result = await this.fetchOnce(
+        () => this.pickAccessToken(query, allRealms, { ...options, exclude: replaced }).hit,
+        () => fetch(endpoints, reason),
+      )
+      return result ?? aging
+    } catch (error) {
+      if (aging && !(error instanceof UsageError)) {
+        return aging
+      }
+      throw error
+    }
+  }
+
   protected claims(claimsChallenge: string | undefined): string | undefined {
     return mergeClaims(claimsChallenge, this.options.clientCapabilities)
   }
@@ -382,62 +429,17 @@ export class ClientApplication {
     account: Account,
     options: SilentOptions = {},
   ): Promise<AuthenticationResult | undefined> {
-    const wanted = normalizeScopes(scopes)
-    if (wanted.length === 0) {
-      throw new UsageError('missing_scope', 'at least one scope is required')
-    }
+    const wanted = requiredScopes(scopes)
     const query = {
       clientId: this.clientId,
       environment: this.authority.instance,
       homeAccountId: account.home_account_id,
       scopes: wanted,
     }
-    const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
-    await this.loadCache()
-    const realms = await this.knownRealms()
-    const replaced = new Set(
-      skipCache ? this.findAccessTokens(query, realms).map((at) => at.secret) : [],
+    const result = await this.cachedOrFetched(query, options, (endpoints, reason) =>
+      this.#redeemCachedRefreshToken(account, wanted, endpoints, options.claimsChallenge, reason),
     )
-    let reason: number = refreshReasons.forced
-    let aging: AuthenticationResult | undefined
-    if (!skipCache) {
-      const found = this.pickAccessToken(query, realms, options)
-      if (found.hit) {
-        return { ...found.hit, account }
-      }
-      aging = found.aging && { ...found.aging, account }
-      reason = aging
-        ? refreshReasons.aging
-        : this.findAccessTokens(query, realms).length > 0
-          ? refreshReasons.expired
-          : refreshReasons.absent
-    }
-    try {
-      const endpoints = await this.endpoints()
-      const allRealms = [...new Set([...realms, endpoints.realm])]
-      const result = await this.fetchOnce(
-        () => {
-          const hit = this.pickAccessToken(query, allRealms, { ...options, exclude: replaced }).hit
-          return hit && { ...hit, account }
-        },
-        () =>
-          this.#redeemCachedRefreshToken(
-            account,
-            wanted,
-            endpoints,
-            options.claimsChallenge,
-            reason,
-          ),
-      )
-      // No refresh token to try: MSAL still serves the aging token it has in hand.
-      return result ?? aging
-    } catch (error) {
-      // MSAL keeps serving a token past its refresh_on when the refresh fails.
-      if (aging && !(error instanceof UsageError)) {
-        return aging
-      }
-      throw error
-    }
+    return result && { ...result, account }
   }
 
   /** MSAL's refresh token order: family tokens (for an app new here, or of its family), then its own. */
@@ -761,4 +763,13 @@ export function anchorOf(clientInfo: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** The caller's scopes, split and de-duplicated; an empty list is a usage error. */
+export function requiredScopes(scopes: readonly string[]): string[] {
+  const wanted = normalizeScopes(scopes)
+  if (wanted.length === 0) {
+    throw new UsageError('missing_scope', 'at least one scope is required')
+  }
+  return wanted
 }

@@ -5,6 +5,7 @@ import {
   type ClientApplicationOptions,
   type ClientTokenOptions,
   fromResponse,
+  requiredScopes,
 } from './application.js'
 import { regionalHost } from './authority.js'
 import {
@@ -13,10 +14,10 @@ import {
   clientAuthentication,
 } from './client-auth.js'
 import type { Endpoints } from './discovery.js'
-import { UsageError } from './errors.js'
+import { RuntimeFailure, UsageError } from './errors.js'
 import { apiIds, compactForm, refreshReasons, requestToken } from './grants/token-request.js'
 import { detectRegion, normalizeRegion } from './region.js'
-import { normalizeScopes, targetOf } from './scopes.js'
+import { targetOf } from './scopes.js'
 
 /** A client that can keep a secret: a service, a daemon, a CI job. */
 export class ConfidentialClientApplication extends ClientApplication {
@@ -50,48 +51,20 @@ export class ConfidentialClientApplication extends ClientApplication {
     scopes: readonly string[],
     options: ClientTokenOptions = {},
   ): Promise<AuthenticationResult> {
-    const wanted = normalizeScopes(scopes)
-    if (wanted.length === 0) {
-      throw new UsageError('missing_scope', 'at least one scope is required')
-    }
+    const wanted = requiredScopes(scopes)
     const query = {
       clientId: this.clientId,
       environment: this.authority.instance,
       homeAccountId: null,
       scopes: wanted,
     }
-    const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
-    let reason: number = refreshReasons.forced
-    let aging: AuthenticationResult | undefined
-    await this.loadCache()
-    let realms = await this.knownRealms()
-    // A forced refresh must not be answered by the token it means to replace, but may share the
-    // one a concurrent process fetched meanwhile.
-    const replaced = new Set(
-      skipCache ? this.findAccessTokens(query, realms).map((at) => at.secret) : [],
+    const result = await this.cachedOrFetched(query, options, (endpoints, reason) =>
+      this.#requestClientToken(endpoints, wanted, options.claimsChallenge, reason),
     )
-    if (!skipCache) {
-      const found = this.pickAccessToken(query, realms, options)
-      if (found.hit) {
-        return found.hit
-      }
-      aging = found.aging
-      reason = aging ? refreshReasons.aging : refreshReasons.absent
+    if (result === undefined) {
+      throw new RuntimeFailure('invalid_response', 'the identity provider answered without a token')
     }
-    try {
-      const endpoints = await this.endpoints()
-      realms = [...new Set([...realms, endpoints.realm])]
-      return await this.fetchOnce(
-        () => this.pickAccessToken(query, realms, { ...options, exclude: replaced }).hit,
-        () => this.#requestClientToken(endpoints, wanted, options.claimsChallenge, reason),
-      )
-    } catch (error) {
-      // MSAL keeps serving a token past its refresh_on when the refresh fails.
-      if (aging && !(error instanceof UsageError)) {
-        return aging
-      }
-      throw error
-    }
+    return result
   }
 
   /**
@@ -103,10 +76,7 @@ export class ConfidentialClientApplication extends ClientApplication {
     scopes: readonly string[],
     options: { claimsChallenge?: string } = {},
   ): Promise<AuthenticationResult> {
-    const wanted = normalizeScopes(scopes)
-    if (wanted.length === 0) {
-      throw new UsageError('missing_scope', 'at least one scope is required')
-    }
+    const wanted = requiredScopes(scopes)
     if (!userAssertion.trim()) {
       throw new UsageError('invalid_assertion', 'the user assertion is empty')
     }
