@@ -12,10 +12,16 @@ import {
   resolveCredential,
 } from './shared/credential.js'
 import { type Io, readStdin } from './shared/io.js'
+import { federationHttpClient } from './shared/federated-token.js'
+import {
+  addManagedIdentityOptions,
+  type ManagedIdentityFlags,
+  runManagedIdentity,
+} from './shared/managed-identity.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
-interface ClientTokenFlags extends CommonFlags, CredentialFlags {
+interface ClientTokenFlags extends CommonFlags, CredentialFlags, ManagedIdentityFlags {
   scope: string[]
   resource?: string
   clientClaims?: string
@@ -34,7 +40,14 @@ Examples:
     --scope https://graph.microsoft.com/.default -o header | curl -H @- https://graph.microsoft.com/v1.0/users
 
   # Workload identity federation (Kubernetes, CI): the token file is read afresh every run
-  msal-ts client-token -c <app-id> -t <tenant> --client-assertion-file $AZURE_FEDERATED_TOKEN_FILE --resource api://my-api`
+  msal-ts client-token -c <app-id> -t <tenant> --client-assertion-file $AZURE_FEDERATED_TOKEN_FILE --resource api://my-api
+
+  # GitHub Actions (permissions: id-token: write) or Azure Pipelines: the job's OIDC token is the credential
+  msal-ts client-token -c <app-id> -t <tenant> --federated-token github --resource https://management.azure.com
+  msal-ts client-token -c <app-id> -t <tenant> --federated-token azure-pipelines --service-connection-id <id> --resource https://vault.azure.net
+
+  # Managed identity (system-assigned, or user-assigned with --client-id / --object-id / --mi-resource-id)
+  msal-ts client-token --managed-identity --resource https://vault.azure.net`
 
 export function clientTokenCommand(io: Io): Command {
   const command = new Command('client-token')
@@ -56,12 +69,22 @@ export function clientTokenCommand(io: Io): Command {
       new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw'),
     )
   addCredentialOptions(command)
+  addManagedIdentityOptions(command)
   addCommonOptions(command)
   command.addHelpText('after', examples)
   return command.action(async (flags: ClientTokenFlags) => runClientToken(flags, io))
 }
 
 export async function runClientToken(flags: ClientTokenFlags, io: Io): Promise<void> {
+  if (flags.managedIdentity) {
+    return runManagedIdentity(flags, io)
+  }
+  if (flags.objectId !== undefined || flags.miResourceId !== undefined) {
+    throw new UsageError(
+      'missing_option',
+      '--object-id and --mi-resource-id go with --managed-identity',
+    )
+  }
   const scopes = scopesFrom(
     flags.scope,
     flags.resource === undefined ? undefined : resourceToScope(flags.resource),
@@ -77,7 +100,27 @@ export async function runClientToken(flags: ClientTokenFlags, io: Io): Promise<v
       'stdin can carry the user token or a secret, not both',
     )
   }
-  const credential = await resolveCredential(flags, io)
+  const federationHttp = federationHttpClient(flags, settings, io)
+  try {
+    await acquire(flags, io, scopes, settings, clientClaims, federationHttp)
+  } finally {
+    await federationHttp?.close()
+  }
+}
+
+async function acquire(
+  flags: ClientTokenFlags,
+  io: Io,
+  scopes: string[],
+  settings: ReturnType<typeof resolveCommon>,
+  clientClaims: Record<string, unknown> | undefined,
+  federationHttp: ReturnType<typeof federationHttpClient>,
+): Promise<void> {
+  const credential = await resolveCredential(
+    flags,
+    io,
+    federationHttp ? { httpClient: federationHttp } : {},
+  )
   if (clientClaims && typeof credential === 'string') {
     throw new UsageError('invalid_option', '--client-claims goes with a certificate credential')
   }

@@ -41,3 +41,19 @@ export { memoryStore, type JsonStore } from './persistence.js'
 export { openJsonFileStore, type JsonFileStore, type JsonFileStoreOptions } from './cache-store.js'
 export { SerializableTokenCache, type TokenResponse } from './token-cache/token-cache.js'
 export type * from './token-cache/schema.js'
+export {
+  ManagedIdentityClient,
+  managedIdentitySource,
+  type ManagedIdentityClientOptions,
+  type ManagedIdentityId,
+  type ManagedIdentitySourceName,
+  type ManagedIdentityTokenOptions,
+} from './managed-identity/index.js'
+export {
+  azurePipelinesToken,
+  defaultFederatedAudience,
+  federatedTokenCredential,
+  githubActionsToken,
+  type FederatedTokenOptions,
+  type FederatedTokenProvider,
+} from './federated-token.js'

@@ -2,10 +2,17 @@ import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import type { ClientCredential } from '../../core/client-auth.js'
 import { UsageError } from '../../core/errors.js'
+import type { HttpClient } from '../../core/http-types.js'
+import {
+  addFederatedOptions,
+  type FederatedFlags,
+  federatedSpec,
+  runtimeAssertion,
+} from './federated-token.js'
 import { type Io, readStdin, warn } from './io.js'
 
 /** The credential options of `client-token` (and of confidential `redeem`). */
-export interface CredentialFlags {
+export interface CredentialFlags extends FederatedFlags {
   clientSecret?: string
   clientSecretStdin?: boolean
   clientSecretFile?: string
@@ -19,7 +26,7 @@ export interface CredentialFlags {
 }
 
 export function addCredentialOptions(command: Command): Command {
-  return command
+  command
     .option(
       '--client-secret <secret>',
       'client secret (visible to other users in the process list; prefer the stdin or env forms)',
@@ -48,6 +55,7 @@ export function addCredentialOptions(command: Command): Command {
       '--client-assertion-file <path>',
       'file holding a client assertion, read afresh on every run [env: AZURE_FEDERATED_TOKEN_FILE]',
     )
+  return addFederatedOptions(command)
 }
 
 type Source =
@@ -59,12 +67,16 @@ type Source =
  * Exactly one credential from the options; without any, the environment in the Azure SDK's order
  * (secret, certificate, federated token file).
  */
-export async function resolveCredential(flags: CredentialFlags, io: Io): Promise<ClientCredential> {
-  const credential = await resolveOptionalCredential(flags, io)
+export async function resolveCredential(
+  flags: CredentialFlags,
+  io: Io,
+  runtime: { httpClient?: HttpClient } = {},
+): Promise<ClientCredential> {
+  const credential = await resolveOptionalCredential(flags, io, runtime)
   if (credential === undefined) {
     throw new UsageError(
       'missing_credential',
-      'no client credential: pass --client-secret-stdin, --certificate or --client-assertion-file (or set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE)',
+      'no client credential: pass --client-secret-stdin, --certificate, --client-assertion-file or --federated-token (or set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE), or use --managed-identity',
     )
   }
   return credential
@@ -74,8 +86,9 @@ export async function resolveCredential(flags: CredentialFlags, io: Io): Promise
 export async function resolveOptionalCredential(
   flags: CredentialFlags,
   io: Io,
+  runtime: { httpClient?: HttpClient } = {},
 ): Promise<ClientCredential | undefined> {
-  const source = fromFlags(flags, io) ?? fromEnv(io)
+  const source = fromFlags(flags, io, runtime.httpClient) ?? fromEnv(io)
   if (source === undefined) {
     return undefined
   }
@@ -94,7 +107,7 @@ export async function resolveOptionalCredential(
   }
 }
 
-function fromFlags(flags: CredentialFlags, io: Io): Source | undefined {
+function fromFlags(flags: CredentialFlags, io: Io, httpClient?: HttpClient): Source | undefined {
   const given: [string, Source][] = []
   if (flags.clientSecret !== undefined) {
     given.push([
@@ -137,6 +150,19 @@ function fromFlags(flags: CredentialFlags, io: Io): Source | undefined {
     given.push([
       '--client-assertion-file',
       { kind: 'assertion', value: assertionFileReader(flags.clientAssertionFile) },
+    ])
+  }
+  const federated = federatedSpec(flags)
+  if (federated !== undefined) {
+    given.push([
+      '--federated-token',
+      {
+        kind: 'assertion',
+        value:
+          federated.kind === 'file'
+            ? assertionFileReader(federated.path)
+            : runtimeAssertion(federated.provider, flags, io, httpClient),
+      },
     ])
   }
   if (given.length > 1) {

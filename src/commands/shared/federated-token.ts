@@ -1,0 +1,120 @@
+import type { Command } from 'commander'
+import { UsageError } from '../../core/errors.js'
+import { federatedTokenCredential } from '../../core/federated-token.js'
+import { createHttpClient } from '../../core/http.js'
+import type { HttpClient } from '../../core/http-types.js'
+import type { Io } from './io.js'
+import { stderrLogger } from './logging.js'
+import type { CommonSettings } from './settings.js'
+
+/** `--federated-token github|azure-pipelines|file:<path>` and its companions. */
+export interface FederatedFlags {
+  federatedToken?: string
+  federatedAudience?: string
+  serviceConnectionId?: string
+}
+
+export function addFederatedOptions(command: Command): Command {
+  return command
+    .option(
+      '--federated-token <source>',
+      'client assertion from the CI runtime: github, azure-pipelines, or file:<path> (fetched at each token request, never cached)',
+    )
+    .option(
+      '--federated-audience <aud>',
+      'audience of the GitHub Actions token (default api://AzureADTokenExchange)',
+    )
+    .option(
+      '--service-connection-id <id>',
+      'Azure Pipelines service connection [env: AZURESUBSCRIPTION_SERVICE_CONNECTION_ID]',
+    )
+}
+
+export type FederatedSpec =
+  { kind: 'file'; path: string } | { kind: 'runtime'; provider: 'github' | 'azure-pipelines' }
+
+/** What `--federated-token` names; undefined when it is absent. */
+export function federatedSpec(flags: FederatedFlags): FederatedSpec | undefined {
+  const value = flags.federatedToken?.trim()
+  if (value === undefined) {
+    if (flags.federatedAudience !== undefined || flags.serviceConnectionId !== undefined) {
+      throw new UsageError(
+        'missing_option',
+        '--federated-audience and --service-connection-id go with --federated-token',
+      )
+    }
+    return undefined
+  }
+  if (value.toLowerCase().startsWith('file:')) {
+    const path = value.slice('file:'.length)
+    if (!path) {
+      throw new UsageError('invalid_federated_token', '--federated-token file: needs a path')
+    }
+    return { kind: 'file', path }
+  }
+  const provider = value.toLowerCase()
+  if (provider !== 'github' && provider !== 'azure-pipelines') {
+    throw new UsageError(
+      'invalid_federated_token',
+      `unknown --federated-token ${JSON.stringify(value)}: use github, azure-pipelines or file:<path>`,
+    )
+  }
+  if (provider === 'github' && flags.serviceConnectionId !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      '--service-connection-id goes with --federated-token azure-pipelines',
+    )
+  }
+  if (provider === 'azure-pipelines' && flags.federatedAudience !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      '--federated-audience goes with --federated-token github',
+    )
+  }
+  return { kind: 'runtime', provider }
+}
+
+/**
+ * The assertion function for a CI runtime: the environment is checked now (exit 2 naming a missing
+ * variable), the token is fetched only when a token request is made.
+ */
+export function runtimeAssertion(
+  provider: 'github' | 'azure-pipelines',
+  flags: FederatedFlags,
+  io: Io,
+  httpClient: HttpClient | undefined,
+): () => Promise<string> {
+  const credential = federatedTokenCredential(provider, {
+    env: io.env,
+    ...(httpClient ? { httpClient } : {}),
+    ...(flags.federatedAudience !== undefined ? { audience: flags.federatedAudience } : {}),
+    ...(flags.serviceConnectionId !== undefined
+      ? { serviceConnectionId: flags.serviceConnectionId }
+      : {}),
+  })
+  const assertion = credential.clientAssertion
+  return async () => (typeof assertion === 'function' ? await assertion() : assertion)
+}
+
+/**
+ * The HTTP client the CI runtime is asked through, with the command's timeout, proxy, CAs and
+ * logging; undefined when no runtime is named. The caller closes it.
+ */
+export function federationHttpClient(
+  flags: FederatedFlags,
+  settings: CommonSettings,
+  io: Io,
+): (HttpClient & { close(): Promise<void> }) | undefined {
+  if (federatedSpec(flags)?.kind !== 'runtime') {
+    return undefined
+  }
+  return createHttpClient(
+    {
+      timeoutMs: settings.timeoutSeconds * 1000,
+      ...(settings.proxy ? { proxy: settings.proxy } : {}),
+      ...(settings.caFile ? { caFile: settings.caFile } : {}),
+      ...(settings.insecure ? { insecure: true } : {}),
+    },
+    stderrLogger(io, settings.logLevel, settings.pii),
+  )
+}

@@ -1,0 +1,156 @@
+import type { Command } from 'commander'
+import { parseAuthority } from '../../core/authority.js'
+import { openJsonFileStore } from '../../core/cache-store.js'
+import { UsageError } from '../../core/errors.js'
+import {
+  identityCacheId,
+  ManagedIdentityClient,
+  managedIdentityAuthority,
+  type ManagedIdentityId,
+} from '../../core/managed-identity/index.js'
+import { memoryStore } from '../../core/persistence.js'
+import { defaultCacheDir, tokenCachePath } from './cache-paths.js'
+import type { CredentialFlags } from './credential.js'
+import { type Io, warn } from './io.js'
+import { stderrLogger } from './logging.js'
+import { type TokenFormat, writeToken } from './output.js'
+import { type CommonFlags, resolveCommon } from './settings.js'
+
+export interface ManagedIdentityFlags extends CommonFlags, CredentialFlags {
+  managedIdentity?: boolean
+  objectId?: string
+  miResourceId?: string
+  scope: string[]
+  resource?: string
+  clientClaims?: string
+  forceRefresh?: boolean
+  onBehalfOf?: string
+  output: TokenFormat
+}
+
+export function addManagedIdentityOptions(command: Command): Command {
+  return command
+    .option(
+      '--managed-identity',
+      "the machine's managed identity (App Service, Cloud Shell, Azure ML, VM/IMDS); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity [env: AZURE_POD_IDENTITY_AUTHORITY_HOST]",
+    )
+    .option('--object-id <id>', 'with --managed-identity: a user-assigned identity by object id')
+    .option(
+      '--mi-resource-id <id>',
+      'with --managed-identity: a user-assigned identity by its Azure resource id',
+    )
+}
+
+const credentialOptions: [keyof CredentialFlags, string][] = [
+  ['clientSecret', '--client-secret'],
+  ['clientSecretStdin', '--client-secret-stdin'],
+  ['clientSecretFile', '--client-secret-file'],
+  ['certificate', '--certificate'],
+  ['privateKey', '--private-key'],
+  ['clientAssertion', '--client-assertion'],
+  ['clientAssertionFile', '--client-assertion-file'],
+  ['federatedToken', '--federated-token'],
+]
+
+/** The identity the flags select: `--client-id` (the flag, not AZURE_CLIENT_ID), `--object-id` or `--mi-resource-id`. */
+export function selectedIdentity(flags: ManagedIdentityFlags): ManagedIdentityId | undefined {
+  const given: ManagedIdentityId[] = []
+  if (flags.clientId !== undefined) {
+    given.push({ clientId: flags.clientId.trim() })
+  }
+  if (flags.objectId !== undefined) {
+    given.push({ objectId: flags.objectId.trim() })
+  }
+  if (flags.miResourceId !== undefined) {
+    given.push({ resourceId: flags.miResourceId.trim() })
+  }
+  if (given.length > 1) {
+    throw new UsageError(
+      'conflicting_options',
+      'select a user-assigned identity by one of --client-id, --object-id or --mi-resource-id',
+    )
+  }
+  const [id] = given
+  if (id !== undefined && !identityCacheId(id)) {
+    throw new UsageError('invalid_identity', 'the managed identity id is empty')
+  }
+  return id
+}
+
+/** `client-token --managed-identity`: a token for one resource, from the cache when it can. */
+export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): Promise<void> {
+  const conflicting = credentialOptions.filter(
+    ([key]) => flags[key] !== undefined && flags[key] !== false,
+  )
+  if (conflicting.length > 0) {
+    throw new UsageError(
+      'conflicting_credentials',
+      `--managed-identity takes no client credential (${conflicting.map(([, name]) => name).join(', ')})`,
+    )
+  }
+  if (flags.onBehalfOf !== undefined || flags.clientClaims !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      '--managed-identity goes with neither --on-behalf-of nor --client-claims',
+    )
+  }
+  const id = selectedIdentity(flags)
+  const resource = resourceOf(flags)
+  const cacheId = identityCacheId(id)
+  // The common settings need a client id; with a managed identity that is the identity's.
+  const settings = resolveCommon({ ...flags, clientId: cacheId }, io)
+  if (settings.insecure) {
+    warn(
+      io,
+      'TLS certificate verification is off (--insecure): anyone on the network path can read and forge tokens',
+    )
+  }
+  const cacheFile =
+    settings.cacheFile ??
+    tokenCachePath(
+      settings.cacheDir ?? defaultCacheDir(io),
+      cacheId,
+      parseAuthority(managedIdentityAuthority),
+    )
+  const client = new ManagedIdentityClient({
+    ...(id ? { managedIdentity: id } : {}),
+    cacheStore: settings.noCache
+      ? memoryStore()
+      : openJsonFileStore({ path: cacheFile, onWarning: (message) => warn(io, message) }),
+    verify: settings.insecure ? false : (settings.caFile ?? true),
+    ...(settings.proxy ? { proxies: settings.proxy } : {}),
+    timeout: settings.timeoutSeconds,
+    logger: stderrLogger(io, settings.logLevel, settings.pii),
+    env: io.env,
+  })
+  try {
+    const result = await client.acquireTokenForClient(resource, {
+      ...(flags.forceRefresh ? { forceRefresh: true } : {}),
+    })
+    writeToken(io, result, flags.output)
+  } finally {
+    await client.close()
+  }
+}
+
+/** One resource: `--resource <uri>`, or a single `--scope <uri>/.default`. */
+function resourceOf(flags: ManagedIdentityFlags): string {
+  const scopes = flags.scope.map((s) => s.trim()).filter(Boolean)
+  if (flags.resource !== undefined && scopes.length > 0) {
+    throw new UsageError('conflicting_options', 'give --scope or --resource, not both')
+  }
+  if (flags.resource !== undefined) {
+    const resource = flags.resource.trim()
+    if (!resource) {
+      throw new UsageError('missing_resource', '--resource is empty')
+    }
+    return resource
+  }
+  if (scopes.length !== 1) {
+    throw new UsageError(
+      'missing_scope',
+      'a managed identity token is for one resource: pass --resource <uri> (or one --scope <uri>/.default)',
+    )
+  }
+  return (scopes[0] ?? '').replace(/\/\.default$/i, '')
+}

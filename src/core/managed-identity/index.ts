@@ -1,0 +1,15 @@
+export {
+  ManagedIdentityClient,
+  managedIdentityAuthority,
+  managedIdentityEnvironment,
+  managedIdentityRealm,
+  type ManagedIdentityClientOptions,
+  type ManagedIdentityTokenOptions,
+} from './client.js'
+export {
+  defaultImdsHost,
+  identityCacheId,
+  managedIdentitySource,
+  type ManagedIdentityId,
+  type ManagedIdentitySourceName,
+} from './sources.js'
