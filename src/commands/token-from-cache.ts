@@ -1,5 +1,5 @@
 import { openIdConfigurationUrl } from '../core/authority.js'
-import { accountsIn, knownRealms, pickAccessToken } from '../core/cache-lookup.js'
+import { accountRealms, accountsIn, knownRealms, pickAccessToken } from '../core/cache-lookup.js'
 import { systemClock } from '../core/clock.js'
 import { cachedGetBody } from '../core/http-cache-entries.js'
 import { resourceToScope } from '../core/scopes.js'
@@ -61,7 +61,8 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
       homeAccountId: account.home_account_id,
       scopes,
     }
-    const { hit } = pickAccessToken(cache, query, knownRealms(authority, discovery), {
+    const realms = [...knownRealms(authority, discovery), ...accountRealms(authority, account)]
+    const { hit } = pickAccessToken(cache, query, realms, {
       now,
       ...(parsed.minValidity !== undefined ? { minValidity: parsed.minValidity } : {}),
     })

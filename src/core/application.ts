@@ -18,6 +18,7 @@ import { type JsonStore, memoryStore } from './persistence.js'
 import { decorateScopes, mergeClaims, normalizeScopes, targetOf } from './scopes.js'
 import {
   accountOf,
+  accountRealms,
   accountsIn,
   findAccessTokens,
   knownRealms,
@@ -243,10 +244,11 @@ export class ClientApplication {
     query: Omit<AccessTokenQuery, 'realm'>,
     options: ClientTokenOptions,
     fetch: (endpoints: Endpoints, reason: number) => Promise<AuthenticationResult | undefined>,
+    extraRealms: readonly string[] = [],
   ): Promise<AuthenticationResult | undefined> {
     const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
     await this.loadCache()
-    const realms = await this.knownRealms()
+    const realms = [...new Set([...(await this.knownRealms()), ...extraRealms])]
     const cached = this.findAccessTokens(query, realms)
     const replaced = new Set(skipCache ? cached.map((at) => at.secret) : [])
     let reason: number = refreshReasons.forced
@@ -436,8 +438,12 @@ export class ClientApplication {
       homeAccountId: account.home_account_id,
       scopes: wanted,
     }
-    const result = await this.cachedOrFetched(query, options, (endpoints, reason) =>
-      this.#redeemCachedRefreshToken(account, wanted, endpoints, options.claimsChallenge, reason),
+    const result = await this.cachedOrFetched(
+      query,
+      options,
+      (endpoints, reason) =>
+        this.#redeemCachedRefreshToken(account, wanted, endpoints, options.claimsChallenge, reason),
+      accountRealms(this.authority, account),
     )
     return result && { ...result, account }
   }

@@ -1,4 +1,4 @@
-import type { Authority } from './authority.js'
+import { type Authority, isMultiTenant } from './authority.js'
 import type { Account, AuthenticationResult } from './result.js'
 import type { AccessTokenEntry, AccountEntry } from './token-cache/schema.js'
 import type { AccessTokenQuery, SerializableTokenCache } from './token-cache/token-cache.js'
@@ -112,4 +112,12 @@ function tokenEndpointOf(body: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * msal-node caches a user's tokens under the tenant id (`tid`) where MSAL Python uses the
+ * authority's segment; for a multi-tenant authority the account's own tenant is the same token.
+ */
+export function accountRealms(authority: Authority, account: Account): string[] {
+  return isMultiTenant(authority.tenant) ? [account.realm] : []
 }

@@ -196,3 +196,40 @@ test('a foci response marks the refresh token and the app metadata with the fami
     undefined,
   )
 })
+
+test('entries other MSALs wrote under an alias of the host are found', () => {
+  const cache = new SerializableTokenCache()
+  const at = (environment: string, secret: string) => ({
+    credential_type: 'AccessToken',
+    secret,
+    home_account_id: 'u.t',
+    environment,
+    client_id: 'c',
+    realm: 't',
+    target: 'User.Read',
+    cached_at: '1',
+    expires_on: '9999999999',
+  })
+  cache.deserialize({
+    AccessToken: {
+      a: at('login.windows.net', 'node'),
+      b: at('127.0.0.1:8443', 'port'),
+      c: at('evil.example', 'no'),
+    },
+  })
+  const query = { clientId: 'c', realm: 't', homeAccountId: 'u.t', scopes: ['User.Read'] }
+  assert.deepEqual(
+    cache
+      .findAccessTokens({ ...query, environment: 'login.microsoftonline.com' })
+      .map((e) => e.secret),
+    ['node'],
+  )
+  assert.deepEqual(
+    cache.findAccessTokens({ ...query, environment: '127.0.0.1' }).map((e) => e.secret),
+    ['port'],
+  )
+  assert.deepEqual(
+    cache.findAccessTokens({ ...query, environment: 'login.microsoftonline.us' }),
+    [],
+  )
+})

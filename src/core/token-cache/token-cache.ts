@@ -1,4 +1,5 @@
 import { targetCovers, targetOf } from '../scopes.js'
+import { sameEnvironment } from './aliases.js'
 import { accessTokenKey, accountKey, appMetadataKey, idTokenKey, refreshTokenKey } from './keys.js'
 import type {
   AccessTokenEntry,
@@ -202,7 +203,7 @@ export class SerializableTokenCache {
           isRecord(at) &&
           at.credential_type === 'AccessToken' &&
           at.client_id === query.clientId &&
-          sameHost(at.environment, query.environment) &&
+          sameEnvironment(at.environment, query.environment) &&
           sameText(at.realm, query.realm) &&
           (query.userAssertionHash !== undefined
             ? at.user_assertion_hash === query.userAssertionHash
@@ -226,7 +227,7 @@ export class SerializableTokenCache {
         (rt) =>
           isRecord(rt) &&
           typeof rt.secret === 'string' &&
-          sameHost(rt.environment, query.environment) &&
+          sameEnvironment(rt.environment, query.environment) &&
           sameHomeAccount(rt.home_account_id, query.homeAccountId) &&
           (query.clientId === undefined || rt.client_id === query.clientId) &&
           (query.familyId === undefined || rt.family_id === query.familyId),
@@ -236,7 +237,7 @@ export class SerializableTokenCache {
 
   appMetadata(clientId: string, environment: string): AppMetadataEntry | undefined {
     return Object.values(this.#doc.AppMetadata).find(
-      (m) => m.client_id === clientId && sameHost(m.environment, environment),
+      (m) => m.client_id === clientId && sameEnvironment(m.environment, environment),
     )
   }
 
@@ -246,7 +247,7 @@ export class SerializableTokenCache {
       (a) =>
         isRecord(a) &&
         typeof a.home_account_id === 'string' &&
-        sameHost(a.environment, environment),
+        sameEnvironment(a.environment, environment),
     )
   }
 
@@ -260,7 +261,7 @@ export class SerializableTokenCache {
       (t) =>
         isRecord(t) &&
         sameHomeAccount(t.home_account_id, query.homeAccountId) &&
-        sameHost(t.environment, query.environment) &&
+        sameEnvironment(t.environment, query.environment) &&
         t.client_id === query.clientId &&
         (query.realm === undefined || sameText(t.realm, query.realm)),
     )
@@ -274,7 +275,7 @@ export class SerializableTokenCache {
     const familyId = this.appMetadata(clientId, account.environment)?.family_id
     const mine = (entry: { home_account_id: unknown; environment: unknown }) =>
       sameHomeAccount(entry.home_account_id as string, account.home_account_id) &&
-      sameHost(entry.environment, account.environment)
+      sameEnvironment(entry.environment, account.environment)
     for (const [key, rt] of Object.entries(this.#doc.RefreshToken)) {
       if (
         mine(rt) &&
@@ -316,7 +317,7 @@ export class SerializableTokenCache {
       if (
         at.client_id === clientId &&
         sameHomeAccount(at.home_account_id, null) &&
-        environments.some((e) => sameHost(e, at.environment))
+        environments.some((e) => sameEnvironment(e, at.environment))
       ) {
         delete this.#doc.AccessToken[key]
         this.#changed = true
@@ -343,10 +344,6 @@ function sameHomeAccount(stored: string | null | undefined, wanted: string | nul
     return stored === null || stored === '' || stored === undefined
   }
   return typeof stored === 'string' && stored.toLowerCase() === wanted.toLowerCase()
-}
-
-function sameHost(a: unknown, b: string): boolean {
-  return typeof a === 'string' && a.toLowerCase() === b.toLowerCase()
 }
 
 function sameText(a: unknown, b: string): boolean {
