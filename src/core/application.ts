@@ -460,7 +460,11 @@ export class ClientApplication {
     const home = account.home_account_id
     const familyId = this.tokenCache.appMetadata(this.clientId, environment)?.family_id
     const known = this.tokenCache.appMetadata(this.clientId, environment) !== undefined
-    const decorated = this.userScopes(scopes)
+    // A generic OpenID provider may grant offline_access only with prompt=consent (OIDC Core
+    // §11) and then refuses it on refresh; the refresh token is already in hand, so it is not asked.
+    const decorated = this.userScopes(scopes).filter(
+      (scope) => this.authority.kind !== 'oidc' || scope !== 'offline_access',
+    )
     let familyError: unknown
     const attempt = async (rt: RefreshTokenEntry) =>
       this.redeem(

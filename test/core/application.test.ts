@@ -241,3 +241,64 @@ test('a provider that offers only client_secret_basic gets the secret in an Auth
     `Basic ${Buffer.from('my+app:s3cr%3At').toString('base64')}`,
   )
 })
+
+test('refreshing at a generic OpenID provider leaves offline_access out of the scope', async () => {
+  const requests: HttpRequest[] = []
+  const http: HttpClient = {
+    request(req) {
+      requests.push(req)
+      if (req.method === 'GET') {
+        return json(200, {
+          issuer: 'http://127.0.0.1:9/op',
+          token_endpoint: 'http://127.0.0.1:9/op/token',
+        })
+      }
+      return json(200, {
+        token_type: 'Bearer',
+        expires_in: 3600,
+        access_token: 'new',
+        scope: 'api://demo/read openid profile',
+      })
+    },
+  }
+  const store = memoryStore()
+  await store.withLock(() =>
+    store.write({
+      Account: {
+        a: {
+          home_account_id: 'alice',
+          environment: '127.0.0.1',
+          realm: '',
+          local_account_id: 'alice',
+          username: 'alice',
+          authority_type: 'MSSTS',
+        },
+      },
+      RefreshToken: {
+        r: {
+          credential_type: 'RefreshToken',
+          secret: 'rt',
+          home_account_id: 'alice',
+          environment: '127.0.0.1',
+          client_id: 'app',
+          target: 'api://demo/read',
+        },
+      },
+      AppMetadata: { m: { client_id: 'app', environment: '127.0.0.1' } },
+    }),
+  )
+  const pca = new PublicClientApplication({
+    clientId: 'app',
+    oidcAuthority: 'http://127.0.0.1:9/op',
+    httpClient: http,
+    cacheStore: store,
+  })
+  const [account] = await pca.getAccounts()
+  assert.ok(account)
+  const result = await pca.acquireTokenSilentWithError(['api://demo/read'], account)
+  assert.equal(result?.access_token, 'new')
+  assert.equal(
+    requests.find((r) => r.method === 'POST')?.form?.['scope'],
+    'api://demo/read openid profile',
+  )
+})
