@@ -35,12 +35,59 @@ export function withHttpCache(
     current[key] = entry
     try {
       await options.store.withLock(async () => {
-        const fresh = liveEntries(await options.store.read(), options.clock())
-        fresh[key] = entry
-        await options.store.write({ version: 1, entries: fresh })
+        await save({ ...liveEntries(await options.store.read(), options.clock()), [key]: entry })
       })
     } catch (error) {
       // The HTTP cache only saves requests; failing to persist it must not fail the run.
+      options.log({
+        kind: 'warning',
+        message: `could not save the HTTP cache: ${(error as Error).message}`,
+      })
+    }
+  }
+
+  /**
+   * Processes that miss the same GET at once (a burst of CI jobs) make one request between them:
+   * under the store's lock each asks the file again before going to the network. When the store
+   * cannot be locked, the request is simply made.
+   */
+  async function getOnce(req: HttpRequest, key: string): Promise<HttpResponse> {
+    const fresh = req.headers?.['cache-control'] === 'no-cache'
+    let sent = false
+    try {
+      return await options.store.withLock(async () => {
+        const stored = liveEntries(await options.store.read(), options.clock())
+        const hit = fresh ? undefined : stored[key]
+        if (hit) {
+          ;(await entries())[key] = hit
+          return hit.response
+        }
+        sent = true
+        const response = await inner.request(req)
+        if (response.status >= 200 && response.status < 300) {
+          const entry = { expires: options.clock() + getTtl, response: keep(response) }
+          ;(await entries())[key] = entry
+          await save({ ...stored, [key]: entry })
+        }
+        return response
+      })
+    } catch (error) {
+      if (sent) {
+        throw error
+      }
+      options.log({
+        kind: 'warning',
+        message: `the HTTP cache is not usable: ${(error as Error).message}`,
+      })
+      return inner.request(req)
+    }
+  }
+
+  /** Saving only spares later requests; a failure to save must not fail the run. */
+  async function save(document: Record<string, Entry>): Promise<void> {
+    try {
+      await options.store.write({ version: 1, entries: document })
+    } catch (error) {
       options.log({
         kind: 'warning',
         message: `could not save the HTTP cache: ${(error as Error).message}`,
@@ -63,11 +110,12 @@ export function withHttpCache(
         }
         return cached.response
       }
+      if (req.method === 'GET') {
+        return getOnce(req, key)
+      }
       const response = await inner.request(req)
       const now = options.clock()
-      if (req.method === 'GET' && response.status >= 200 && response.status < 300) {
-        await remember(key, { expires: now + getTtl, response: keep(response) })
-      } else if (req.method === 'POST' && throttles(response)) {
+      if (throttles(response)) {
         await remember(key, {
           expires: now + throttleSeconds(req, response),
           response: keep(response),

@@ -626,6 +626,29 @@ describe('msal-ts client-token', () => {
     )
   })
 
+  test('20 processes on a cold cache make one discovery request and one token request between them', async () => {
+    const home = await tempDir()
+    const cacheFile = join(home, 'cold', 'cache.json')
+    sts.clearLog()
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        run(home, [...secretArgs, '--scope', graph, '--cache-file', cacheFile], {
+          env: secretEnv(),
+        }),
+      ),
+    )
+    for (const result of results) {
+      assert.equal(result.exitCode, 0, result.stderr)
+    }
+    assert.deepEqual(
+      sts.log.map((r) => `${r.method} ${r.path}`),
+      [
+        `GET /${sts.tenantId}/v2.0/.well-known/openid-configuration`,
+        `POST /${sts.tenantId}/oauth2/v2.0/token`,
+      ],
+    )
+  })
+
   test('MSAL Python reads the cache file msal-ts wrote and finds the token without a request', async () => {
     const home = await tempDir()
     const cacheFile = join(home, 'msal.json')
