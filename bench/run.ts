@@ -26,6 +26,14 @@ try {
   const checks = await checkOnce(ws, cacheHit.commands)
   progress('timing')
   const timings = await timeCommands(cacheHit.commands, ws.env, ws.dir)
+  const machineCa = process.env['NODE_EXTRA_CA_CERTS']
+  const withMachineCa = machineCa
+    ? await timeCommands(
+        cacheHit.commands.slice(0, 2),
+        { ...ws.env, NODE_EXTRA_CA_CERTS: machineCa },
+        ws.dir,
+      )
+    : undefined
   progress('peak RSS')
   const rss = await peakRss(cacheHit.commands, ws.env, ws.dir)
   progress('request counts and bursts')
@@ -37,7 +45,7 @@ try {
     machine: `node ${process.version}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${process.platform} ${process.arch}`,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     versions: `msal-ts ${await ownVersion()}; @azure/msal-node ${(await packageVersion('@azure/msal-node')) ?? 'not installed'}; fixture STS on ${ws.sts.host}`,
-    cacheHit: { ...cacheHit, timings, rss, checks },
+    cacheHit: { ...cacheHit, timings, rss, checks, ...(withMachineCa ? { withMachineCa } : {}) },
     counts,
     clientBurst,
     refreshBurst: refresh,
