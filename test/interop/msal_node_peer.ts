@@ -12,60 +12,24 @@
  * Prints one JSON line: the access token (or the error), whether it came from the cache, and the
  * accounts msal-node sees.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import {
   type AccountInfo,
   type AuthenticationResult,
   ConfidentialClientApplication,
-  type ICachePlugin,
   PublicClientApplication,
 } from '@azure/msal-node'
+import { discoveryMetadata, fileCachePlugin } from './msal-node-cache.js'
 
 const [command = '', cacheFile = '', clientId = '', authority = '', caFile = '', ...rest] =
   process.argv.slice(2)
 
-const plugin: ICachePlugin = {
-  beforeCacheAccess: (context) => {
-    let text = ''
-    try {
-      text = readFileSync(cacheFile, 'utf8')
-    } catch {
-      // no file yet: an empty cache
-    }
-    if (text !== '') {
-      context.tokenCache.deserialize(text)
-    }
-    return Promise.resolve()
-  },
-  afterCacheAccess: (context) => {
-    if (context.cacheHasChanged) {
-      writeFileSync(cacheFile, context.tokenCache.serialize())
-    }
-    return Promise.resolve()
-  },
-}
-
-/**
- * What the test STS's instance discovery answers, plus the port-less host as an alias, given up
- * front so msal-node skips the request (as MSAL Python's instance_discovery=False does). The
- * preferred cache host is `127.0.0.1:<port>`, so msal-node writes that environment while msal-ts
- * and MSAL Python write `127.0.0.1`: the loopback analogue of login.windows.net vs
- * login.microsoftonline.com in the public cloud.
- */
-function aliases(url: URL): string {
-  return JSON.stringify({
-    tenant_discovery_endpoint: `${url.href}/v2.0/.well-known/openid-configuration`,
-    'api-version': '1.1',
-    metadata: [
-      { preferred_network: url.host, preferred_cache: url.host, aliases: [url.host, url.hostname] },
-    ],
-  })
-}
+const plugin = fileCachePlugin(cacheFile)
 
 const auth = () => ({
   clientId,
   authority,
-  cloudDiscoveryMetadata: aliases(new URL(authority)),
+  cloudDiscoveryMetadata: discoveryMetadata(authority, 'host'),
 })
 const system = () => ({ customAgentOptions: { ca: readFileSync(caFile, 'utf8') } })
 
