@@ -19,7 +19,7 @@ import { type CommonFlags, resolveCommon } from './shared/settings.js'
  */
 export async function tokenFromCache(args: readonly string[], io: Io): Promise<boolean> {
   const parsed = parseTokenArgs(args)
-  if (parsed === undefined) {
+  if (parsed === undefined || io.env['MSAL_TS_PROFILE']) {
     return false
   }
   try {

@@ -1,6 +1,6 @@
 import { authorityBuilder, cloudHost } from '../../core/authority.js'
 import { UsageError } from '../../core/errors.js'
-import type { Io } from './io.js'
+import { type Io, warn } from './io.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
 export interface CommonFlags {
@@ -59,6 +59,11 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug'
 /** Resolves flag > environment > default for the common options. */
 export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
   const env = io.env
+  const profile = flags.profile ?? env['MSAL_TS_PROFILE']
+  if (profile) {
+    // Said plainly rather than ignored in silence: a profile's defaults would change the outcome.
+    warn(io, `profiles are not available yet; ignoring the profile ${JSON.stringify(profile)}`)
+  }
   const clientId = flags.clientId ?? env['MSAL_TS_CLIENT_ID'] ?? env['AZURE_CLIENT_ID']
   if (!clientId?.trim()) {
     throw new UsageError(
