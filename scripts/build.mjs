@@ -1,5 +1,5 @@
-// Bundles the CLI into one file and the library into another. Dependencies stay external, and the
-// CLI bundle is CommonJS: there esbuild turns every import of a module reached through a dynamic
+// Bundles the CLI, the cached-token answer of `msal-ts token` (so a cache hit parses a small file,
+// not the whole CLI), and the library. Dependencies stay external, and the CLI bundles are CommonJS: there esbuild turns every import of a module reached through a dynamic
 // import() into a require() that runs when that module is first used, so a path loads only what it
 // needs (an ES module bundle would hoist every import to the top and load it all at start).
 import { build } from 'esbuild'
@@ -20,6 +20,12 @@ const common = {
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true })
 await Promise.all([
   build({ ...common, format: 'cjs', entryPoints: ['src/main.ts'], outfile: 'dist/msal-ts.cjs' }),
+  build({
+    ...common,
+    format: 'cjs',
+    entryPoints: ['src/token-hit.ts'],
+    outfile: 'dist/token-hit.cjs',
+  }),
   build({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/lib/index.js' }),
 ])
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], {

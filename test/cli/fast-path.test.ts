@@ -45,7 +45,9 @@ describe('the cache-hit path of msal-ts token', () => {
   test('loads no parser, network, crypto or prompt code, and makes no request', async () => {
     sts.clearLog()
     const { modules } = await loadedModules(['token', ...base, '--scope', scope])
+    assert.ok(modules.includes('../dist/token-hit.cjs'), modules.join(' '))
     for (const heavy of [
+      '../dist/msal-ts.cjs',
       'commander',
       'undici',
       'jose',

@@ -12,7 +12,11 @@ export interface Io {
 
 export function processIo(signal?: AbortSignal): Io {
   return {
-    stdin: process.stdin,
+    // Node builds process.stdin on first use, which loads its stream and fs machinery: a cached
+    // `token` never reads stdin, so it does not pay for that.
+    get stdin() {
+      return process.stdin
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
