@@ -7,7 +7,7 @@ import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { cleanEnv, run, tempDir } from './harness.js'
 
 const python = '/usr/bin/python3'
-const script = resolve(import.meta.dirname, '../interop/msal_python_user.py')
+const script = resolve(import.meta.dirname, '../interop/msal_python_peer.py')
 const userRead = 'User.Read'
 
 interface PythonResult {
@@ -147,7 +147,7 @@ describe('a user token cache shared with MSAL Python', () => {
     assert.equal(posts[0]?.form?.['refresh_token'], pythonRt)
 
     sts.clearLog()
-    const back = await msalPython(home, 'silent', cacheFile, [userRead])
+    const back = await msalPython(home, 'silent', cacheFile, ['-', '0', userRead])
     assert.equal(back.error, null, String(back.error_description))
     assert.equal(`${back.access_token}\n`, refreshed.stdout)
     assert.deepEqual(sts.tokenRequests(), [], 'MSAL Python reads the file msal-ts wrote: a hit')
@@ -176,7 +176,7 @@ describe('a user token cache shared with MSAL Python', () => {
     const accessToken = onlySecret(written, 'AccessToken')
 
     sts.clearLog()
-    const silent = await msalPython(home, 'silent', cacheFile, [userRead])
+    const silent = await msalPython(home, 'silent', cacheFile, ['-', '0', userRead])
     assert.equal(silent.error, null, String(silent.error_description))
     assert.equal(silent.access_token, accessToken)
     assert.equal(silent.cache_changed, false)
@@ -191,7 +191,7 @@ describe('a user token cache shared with MSAL Python', () => {
     // Expired: MSAL Python redeems the refresh token msal-ts stored.
     await ageAccessTokens(cacheFile)
     sts.clearLog()
-    const refreshed = await msalPython(home, 'silent', cacheFile, [userRead])
+    const refreshed = await msalPython(home, 'silent', cacheFile, ['-', '0', userRead])
     assert.equal(refreshed.error, null, String(refreshed.error_description))
     assert.notEqual(refreshed.access_token, accessToken)
     const posts = sts.tokenRequests()

@@ -62,7 +62,9 @@ else:
     app = with_aliases(msal.PublicClientApplication(client_id, **common))
     if command == "login":
         username, scopes = rest[0], rest[1:]
-        # 1.21 builds the user realm URL from the host without its port; see msal_python_user.py.
+        # 1.21 builds the user realm URL from the host without its port, so on a test STS at
+        # 127.0.0.1:<port> it would knock on port 443. Mark the host as one without user realm
+        # discovery (what 1.21 itself does after a 404); the password grant then goes ahead as usual.
         msal.authority.Authority._domains_without_user_realm_discovery.add(app.authority.instance)
         password = sys.stdin.read().rstrip("\n")
         result = app.acquire_token_by_username_password(username, password, scopes)
