@@ -8,7 +8,12 @@ import {
 import { type Clock, systemClock } from './clock.js'
 import { discoverEndpoints, type Endpoints } from './discovery.js'
 import { InteractionRequiredError, OAuthServerError, RuntimeFailure, UsageError } from './errors.js'
-import { type AuthCodeFlow, authorizationUrl, checkAuthResponse } from './auth-code-flow.js'
+import {
+  type AuthCodeFlow,
+  authCodeOf,
+  authorizationUrl,
+  checkAuthState,
+} from './auth-code-flow.js'
 import { apiIds, compactForm, refreshReasons, requestToken } from './grants/token-request.js'
 import { createHttpClient } from './http.js'
 import { withHttpCache } from './http-cache.js'
@@ -655,7 +660,12 @@ export class ClientApplication {
     scopes?: readonly string[],
     options: { apiId?: number } = {},
   ): Promise<AuthenticationResult> {
-    const code = checkAuthResponse(flow, response, scopes)
+    checkAuthState(flow, response, scopes)
+    const endpoints = await this.endpoints()
+    const code = authCodeOf(response, {
+      ...(endpoints.issuer !== undefined ? { issuer: endpoints.issuer } : {}),
+      required: endpoints.issInAuthorizationResponse === true,
+    })
     const decorated = scopes ? this.userScopes(scopes) : flow.scope
     const clientInfo = response['client_info']
     const anchor = clientInfo ? anchorOf(clientInfo) : undefined

@@ -60,15 +60,14 @@ export function parseAuthResponse(text: string): Record<string, string> {
 }
 
 /**
- * MSAL's checks on an auth code flow answer, in its order: the flow has a state, the answer echoes
- * it, the scopes asked now are a subset of the flow's; then a code, or an error reported with only
- * its error fields (anything else an attacker put there is dropped).
+ * MSAL's first checks on an auth code flow answer, in its order: the flow has a state, the answer
+ * echoes it, the scopes asked now are a subset of the flow's. They need nothing from the network.
  */
-export function checkAuthResponse(
+export function checkAuthState(
   flow: AuthCodeFlow,
   response: Record<string, string>,
   scopes?: readonly string[],
-): string {
+): void {
   if (!flow.state) {
     throw new UsageError(
       'state_missing',
@@ -87,6 +86,29 @@ export function checkAuthResponse(
       `the scopes must be a subset of the flow's (${flow.scope.join(' ')})`,
     )
   }
+}
+
+/** What the provider's metadata says about `iss` in its authorization responses (RFC 9207). */
+export interface ResponseIssuer {
+  issuer?: string
+  /** `authorization_response_iss_parameter_supported`: then an answer without `iss` is refused. */
+  required: boolean
+}
+
+/**
+ * The code of an answer whose state already passed: its `iss` checked first (RFC 9207, so a
+ * response from another provider the client also uses is refused, error responses included), then
+ * a code, or an error reported with only its error fields (anything else an attacker put there is
+ * dropped).
+ */
+export function authCodeOf(response: Record<string, string>, expected: ResponseIssuer): string {
+  const iss = response['iss']
+  if (iss === undefined ? expected.required : !issuerMatches(iss, expected.issuer)) {
+    throw new UsageError(
+      'issuer_mismatch',
+      `the response ${iss === undefined ? 'names no issuer' : `comes from the issuer ${JSON.stringify(iss)}`}, not ${expected.issuer ?? 'this authority'}: it may come from another identity provider`,
+    )
+  }
   const code = response['code']
   if (code) {
     return code
@@ -102,6 +124,20 @@ export function checkAuthResponse(
     })
   }
   throw new UsageError('invalid_response', 'the response has neither a code nor an error')
+}
+
+/** Entra's multi-tenant metadata names its issuer with a `{tenantid}` placeholder: any one tenant. */
+function issuerMatches(actual: string, expected: string | undefined): boolean {
+  if (expected === undefined) {
+    return true
+  }
+  const [before = '', after] = expected.replace(/\/+$/, '').split('{tenantid}')
+  const trimmed = actual.replace(/\/+$/, '')
+  if (after === undefined) {
+    return trimmed === before
+  }
+  const tenant = trimmed.slice(before.length, trimmed.length - after.length)
+  return trimmed.startsWith(before) && trimmed.endsWith(after) && /^[^/]+$/.test(tenant)
 }
 
 /** Reads a flow file's JSON, as `auth-url --flow-file` wrote it. */

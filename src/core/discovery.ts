@@ -15,6 +15,8 @@ export interface Endpoints {
   readonly deviceAuthorizationEndpoint?: string
   readonly endSessionEndpoint?: string
   readonly jwksUri?: string
+  /** `authorization_response_iss_parameter_supported` (RFC 9207). */
+  readonly issInAuthorizationResponse?: boolean
   /** `token_endpoint_auth_methods_supported`, when the provider says. */
   readonly tokenEndpointAuthMethods?: readonly string[]
   /** The cache's realm: the first path segment of the token endpoint (a domain tenant becomes its id). */
@@ -121,6 +123,9 @@ function endpointsFrom(response: HttpResponse, url: string, authority: Authority
     ...optional('endSessionEndpoint', doc['end_session_endpoint']),
     ...optional('jwksUri', doc['jwks_uri']),
     ...authMethods(doc['token_endpoint_auth_methods_supported']),
+    ...(doc['authorization_response_iss_parameter_supported'] === true
+      ? { issInAuthorizationResponse: true }
+      : {}),
     tokenEndpoint,
     realm: realmOf(tokenEndpoint, authority),
   })

@@ -217,6 +217,51 @@ describe('msal-ts --oidc-authority against oidc-provider', () => {
     })
   })
 
+  test('a response naming another issuer, or none where the provider promises one (RFC 9207), is refused before any redemption', async () => {
+    const home = await tempDir()
+    const flowFile = `${home}/flow.json`
+    const started = await run(home, [
+      'auth-url',
+      ...authority(),
+      '-c',
+      op.clients.public.clientId,
+      '--scope',
+      demoRead,
+      '--redirect-uri',
+      'http://localhost:8400',
+      '--flow-file',
+      flowFile,
+    ])
+    assert.equal(started.exitCode, 0, started.stderr)
+    const state = new URL(started.stdout.trim()).searchParams.get('state') ?? ''
+    for (const [iss, said] of [
+      [
+        'https://elsewhere.example/oidc',
+        /comes from the issuer "https:\/\/elsewhere\.example\/oidc"/,
+      ],
+      [undefined, /names no issuer/],
+    ] as const) {
+      op.clearLog()
+      const response = new URLSearchParams({ code: 'a-code', state, ...(iss ? { iss } : {}) })
+      const redeemed = await run(home, [
+        'redeem',
+        ...authority(),
+        '-c',
+        op.clients.public.clientId,
+        '--flow-file',
+        flowFile,
+        '--response',
+        `http://localhost:8400/?${response.toString()}`,
+      ])
+      assert.equal(redeemed.exitCode, 2, redeemed.stderr)
+      assert.equal(redeemed.stdout, '')
+      assert.match(redeemed.stderr, /^msal-ts: issuer_mismatch: /)
+      assert.match(redeemed.stderr, said)
+      assert.equal(redeemed.stderr.trim().split('\n').length, 1)
+      assert.deepEqual(op.tokenRequests(), [], 'nothing was redeemed')
+    }
+  })
+
   describe('user sign-in in Chromium through the provider pages', () => {
     let browser: TestBrowser | undefined
     after(async () => {
@@ -265,6 +310,8 @@ describe('msal-ts --oidc-authority against oidc-provider', () => {
       const { url, redirectUri, pages, landing, result } = await browserLogin(home)
       assert.deepEqual(pages, ['login', 'consent'])
       assert.equal(landing.heading, 'Authentication completed')
+      // RFC 9207: the provider names itself in the response, and msal-ts accepted that name.
+      assert.equal(landing.url.searchParams.get('iss'), op.issuer)
       assert.equal(result.exitCode, 0, result.stderr)
       assert.equal(result.stdout, '')
       assertNoStack(result.stderr)
