@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander'
+import type { AuthenticationResult, ClientApplication } from '../core/application.js'
 import { parseAuthResponse, parseFlow } from '../core/auth-code-flow.js'
 import { UsageError } from '../core/errors.js'
 import { normalizeScopes } from '../core/scopes.js'
@@ -8,7 +9,7 @@ import { addCredentialOptions, type CredentialFlags, readText } from './shared/c
 import { type Io, readStdin } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
 import { parseJsonObject } from './shared/scope-options.js'
-import { webApp } from './shared/web-app.js'
+import { withWebApp } from './shared/web-app.js'
 
 interface RedeemFlags extends CommonFlags, CredentialFlags {
   code?: string
@@ -65,9 +66,7 @@ export async function runRedeem(flags: RedeemFlags, io: Io): Promise<void> {
     parseJsonObject(flags.claimsChallenge, '--claims-challenge')
   }
   const scopes = normalizeScopes(flags.scope)
-  let redeem: (
-    app: Awaited<ReturnType<typeof webApp>>,
-  ) => ReturnType<typeof app.acquireTokenByAuthCodeFlow>
+  let redeem: (app: ClientApplication) => Promise<AuthenticationResult>
   if (flags.flowFile !== undefined) {
     if (flags.response === undefined) {
       throw new UsageError(
@@ -93,11 +92,6 @@ export async function runRedeem(flags: RedeemFlags, io: Io): Promise<void> {
         ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
       })
   }
-  const app = await webApp(flags, io)
-  try {
-    const result = await redeem(app)
-    writeToken(io, result, flags.output, result.account ? { account: result.account } : {})
-  } finally {
-    await app.close()
-  }
+  const result = await withWebApp(flags, io, redeem)
+  writeToken(io, result, flags.output, result.account ? { account: result.account } : {})
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { Agent, request } from 'undici'
 import { startCiRuntime, type CiRuntime } from '../fixtures/ci-runtime.js'
 import { makeClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
@@ -9,6 +10,7 @@ import { assertNoStack, run, tempDir } from './harness.js'
 
 const graph = 'https://graph.microsoft.com/.default'
 const clientId = '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f'
+const webRedirect = 'https://app.contoso.example/auth/callback'
 
 describe('msal-ts client-token --federated-token', () => {
   let sts: Sts
@@ -18,7 +20,7 @@ describe('msal-ts client-token --federated-token', () => {
     const dir = await tempDir()
     sts = await startSts()
     const cert = makeClientCertificate(dir, 'ci')
-    sts.addClient({ clientId, certificatePem: cert.certPem })
+    sts.addClient({ clientId, certificatePem: cert.certPem, redirectUris: [webRedirect] })
     runtime = await startCiRuntime({
       clientId,
       tokenEndpoint: `${sts.url}/${sts.tenantId}/oauth2/v2.0/token`,
@@ -282,5 +284,56 @@ describe('msal-ts client-token --federated-token', () => {
     })
     assert.equal(lone.exitCode, 2)
     assert.match(lone.stderr, /^msal-ts: missing_option: /)
+  })
+
+  test("redeem --federated-token github: a web app redeems a code with the Actions token, asked through the command's own HTTP client", async () => {
+    const home = await tempDir()
+    const flowFile = join(home, 'flow.json')
+    const common = ['-c', clientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    const started = await run(home, [
+      'auth-url',
+      ...common,
+      '--scope',
+      'User.Read',
+      '--redirect-uri',
+      webRedirect,
+      '--flow-file',
+      flowFile,
+    ])
+    assert.equal(started.exitCode, 0, started.stderr)
+    const browser = new Agent({ connect: { ca: sts.caPem } })
+    const answer = await request(started.stdout.trim(), { dispatcher: browser })
+    await answer.body.dump()
+    await browser.close()
+    runtime.clear()
+    sts.clearLog()
+    const redeemed = await run(
+      home,
+      [
+        'redeem',
+        ...common,
+        '--federated-token',
+        'github',
+        '--flow-file',
+        flowFile,
+        '--response',
+        String(answer.headers['location']),
+        '--log-level',
+        'debug',
+      ],
+      { env: runtime.githubEnv() },
+    )
+    assert.equal(redeemed.exitCode, 0, redeemed.stderr)
+    assert.equal(runtime.requests.length, 1)
+    const [redemption] = sts.tokenRequests()
+    assert.equal(redemption?.form?.['grant_type'], 'authorization_code')
+    assert.equal(redemption?.form?.['client_assertion'], runtime.issued[0])
+    assert.equal(redemption?.assertion?.valid, true, redemption?.assertion?.failure)
+    // The command's logger saw the runtime request: the same client as every other request.
+    assert.match(
+      redeemed.stderr,
+      /msal-ts: debug: http GET http:\/\/127\.0\.0\.1:\d+\/github\/token/,
+    )
+    assertNoSecrets(redeemed.stderr, redeemed.stdout.trim())
   })
 })

@@ -4,16 +4,38 @@ import { PublicClientApplication } from '../../core/public-client.js'
 import { applicationOptions } from './app.js'
 import { type CommonFlags, resolveCommon } from './settings.js'
 import { type CredentialFlags, resolveOptionalCredential } from './credential.js'
+import { federationHttpClient } from './federated-token.js'
 import type { Io } from './io.js'
 
-/** A confidential client when a credential is given (a web app), a public one otherwise. */
-export async function webApp(
+/**
+ * Runs `use` with a confidential client when a credential is given (a web app), a public one
+ * otherwise. A CI runtime named by --federated-token is asked with the command's own timeout,
+ * proxy, CAs and logging, and that connection is closed with the app.
+ */
+export async function withWebApp<T>(
   flags: CommonFlags & CredentialFlags,
   io: Io,
-): Promise<ClientApplication> {
-  const options = applicationOptions(resolveCommon(flags, io), io)
-  const credential = await resolveOptionalCredential(flags, io)
-  return credential === undefined
-    ? new PublicClientApplication(options)
-    : new ConfidentialClientApplication({ ...options, clientCredential: credential })
+  use: (app: ClientApplication) => Promise<T>,
+): Promise<T> {
+  const settings = resolveCommon(flags, io)
+  const federationHttp = federationHttpClient(flags, settings, io)
+  try {
+    const credential = await resolveOptionalCredential(
+      flags,
+      io,
+      federationHttp ? { httpClient: federationHttp } : {},
+    )
+    const options = applicationOptions(settings, io)
+    const app =
+      credential === undefined
+        ? new PublicClientApplication(options)
+        : new ConfidentialClientApplication({ ...options, clientCredential: credential })
+    try {
+      return await use(app)
+    } finally {
+      await app.close()
+    }
+  } finally {
+    await federationHttp?.close()
+  }
 }
