@@ -1,9 +1,16 @@
+import { writeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
+
+/** Where a command's results go: all it ever does with stdout. */
+export interface Output {
+  write(text: string): unknown
+  readonly isTTY?: boolean
+}
 
 /** The process's streams, passed to commands so they never reach for globals. */
 export interface Io {
   stdin: Readable & { isTTY?: boolean }
-  stdout: Writable & { isTTY?: boolean }
+  stdout: Output
   stderr: Writable & { isTTY?: boolean }
   env: NodeJS.ProcessEnv
   /** Aborted on Ctrl-C: long waits (browser, device code, prompts) end with exit 130. */
@@ -12,16 +19,64 @@ export interface Io {
 
 export function processIo(signal?: AbortSignal): Io {
   return {
-    // Node builds process.stdin on first use, which loads its stream and fs machinery: a cached
-    // `token` never reads stdin, so it does not pay for that.
+    // Node builds each of its process streams on first use, loading its stream machinery: a cached
+    // `token` that reads nothing and reports nothing pays for none of them.
     get stdin() {
       return process.stdin
     },
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: fdOutput(),
+    get stderr() {
+      return process.stderr
+    },
     env: process.env,
     ...(signal ? { signal } : {}),
   }
+}
+
+/**
+ * stdout written straight to file descriptor 1, whole, before the call returns: nothing is lost
+ * when the process ends, and no stream is built for a line of output. Only a non-blocking pipe that
+ * is full makes it hand over, for good, to Node's process.stdout, which waits for the reader.
+ */
+function fdOutput(): Output {
+  let stream: NodeJS.WriteStream | undefined
+  return {
+    // Only asked where a person may be reading (the accounts table); node:tty, like the stream,
+    // would load Node's network stack.
+    get isTTY() {
+      return process.stdout.isTTY
+    },
+    write(text) {
+      if (stream) {
+        return stream.write(text)
+      }
+      let rest = Buffer.from(text)
+      try {
+        while (rest.length > 0) {
+          rest = rest.subarray(writeSync(1, rest))
+        }
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'EPIPE') {
+          readerGone()
+        }
+        if (code !== 'EAGAIN') {
+          throw error
+        }
+        stream = process.stdout
+        stream.on('error', (e: NodeJS.ErrnoException) =>
+          e.code === 'EPIPE' ? readerGone() : process.exit(1),
+        )
+        return stream.write(rest)
+      }
+      return true
+    },
+  }
+}
+
+/** A reader that stops early (`| head`) is not an error of ours. */
+function readerGone(): never {
+  process.exit(0)
 }
 
 /** Everything on stdin, without the trailing newline a `echo` or here-string adds. */

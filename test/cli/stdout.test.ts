@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { execa } from 'execa'
+import { bin, cleanEnv, tempDir } from './harness.js'
+
+const clientId = '8a3b2c1d-4e5f-4a6b-9c7d-0e1f2a3b4c5d'
+
+/** A cache with many signed-in accounts, so that `accounts -o json` prints far more than a pipe holds. */
+async function cacheWithAccounts(dir: string, count: number): Promise<string> {
+  const accounts: Record<string, Record<string, string>> = {}
+  for (let i = 0; i < count; i++) {
+    const home = `${i}-uid.72f988bf-86f1-41af-91ab-2d7cd011db47`
+    accounts[`${home}-login.microsoftonline.com-72f988bf-86f1-41af-91ab-2d7cd011db47`] = {
+      home_account_id: home,
+      environment: 'login.microsoftonline.com',
+      realm: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      local_account_id: `${i}-uid`,
+      username: `user${i}@contoso.example`,
+      authority_type: 'MSSTS',
+      name: `User ${i} ${'x'.repeat(200)}`,
+    }
+  }
+  const file = join(dir, 'cache.json')
+  await writeFile(file, JSON.stringify({ Account: accounts }), { mode: 0o600 })
+  return file
+}
+
+test('a reader that closes the pipe before msal-ts writes is not an error: exit 0, nothing on stderr', async () => {
+  const dir = await tempDir()
+  const cacheFile = await cacheWithAccounts(dir, 3)
+  // `true` has exited long before msal-ts writes, so the write meets a pipe with no reader.
+  const result = await execa(
+    'bash',
+    [
+      '-c',
+      `set -o pipefail; { sleep 0.3; "$0" accounts -c ${clientId} --cache-file "$1" -o json; } | true`,
+      bin,
+      cacheFile,
+    ],
+    { env: cleanEnv(dir), extendEnv: false, reject: false },
+  )
+  assert.equal(result.exitCode, 0, result.stderr)
+  assert.equal(result.stderr, '')
+})
+
+test('a full non-blocking pipe with a slow reader still gets all of a large output, in order', async () => {
+  const dir = await tempDir()
+  const cacheFile = await cacheWithAccounts(dir, 600)
+  // Python hands msal-ts the write end of a pipe set non-blocking, and starts reading only later:
+  // the first writes fill the pipe, and the rest must wait for the reader rather than be lost.
+  const script = `
+import os, subprocess, sys, time
+r, w = os.pipe()
+os.set_blocking(w, False)
+child = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(0.5)
+with os.fdopen(r, "rb") as reader:
+    data = reader.read()
+sys.stdout.buffer.write(data)
+sys.exit(child.wait())
+`
+  const result = await execa(
+    '/usr/bin/python3',
+    ['-c', script, bin, 'accounts', '-c', clientId, '--cache-file', cacheFile, '-o', 'json'],
+    { env: cleanEnv(dir), extendEnv: false, reject: false, maxBuffer: 10_000_000 },
+  )
+  assert.equal(result.exitCode, 0, result.stderr)
+  assert.ok(result.stdout.length > 2 * 65_536, `only ${result.stdout.length} bytes`)
+  const accounts = JSON.parse(result.stdout) as { username: string }[]
+  assert.equal(accounts.length, 600)
+  assert.deepEqual(
+    accounts.map((a) => a.username).sort(),
+    Array.from({ length: 600 }, (_, i) => `user${i}@contoso.example`).sort(),
+  )
+})
