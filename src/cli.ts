@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { MsalTsError, OAuthServerError } from './core/errors.js'
 import { version } from './core/version.js'
 import { type Io, processIo } from './commands/shared/io.js'
+import { applyProfileOutput } from './commands/shared/profile.js'
 
 /** Each command's module is loaded only when that command runs. */
 const commands: Record<string, { description: string; load: () => Promise<(io: Io) => Command> }> =
@@ -41,6 +42,11 @@ const commands: Record<string, { description: string; load: () => Promise<(io: I
         'get an app-only token with client credentials (secret, certificate or assertion)',
       load: async () => (await import('./commands/client-token.js')).clientTokenCommand,
     },
+    config: {
+      description:
+        'keep default options in named profiles (client id, authority, cache dir, output, ...)',
+      load: async () => (await import('./commands/config.js')).configCommand,
+    },
   }
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
@@ -69,9 +75,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       program.command(command).description(entry.description)
     }
   }
-  for (const command of program.commands) {
+  const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput())
+    command.commands.forEach(configure)
   }
+  program.commands.forEach(configure)
+  program.hook('preAction', (_program, command) => applyProfileOutput(command, io.env))
   try {
     await program.parseAsync([...argv], { from: 'user' })
     return exitCodes.ok

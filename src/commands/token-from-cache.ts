@@ -19,7 +19,7 @@ import { type CommonFlags, resolveCommon } from './shared/settings.js'
  */
 export async function tokenFromCache(args: readonly string[], io: Io): Promise<boolean> {
   const parsed = parseTokenArgs(args)
-  if (parsed === undefined || io.env['MSAL_TS_PROFILE']) {
+  if (parsed === undefined) {
     return false
   }
   try {
@@ -69,7 +69,11 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
     if (hit === undefined) {
       return false
     }
-    writeToken(io, { ...hit, account }, parsed.output, { account })
+    const output = parsed.output ?? settings.output ?? 'raw'
+    if (!(tokenFormats as readonly string[]).includes(output)) {
+      return false
+    }
+    writeToken(io, { ...hit, account }, output as TokenFormat, { account })
     return true
   } catch {
     return false
@@ -82,7 +86,7 @@ interface TokenArgs {
   resource?: string
   account?: string
   minValidity?: number
-  output: TokenFormat
+  output?: string
 }
 
 const valueOptions: Record<string, string> = {
@@ -105,6 +109,7 @@ const valueOptions: Record<string, string> = {
   '--app-name': 'appName',
   '--app-version': 'appVersion',
   '--log-level': 'logLevel',
+  '--profile': 'profile',
   '-s': 'scope',
   '--scope': 'scope',
   '--resource': 'resource',
@@ -142,12 +147,9 @@ function parseTokenArgs(args: readonly string[]): TokenArgs | undefined {
     values[key] = repeatable.has(key) ? [...(values[key] ?? []), value] : [value]
   }
   const one = (key: string) => values[key]?.at(-1)
-  const output = one('output') ?? 'raw'
+  const output = one('output')
   const minValidity = one('minValidity')
-  if (
-    !(tokenFormats as readonly string[]).includes(output) ||
-    (minValidity !== undefined && !/^\d+$/.test(minValidity))
-  ) {
+  if (minValidity !== undefined && !/^\d+$/.test(minValidity)) {
     return undefined
   }
   const common: CommonFlags = {
@@ -174,6 +176,7 @@ function parseTokenArgs(args: readonly string[]): TokenArgs | undefined {
     'appName',
     'appVersion',
     'logLevel',
+    'profile',
   ] as const) {
     const value = one(key)
     if (value !== undefined) {
@@ -188,6 +191,6 @@ function parseTokenArgs(args: readonly string[]): TokenArgs | undefined {
     ...(resource !== undefined ? { resource } : {}),
     ...(account !== undefined ? { account } : {}),
     ...(minValidity !== undefined ? { minValidity: Number(minValidity) } : {}),
-    output: output as TokenFormat,
+    ...(output !== undefined ? { output } : {}),
   }
 }

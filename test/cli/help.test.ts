@@ -56,19 +56,3 @@ test('no command, or a misspelled one, is a usage error that points the way', as
   assert.equal(typo.exitCode, 2)
   assert.equal(typo.stderr, "msal-ts: usage: unknown command 'tokn'\n(Did you mean token?)\n")
 })
-
-test('a profile is not silently ignored: until profiles exist, it is a warning', async () => {
-  const home = await tempDir()
-  for (const [args, env] of [
-    [['accounts', '-c', 'app', '-o', 'json', '--profile', 'work'], {}],
-    [['accounts', '-c', 'app', '-o', 'json'], { MSAL_TS_PROFILE: 'work' }],
-  ] as const) {
-    const result = await run(home, args, { env })
-    assert.equal(result.exitCode, 0)
-    assert.equal(result.stdout, '[]\n')
-    assert.equal(
-      result.stderr,
-      'msal-ts: warning: profiles are not available yet; ignoring the profile "work"\n',
-    )
-  }
-})

@@ -1,6 +1,7 @@
 import { authorityBuilder, cloudHost } from '../../core/authority.js'
 import { UsageError } from '../../core/errors.js'
-import { type Io, warn } from './io.js'
+import type { Io } from './io.js'
+import { profileValues } from './profile.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
 export interface CommonFlags {
@@ -30,7 +31,7 @@ export interface CommonFlags {
   color: boolean
 }
 
-/** Common options after flag > environment > default. */
+/** Common options after option > environment > profile > default. */
 export interface CommonSettings {
   clientId: string
   authority?: string
@@ -52,82 +53,102 @@ export interface CommonSettings {
   appVersion?: string
   logLevel: LogLevel
   pii: boolean
+  /** The profile's token output format, for commands whose -o was left at its default. */
+  output?: string
 }
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug'
+export const logLevels = ['error', 'warn', 'info', 'debug'] as const
+export type LogLevel = (typeof logLevels)[number]
 
-/** Resolves flag > environment > default for the common options. */
+/**
+ * Resolves the common options, each from the first layer that sets it:
+ * option > environment > profile (`--profile`/MSAL_TS_PROFILE over the default profile) > default.
+ */
 export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
   const env = io.env
-  const profile = flags.profile ?? env['MSAL_TS_PROFILE']
-  if (profile) {
-    // Said plainly rather than ignored in silence: a profile's defaults would change the outcome.
-    warn(io, `profiles are not available yet; ignoring the profile ${JSON.stringify(profile)}`)
-  }
-  const clientId = flags.clientId ?? env['MSAL_TS_CLIENT_ID'] ?? env['AZURE_CLIENT_ID']
+  const profile = profileValues(flags.profile ?? env['MSAL_TS_PROFILE'], env)
+  const clientId =
+    flags.clientId ?? env['MSAL_TS_CLIENT_ID'] ?? env['AZURE_CLIENT_ID'] ?? profile['client-id']
   if (!clientId?.trim()) {
     throw new UsageError(
       'missing_client_id',
-      'a client id is required: pass --client-id or set MSAL_TS_CLIENT_ID / AZURE_CLIENT_ID',
+      'a client id is required: pass --client-id, set MSAL_TS_CLIENT_ID / AZURE_CLIENT_ID, or msal-ts config set client-id <id>',
     )
   }
-  const oidcAuthority = flags.oidcAuthority ?? env['MSAL_TS_OIDC_AUTHORITY']
-  const authority = oidcAuthority ? undefined : resolveAuthority(flags, env)
+  const { authority, oidcAuthority } = resolveAuthority(flags, env, profile)
   const customDiscovery = env['MSAL_TS_INSTANCE_DISCOVERY_URL']?.trim()
   const logLevel = (
-    flags.verbose ? 'debug' : (flags.logLevel ?? env['MSAL_TS_LOG_LEVEL'] ?? 'warn')
+    flags.verbose
+      ? 'debug'
+      : (flags.logLevel ?? env['MSAL_TS_LOG_LEVEL'] ?? profile['log-level'] ?? 'warn')
   ) as LogLevel
-  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) {
+  if (!logLevels.includes(logLevel)) {
     throw new UsageError(
       'invalid_log_level',
       `MSAL_TS_LOG_LEVEL must be error, warn, info or debug, not ${JSON.stringify(logLevel)}`,
     )
   }
+  const envProxy =
+    env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
   return {
     clientId: clientId.trim(),
     ...optional('authority', authority),
     ...optional('oidcAuthority', oidcAuthority),
     validateAuthority: flags.validateAuthority,
     instanceDiscovery: !flags.instanceDiscovery ? false : customDiscovery || true,
-    ...optional('region', flags.region ?? env['MSAL_TS_REGION']),
+    ...optional('region', flags.region ?? env['MSAL_TS_REGION'] ?? profile['region']),
     capabilities: flags.capability,
     excludeScopes: flags.excludeScope,
-    ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE']),
-    ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR']),
+    ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file']),
+    ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
     noCache: !flags.cache,
-    ...optional('proxy', flags.proxy),
-    ...optional('caFile', flags.caFile ?? env['NODE_EXTRA_CA_CERTS'] ?? env['SSL_CERT_FILE']),
+    // The environment's proxy is applied by the HTTP layer; the profile's only when it has none.
+    ...optional('proxy', flags.proxy ?? (envProxy ? undefined : profile['proxy'])),
+    ...optional(
+      'caFile',
+      flags.caFile ?? env['NODE_EXTRA_CA_CERTS'] ?? env['SSL_CERT_FILE'] ?? profile['ca-file'],
+    ),
     insecure: flags.insecure === true,
-    timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT']),
+    timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
     ...optional('appName', flags.appName),
     ...optional('appVersion', flags.appVersion),
     logLevel,
     pii: flags.pii === true,
+    ...optional('output', profile['output']),
   }
 }
 
-/** `--authority`, else `--tenant` on `--cloud`, else MSAL_TS_AUTHORITY, else AZURE_TENANT_ID on the cloud host. */
-function resolveAuthority(flags: CommonFlags, env: NodeJS.ProcessEnv): string | undefined {
-  const cloud = cloudHost(flags.cloud ?? env['AZURE_AUTHORITY_HOST'] ?? 'public')
-  if (flags.authority) {
-    return flags.authority
+/**
+ * The authority from the first layer that names one (an OIDC authority, an authority URL or a
+ * tenant, in that order within a layer), a tenant going on the cloud from the first layer that names one.
+ */
+function resolveAuthority(
+  flags: CommonFlags,
+  env: NodeJS.ProcessEnv,
+  profile: Record<string, string>,
+): { authority?: string; oidcAuthority?: string } {
+  const cloudName = flags.cloud ?? env['AZURE_AUTHORITY_HOST'] ?? profile['cloud']
+  const cloud = cloudHost(cloudName ?? 'public')
+  const layers = [
+    [flags.oidcAuthority, flags.authority, flags.tenant],
+    [env['MSAL_TS_OIDC_AUTHORITY'], env['MSAL_TS_AUTHORITY'], env['AZURE_TENANT_ID']],
+    [profile['oidc-authority'], profile['authority'], profile['tenant']],
+  ]
+  for (const [oidcAuthority, authority, tenant] of layers) {
+    if (oidcAuthority) {
+      return { oidcAuthority }
+    }
+    if (authority) {
+      return { authority }
+    }
+    if (tenant) {
+      return { authority: authorityBuilder(cloud, tenant) }
+    }
   }
-  if (flags.tenant) {
-    return authorityBuilder(cloud, flags.tenant)
-  }
-  if (env['MSAL_TS_AUTHORITY']) {
-    return env['MSAL_TS_AUTHORITY']
-  }
-  if (env['AZURE_TENANT_ID']) {
-    return authorityBuilder(cloud, env['AZURE_TENANT_ID'])
-  }
-  if (flags.cloud ?? env['AZURE_AUTHORITY_HOST']) {
-    return authorityBuilder(cloud, 'common')
-  }
-  return undefined
+  return cloudName ? { authority: authorityBuilder(cloud, 'common') } : {}
 }
 
-function parseTimeout(text: string | undefined): number {
+export function parseTimeout(text: string | undefined): number {
   if (text === undefined) {
     return 30
   }

@@ -1,0 +1,139 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Command, Option } from 'commander'
+import { RuntimeFailure } from '../core/errors.js'
+import type { Io } from './shared/io.js'
+import { checkProfileValue, profileKey, profileKeys } from './shared/profile-keys.js'
+import {
+  configDir,
+  configFileName,
+  defaultProfile,
+  type Profiles,
+  profileValues,
+  readProfiles,
+} from './shared/profile.js'
+
+interface ProfileFlags {
+  profile?: string
+}
+
+const help = `
+Keys:
+${Object.entries(profileKeys)
+  .map(([key, { description }]) => `  ${key.padEnd(16)}${description}`)
+  .join('\n')}
+
+Each setting comes from the first of: the command-line option, its environment variable, the
+profile named by --profile or MSAL_TS_PROFILE, the "default" profile, the built-in default.
+Profiles hold no secrets. The file is $MSAL_TS_CONFIG_DIR/config.json, else
+$XDG_CONFIG_HOME/msal-ts/config.json (~/.config/msal-ts/config.json), mode 0600.
+
+Examples:
+  # Defaults for every command
+  msal-ts config set client-id 00000000-0000-0000-0000-000000000000
+  msal-ts config set tenant contoso.onmicrosoft.com
+
+  # A named profile, used with --profile or MSAL_TS_PROFILE
+  msal-ts config set --profile gov cloud usgov
+  MSAL_TS_PROFILE=gov msal-ts token --resource https://management.usgovcloudapi.net
+
+  msal-ts config list`
+
+export function configCommand(io: Io): Command {
+  const profileOption = () =>
+    new Option('--profile <name>', `profile (default: ${defaultProfile}) [env: MSAL_TS_PROFILE]`)
+  const command = new Command('config').description(
+    'keep default options in named profiles (client id, authority, cache dir, output, ...)',
+  )
+  command
+    .command('set')
+    .description('set a key in a profile')
+    .argument('<key>')
+    .argument('<value>')
+    .addOption(profileOption())
+    .action(async (key: string, value: string, flags: ProfileFlags) =>
+      update(io, flags, (profile) => ({ ...profile, [key]: checkProfileValue(key, value) })),
+    )
+  command
+    .command('unset')
+    .description('remove a key from a profile')
+    .argument('<key>')
+    .addOption(profileOption())
+    .action(async (key: string, flags: ProfileFlags) => {
+      profileKey(key)
+      await update(io, flags, (profile) =>
+        Object.fromEntries(Object.entries(profile).filter(([name]) => name !== key)),
+      )
+    })
+  command
+    .command('get')
+    .description('print the value a profile gives a key (the default profile filling in)')
+    .argument('<key>')
+    .addOption(profileOption())
+    .action((key: string, flags: ProfileFlags) => {
+      profileKey(key)
+      const value = profileValues(profileName(flags, io), io.env)[key]
+      if (value === undefined) {
+        throw new RuntimeFailure('not_set', `${key} is not set`)
+      }
+      io.stdout.write(`${value}\n`)
+    })
+  command
+    .command('list')
+    .description('print the profiles (or one, with --profile) as key=value lines or JSON')
+    .addOption(profileOption())
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .action((flags: ProfileFlags & { output?: 'text' | 'json' }) => {
+      const name = profileName(flags, io)
+      const profiles = name ? { [name]: profileValues(name, io.env) } : readProfiles(io.env)
+      io.stdout.write(
+        flags.output === 'json' ? `${JSON.stringify(profiles, null, 2)}\n` : text(profiles),
+      )
+    })
+  command
+    .command('path')
+    .description('print where the config file is')
+    .action(() => {
+      io.stdout.write(`${join(configDir(io.env), configFileName)}\n`)
+    })
+  command.addHelpText('after', help)
+  return command
+}
+
+function profileName(flags: ProfileFlags, io: Io): string | undefined {
+  return flags.profile ?? io.env['MSAL_TS_PROFILE']
+}
+
+function text(profiles: Profiles): string {
+  return Object.entries(profiles)
+    .map(
+      ([name, values]) =>
+        `[${name}]\n${Object.entries(values)
+          .map(([key, value]) => `${key}=${value}\n`)
+          .join('')}`,
+    )
+    .join('\n')
+}
+
+/** Rewrites one profile through conf (atomic write, file 0600 in a 0700 directory). */
+async function update(
+  io: Io,
+  flags: ProfileFlags,
+  change: (profile: Record<string, string>) => Record<string, string>,
+): Promise<void> {
+  const name = profileName(flags, io) ?? defaultProfile
+  const profiles = readProfiles(io.env)
+  const dir = configDir(io.env)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const { default: Conf } = await import('conf')
+  const store = new Conf<{ profiles: Profiles }>({
+    cwd: dir,
+    configName: configFileName.replace(/\.json$/, ''),
+    configFileMode: 0o600,
+  })
+  const changed = { ...profiles, [name]: change(profiles[name] ?? {}) }
+  if (Object.keys(changed[name] ?? {}).length === 0) {
+    delete changed[name]
+  }
+  store.set('profiles', changed)
+}

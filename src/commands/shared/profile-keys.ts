@@ -1,0 +1,88 @@
+import { resolve } from 'node:path'
+import { parseAuthority } from '../../core/authority.js'
+import { UsageError } from '../../core/errors.js'
+import { logLevels, parseTimeout } from './settings.js'
+import { tokenFormats } from './output.js'
+
+/** What a profile may hold: defaults for common options, each checked when it is set. */
+interface ProfileKey {
+  description: string
+  /** The value as stored: checked, paths made absolute so they mean the same from any directory. */
+  check: (value: string) => string
+}
+
+const text = (value: string) => value.trim()
+const path = (value: string) => resolve(value)
+const url = (value: string) => new URL(value).href.replace(/\/$/, '')
+const oneOf = (values: readonly string[]) => (value: string) => {
+  if (!values.includes(value)) {
+    throw new Error(`use ${values.join(', ')}`)
+  }
+  return value
+}
+
+/** Add a key here and to resolveCommon's layers (settings.ts) to make it a profile default. */
+export const profileKeys: Record<string, ProfileKey> = {
+  'client-id': { description: 'application (client) id', check: text },
+  authority: { description: 'authority URL', check: (v) => parseAuthority(v).url },
+  tenant: { description: 'tenant id or domain, on the cloud', check: text },
+  cloud: {
+    description: 'public, usgov, china, or an authority host URL',
+    check: (v) => (/^(public|usgov|china|https?:\/\/[^/\s]+\/?|[a-z0-9.-]+)$/i.test(v) ? v : ''),
+  },
+  'oidc-authority': {
+    description: 'any OpenID provider',
+    check: (v) => parseAuthority(v, { oidc: true }).url,
+  },
+  'cache-dir': { description: 'directory of the default token and HTTP caches', check: path },
+  'cache-file': { description: 'token cache file', check: path },
+  output: {
+    description: `token output format: ${tokenFormats.join(', ')}`,
+    check: oneOf(tokenFormats),
+  },
+  region: { description: 'Azure region for client credentials, or auto', check: text },
+  timeout: { description: 'seconds per HTTP request', check: (v) => String(parseTimeout(v)) },
+  'log-level': { description: logLevels.join(', '), check: oneOf(logLevels) },
+  proxy: { description: 'HTTP(S) proxy URL', check: url },
+  'ca-file': { description: 'extra trusted CA certificates (PEM file)', check: path },
+}
+
+/** Keys that name a secret: a config file is no place for one. */
+const secretKey = /secret|password|refresh-token|assertion|private-key/i
+
+/** The key checked: known and not a secret, else a usage error naming it. */
+export function profileKey(key: string): ProfileKey {
+  if (secretKey.test(key)) {
+    throw new UsageError(
+      'secret_not_allowed',
+      `${JSON.stringify(key)} is a secret, and profiles hold no secrets; use its environment variable or stdin option`,
+    )
+  }
+  const known = profileKeys[key]
+  if (known === undefined) {
+    throw new UsageError(
+      'unknown_config_key',
+      `unknown config key ${JSON.stringify(key)}; known keys: ${Object.keys(profileKeys).join(', ')}`,
+    )
+  }
+  return known
+}
+
+/** The value to store for key, or a usage error naming both. */
+export function checkProfileValue(key: string, value: string): string {
+  const known = profileKey(key)
+  let checked: string
+  try {
+    checked = known.check(value)
+  } catch (error) {
+    const reason = error instanceof Error ? `: ${error.message}` : ''
+    throw new UsageError(
+      'invalid_config_value',
+      `${JSON.stringify(value)} is not a valid ${key}${reason}`,
+    )
+  }
+  if (!checked) {
+    throw new UsageError('invalid_config_value', `${JSON.stringify(value)} is not a valid ${key}`)
+  }
+  return checked
+}

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { UsageError } from '../../core/errors.js'
+
+/** The profile whose values apply whatever else is chosen; a named profile is laid over it. */
+export const defaultProfile = 'default'
+
+/** Profile name -> key -> value, as the config file holds them. */
+export type Profiles = Record<string, Record<string, string>>
+
+/** Where the config file lives: MSAL_TS_CONFIG_DIR, else the XDG config dir (APPDATA on Windows). */
+export function configDir(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): string {
+  if (env['MSAL_TS_CONFIG_DIR']) {
+    return env['MSAL_TS_CONFIG_DIR']
+  }
+  if (platform === 'win32') {
+    return join(env['APPDATA'] ?? join(homedir(), 'AppData', 'Roaming'), 'msal-ts')
+  }
+  return join(env['XDG_CONFIG_HOME'] || join(homedir(), '.config'), 'msal-ts')
+}
+
+export const configFileName = 'config.json'
+
+/**
+ * The profiles in the config file, read as plain JSON: commands other than `config` (and the
+ * cache-hit path above all) never load the config library for this.
+ */
+export function readProfiles(env: NodeJS.ProcessEnv): Profiles {
+  const file = join(configDir(env), configFileName)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return {}
+    }
+    throw new UsageError(
+      'unreadable_config',
+      `cannot read the config file ${file}: ${String(error)}`,
+    )
+  }
+  try {
+    const profiles = (JSON.parse(text) as { profiles?: unknown }).profiles ?? {}
+    if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)) {
+      throw new Error('"profiles" is not an object')
+    }
+    return profiles as Profiles
+  } catch (error) {
+    throw new UsageError(
+      'invalid_config',
+      `the config file ${file} is not valid: ${error instanceof Error ? error.message : ''}`,
+    )
+  }
+}
+
+/** The values in effect for a profile name (or none): the default profile, then the named one. */
+export function profileValues(
+  name: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Record<string, string> {
+  const profiles = readProfiles(env)
+  if (name && name !== defaultProfile && profiles[name] === undefined) {
+    const known = Object.keys(profiles).filter((p) => p !== defaultProfile)
+    throw new UsageError(
+      'unknown_profile',
+      `no profile named ${JSON.stringify(name)}${known.length ? ` (profiles: ${known.join(', ')})` : ''}; create it with msal-ts config set --profile ${name} <key> <value>`,
+    )
+  }
+  return { ...profiles[defaultProfile], ...(name ? profiles[name] : {}) }
+}
+
+/**
+ * A profile's `output` stands in for a command's `-o` default (token, client-token, redeem), where
+ * the command offers that format; commands whose `-o` has no default (login, accounts) keep theirs.
+ */
+export function applyProfileOutput(command: Command, env: NodeJS.ProcessEnv): void {
+  if (command.getOptionValueSource('output') !== 'default') {
+    return
+  }
+  const { profile } = command.opts<{ profile?: string }>()
+  const output = profileValues(profile ?? env['MSAL_TS_PROFILE'], env)['output']
+  const choices = command.options.find((option) => option.attributeName() === 'output')?.argChoices
+  if (output !== undefined && choices?.includes(output)) {
+    command.setOptionValueWithSource('output', output, 'config')
+  }
+}

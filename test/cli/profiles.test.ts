@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { startSts, type Sts } from '../fixtures/sts/index.js'
+import { run, tempDir } from './harness.js'
+
+const graph = 'https://graph.microsoft.com/.default'
+const userScope = 'https://graph.microsoft.com/User.Read'
+
+/** A home whose config lives in its own directory, as MSAL_TS_CONFIG_DIR points it. */
+async function configHome(): Promise<{ home: string; env: Record<string, string> }> {
+  const home = await tempDir()
+  return { home, env: { MSAL_TS_CONFIG_DIR: join(home, 'config') } }
+}
+
+describe('msal-ts config', () => {
+  test('set, get, unset and list keep profiles in a 0600 file in a 0700 directory', async () => {
+    const { home, env } = await configHome()
+    const config = (...args: string[]) => run(home, ['config', ...args], { env })
+    assert.equal((await config('set', 'client-id', 'app-one')).exitCode, 0)
+    assert.equal((await config('set', '--profile', 'gov', 'cloud', 'usgov')).exitCode, 0)
+    assert.equal((await config('set', 'cache-dir', 'relative/dir')).exitCode, 0)
+    const file = join(home, 'config', 'config.json')
+    assert.equal((await config('path')).stdout, `${file}\n`)
+    assert.equal((await stat(file)).mode & 0o777, 0o600)
+    assert.equal((await stat(join(home, 'config'))).mode & 0o777, 0o700)
+
+    assert.equal((await config('get', 'client-id')).stdout, 'app-one\n')
+    // A named profile is laid over the default one.
+    assert.equal((await config('get', '--profile', 'gov', 'client-id')).stdout, 'app-one\n')
+    assert.equal((await config('get', 'cloud', '--profile', 'gov')).stdout, 'usgov\n')
+    const unset = await config('get', 'cloud')
+    assert.equal(unset.exitCode, 1)
+    assert.equal(unset.stdout, '')
+    assert.equal(unset.stderr, 'msal-ts: not_set: cloud is not set\n')
+
+    const listed = JSON.parse((await config('list', '-o', 'json')).stdout) as Record<
+      string,
+      Record<string, string>
+    >
+    // Paths are kept absolute, so a profile means the same from any directory.
+    assert.equal(listed['default']?.['cache-dir']?.startsWith('/'), true)
+    assert.deepEqual(listed['gov'], { cloud: 'usgov' })
+    assert.match((await config('list')).stdout, /^\[default\]\nclient-id=app-one\n/)
+
+    assert.equal((await config('unset', 'cloud', '--profile', 'gov')).exitCode, 0)
+    const after = JSON.parse(await readFile(file, 'utf8')) as { profiles: Record<string, unknown> }
+    assert.deepEqual(Object.keys(after.profiles), ['default'])
+  })
+
+  test('the config dir follows XDG_CONFIG_HOME when MSAL_TS_CONFIG_DIR is not set', async () => {
+    const home = await tempDir()
+    const env = { XDG_CONFIG_HOME: join(home, 'xdg') }
+    assert.equal((await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })).exitCode, 0)
+    const file = await readFile(join(home, 'xdg', 'msal-ts', 'config.json'), 'utf8')
+    assert.deepEqual(JSON.parse(file), { profiles: { default: { tenant: 'contoso.com' } } })
+  })
+
+  test('secrets, unknown keys and bad values are refused with exit 2, and nothing is written', async () => {
+    const { home, env } = await configHome()
+    for (const [args, message] of [
+      [
+        ['set', 'client-secret', 'hunter2'],
+        /^msal-ts: secret_not_allowed: "client-secret" is a secret/,
+      ],
+      [['set', 'password', 'hunter2'], /^msal-ts: secret_not_allowed: "password"/],
+      [
+        ['set', 'colour', 'red'],
+        /^msal-ts: unknown_config_key: unknown config key "colour"; known keys: client-id, /,
+      ],
+      [['get', 'colour'], /^msal-ts: unknown_config_key: unknown config key "colour"/],
+      [['set', 'output', 'yaml'], /^msal-ts: invalid_config_value: "yaml" is not a valid output/],
+      [['set', 'timeout', '-1'], /^msal-ts: invalid_config_value: "-1" is not a valid timeout/],
+      [
+        ['set', 'authority', 'ftp://x'],
+        /^msal-ts: invalid_config_value: "ftp:\/\/x" is not a valid authority/,
+      ],
+      [
+        ['set', 'log-level', 'loud'],
+        /^msal-ts: invalid_config_value: "loud" is not a valid log-level/,
+      ],
+      [
+        ['get', '--profile', 'nope', 'tenant'],
+        /^msal-ts: unknown_profile: no profile named "nope"/,
+      ],
+    ] as const) {
+      const result = await run(home, ['config', ...args], { env })
+      assert.equal(result.exitCode, 2, args.join(' '))
+      assert.match(result.stderr, message)
+      assert.equal(result.stderr.split('\n').length, 2, result.stderr)
+    }
+    await assert.rejects(stat(join(home, 'config', 'config.json')))
+  })
+
+  test('a broken config file is a usage error naming it', async () => {
+    const { home, env } = await configHome()
+    await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })
+    await writeFile(join(home, 'config', 'config.json'), '{ not json')
+    const result = await run(home, ['accounts', '-c', 'app', '-o', 'json'], { env })
+    assert.equal(result.exitCode, 2)
+    assert.match(
+      result.stderr,
+      /^msal-ts: invalid_config: the config file .*config\.json is not valid/,
+    )
+  })
+})
+
+describe('profiles: option > environment > profile > default', () => {
+  let sts: Sts
+  const otherClient = '0b9f8e7d-6c5b-4a39-8281-7f6e5d4c3b2a'
+
+  before(async () => {
+    sts = await startSts()
+    sts.addClient({ clientId: otherClient, secret: sts.defaults.clientSecret })
+  })
+  after(() => sts.close())
+
+  /** A home whose default profile names the STS's confidential app, tenant, CA and JSON output. */
+  async function profiled(): Promise<{ home: string; env: Record<string, string> }> {
+    const { home, env } = await configHome()
+    for (const [key, value] of [
+      ['client-id', sts.defaults.confidentialClientId],
+      ['cloud', sts.url],
+      ['tenant', sts.tenantId],
+      ['ca-file', sts.caFile],
+      ['output', 'json'],
+    ]) {
+      const set = await run(home, ['config', 'set', key ?? '', value ?? ''], { env })
+      assert.equal(set.exitCode, 0, set.stderr)
+    }
+    return { home, env: { ...env, AZURE_CLIENT_SECRET: sts.defaults.clientSecret } }
+  }
+
+  /** The client of the last token request, and the tenant in the path of the first request since the last call. */
+  const lastRequest = () => {
+    const request = sts.tokenRequests().at(-1)
+    const tenant = sts.log[0]?.path.split('/')[1]
+    sts.clearLog()
+    return { clientId: request?.form?.['client_id'], tenant }
+  }
+
+  test('the default profile supplies client id, cloud and tenant, CA file and output', async () => {
+    const { home, env } = await profiled()
+    sts.clearLog()
+    const result = await run(home, ['client-token', '--scope', graph], { env })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.equal(result.stderr, '')
+    const doc = JSON.parse(result.stdout) as Record<string, unknown>
+    assert.equal(doc['token_type'], 'Bearer')
+    assert.deepEqual(lastRequest(), {
+      clientId: sts.defaults.confidentialClientId,
+      tenant: sts.tenantId,
+    })
+  })
+
+  test('the environment beats the profile, and an option beats both', async () => {
+    const { home, env } = await profiled()
+    sts.clearLog()
+    const byEnv = await run(home, ['client-token', '--scope', graph, '--force-refresh'], {
+      env: { ...env, MSAL_TS_CLIENT_ID: otherClient, AZURE_TENANT_ID: sts.tenantDomain },
+    })
+    assert.equal(byEnv.exitCode, 0, byEnv.stderr)
+    assert.deepEqual(lastRequest(), {
+      clientId: otherClient,
+      tenant: sts.tenantDomain,
+    })
+    const byOption = await run(
+      home,
+      [
+        'client-token',
+        '--scope',
+        graph,
+        '-c',
+        sts.defaults.confidentialClientId,
+        '-t',
+        sts.tenantId,
+        '-o',
+        'raw',
+      ],
+      { env: { ...env, MSAL_TS_CLIENT_ID: otherClient, AZURE_TENANT_ID: sts.tenantDomain } },
+    )
+    assert.equal(byOption.exitCode, 0, byOption.stderr)
+    assert.match(byOption.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
+    assert.deepEqual(lastRequest(), {
+      clientId: sts.defaults.confidentialClientId,
+      tenant: sts.tenantId,
+    })
+  })
+
+  test('a named profile is laid over the default one; a missing one is exit 2', async () => {
+    const { home, env } = await profiled()
+    const set = await run(home, ['config', 'set', '--profile', 'other', 'client-id', otherClient], {
+      env,
+    })
+    assert.equal(set.exitCode, 0, set.stderr)
+    for (const [args, extra] of [
+      [['--profile', 'other'], {}],
+      [[], { MSAL_TS_PROFILE: 'other' }],
+    ] as const) {
+      const result = await run(
+        home,
+        ['client-token', '--scope', graph, '--force-refresh', ...args],
+        {
+          env: { ...env, ...extra },
+        },
+      )
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.equal(lastRequest().clientId, otherClient)
+    }
+    for (const [args, extra] of [
+      [['--profile', 'missing'], {}],
+      [[], { MSAL_TS_PROFILE: 'missing' }],
+    ] as const) {
+      const result = await run(home, ['client-token', '--scope', graph, ...args], {
+        env: { ...env, ...extra },
+      })
+      assert.equal(result.exitCode, 2)
+      assert.equal(result.stdout, '')
+      assert.match(
+        result.stderr,
+        /^msal-ts: unknown_profile: no profile named "missing" \(profiles: other\)/,
+      )
+    }
+  })
+
+  test('a profile cache dir holds the token cache unless MSAL_TS_CACHE_DIR is set', async () => {
+    const { home, env } = await profiled()
+    const set = await run(home, ['config', 'set', 'cache-dir', join(home, 'profile-cache')], {
+      env,
+    })
+    assert.equal(set.exitCode, 0, set.stderr)
+    const result = await run(home, ['client-token', '--scope', graph], {
+      env: { ...env, MSAL_TS_CACHE_DIR: undefined },
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.ok(
+      (await readdir(join(home, 'profile-cache'))).some((f) => f.startsWith('token-cache.')),
+    )
+  })
+
+  test('a cached token is answered from the profile without loading the config library', async () => {
+    const { home, env } = await configHome()
+    for (const [key, value] of [
+      ['client-id', sts.defaults.publicClientId],
+      ['authority', sts.authority()],
+      ['ca-file', sts.caFile],
+      ['output', 'json'],
+    ]) {
+      assert.equal(
+        (await run(home, ['config', 'set', key ?? '', value ?? ''], { env })).exitCode,
+        0,
+      )
+    }
+    const login = await run(
+      home,
+      ['login', '--username', sts.defaults.username, '--password-stdin', '--scope', userScope],
+      { env, input: sts.defaults.password },
+    )
+    assert.equal(login.exitCode, 0, login.stderr)
+    sts.clearLog()
+    const log = join(home, 'modules.log')
+    const hit = await run(home, ['token', '--scope', userScope], {
+      env: {
+        ...env,
+        NODE_OPTIONS: `--require ${join(import.meta.dirname, 'module-trace.cjs')}`,
+        MSAL_TS_TEST_MODULE_LOG: log,
+      },
+    })
+    assert.equal(hit.exitCode, 0, hit.stderr)
+    assert.equal((JSON.parse(hit.stdout) as { token_source: string }).token_source, 'cache')
+    assert.deepEqual(sts.log, [])
+    const modules = (await readFile(log, 'utf8')).split('\n')
+    for (const heavy of ['commander', 'conf', 'undici', 'jose']) {
+      assert.ok(!modules.includes(heavy), `${heavy} was loaded`)
+    }
+    const header = await run(home, ['token', '--scope', userScope, '-o', 'header'], { env })
+    assert.match(header.stdout, /^Authorization: Bearer eyJ/)
+  })
+})
