@@ -27,6 +27,9 @@ Examples:
   # A token that stays valid for at least 30 minutes, as JSON
   msal-ts token --resource https://management.azure.com --min-validity 1800 -o json
 
+  # Into the shell's environment: MSAL_TS_ACCESS_TOKEN, _TOKEN_TYPE, _EXPIRES_ON, _SCOPE
+  eval "$(msal-ts token --resource https://management.azure.com -o env)"
+
   # In a script: exit code 3 means someone has to run "msal-ts login"
   token=$(msal-ts token --scope api://my-api/read) || [ $? -ne 3 ] || msal-ts login --scope api://my-api/read`
 

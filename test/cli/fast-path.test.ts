@@ -75,7 +75,7 @@ describe('the cache-hit path of msal-ts token', () => {
       return doc
     }
     assert.deepEqual(strip(fast.stdout), strip(full.stdout))
-    for (const format of ['raw', 'header']) {
+    for (const format of ['raw', 'header', 'env', 'kubectl']) {
       const a = await run(home, ['token', ...base, `--scope=${scope}`, '--output', format])
       const b = await run(home, [
         'token',

@@ -2,7 +2,7 @@ import type { AuthenticationResult } from '../../core/application.js'
 import { UsageError } from '../../core/errors.js'
 import type { Io } from './io.js'
 
-export const tokenFormats = ['raw', 'json', 'header'] as const
+export const tokenFormats = ['raw', 'json', 'header', 'env', 'kubectl'] as const
 export type TokenFormat = (typeof tokenFormats)[number]
 
 /** Writes a token in the chosen format: the only thing a token command puts on stdout. */
@@ -21,6 +21,40 @@ export function writeToken(
       return
     case 'json':
       io.stdout.write(`${JSON.stringify(tokenJson(result, extra), null, 2)}\n`)
+      return
+    case 'env':
+      io.stdout.write(envLines(result))
+      return
+    case 'kubectl':
+      io.stdout.write(`${JSON.stringify(execCredential(result), null, 2)}\n`)
+  }
+}
+
+/** `export NAME='value'` lines for `eval "$(msal-ts token ... -o env)"`, quoted for any POSIX shell. */
+function envLines(result: AuthenticationResult): string {
+  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`
+  return Object.entries({
+    MSAL_TS_ACCESS_TOKEN: result.access_token,
+    MSAL_TS_TOKEN_TYPE: result.token_type,
+    MSAL_TS_EXPIRES_ON: String(result.expires_on),
+    MSAL_TS_SCOPE: result.scope.join(' '),
+  })
+    .map(([name, value]) => `export ${name}=${quote(value)}\n`)
+    .join('')
+}
+
+/**
+ * A client.authentication.k8s.io/v1 ExecCredential, so kubectl can run msal-ts as its credential
+ * plugin; the expiry (RFC 3339, UTC) tells it when to run msal-ts again.
+ */
+function execCredential(result: AuthenticationResult): Record<string, unknown> {
+  return {
+    apiVersion: 'client.authentication.k8s.io/v1',
+    kind: 'ExecCredential',
+    status: {
+      token: result.access_token,
+      expirationTimestamp: new Date(result.expires_on * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    },
   }
 }
 
@@ -49,6 +83,6 @@ export function parseTokenFormat(value: string): TokenFormat {
   }
   throw new UsageError(
     'invalid_output',
-    `unknown output format ${JSON.stringify(value)}; use raw, json or header`,
+    `unknown output format ${JSON.stringify(value)}; use ${tokenFormats.join(', ')}`,
   )
 }
