@@ -47,14 +47,17 @@ const commands: Record<string, { description: string; load: () => Promise<(io: I
         'keep default options in named profiles (client id, authority, cache dir, output, ...)',
       load: async () => (await import('./commands/config.js')).configCommand,
     },
+    completion: {
+      description: 'print a completion script for bash, zsh or fish',
+      load: async () => (await import('./commands/completion.js')).completionCommand,
+    },
   }
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
 
-/** Parses argv, runs the command, and maps whatever it throws to one stderr line and an exit code. */
-export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
-  const verbose = argv.includes('--verbose') || argv.includes('-v')
-  const program = new Command('msal-ts')
+/** The program with its options and output; commands are added by the caller. */
+function newProgram(io: Io): Command {
+  return new Command('msal-ts')
     .description(
       'Get OAuth 2.0 / OpenID Connect tokens from Microsoft Entra ID and any OpenID provider.',
     )
@@ -65,6 +68,26 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(`msal-ts: usage: ${text.replace(/^error: /, '')}`),
     })
+}
+
+/** The program with every command loaded: what shell completions are made from. */
+export async function fullProgram(io: Io): Promise<Command> {
+  const program = newProgram(io)
+  for (const entry of Object.values(commands)) {
+    program.addCommand((await entry.load())(io))
+  }
+  return program
+}
+
+/** Parses argv, runs the command, and maps whatever it throws to one stderr line and an exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  if (argv[0] === '__complete') {
+    // Asked by shell completions on every Tab: no command-line framework, never an error.
+    await (await import('./commands/complete.js')).complete(argv.slice(1), io)
+    return exitCodes.ok
+  }
+  const verbose = argv.includes('--verbose') || argv.includes('-v')
+  const program = newProgram(io)
   const words = argv.filter((arg) => !arg.startsWith('-'))
   // `msal-ts help token` shows the real command's help, so that command is loaded too.
   const name = words[0] === 'help' ? words[1] : words[0]
