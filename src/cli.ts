@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { MsalTsError, OAuthServerError } from './core/errors.js'
 import { version } from './core/version.js'
 import { type Io, processIo } from './commands/shared/io.js'
+import { colours } from './commands/shared/colour.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
 
 /** Each command's module is loaded only when that command runs. */
@@ -80,12 +81,13 @@ export async function fullProgram(io: Io): Promise<Command> {
 }
 
 /** Parses argv, runs the command, and maps whatever it throws to one stderr line and an exit code. */
-export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+export async function main(argv: readonly string[], plainIo: Io = processIo()): Promise<number> {
   if (argv[0] === '__complete') {
-    // Asked by shell completions on every Tab: no command-line framework, never an error.
-    await (await import('./commands/complete.js')).complete(argv.slice(1), io)
+    // Asked by shell completions on every Tab: answered before any command is loaded, never an error.
+    await (await import('./commands/complete.js')).complete(argv.slice(1), plainIo)
     return exitCodes.ok
   }
+  const io = { ...plainIo, colours: await colours(plainIo, argv) }
   const verbose = argv.includes('--verbose') || argv.includes('-v')
   const program = newProgram(io)
   const words = argv.filter((arg) => !arg.startsWith('-'))
@@ -118,7 +120,8 @@ function report(error: unknown, io: Io, verbose: boolean): number {
     return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage
   }
   if (error instanceof MsalTsError) {
-    io.stderr.write(`msal-ts: ${printable(error.code)}: ${printable(error.message)}\n`)
+    const prefix = `msal-ts: ${printable(error.code)}:`
+    io.stderr.write(`${io.colours?.stderr?.red(prefix) ?? prefix} ${printable(error.message)}\n`)
     const details = error instanceof OAuthServerError ? serverDetails(error) : undefined
     if (details !== undefined) {
       io.stderr.write(`${details}\n`)

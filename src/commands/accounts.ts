@@ -41,12 +41,12 @@ export async function runAccounts(flags: AccountsFlags, io: Io): Promise<void> {
   ]
   const widths =
     rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? []
-  for (const row of rows) {
-    io.stdout.write(
-      `${row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd()}\n`,
-    )
-  }
+  rows.forEach((row, index) => {
+    const line = row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()
+    const bold = index === 0 ? io.colours?.stdout?.bold : undefined
+    io.stdout.write(`${bold ? bold(line) : line}\n`)
+  })
 }

@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
+import type { Colours } from './colour.js'
 
 /** Where a command's results go: all it ever does with stdout. */
 export interface Output {
@@ -15,6 +16,8 @@ export interface Io {
   env: NodeJS.ProcessEnv
   /** Aborted on Ctrl-C: long waits (browser, device code, prompts) end with exit 130. */
   signal?: AbortSignal
+  /** Set by the CLI when a stream may get colour (a terminal, or FORCE_COLOR). */
+  colours?: Colours
 }
 
 export function processIo(signal?: AbortSignal): Io {
@@ -96,5 +99,6 @@ export function say(io: Io, line: string): void {
 }
 
 export function warn(io: Io, message: string): void {
-  say(io, `msal-ts: warning: ${message}`)
+  const prefix = 'msal-ts: warning:'
+  say(io, `${io.colours?.stderr?.yellow(prefix) ?? prefix} ${message}`)
 }
