@@ -6,53 +6,63 @@ import { colours } from './commands/shared/colour.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
 
 /** Each command's module is loaded only when that command runs. */
-const commands: Record<string, { description: string; load: () => Promise<(io: Io) => Command> }> =
-  {
-    login: {
-      description: 'sign in a person: browser (default), device code, or username and password',
-      load: async () => (await import('./commands/login.js')).loginCommand,
-    },
-    token: {
-      description: 'get a token for a signed-in account, from the cache or by refreshing it',
-      load: async () => (await import('./commands/token.js')).tokenCommand,
-    },
-    accounts: {
-      description: 'list the signed-in accounts in the cache',
-      load: async () => (await import('./commands/accounts.js')).accountsCommand,
-    },
-    logout: {
-      description: 'remove an account and its tokens from the cache',
-      load: async () => (await import('./commands/logout.js')).logoutCommand,
-    },
-    'auth-url': {
-      description:
-        'print an authorization URL; with --flow-file, start an auth code flow (PKCE, state, nonce)',
-      load: async () => (await import('./commands/auth-url.js')).authUrlCommand,
-    },
-    redeem: {
-      description:
-        'redeem an authorization code: from a flow file and its response, or a bare code',
-      load: async () => (await import('./commands/redeem.js')).redeemCommand,
-    },
-    'migrate-rt': {
-      description: 'move a refresh token from elsewhere into the cache (never from argv)',
-      load: async () => (await import('./commands/migrate-rt.js')).migrateRtCommand,
-    },
-    'client-token': {
-      description:
-        'get an app-only token with client credentials (secret, certificate or assertion)',
-      load: async () => (await import('./commands/client-token.js')).clientTokenCommand,
-    },
-    config: {
-      description:
-        'keep default options in named profiles (client id, authority, cache dir, output, ...)',
-      load: async () => (await import('./commands/config.js')).configCommand,
-    },
-    completion: {
-      description: 'print a completion script for bash, zsh or fish',
-      load: async () => (await import('./commands/completion.js')).completionCommand,
-    },
-  }
+const commands: Record<
+  string,
+  { description: string; group: string; load: () => Promise<(io: Io) => Command> }
+> = {
+  login: {
+    group: 'Sign in:',
+    description: 'sign in a person: browser (default), device code, or username and password',
+    load: async () => (await import('./commands/login.js')).loginCommand,
+  },
+  token: {
+    group: 'Tokens:',
+    description: 'get a token for a signed-in account, from the cache or by refreshing it',
+    load: async () => (await import('./commands/token.js')).tokenCommand,
+  },
+  accounts: {
+    group: 'Accounts:',
+    description: 'list the signed-in accounts in the cache',
+    load: async () => (await import('./commands/accounts.js')).accountsCommand,
+  },
+  logout: {
+    group: 'Accounts:',
+    description: 'remove an account and its tokens from the cache',
+    load: async () => (await import('./commands/logout.js')).logoutCommand,
+  },
+  'auth-url': {
+    group: 'Web apps:',
+    description:
+      'print an authorization URL; with --flow-file, start an auth code flow (PKCE, state, nonce)',
+    load: async () => (await import('./commands/auth-url.js')).authUrlCommand,
+  },
+  redeem: {
+    group: 'Web apps:',
+    description: 'redeem an authorization code: from a flow file and its response, or a bare code',
+    load: async () => (await import('./commands/redeem.js')).redeemCommand,
+  },
+  'migrate-rt': {
+    group: 'Web apps:',
+    description: 'move a refresh token from elsewhere into the cache (never from argv)',
+    load: async () => (await import('./commands/migrate-rt.js')).migrateRtCommand,
+  },
+  'client-token': {
+    group: 'Tokens:',
+    description: 'get an app-only token with client credentials (secret, certificate or assertion)',
+    load: async () => (await import('./commands/client-token.js')).clientTokenCommand,
+  },
+  config: {
+    group: 'Helpers:',
+    description:
+      'keep default options in named profiles (client id, authority, cache dir, output, ...)',
+    load: async () => (await import('./commands/config.js')).configCommand,
+  },
+  completion: {
+    group: 'Helpers:',
+    description: 'print a completion script for bash, zsh or fish',
+    load: async () => (await import('./commands/completion.js')).completionCommand,
+  },
+}
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
 
@@ -75,7 +85,7 @@ function newProgram(io: Io): Command {
 export async function fullProgram(io: Io): Promise<Command> {
   const program = newProgram(io)
   for (const entry of Object.values(commands)) {
-    program.addCommand((await entry.load())(io))
+    program.addCommand((await entry.load())(io).helpGroup(entry.group))
   }
   return program
 }
@@ -95,11 +105,13 @@ export async function main(argv: readonly string[], plainIo: Io = processIo()): 
   const name = words[0] === 'help' ? words[1] : words[0]
   for (const [command, entry] of Object.entries(commands)) {
     if (command === name) {
-      program.addCommand((await entry.load())(io))
+      program.addCommand((await entry.load())(io).helpGroup(entry.group))
     } else {
-      program.command(command).description(entry.description)
+      program.command(command).description(entry.description).helpGroup(entry.group)
     }
   }
+  // The implicit `help` command joins the helpers.
+  program.commandsGroup('Helpers:').helpCommand(true)
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput())
     command.commands.forEach(configure)

@@ -56,3 +56,28 @@ test('no command, or a misspelled one, is a usage error that points the way', as
   assert.equal(typo.exitCode, 2)
   assert.equal(typo.stderr, "msal-ts: usage: unknown command 'tokn'\n(Did you mean token?)\n")
 })
+
+test('--help groups the commands by job', async () => {
+  const result = await run(await tempDir(), ['--help'])
+  const groups = [...result.stdout.matchAll(/^(\w[\w ]*):\n((?: {2}.*\n?)+)/gm)].map(
+    ([, heading, body]) => [heading, [...(body ?? '').matchAll(/^ {2}(\S+)/gm)].map((m) => m[1])],
+  )
+  assert.deepEqual(groups, [
+    ['Options', ['-V,', '-h,']],
+    ['Sign in', ['login']],
+    ['Tokens', ['token', 'client-token']],
+    ['Accounts', ['accounts', 'logout']],
+    ['Web apps', ['auth-url', 'redeem', 'migrate-rt']],
+    ['Helpers', ['config', 'completion', 'help']],
+  ])
+})
+
+test('the helpers have help with examples too', async () => {
+  const home = await tempDir()
+  for (const command of ['config', 'completion']) {
+    const result = await run(home, [command, '--help'])
+    assert.equal(result.exitCode, 0, command)
+    assert.match(result.stdout, new RegExp(`^Usage: msal-ts ${command} `), command)
+    assert.match(result.stdout, /\nExamples:\n {2}\S/, command)
+  }
+})
