@@ -12,9 +12,11 @@ const bob = { username: 'bob@contoso.onmicrosoft.com', password: 'bob password' 
 
 /** A command in a real terminal: a tmux pane whose screen the test reads and types into. */
 class Terminal {
+  private readonly dir: string
   private readonly socket: string
 
-  constructor(private readonly dir: string) {
+  constructor(dir: string) {
+    this.dir = dir
     this.socket = join(dir, 'tmux.sock')
   }
 
