@@ -11,6 +11,7 @@ import { publicApp } from './shared/public-app.js'
 interface LogoutFlags extends CommonFlags {
   account?: string
   all?: boolean
+  appTokens?: boolean
   yes?: boolean
 }
 
@@ -19,20 +20,27 @@ export function logoutCommand(io: Io): Command {
     .description('remove an account and its tokens from the cache')
     .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
     .option('--all', 'every signed-in account')
+    .option('--app-tokens', "only this client's app-only tokens (from client-token); no account")
     .option('-y, --yes', 'do not ask to confirm')
   addCommonOptions(command)
   command.addHelpText(
     'after',
-    '\nExamples:\n  msal-ts logout --account alice@contoso.com\n  msal-ts logout --all --yes',
+    '\nExamples:\n  msal-ts logout --account alice@contoso.com\n  msal-ts logout --all --yes\n  msal-ts logout --app-tokens -c <client id> -t <tenant>',
   )
   return command.action(async (flags: LogoutFlags) => runLogout(flags, io))
 }
 
 export async function runLogout(flags: LogoutFlags, io: Io): Promise<void> {
-  if (flags.all && flags.account) {
-    throw new UsageError('conflicting_options', 'give --account or --all, not both')
+  if ([flags.all, flags.account !== undefined, flags.appTokens].filter(Boolean).length > 1) {
+    throw new UsageError('conflicting_options', 'give one of --account, --all and --app-tokens')
   }
   const app = publicApp(flags, io)
+  if (flags.appTokens) {
+    // Only tokens the app can fetch again by itself go, so there is nothing to confirm.
+    await app.removeTokensForClient()
+    say(io, `Removed the app-only tokens of ${app.clientId}`)
+    return
+  }
   const accounts = await app.getAccounts()
   const leaving: Account[] = flags.all
     ? accounts

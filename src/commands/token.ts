@@ -6,10 +6,11 @@ import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { Io } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { addPopOptions, type PopFlags, popSchemeFrom } from './shared/pop-options.js'
 import { publicApp } from './shared/public-app.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
-interface TokenFlags extends CommonFlags {
+interface TokenFlags extends CommonFlags, PopFlags {
   scope: string[]
   resource?: string
   account?: string
@@ -31,7 +32,10 @@ Examples:
   eval "$(msal-ts token --resource https://management.azure.com -o env)"
 
   # In a script: exit code 3 means someone has to run "msal-ts login"
-  token=$(msal-ts token --scope api://my-api/read) || [ $? -ne 3 ] || msal-ts login --scope api://my-api/read`
+  token=$(msal-ts token --scope api://my-api/read) || [ $? -ne 3 ] || msal-ts login --scope api://my-api/read
+
+  # A Proof-of-Possession token bound to msal-ts's key, signed for one request (Entra only)
+  curl -H "$(msal-ts token --scope api://my-api/read --pop-method GET --pop-url https://api.contoso.com/items -o header)" https://api.contoso.com/items`
 
 export function tokenCommand(io: Io): Command {
   const command = new Command('token')
@@ -45,6 +49,7 @@ export function tokenCommand(io: Io): Command {
     .addOption(
       new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw'),
     )
+  addPopOptions(command)
   addCommonOptions(command)
   command.addHelpText('after', examples)
   return command.action(async (flags: TokenFlags) => runToken(flags, io))
@@ -61,12 +66,17 @@ export async function runToken(flags: TokenFlags, io: Io): Promise<void> {
   }
   const app = publicApp(flags, io)
   try {
+    const authScheme = popSchemeFrom(flags, app)
+    if (authScheme && flags.popRotateKey) {
+      await app.rotatePopKey()
+    }
     const account = await chooseAccount(await app.getAccounts(), flags.account, io)
     const result = await app
       .acquireTokenSilentWithError(scopes, account, {
         ...(flags.forceRefresh ? { forceRefresh: true } : {}),
         ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
         ...(minValidity !== undefined ? { minValidity } : {}),
+        ...(authScheme ? { authScheme } : {}),
       })
       .catch((error: unknown) => {
         throw withSignInHint(error)

@@ -20,6 +20,8 @@ import { withHttpCache } from './http-cache.js'
 import type { HttpClient } from './http-types.js'
 import { type Logger, silentLogger } from './log.js'
 import { type JsonStore, memoryStore } from './persistence.js'
+import { checkPopResponse, type PopAuthScheme, popRequestForm, signedHttpRequest } from './pop.js'
+import { loadPopKey, type PopKey, rotatePopKey } from './pop-key.js'
 import { decorateScopes, mergeClaims, normalizeScopes, targetOf } from './scopes.js'
 import {
   accountOf,
@@ -71,6 +73,8 @@ export interface ClientApplicationOptions {
   excludeScopes?: string[]
   /** Where discovery answers and throttle state are kept between runs; in memory when absent. */
   httpCache?: JsonStore
+  /** Where the Proof-of-Possession key pair is kept between runs; in memory when absent. */
+  popKeyStore?: JsonStore
   enablePiiLog?: boolean
   logger?: Logger
   clock?: Clock
@@ -81,6 +85,8 @@ export type { Account, AuthenticationResult } from './result.js'
 export interface SilentOptions extends ClientTokenOptions {
   /** Honoured by the caller's account choice; here for MSAL parity. */
   correlationId?: string
+  /** A Proof-of-Possession token, presented as a Signed HTTP Request for this method and URL. */
+  authScheme?: PopAuthScheme
 }
 
 /** How a user grant is redeemed and what is checked on the way back. */
@@ -101,6 +107,8 @@ export interface UserGrant {
   anchor?: string
   /** On-behalf-of: the hash of the incoming assertion the tokens are kept under. */
   userAssertionHash?: string
+  /** Ask for a Proof-of-Possession token bound to this key. */
+  popKey?: PopKey
 }
 
 export interface AuthorizationUrlOptions {
@@ -137,6 +145,8 @@ export class ClientApplication {
   protected readonly clock: Clock
   protected readonly log: Logger
   readonly #cacheStore: JsonStore
+  readonly #popKeyStore: JsonStore
+  #popKey: Promise<PopKey> | undefined
   #http: (HttpClient & { peek(url: string): Promise<{ body: string } | undefined> }) | undefined
   #closeHttp: (() => Promise<void>) | undefined
   #endpoints: Promise<Endpoints> | undefined
@@ -162,6 +172,7 @@ export class ClientApplication {
       : parseAuthority(String(options.authority ?? defaultAuthority))
     this.tokenCache = options.tokenCache ?? new SerializableTokenCache()
     this.#cacheStore = options.cacheStore ?? memoryStore()
+    this.#popKeyStore = options.popKeyStore ?? memoryStore()
     this.clock = options.clock ?? systemClock
     this.log = options.logger ?? silentLogger
   }
@@ -329,6 +340,7 @@ export class ClientApplication {
     const auth = await this.clientAuthentication(endpoints)
     const form = compactForm({
       ...grant.form,
+      ...(grant.popKey ? popRequestForm(grant.popKey) : {}),
       client_id: this.clientId,
       client_info: '1',
       ...auth.form,
@@ -342,6 +354,9 @@ export class ClientApplication {
         ...(grant.anchor ? { 'x-anchormailbox': grant.anchor } : {}),
       },
     })
+    if (grant.popKey) {
+      checkPopResponse(response, grant.popKey)
+    }
     const claims = response.id_token ? decodeIdToken(response.id_token) : undefined
     if (response.id_token && this.authority.kind === 'oidc') {
       await verifyIdTokenSignature(response.id_token, this.http(), endpoints)
@@ -371,6 +386,7 @@ export class ClientApplication {
         ? { userAssertionHash: grant.userAssertionHash }
         : {}),
       ...(grant.skipAccountCreation ? { skipAccountCreation: true } : {}),
+      ...(grant.popKey ? { keyId: grant.popKey.kid } : {}),
       now,
     })
     const homeAccountId = homeAccountIdOf(response.client_info, claims)
@@ -410,6 +426,18 @@ export class ClientApplication {
     })
   }
 
+  /**
+   * MSAL's remove_tokens_for_client: the app-only access tokens of this client id leave the cache,
+   * under this host and its aliases; user tokens, accounts and other clients' tokens stay. MSAL
+   * has it on confidential clients only; it needs no credential, so it lives here.
+   */
+  async removeTokensForClient(): Promise<void> {
+    await this.updateCache(() => {
+      this.tokenCache.removeClientTokens(this.clientId, [this.authority.instance])
+      return Promise.resolve()
+    })
+  }
+
   /** MSAL's acquire_token_silent: a token, or undefined whatever went wrong. */
   async acquireTokenSilent(
     scopes: readonly string[],
@@ -437,20 +465,63 @@ export class ClientApplication {
     options: SilentOptions = {},
   ): Promise<AuthenticationResult | undefined> {
     const wanted = requiredScopes(scopes)
+    const popKey = await this.#popKeyFor(options.authScheme)
     const query = {
       clientId: this.clientId,
       environment: this.authority.instance,
       homeAccountId: account.home_account_id,
       scopes: wanted,
+      ...(popKey ? { authScheme: 'pop' as const, keyId: popKey.kid } : {}),
     }
     const result = await this.cachedOrFetched(
       query,
       options,
       (endpoints, reason) =>
-        this.#redeemCachedRefreshToken(account, wanted, endpoints, options.claimsChallenge, reason),
+        this.#redeemCachedRefreshToken(account, wanted, endpoints, {
+          claimsChallenge: options.claimsChallenge,
+          reason,
+          popKey,
+        }),
       accountRealms(this.authority, account),
     )
-    return result && { ...result, account }
+    return result && { ...(await this.#presented(result, popKey, options.authScheme)), account }
+  }
+
+  /**
+   * Whether Proof-of-Possession tokens can be had: Entra issues them, with the key msal-ts keeps;
+   * ADFS, B2C and other OpenID providers do not (as MSAL says for them).
+   */
+  isPopSupported(): boolean {
+    return !['oidc', 'adfs', 'b2c'].includes(this.authority.kind)
+  }
+
+  /** Replaces the PoP key pair; the PoP tokens bound to the old one are no longer used. Returns the new key id. */
+  async rotatePopKey(): Promise<string> {
+    const key = rotatePopKey(this.#popKeyStore)
+    this.#popKey = key
+    return (await key).kid
+  }
+
+  async #popKeyFor(scheme: PopAuthScheme | undefined): Promise<PopKey | undefined> {
+    if (scheme === undefined) {
+      return undefined
+    }
+    if (!this.isPopSupported()) {
+      throw new UsageError(
+        'pop_unsupported',
+        `${this.authority.url} (${this.authority.kind === 'oidc' ? 'an OpenID provider' : this.authority.kind.toUpperCase()}) cannot issue Proof-of-Possession tokens; ask for a bearer token instead`,
+      )
+    }
+    this.#popKey ??= loadPopKey(this.#popKeyStore)
+    return this.#popKey
+  }
+
+  async #presented(
+    result: AuthenticationResult,
+    popKey: PopKey | undefined,
+    scheme: PopAuthScheme | undefined,
+  ): Promise<AuthenticationResult> {
+    return popKey && scheme ? signedHttpRequest(result, popKey, scheme, this.clock()) : result
   }
 
   /** MSAL's refresh token order: family tokens (for an app new here, or of its family), then its own. */
@@ -458,8 +529,7 @@ export class ClientApplication {
     account: Account,
     scopes: string[],
     endpoints: Endpoints,
-    claimsChallenge: string | undefined,
-    reason: number,
+    request: { claimsChallenge: string | undefined; reason: number; popKey: PopKey | undefined },
   ): Promise<AuthenticationResult | undefined> {
     const environment = this.authority.instance
     const home = account.home_account_id
@@ -478,15 +548,16 @@ export class ClientApplication {
             grant_type: 'refresh_token',
             refresh_token: rt.secret,
             scope: targetOf(decorated),
-            claims: this.claims(claimsChallenge),
+            claims: this.claims(request.claimsChallenge),
           },
           apiId: apiIds.silent,
-          refreshReason: reason,
+          refreshReason: request.reason,
           scopes: decorated,
           grantType: 'refresh_token',
           redeemedRefreshToken: rt,
           skipAccountCreation: true,
           anchor: `Oid:${home.replace('.', '@')}`,
+          ...(request.popKey ? { popKey: request.popKey } : {}),
         },
         endpoints,
       )
@@ -541,13 +612,14 @@ export class ClientApplication {
     username: string,
     password: string,
     scopes: readonly string[],
-    options: { claimsChallenge?: string } = {},
+    options: { claimsChallenge?: string; authScheme?: PopAuthScheme } = {},
   ): Promise<AuthenticationResult> {
     const decorated = this.userScopes(scopes)
+    const popKey = await this.#popKeyFor(options.authScheme)
     if (this.authority.kind === 'aad') {
       await this.#refuseFederated(username)
     }
-    return this.redeemUserGrant({
+    const result = await this.redeemUserGrant({
       form: {
         grant_type: 'password',
         username,
@@ -561,7 +633,9 @@ export class ClientApplication {
       grantType: 'password',
       username,
       anchor: `upn:${username}`,
+      ...(popKey ? { popKey } : {}),
     })
+    return this.#presented(result, popKey, options.authScheme)
   }
 
   async #refuseFederated(username: string): Promise<void> {

@@ -8,6 +8,7 @@ export {
   type ClientTokenOptions,
 } from './application.js'
 export { ConfidentialClientApplication } from './confidential-client.js'
+export { popAuthScheme, type PopAuthScheme } from './pop.js'
 export {
   PublicClientApplication,
   type DeviceFlow,

@@ -2,7 +2,7 @@ import type { ClientApplicationOptions } from '../../core/application.js'
 import { openJsonFileStore } from '../../core/cache-store.js'
 import { memoryStore } from '../../core/persistence.js'
 import { type Authority, defaultAuthority, parseAuthority } from '../../core/authority.js'
-import { defaultCacheDir, httpCachePath, tokenCachePath } from './cache-paths.js'
+import { defaultCacheDir, httpCachePath, popKeyPath, tokenCachePath } from './cache-paths.js'
 import type { CommonSettings } from './settings.js'
 import { type Io, warn } from './io.js'
 import { stderrLogger } from './logging.js'
@@ -34,6 +34,9 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
     httpCache: settings.noCache
       ? memoryStore()
       : openJsonFileStore({ path: httpCachePath(tokenFile), onWarning }),
+    popKeyStore: settings.noCache
+      ? memoryStore()
+      : openJsonFileStore({ path: popKeyPath(tokenFile), onWarning }),
     verify: settings.insecure ? false : (settings.caFile ?? true),
     ...(settings.proxy ? { proxies: settings.proxy } : {}),
     timeout: settings.timeoutSeconds,

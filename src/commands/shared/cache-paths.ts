@@ -26,6 +26,11 @@ export function httpCachePath(tokenCacheFile: string): string {
   return join(dirname(tokenCacheFile), 'msal-ts.http-cache.json')
 }
 
+/** The Proof-of-Possession key pair, likewise beside the token cache (0600, like it). */
+export function popKeyPath(tokenCacheFile: string): string {
+  return join(dirname(tokenCacheFile), 'msal-ts.pop-key.json')
+}
+
 function safe(part: string): string {
   return part.toLowerCase().replace(/[^a-z0-9._-]+/g, '_')
 }

@@ -17,7 +17,7 @@ export function writeToken(
       io.stdout.write(`${result.access_token}\n`)
       return
     case 'header':
-      io.stdout.write(`Authorization: ${result.token_type} ${result.access_token}\n`)
+      io.stdout.write(`Authorization: ${scheme(result.token_type)} ${result.access_token}\n`)
       return
     case 'json':
       io.stdout.write(`${JSON.stringify(tokenJson(result, extra), null, 2)}\n`)
@@ -56,6 +56,11 @@ function execCredential(result: AuthenticationResult): Record<string, unknown> {
       expirationTimestamp: new Date(result.expires_on * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
     },
   }
+}
+
+/** HTTP spells the Proof-of-Possession scheme `PoP` (schemes are case-insensitive; this is the usual form). */
+function scheme(tokenType: string): string {
+  return tokenType.toLowerCase() === 'pop' ? 'PoP' : tokenType
 }
 
 /** The `-o json` document. It never holds a refresh token or a secret. */

@@ -14,7 +14,23 @@ function join(parts: readonly (string | null | undefined)[]): string {
   return parts.map((p) => p ?? '').join('-')
 }
 
+/**
+ * A PoP (or other non-bearer) token is keyed as msal-node keys it: its own credential type, an
+ * empty requested-claims hash and the scheme, so it never takes a bearer token's slot.
+ */
 export function accessTokenKey(at: AccessTokenEntry): string {
+  if (at.credential_type === 'AccessToken_With_AuthScheme') {
+    return join([
+      at.home_account_id,
+      at.environment,
+      'accesstoken_with_authscheme',
+      at.client_id,
+      at.realm,
+      at.target,
+      '',
+      at.token_type,
+    ]).toLowerCase()
+  }
   return join([
     at.home_account_id,
     at.environment,

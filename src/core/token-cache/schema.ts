@@ -10,7 +10,8 @@ interface Unknown {
 }
 
 export interface AccessTokenEntry extends Unknown {
-  credential_type: 'AccessToken'
+  /** msal-node's second type holds tokens of another scheme than Bearer (PoP), `key_id` naming the key. */
+  credential_type: 'AccessToken' | 'AccessToken_With_AuthScheme'
   secret: string
   /** null for app-only tokens (MSAL Python); msal-node writes "" there. */
   home_account_id: string | null

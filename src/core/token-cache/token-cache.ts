@@ -59,6 +59,8 @@ export interface AccessTokenQuery {
   homeAccountId: string | null
   scopes: readonly string[]
   keyId?: string
+  /** Proof-of-Possession tokens are found only by PoP lookups (with keyId), bearer ones only by the others. */
+  authScheme?: 'pop'
   /** On-behalf-of lookups match the assertion instead of the account. */
   userAssertionHash?: string
 }
@@ -115,14 +117,16 @@ export class SerializableTokenCache {
     this.#purgeExpired(now)
     if (response.access_token) {
       const expiresIn = expiresInOf(response, now)
+      const tokenType = response.token_type ?? 'Bearer'
       const at: AccessTokenEntry = {
-        credential_type: 'AccessToken',
+        credential_type:
+          schemeOf(tokenType) === 'pop' ? 'AccessToken_With_AuthScheme' : 'AccessToken',
         secret: response.access_token,
         home_account_id: homeAccountId,
         ...base,
         realm: event.realm,
         target,
-        token_type: response.token_type ?? 'Bearer',
+        token_type: tokenType,
         cached_at: String(now),
         expires_on: String(now + expiresIn),
         extended_expires_on: String(now + (toInt(response.ext_expires_in) ?? expiresIn)),
@@ -201,14 +205,13 @@ export class SerializableTokenCache {
       .filter(
         (at) =>
           isRecord(at) &&
-          at.credential_type === 'AccessToken' &&
+          sameScheme(at, query) &&
           at.client_id === query.clientId &&
           sameEnvironment(at.environment, query.environment) &&
           sameText(at.realm, query.realm) &&
           (query.userAssertionHash !== undefined
             ? at.user_assertion_hash === query.userAssertionHash
             : sameHomeAccount(at.home_account_id, query.homeAccountId)) &&
-          (query.keyId === undefined || at.key_id === query.keyId) &&
           typeof at.target === 'string' &&
           targetCovers(at.target, query.scopes),
       )
@@ -344,6 +347,30 @@ function sameHomeAccount(stored: string | null | undefined, wanted: string | nul
     return stored === null || stored === '' || stored === undefined
   }
   return typeof stored === 'string' && stored.toLowerCase() === wanted.toLowerCase()
+}
+
+/**
+ * A PoP lookup finds only PoP tokens of its key. A bearer lookup never finds a token bound to a
+ * key (PoP, MSAL Python's external-key PoP, SSH certificates): it would be useless as a bearer.
+ */
+function sameScheme(at: AccessTokenEntry, query: AccessTokenQuery): boolean {
+  if (query.authScheme === 'pop') {
+    return (
+      at.credential_type === 'AccessToken_With_AuthScheme' &&
+      schemeOf(at.token_type) === 'pop' &&
+      at.key_id === query.keyId
+    )
+  }
+  return (
+    at.credential_type === 'AccessToken' &&
+    schemeOf(at.token_type) !== 'pop' &&
+    (at.key_id === undefined || at.key_id === query.keyId)
+  )
+}
+
+/** ADFS answers "bearer", Entra "Bearer", MSAL Python's external-key PoP "pop". */
+function schemeOf(tokenType: unknown): string {
+  return typeof tokenType === 'string' ? tokenType.toLowerCase() : 'bearer'
 }
 
 function sameText(a: unknown, b: string): boolean {

@@ -1,0 +1,45 @@
+import type { Command } from 'commander'
+import type { ClientApplication } from '../../core/application.js'
+import { UsageError } from '../../core/errors.js'
+import { popAuthScheme, type PopAuthScheme } from '../../core/pop.js'
+
+export interface PopFlags {
+  popMethod?: string
+  popUrl?: string
+  popNonce?: string
+  popRotateKey?: boolean
+}
+
+export function addPopOptions(command: Command): void {
+  command
+    .option('--pop-method <method>', 'Proof-of-Possession: HTTP method of the request to sign')
+    .option('--pop-url <url>', 'Proof-of-Possession: URL of the request to sign')
+    .option('--pop-nonce <nonce>', "Proof-of-Possession: the resource's nonce, if it sent one")
+    .option('--pop-rotate-key', 'Proof-of-Possession: replace the key pair first')
+}
+
+/**
+ * The auth scheme the --pop-* options ask for, checked before anything is read or sent: a
+ * provider that cannot issue PoP tokens is a usage error (exit 2), never a bearer token instead.
+ */
+export function popSchemeFrom(flags: PopFlags, app: ClientApplication): PopAuthScheme | undefined {
+  const { popMethod, popUrl } = flags
+  if (popMethod === undefined && popUrl === undefined) {
+    const stray =
+      flags.popNonce !== undefined ? '--pop-nonce' : flags.popRotateKey ? '--pop-rotate-key' : ''
+    if (stray) {
+      throw new UsageError('missing_option', `${stray} needs --pop-method and --pop-url`)
+    }
+    return undefined
+  }
+  if (popMethod === undefined || popUrl === undefined) {
+    throw new UsageError('missing_option', '--pop-method and --pop-url go together')
+  }
+  if (!app.isPopSupported()) {
+    throw new UsageError(
+      'pop_unsupported',
+      `${app.authority.url} is not Microsoft Entra ID and cannot issue Proof-of-Possession tokens; drop the --pop-* options`,
+    )
+  }
+  return popAuthScheme(popMethod, popUrl, flags.popNonce)
+}

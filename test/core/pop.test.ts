@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose'
+import { UsageError } from '../../src/core/errors.js'
+import { memoryStore } from '../../src/core/persistence.js'
+import {
+  checkPopResponse,
+  popAuthScheme,
+  popRequestForm,
+  signedHttpRequest,
+} from '../../src/core/pop.js'
+import { loadPopKey, rotatePopKey } from '../../src/core/pop-key.js'
+import type { AuthenticationResult } from '../../src/core/result.js'
+import { SerializableTokenCache } from '../../src/core/token-cache/token-cache.js'
+
+const now = 1_700_000_000
+const fakeAt = (claims: Record<string, unknown>) =>
+  `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+
+test('the key is made once per store, reused, and replaced on rotation', async () => {
+  const store = memoryStore()
+  const first = await loadPopKey(store)
+  const again = await loadPopKey(store)
+  assert.equal(again.kid, first.kid)
+  assert.equal(first.kid, await calculateJwkThumbprint(first.publicJwk, 'sha256'))
+  assert.deepEqual(Object.keys(first.publicJwk).sort(), ['e', 'kty', 'n'])
+  const stored = await store.read()
+  assert.equal(stored?.['kid'], first.kid)
+  const rotated = await rotatePopKey(store)
+  assert.notEqual(rotated.kid, first.kid)
+  assert.equal((await loadPopKey(store)).kid, rotated.kid)
+})
+
+test('a damaged key document is replaced by a new key', async () => {
+  const store = memoryStore()
+  await store.write({ private_jwk: { kty: 'RSA', n: 'x' } })
+  const key = await loadPopKey(store)
+  assert.equal((await store.read())?.['kid'], key.kid)
+})
+
+test('req_cnf is base64url JSON naming the key by thumbprint, held in software', async () => {
+  const key = await loadPopKey(memoryStore())
+  const form = popRequestForm(key)
+  assert.equal(form['token_type'], 'pop')
+  assert.doesNotMatch(form['req_cnf'] ?? '', /[=+/]/)
+  assert.deepEqual(JSON.parse(Buffer.from(form['req_cnf'] ?? '', 'base64url').toString()), {
+    kid: key.kid,
+    xms_ksl: 'sw',
+  })
+})
+
+test('the SHR verifies with the key in its cnf and carries at, ts, m, u, p and nonce', async () => {
+  const key = await loadPopKey(memoryStore())
+  const result: AuthenticationResult = {
+    access_token: fakeAt({ cnf: { kid: key.kid } }),
+    token_type: 'pop',
+    expires_in: 3600,
+    expires_on: now + 3600,
+    scope: ['User.Read'],
+    token_source: 'cache',
+  }
+  const scheme = popAuthScheme('post', 'https://api.contoso.test:8443/v1/items?top=5', 'n-123')
+  const signed = await signedHttpRequest(result, key, scheme, now)
+  assert.equal(signed.token_type, 'pop')
+  const header = decodeProtectedHeader(signed.access_token)
+  assert.deepEqual(header, { alg: 'RS256', typ: 'pop', kid: key.kid })
+  const unverified = JSON.parse(
+    Buffer.from(signed.access_token.split('.')[1] ?? '', 'base64url').toString(),
+  ) as { cnf: { jwk: JWK } }
+  const { payload } = await jwtVerify(
+    signed.access_token,
+    await importJWK(unverified.cnf.jwk, 'RS256'),
+  )
+  assert.equal(payload['at'], result.access_token)
+  assert.equal(payload['ts'], now)
+  assert.equal(payload['m'], 'POST')
+  assert.equal(payload['u'], 'api.contoso.test:8443')
+  assert.equal(payload['p'], '/v1/items')
+  assert.equal(payload['nonce'], 'n-123')
+  assert.equal(await calculateJwkThumbprint(unverified.cnf.jwk), key.kid)
+  const withoutNonce = await signedHttpRequest(
+    result,
+    key,
+    popAuthScheme('GET', 'https://api.contoso.test/'),
+    now,
+  )
+  const claims = JSON.parse(
+    Buffer.from(withoutNonce.access_token.split('.')[1] ?? '', 'base64url').toString(),
+  ) as Record<string, unknown>
+  assert.equal('nonce' in claims, false)
+})
+
+test('an auth scheme needs a known method and an http(s) URL', () => {
+  assert.throws(() => popAuthScheme('FETCH', 'https://x.test/'), UsageError)
+  assert.throws(() => popAuthScheme('GET', 'not a url'), UsageError)
+  assert.throws(() => popAuthScheme('GET', 'ftp://x.test/'), UsageError)
+  assert.throws(() => popAuthScheme('GET', 'https://x.test/', ''), UsageError)
+  assert.equal(popAuthScheme('delete', 'https://x.test/').httpMethod, 'DELETE')
+})
+
+test('a bearer answer or a token bound to another key is refused for a PoP request', async () => {
+  const key = await loadPopKey(memoryStore())
+  assert.throws(
+    () => checkPopResponse({ token_type: 'Bearer', access_token: fakeAt({}) }, key),
+    /pop|Proof-of-Possession/i,
+  )
+  assert.throws(
+    () =>
+      checkPopResponse({ token_type: 'pop', access_token: fakeAt({ cnf: { kid: 'other' } }) }, key),
+    /not bound/,
+  )
+  checkPopResponse({ token_type: 'pop', access_token: fakeAt({ cnf: { kid: key.kid } }) }, key)
+})
+
+test('a bearer and a PoP token for one scope live side by side; each lookup finds only its own', () => {
+  const cache = new SerializableTokenCache()
+  const clientInfo = Buffer.from(JSON.stringify({ uid: 'uid', utid: 'utid' })).toString('base64url')
+  const add = (tokenType: string, secret: string, keyId?: string) =>
+    cache.add({
+      clientId: 'app',
+      environment: 'login.microsoftonline.com',
+      realm: 'contoso',
+      scopes: ['User.Read'],
+      response: {
+        access_token: secret,
+        token_type: tokenType,
+        expires_in: 3600,
+        client_info: clientInfo,
+      },
+      grantType: 'password',
+      ...(keyId !== undefined ? { keyId } : {}),
+      now,
+    })
+  add('Bearer', 'bearer-at')
+  add('pop', 'pop-at', 'kid-1')
+  const doc = cache.toJSON()
+  assert.deepEqual(Object.keys(doc.AccessToken).sort(), [
+    'uid.utid-login.microsoftonline.com-accesstoken-app-contoso-user.read',
+    'uid.utid-login.microsoftonline.com-accesstoken_with_authscheme-app-contoso-user.read--pop',
+  ])
+  const pop =
+    doc.AccessToken[
+      'uid.utid-login.microsoftonline.com-accesstoken_with_authscheme-app-contoso-user.read--pop'
+    ]
+  assert.equal(pop?.credential_type, 'AccessToken_With_AuthScheme')
+  assert.equal(pop?.token_type, 'pop')
+  assert.equal(pop?.key_id, 'kid-1')
+  const query = {
+    clientId: 'app',
+    environment: 'login.microsoftonline.com',
+    realm: 'contoso',
+    homeAccountId: 'uid.utid',
+    scopes: ['User.Read'],
+  }
+  assert.deepEqual(
+    cache.findAccessTokens(query).map((at) => at.secret),
+    ['bearer-at'],
+  )
+  assert.deepEqual(
+    cache.findAccessTokens({ ...query, authScheme: 'pop', keyId: 'kid-1' }).map((at) => at.secret),
+    ['pop-at'],
+  )
+  assert.deepEqual(cache.findAccessTokens({ ...query, authScheme: 'pop', keyId: 'kid-2' }), [])
+  // MSAL Python's external-key PoP keeps "pop" tokens as plain AccessTokens: still never a bearer.
+  const external = { ...pop, credential_type: 'AccessToken' as const, secret: 'external' }
+  doc.AccessToken['python-style'] = external
+  delete doc.AccessToken['uid.utid-login.microsoftonline.com-accesstoken-app-contoso-user.read']
+  assert.deepEqual(cache.findAccessTokens(query), [])
+})
