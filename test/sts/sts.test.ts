@@ -594,6 +594,26 @@ describe('password grant', () => {
     sts.addUser({ username: 'fed2@contoso.com', password: 'x', federated: true })
     assertEntraError((await token(ropc('fed2@contoso.com', 'x'))).body, 'invalid_grant', 50126)
   })
+
+  test('token_type=pop checks req_cnf and binds the access token to its kid', async () => {
+    const reqCnf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const form = ropc(sts.defaults.username, sts.defaults.password)
+    const bound = await token({ ...form, token_type: 'pop', req_cnf: reqCnf({ kid: 'k1' }) })
+    assert.equal(bound.status, 200)
+    assert.equal(bound.body.token_type, 'pop')
+    assert.deepEqual(decodeJwt(String(bound.body.access_token)).cnf, { kid: 'k1' })
+    const plain = await token(form)
+    assert.equal(plain.body.token_type, 'Bearer')
+    assert.equal(decodeJwt(String(plain.body.access_token)).cnf, undefined)
+    assertEntraError((await token({ ...form, token_type: 'pop' })).body, 'invalid_request', 90014)
+    for (const bad of [reqCnf({ xms_ksl: 'sw' }), 'not json']) {
+      assertEntraError(
+        (await token({ ...form, token_type: 'pop', req_cnf: bad })).body,
+        'invalid_request',
+        9002313,
+      )
+    }
+  })
 })
 
 describe('device code', () => {
