@@ -2,7 +2,14 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose'
+import {
+  calculateJwkThumbprint,
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  jwtVerify,
+  type JWK,
+} from 'jose'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, run, tempDir } from './harness.js'
 
@@ -17,16 +24,9 @@ interface Entry {
 const userRead = 'User.Read'
 const apiUrl = 'https://api.contoso.test:8443/v1/items?top=5'
 
-function payloadOf(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
-    string,
-    unknown
-  >
-}
-
 /** The SHR's claims, after checking its signature with the public key it carries in cnf.jwk. */
 async function verifiedShr(shr: string): Promise<Record<string, unknown>> {
-  const jwk = (payloadOf(shr)['cnf'] as { jwk: JWK }).jwk
+  const jwk = (decodeJwt(shr)['cnf'] as { jwk: JWK }).jwk
   const { payload, protectedHeader } = await jwtVerify(shr, await importJWK(jwk, 'RS256'), {
     typ: 'pop',
   })
@@ -112,7 +112,7 @@ describe('msal-ts token with Proof-of-Possession', () => {
       { kid, xms_ksl: 'sw' },
     )
     const at = String(claims['at'])
-    assert.deepEqual(payloadOf(at)['cnf'], { kid })
+    assert.deepEqual(decodeJwt(at)['cnf'], { kid })
 
     // The bearer token of the sign-in and the PoP token for the same scope, side by side.
     const doc = await cacheDoc(home)
@@ -153,7 +153,7 @@ describe('msal-ts token with Proof-of-Possession', () => {
     const shr = second.stdout.trim()
     assert.equal(decodeProtectedHeader(shr).kid, kid)
     const claims = await verifiedShr(shr)
-    assert.equal(claims['at'], payloadOf(first.stdout.trim())['at'])
+    assert.equal(claims['at'], decodeJwt(first.stdout.trim())['at'])
     assert.equal(claims['m'], 'GET')
     assert.equal(claims['u'], 'other.test')
 
@@ -164,7 +164,7 @@ describe('msal-ts token with Proof-of-Possession', () => {
     const newKid = await storedKid(home)
     assert.notEqual(newKid, kid)
     const shrClaims = await verifiedShr(String(out['access_token']))
-    assert.deepEqual(payloadOf(String(shrClaims['at']))['cnf'], { kid: newKid })
+    assert.deepEqual(decodeJwt(String(shrClaims['at']))['cnf'], { kid: newKid })
     assert.equal(sts.tokenRequests().length, 1, 'a token for the new key was fetched')
     assert.equal((await stat(keyFile(home))).mode & 0o777, 0o600)
   })
