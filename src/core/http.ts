@@ -217,6 +217,21 @@ function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailu
       cause: error,
     })
   }
+  // Another CA would not help with these two, so the advice differs.
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return new RuntimeFailure(
+      'tls_error',
+      `the TLS certificate of ${host} ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'} (${code}); check the server's certificate and this machine's clock`,
+      { cause: error },
+    )
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new RuntimeFailure(
+      'tls_error',
+      `the TLS certificate of ${host} is not for that host name (${code}); check the authority's host, or the proxy`,
+      { cause: error },
+    )
+  }
   if (code !== undefined && tlsErrorCodes.has(code)) {
     return new RuntimeFailure(
       'tls_error',
