@@ -7,7 +7,13 @@ import {
 } from './authority.js'
 import { type Clock, systemClock } from './clock.js'
 import { discoverEndpoints, type Endpoints } from './discovery.js'
-import { InteractionRequiredError, OAuthServerError, RuntimeFailure, UsageError } from './errors.js'
+import {
+  InteractionRequiredError,
+  MsalTsError,
+  OAuthServerError,
+  RuntimeFailure,
+  UsageError,
+} from './errors.js'
 import {
   type AuthCodeFlow,
   authCodeOf,
@@ -43,6 +49,9 @@ import {
   type AccessTokenQuery,
   type TokenResponse,
 } from './token-cache/token-cache.js'
+
+/** What a store reports when its file cannot be locked or written (cache-store.ts); `cache_lock_lost` only ever comes after the fetch. */
+const unwritableCacheCodes = new Set(['cache_file', 'cache_io', 'cache_lock_lost'])
 
 /** The constructor options of MSAL's ClientApplication, in camelCase. */
 export interface ClientApplicationOptions {
@@ -233,20 +242,38 @@ export class ClientApplication {
   /**
    * Single flight across processes: under the cache lock, reload and ask `cached` again (another
    * process may have just stored the token); only if it still misses, `fetch` and store.
+   * A cache that cannot be written (read-only directory or disk) costs the caching, not the token:
+   * the run warns and goes on, unless `mustPersist` (signing out must not pretend to succeed).
    */
-  protected async fetchOnce<T>(cached: () => T | undefined, fetch: () => Promise<T>): Promise<T> {
-    return this.#cacheStore.withLock(async () => {
-      await this.loadCache()
-      const hit = cached()
-      if (hit !== undefined) {
-        return hit
+  protected async fetchOnce<T>(
+    cached: () => T | undefined,
+    fetch: () => Promise<T>,
+    { mustPersist = false } = {},
+  ): Promise<T> {
+    let locked = false
+    let fetched: { result: T } | undefined
+    try {
+      return await this.#cacheStore.withLock(async () => {
+        locked = true
+        await this.loadCache()
+        const hit = cached()
+        if (hit !== undefined) {
+          return hit
+        }
+        fetched = { result: await fetch() }
+        if (this.tokenCache.hasStateChanged) {
+          await this.#cacheStore.write({ ...this.tokenCache.toJSON() })
+        }
+        return fetched.result
+      })
+    } catch (error) {
+      const unwritable = error instanceof MsalTsError && unwritableCacheCodes.has(error.code)
+      if (mustPersist || !unwritable || (locked && fetched === undefined)) {
+        throw error
       }
-      const result = await fetch()
-      if (this.tokenCache.hasStateChanged) {
-        await this.#cacheStore.write({ ...this.tokenCache.toJSON() })
-      }
-      return result
-    })
+      this.log({ kind: 'warning', message: `tokens not cached: ${error.message}` })
+      return fetched === undefined ? fetch() : fetched.result
+    }
   }
 
   /**
@@ -420,10 +447,11 @@ export class ClientApplication {
 
   /** Signs an account out: its tokens and account entries leave the cache. */
   async removeAccount(account: Pick<Account, 'home_account_id' | 'environment'>): Promise<void> {
-    await this.updateCache(() => {
-      this.tokenCache.removeAccount(account, this.clientId)
-      return Promise.resolve()
-    })
+    await this.fetchOnce(
+      () => undefined,
+      () => Promise.resolve(this.tokenCache.removeAccount(account, this.clientId)),
+      { mustPersist: true },
+    )
   }
 
   /**

@@ -27,6 +27,11 @@ export interface JsonFileStoreOptions {
   lockStaleMs?: number
   /** Longest wait for the lock before failing with RuntimeFailure('cache_locked', ...). Default 60_000. */
   lockWaitMs?: number
+  /**
+   * What is wrong with a JSON object that is not the document this store holds (a section of the
+   * wrong type, say), or undefined when it is fine. Such a file is corrupt too.
+   */
+  shapeProblem?: (document: Record<string, unknown>) => string | undefined
 }
 
 export interface JsonFileStore {
@@ -89,6 +94,15 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
   const lockStaleMs = positive(options.lockStaleMs, defaultLockStaleMs, 'lockStaleMs')
   const lockWaitMs = positive(options.lockWaitMs, defaultLockWaitMs, 'lockWaitMs')
   const warn = options.onWarning ?? (() => {})
+  const shapeProblem = options.shapeProblem ?? (() => undefined)
+
+  /** The problem that makes `document` (from parseDocument) corrupt, if any. */
+  function problemOf(document: Record<string, unknown> | undefined): string | undefined {
+    if (document === undefined) {
+      return 'was not a JSON object'
+    }
+    return document === empty ? undefined : shapeProblem(document)
+  }
 
   async function withLock<T>(fn: () => Promise<T>): Promise<T> {
     const held = heldLocks.getStore()
@@ -185,7 +199,8 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
         return undefined
       }
       const document = parseDocument(text)
-      if (document !== undefined) {
+      const problem = problemOf(document)
+      if (problem === undefined) {
         return document === empty ? undefined : document
       }
 
@@ -201,7 +216,7 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
       } catch (error) {
         throw fileError(error, 'move aside corrupt', path)
       }
-      warn(`cache file ${path} was not a JSON object; moved it to ${target} and started afresh`)
+      warn(`cache file ${path} ${problem}; moved it to ${target} and started afresh`)
       return undefined
     })
   }
@@ -212,10 +227,10 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
       return undefined
     }
     const document = parseDocument(text)
-    if (document === empty) {
-      return undefined
+    if (problemOf(document) !== undefined) {
+      return quarantine()
     }
-    return document ?? quarantine()
+    return document === empty ? undefined : document
   }
 
   return { path, read, withLock, write }

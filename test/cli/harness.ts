@@ -9,6 +9,8 @@ export const bin = resolve(import.meta.dirname, '../../bin/msal-ts')
 export interface RunOptions {
   env?: Record<string, string | undefined>
   input?: string
+  /** Run as this user (and its group of the same number); only root can ask. */
+  uid?: number
 }
 
 /**
@@ -46,6 +48,7 @@ export async function run(
     stripFinalNewline: false,
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
     timeout: 60_000,
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
   })
   return {
     exitCode: result.exitCode ?? -1,

@@ -212,6 +212,49 @@ void test('a lock left by a killed process is taken over once stale', async () =
   await assert.rejects(stat(`${path}.lock`), { code: 'ENOENT' })
 })
 
+void test('a writer killed (SIGKILL) in the middle of writing leaves a whole, valid file', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  for (const delayMs of [0, 7, 23, 61, 150]) {
+    const child = runWorker(['churn', path])
+    const exited = exitOf(child)
+    await waitForLine(child, 'writing')
+    await new Promise((resolve) => setTimeout(resolve, delayMs))
+    child.kill('SIGKILL')
+    await exited
+    const document = JSON.parse(await readFile(path, 'utf8')) as { n: number; padding: string }
+    assert.equal(document.padding.length, 64 * 1024 + document.n * 512, 'a whole document')
+    // Whatever the killed writer left (its lock, a temp file) does not block the next one.
+    const store = openJsonFileStore({ path, lockStaleMs: 2000, lockWaitMs: 10_000 })
+    await store.withLock(() => store.write({ n: -1, padding: '' }))
+  }
+  const left = (await readdir(dir)).filter((name) => name !== 'cache.json')
+  assert.ok(
+    left.every((name) => name.startsWith('cache.json.')),
+    `only the killed writers' temp files may remain: ${left.join(', ')}`,
+  )
+})
+
+void test('a JSON object of the wrong shape is corrupt when shapeProblem says so', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  const warnings: string[] = []
+  const store = openJsonFileStore({
+    path,
+    onWarning: (m) => warnings.push(m),
+    shapeProblem: (doc) => (typeof doc['AccessToken'] === 'object' ? undefined : 'had no tokens'),
+  })
+  await writeFile(path, '{"AccessToken": {}}')
+  assert.deepEqual(await store.read(), { AccessToken: {} })
+  await writeFile(path, '{"AccessToken": 5}')
+  assert.equal(await store.read(), undefined)
+  assert.equal(warnings.length, 1)
+  assert.match(warnings[0] ?? '', /cache\.json had no tokens; moved it to .*cache\.json\.corrupt-/)
+  await writeFile(path, '')
+  assert.equal(await store.read(), undefined, 'an empty file is never asked about')
+  assert.equal(warnings.length, 1)
+})
+
 void test('a lock directory with an old mtime is taken over at once', async () => {
   const dir = await tempDir()
   const path = join(dir, 'cache.json')

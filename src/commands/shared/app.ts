@@ -1,6 +1,7 @@
 import type { ClientApplicationOptions } from '../../core/application.js'
 import { openJsonFileStore } from '../../core/cache-store.js'
 import { memoryStore } from '../../core/persistence.js'
+import { cacheDocumentProblem } from '../../core/token-cache/schema.js'
 import { type Authority, defaultAuthority, parseAuthority } from '../../core/authority.js'
 import { defaultCacheDir, httpCachePath, popKeyPath, tokenCachePath } from './cache-paths.js'
 import type { CommonSettings } from './settings.js'
@@ -30,7 +31,7 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
     instanceDiscovery: settings.instanceDiscovery,
     cacheStore: settings.noCache
       ? memoryStore()
-      : openJsonFileStore({ path: tokenFile, onWarning }),
+      : openJsonFileStore({ path: tokenFile, onWarning, shapeProblem: cacheDocumentProblem }),
     httpCache: settings.noCache
       ? memoryStore()
       : openJsonFileStore({ path: httpCachePath(tokenFile), onWarning }),

@@ -79,3 +79,14 @@ export const sections = [
   'Account',
   'AppMetadata',
 ] as const
+
+/** Why a JSON object is not a token cache: a known section that is not an object of entries. */
+export function cacheDocumentProblem(document: Record<string, unknown>): string | undefined {
+  const wrong = sections.find((section) => {
+    const value = document[section]
+    return (
+      value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))
+    )
+  })
+  return wrong === undefined ? undefined : `had a ${wrong} section that is not a JSON object`
+}
