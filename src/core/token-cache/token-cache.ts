@@ -240,7 +240,7 @@ export class SerializableTokenCache {
 
   appMetadata(clientId: string, environment: string): AppMetadataEntry | undefined {
     return Object.values(this.#doc.AppMetadata).find(
-      (m) => m.client_id === clientId && sameEnvironment(m.environment, environment),
+      (m) => isRecord(m) && m.client_id === clientId && sameEnvironment(m.environment, environment),
     )
   }
 
@@ -281,6 +281,7 @@ export class SerializableTokenCache {
       sameEnvironment(entry.environment, account.environment)
     for (const [key, rt] of Object.entries(this.#doc.RefreshToken)) {
       if (
+        isRecord(rt) &&
         mine(rt) &&
         (rt.client_id === clientId || (familyId !== undefined && rt.family_id === familyId))
       ) {
@@ -303,7 +304,7 @@ export class SerializableTokenCache {
 
   #updateRefreshToken(entry: RefreshTokenEntry, secret: string, now: number): void {
     const found = Object.entries(this.#doc.RefreshToken).find(
-      ([, rt]) => rt.secret === entry.secret && rt.client_id === entry.client_id,
+      ([, rt]) => isRecord(rt) && rt.secret === entry.secret && rt.client_id === entry.client_id,
     )
     if (found === undefined) {
       return
@@ -318,9 +319,10 @@ export class SerializableTokenCache {
   removeClientTokens(clientId: string, environments: readonly string[]): void {
     for (const [key, at] of Object.entries(this.#doc.AccessToken)) {
       if (
+        isRecord(at) &&
         at.client_id === clientId &&
         sameHomeAccount(at.home_account_id, null) &&
-        environments.some((e) => sameEnvironment(e, at.environment))
+        environments.some((e) => sameEnvironment(at.environment, e))
       ) {
         delete this.#doc.AccessToken[key]
         this.#changed = true
@@ -330,7 +332,7 @@ export class SerializableTokenCache {
 
   #purgeExpired(now: number): void {
     for (const [key, at] of Object.entries(this.#doc.AccessToken)) {
-      if (Number(at.expires_on) < now) {
+      if (isRecord(at) && Number(at.expires_on) < now) {
         delete this.#doc.AccessToken[key]
       }
     }
