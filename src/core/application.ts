@@ -53,6 +53,16 @@ import {
 /** What a store reports when its file cannot be locked or written (cache-store.ts); `cache_lock_lost` only ever comes after the fetch. */
 const unwritableCacheCodes = new Set(['cache_file', 'cache_io', 'cache_lock_lost'])
 
+/** A redirect URI must be absolute: the provider compares it with the registered ones verbatim. */
+function checkRedirectUri(uri: string | undefined): void {
+  if (uri !== undefined && !URL.canParse(uri)) {
+    throw new UsageError(
+      'invalid_redirect_uri',
+      `the redirect URI ${JSON.stringify(uri)} is not an absolute URL`,
+    )
+  }
+}
+
 /** The constructor options of MSAL's ClientApplication, in camelCase. */
 export interface ClientApplicationOptions {
   clientId: string
@@ -695,6 +705,7 @@ export class ClientApplication {
     scopes: readonly string[],
     options: AuthorizationUrlOptions = {},
   ): Promise<string> {
+    checkRedirectUri(options.redirectUri)
     const endpoint = await this.#authorizationEndpoint()
     return authorizationUrl(endpoint, {
       client_id: this.clientId,
@@ -720,6 +731,7 @@ export class ClientApplication {
     scopes: readonly string[],
     options: AuthCodeFlowOptions = {},
   ): Promise<AuthCodeFlow> {
+    checkRedirectUri(options.redirectUri)
     const endpoint = await this.#authorizationEndpoint()
     const decorated = this.userScopes(scopes)
     const state = options.state ?? randomToken(16)
@@ -796,6 +808,10 @@ export class ClientApplication {
     scopes: readonly string[],
     options: { redirectUri?: string; nonce?: string; claimsChallenge?: string } = {},
   ): Promise<AuthenticationResult> {
+    checkRedirectUri(options.redirectUri)
+    if (typeof code !== 'string' || code.trim() === '') {
+      throw new UsageError('missing_code', 'the authorization code is empty')
+    }
     const decorated = this.userScopes(scopes)
     return this.redeemUserGrant({
       form: {

@@ -185,7 +185,10 @@ function sha1Thumbprint(der: Buffer | undefined): string {
 function hexToBase64Url(hex: string): string {
   const clean = hex.replace(/[\s:]/g, '')
   if (!/^[0-9a-f]{40}$/i.test(clean)) {
-    throw new UsageError('invalid_thumbprint', 'the thumbprint must be 40 hex digits (SHA-1)')
+    throw new UsageError(
+      'invalid_thumbprint',
+      'the certificate thumbprint must be 40 hex digits (SHA-1)',
+    )
   }
   return Buffer.from(clean, 'hex').toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
 }

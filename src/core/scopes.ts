@@ -13,6 +13,10 @@ const graphResources = [
 
 /** Splits, trims and de-duplicates scopes given as a list or as space-separated strings. */
 export function normalizeScopes(scopes: readonly string[]): string[] {
+  // The library's callers may be untyped JavaScript: refuse here, not with a TypeError below.
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) {
+    throw new UsageError('invalid_scope', 'scopes must be a list of strings')
+  }
   const seen = new Set<string>()
   for (const scope of scopes.flatMap((s) => s.split(/\s+/))) {
     if (scope !== '') {

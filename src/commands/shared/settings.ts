@@ -103,7 +103,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
     noCache: !flags.cache,
     // The environment's proxy is applied by the HTTP layer; the profile's only when it has none.
-    ...optional('proxy', flags.proxy ?? (envProxy ? undefined : profile['proxy'])),
+    ...optional('proxy', checkProxy(flags.proxy ?? (envProxy ? undefined : profile['proxy']))),
     ...optional(
       'caFile',
       flags.caFile ?? env['NODE_EXTRA_CA_CERTS'] ?? env['SSL_CERT_FILE'] ?? profile['ca-file'],
@@ -148,6 +148,14 @@ function resolveAuthority(
   return cloudName ? { authority: authorityBuilder(cloud, 'common') } : {}
 }
 
+/** Caught here, before undici would throw a bare "Invalid URL" at the first request. */
+function checkProxy(proxy: string | undefined): string | undefined {
+  if (proxy !== undefined && !URL.canParse(proxy)) {
+    throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
+  }
+  return proxy
+}
+
 export function parseTimeout(text: string | undefined): number {
   if (text === undefined) {
     return 30
@@ -156,7 +164,7 @@ export function parseTimeout(text: string | undefined): number {
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new UsageError(
       'invalid_timeout',
-      `the timeout must be a positive number of seconds, not ${JSON.stringify(text)}`,
+      `--timeout (or MSAL_TS_TIMEOUT) must be a positive number of seconds, not ${JSON.stringify(text)}`,
     )
   }
   return seconds

@@ -1,0 +1,287 @@
+/**
+ * Malformed input for every command: bad URLs, plain http on a public host, bad JSON, bad PEM, a
+ * wrong passphrase, unreadable files, negative or non-numeric numbers, conflicting options. Each
+ * is exit 2, one line naming the option (or variable) at fault, no stack, nothing on stdout, and
+ * nothing sent to the identity provider's token endpoint.
+ */
+import assert from 'node:assert/strict'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { makeClientCertificate } from '../fixtures/pki.js'
+import { startSts, type Sts } from '../fixtures/sts/index.js'
+import { assertNoStack, run, tempDir } from './harness.js'
+
+interface BadInput {
+  /** Arguments after the command name and the common options. */
+  args: string[]
+  /** What the message must name: the option or the environment variable. */
+  names: string
+  env?: Record<string, string>
+  input?: string
+}
+
+type Command =
+  'login' | 'token' | 'accounts' | 'logout' | 'auth-url' | 'redeem' | 'migrate-rt' | 'client-token'
+
+const graph = 'https://graph.microsoft.com/.default'
+
+describe('bad input: exit 2 and a message naming what is wrong', () => {
+  let sts: Sts
+  let dir: string
+  let cert: ReturnType<typeof makeClientCertificate>
+  let home: string
+  const files = {
+    badPem: '',
+    notPem: '',
+    aDirectory: '',
+    missing: '',
+    flow: '',
+  }
+
+  before(async () => {
+    sts = await startSts()
+    dir = await tempDir()
+    home = await tempDir()
+    cert = makeClientCertificate(dir, 'app', { passphrase: 'right' })
+    files.badPem = join(dir, 'bad.pem')
+    await writeFile(
+      files.badPem,
+      '-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n',
+    )
+    files.notPem = join(dir, 'not.pem')
+    await writeFile(files.notPem, 'hello\n')
+    files.aDirectory = join(dir, 'a-directory')
+    await mkdir(files.aDirectory)
+    files.missing = join(dir, 'missing')
+    files.flow = join(dir, 'flow.json')
+    await writeFile(files.flow, '{"state": 5}')
+    // Signed in, so `token` cases meet the cached fast path as well as the full one.
+    const login = await run(
+      home,
+      [
+        'login',
+        ...common(),
+        '--username',
+        sts.defaults.username,
+        '--password-stdin',
+        '--scope',
+        'User.Read',
+      ],
+      { input: sts.defaults.password },
+    )
+    assert.equal(login.exitCode, 0, login.stderr)
+  })
+  after(() => sts.close())
+
+  function common(ownAuthority = false): string[] {
+    const authority = ownAuthority ? [] : ['-a', sts.authority()]
+    return ['-c', sts.defaults.publicClientId, ...authority, '--ca-file', sts.caFile]
+  }
+
+  const secret = { AZURE_CLIENT_SECRET: 'a secret' }
+
+  /** What each command needs to run at all, so that a common option is the only thing wrong. */
+  const valid = (): Record<Command, Omit<BadInput, 'names'>> => ({
+    'client-token': { args: ['--scope', graph], env: secret },
+    token: { args: ['--scope', 'User.Read'] },
+    login: {
+      args: ['--username', sts.defaults.username, '--password-stdin'],
+      input: sts.defaults.password,
+    },
+    accounts: { args: [] },
+    logout: { args: ['--account', 'nobody@example.com', '--yes'] },
+    'auth-url': { args: ['--scope', 'User.Read'] },
+    redeem: { args: ['--code', 'abc', '--scope', 'User.Read'] },
+    'migrate-rt': { args: ['--scope', 'User.Read', '--refresh-token-stdin'], input: 'rt' },
+  })
+
+  /**
+   * Network options are checked when a request is made: commands that make none (or answer from
+   * the cache, as `token` does here) have no use for them.
+   */
+  const online = new Set<Command>(['client-token', 'login', 'redeem', 'migrate-rt'])
+
+  /** Options every command takes, tried on each command (the network ones where they apply). */
+  const commonCases = (command: Command): BadInput[] => [
+    { args: ['-a', 'not a url'], names: 'authority' },
+    { args: ['-a', 'http://login.example.com/tenant'], names: 'authority' },
+    { args: ['-a', 'ftp://login.example.com/tenant'], names: 'authority' },
+    { args: ['--oidc-authority', 'http://idp.example.com'], names: 'authority' },
+    { args: ['--timeout', '-1'], names: '--timeout' },
+    { args: ['--timeout', 'soon'], names: '--timeout' },
+    { args: [], env: { MSAL_TS_TIMEOUT: '0' }, names: 'MSAL_TS_TIMEOUT' },
+    { args: ['--log-level', 'loud'], names: '--log-level' },
+    { args: [], env: { MSAL_TS_LOG_LEVEL: 'loud' }, names: 'MSAL_TS_LOG_LEVEL' },
+    { args: ['--unknown-option'], names: '--unknown-option' },
+    // auth-url only builds a URL: it never opens the token cache.
+    ...(command === 'auth-url'
+      ? []
+      : [{ args: ['--cache-file', files.aDirectory], names: 'cache file' }]),
+    ...(!online.has(command)
+      ? []
+      : [
+          { args: ['--ca-file', files.missing], names: 'CA file' },
+          { args: ['--ca-file', files.notPem], names: 'CA file' },
+          { args: ['--proxy', 'not a url'], names: '--proxy' },
+        ]),
+  ]
+
+  /** Each command's own options. */
+  const ownCases = (): Record<Command, BadInput[]> => ({
+    'client-token': [
+      {
+        args: ['--scope', graph, '--resource', 'https://graph.microsoft.com'],
+        names: '--resource',
+      },
+      { args: [], names: '--scope' },
+      { args: ['--scope', graph, '--client-claims', '{oops'], names: '--client-claims' },
+      { args: ['--scope', graph, '--client-claims', '[1]'], names: '--client-claims' },
+      { args: ['--scope', graph, '--certificate', files.badPem], names: 'certificate' },
+      { args: ['--scope', graph, '--certificate', files.missing], names: 'certificate' },
+      { args: ['--scope', graph, '--certificate', files.aDirectory], names: 'certificate' },
+      {
+        args: [
+          '--scope',
+          graph,
+          '--certificate',
+          cert.encryptedPemFile ?? '',
+          '--certificate-password-stdin',
+        ],
+        input: 'wrong',
+        names: 'password',
+      },
+      {
+        args: ['--scope', graph, '--certificate', cert.certFile, '--private-key', files.badPem],
+        names: 'private key',
+      },
+      {
+        args: ['--scope', graph, '--certificate', cert.pemFile, '--thumbprint', 'not-hex'],
+        names: 'thumbprint',
+      },
+      { args: ['--scope', graph, '--client-assertion-file', files.missing], names: 'assertion' },
+      {
+        args: ['--scope', graph, '--client-secret', 's', '--certificate', cert.pemFile],
+        names: 'credential',
+      },
+      { args: ['--scope', graph, '--client-secret-file', files.missing], names: 'secret' },
+      { args: ['--scope', graph, '-o', 'yaml'], names: '--output' },
+    ],
+    token: [
+      { args: ['--scope', 'User.Read', '--min-validity', '-5'], names: '--min-validity' },
+      { args: ['--scope', 'User.Read', '--min-validity', 'long'], names: '--min-validity' },
+      { args: ['--scope', 'User.Read', '--claims-challenge', '{bad'], names: 'claims' },
+      {
+        args: ['--scope', 'User.Read', '--resource', 'https://graph.microsoft.com'],
+        names: '--resource',
+      },
+      { args: ['--scope', 'User.Read', '-o', 'yaml'], names: '--output' },
+    ],
+    login: [
+      { args: ['--redirect-port', '-1'], names: '--redirect-port' },
+      { args: ['--redirect-port', '70000'], names: '--redirect-port' },
+      { args: ['--redirect-port', 'http'], names: '--redirect-port' },
+      { args: ['--wait', '-1'], names: '--wait' },
+      { args: ['--wait', 'forever'], names: '--wait' },
+      { args: ['--max-age', '-1'], names: '--max-age' },
+      { args: ['--max-age', 'old'], names: '--max-age' },
+      { args: ['--claims-challenge', '{bad'], names: 'claims' },
+      { args: ['--response-mode', 'carrier-pigeon'], names: '--response-mode' },
+      { args: ['--device-code', '--username', 'a@b.c'], names: '--device-code' },
+      { args: ['--scope', 'offline_access'], names: 'offline_access' },
+    ],
+    accounts: [{ args: ['-o', 'yaml'], names: '--output' }],
+    logout: [{ args: ['--account', 'a@b.c', '--all'], names: '--all' }],
+    'auth-url': [
+      { args: ['--scope', 'User.Read', '--redirect-uri', 'not a url'], names: 'redirect URI' },
+      { args: ['--scope', 'User.Read', '--max-age', '-3'], names: '--max-age' },
+      { args: ['--scope', 'User.Read', '--max-age', 'x'], names: '--max-age' },
+      { args: ['--scope', 'User.Read', '--claims-challenge', '{bad'], names: 'claims' },
+      {
+        args: ['--scope', 'User.Read', '--flow-file', join(files.missing, 'flow.json')],
+        names: 'flow',
+      },
+    ],
+    redeem: [
+      { args: ['--code', 'abc'], names: '--scope' },
+      { args: ['--flow-file', files.missing, '--response', 'code=x&state=y'], names: 'flow' },
+      { args: ['--flow-file', files.flow, '--response', 'code=x&state=y'], names: 'flow' },
+      {
+        args: ['--code', 'abc', '--scope', 'User.Read', '--redirect-uri', 'not a url'],
+        names: 'redirect URI',
+      },
+      {
+        args: ['--code', 'abc', '--scope', 'User.Read', '--claims-challenge', '{bad'],
+        names: 'claims',
+      },
+      {
+        args: ['--code', 'abc', '--flow-file', files.flow, '--response', 'code=x'],
+        names: '--flow-file',
+      },
+    ],
+    'migrate-rt': [
+      { args: ['--scope', 'User.Read'], names: 'refresh token' },
+      {
+        args: ['--scope', 'User.Read', '--refresh-token-file', files.missing],
+        names: 'refresh token',
+      },
+      {
+        args: ['--scope', 'User.Read', '--refresh-token-file', files.aDirectory],
+        names: 'refresh token',
+      },
+      { args: ['--refresh-token-stdin'], input: 'rt', names: '--scope' },
+    ],
+  })
+
+  test('every command refuses malformed values of its options', async () => {
+    const own = ownCases()
+    const base = valid()
+    const cases = (Object.keys(own) as Command[]).flatMap((command) => [
+      ...commonCases(command).map((c) => ({
+        command,
+        ...c,
+        args: [...base[command].args, ...c.args],
+        env: { ...base[command].env, ...c.env },
+        input: c.input ?? base[command].input,
+      })),
+      ...own[command].map((c) => ({ command, ...c, env: { ...base[command].env, ...c.env } })),
+    ])
+    const before = sts.tokenRequests().length
+    const failures: string[] = []
+    // A few at a time: the machine is shared, and each case is a process.
+    for (let i = 0; i < cases.length; i += 8) {
+      await Promise.all(
+        cases.slice(i, i + 8).map(async (c) => {
+          const result = await run(home, [c.command, ...common(), ...c.args], {
+            env: {
+              ...(c.command === 'client-token' || c.command === 'redeem' ? secret : {}),
+              ...c.env,
+            },
+            ...(c.input === undefined ? {} : { input: c.input }),
+          })
+          const what = `${c.command} ${c.args.join(' ')} ${JSON.stringify(c.env ?? {})}`
+          try {
+            assert.equal(result.exitCode, 2, 'exit code')
+            assert.equal(result.stdout, '', 'stdout')
+            assertNoStack(result.stderr)
+            assert.match(result.stderr, /^msal-ts: [\w-]+: .+\n$/, 'one line')
+            assert.ok(
+              result.stderr.toLowerCase().includes(c.names.toLowerCase()),
+              `names ${c.names}`,
+            )
+          } catch (error) {
+            failures.push(
+              `${what}\n  ${(error as Error).message.split('\n')[0]}\n  ${result.exitCode} ${result.stderr.trim()}`,
+            )
+          }
+        }),
+      )
+    }
+    assert.deepEqual(
+      failures,
+      [],
+      `${failures.length} of ${cases.length} cases:\n${failures.join('\n')}`,
+    )
+    assert.equal(sts.tokenRequests().length, before, 'no bad input reached the token endpoint')
+  })
+})
