@@ -10,6 +10,16 @@ export interface HttpRequest {
   form?: Record<string, string>
   /** Ends the request early, on top of the client's own timeout. */
   signal?: AbortSignal
+  /**
+   * A probe: one attempt, no retry, that must be answered within this many milliseconds, making the
+   * connection included, instead of the client's timeout.
+   */
+  probeMs?: number
+  /**
+   * Trust the HTTPS server by the SHA-1 thumbprint (hex) of its certificate instead of by a CA, as
+   * Service Fabric's token service asks; such a request goes direct, never through a proxy.
+   */
+  serverCertificateSha1?: string
 }
 
 export interface HttpResponse {

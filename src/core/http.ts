@@ -1,7 +1,7 @@
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
 import { readFileSync } from 'node:fs'
-import { rootCertificates } from 'node:tls'
-import type { Dispatcher, request as undiciRequest } from 'undici'
+import { rootCertificates, type TLSSocket } from 'node:tls'
+import type { buildConnector, Dispatcher, request as undiciRequest } from 'undici'
 
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
@@ -56,22 +56,50 @@ export function createHttpClient(
   log: Logger = silentLogger,
 ): HttpClient & { close(): Promise<void> } {
   // undici is loaded on the first request only: a run answered from the cache never pays for it.
-  let undici: Promise<{ dispatcher: Dispatcher; request: typeof undiciRequest }> | undefined
+  let undici:
+    | Promise<{
+        request: typeof undiciRequest
+        /** The dispatcher for a request: the client's, a probe's or a pinned server's. */
+        dispatcherFor: (req: HttpRequest) => Dispatcher
+        agents: Map<string, Dispatcher>
+      }>
+    | undefined
   const load = () =>
-    (undici ??= import('undici').then(({ EnvHttpProxyAgent, request }) => {
+    (undici ??= import('undici').then(({ Agent, EnvHttpProxyAgent, buildConnector, request }) => {
       const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
       const tls = {
         ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
         ...(options.insecure ? { rejectUnauthorized: false } : {}),
       }
+      const agents = new Map<string, Dispatcher>()
+      const make = (pin: string | undefined, connectMs: number | undefined): Dispatcher => {
+        // A probe's own connect timeout: an abort signal does not end a connection still being made.
+        const timeout = connectMs !== undefined ? { timeout: connectMs } : {}
+        if (pin !== undefined) {
+          return new Agent({
+            connect: pinnedConnector(buildConnector, pin, connectMs),
+            keepAliveTimeout: 10_000,
+          })
+        }
+        return new EnvHttpProxyAgent({
+          ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
+          connect: { ...tls, lookup: loopbackAwareLookup, ...timeout },
+          requestTls: { ...tls, lookup: loopbackAwareLookup, ...timeout },
+          keepAliveTimeout: 10_000,
+        })
+      }
       return {
         request,
-        dispatcher: new EnvHttpProxyAgent({
-          ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
-          connect: { ...tls, lookup: loopbackAwareLookup },
-          requestTls: { ...tls, lookup: loopbackAwareLookup },
-          keepAliveTimeout: 10_000,
-        }),
+        agents,
+        dispatcherFor: (req: HttpRequest) => {
+          const key = `${req.serverCertificateSha1 ?? ''}/${req.probeMs ?? ''}`
+          let agent = agents.get(key)
+          if (agent === undefined) {
+            agent = make(req.serverCertificateSha1, req.probeMs)
+            agents.set(key, agent)
+          }
+          return agent
+        },
       }
     }))
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
@@ -79,21 +107,22 @@ export function createHttpClient(
 
   async function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
     const started = Date.now()
+    const limitMs = req.probeMs ?? timeoutMs
     const body = req.form ? new URLSearchParams(req.form).toString() : undefined
     const headers = {
       ...req.headers,
       ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
     }
-    const { request, dispatcher } = await load()
+    const { request, dispatcherFor } = await load()
     try {
       const res = await request(req.url, {
         method: req.method,
         headers,
         body,
-        dispatcher,
+        dispatcher: dispatcherFor(req),
         signal: req.signal
-          ? AbortSignal.any([req.signal, AbortSignal.timeout(timeoutMs)])
-          : AbortSignal.timeout(timeoutMs),
+          ? AbortSignal.any([req.signal, AbortSignal.timeout(limitMs)])
+          : AbortSignal.timeout(limitMs),
       })
       const text = await res.body.text()
       log({
@@ -114,12 +143,15 @@ export function createHttpClient(
         attempt,
         error: describe(error),
       })
-      throw toFailure(error, req.url, timeoutMs)
+      throw toFailure(error, req.url, limitMs)
     }
   }
 
   return {
     async request(req) {
+      if (req.probeMs !== undefined) {
+        return once(req, 1)
+      }
       let response: HttpResponse
       try {
         response = await once(req, 1)
@@ -152,9 +184,54 @@ export function createHttpClient(
     },
     close: async () => {
       if (undici) {
-        await (await undici).dispatcher.close()
+        const { agents } = await undici
+        await Promise.all([...agents.values()].map((agent) => agent.close()))
       }
     },
+  }
+}
+
+/** Thrown by the pinned connector; `toFailure` names it. */
+const thumbprintMismatch = 'ERR_SERVER_CERT_THUMBPRINT'
+
+/**
+ * Accepts the HTTPS server whose certificate has this SHA-1 thumbprint, whoever issued it (Service
+ * Fabric's token service has a self-signed one), and no other: CA checks are off, the pin replaces
+ * them. No TLS session is reused, so every connection shows its certificate.
+ */
+function pinnedConnector(
+  build: typeof buildConnector,
+  sha1: string,
+  connectMs: number | undefined,
+): buildConnector.connector {
+  const wanted = sha1.replace(/[^0-9a-f]/gi, '').toLowerCase()
+  const connect = build({
+    rejectUnauthorized: false,
+    maxCachedSessions: 0,
+    lookup: loopbackAwareLookup,
+    ...(connectMs !== undefined ? { timeout: connectMs } : {}),
+  })
+  return (options, callback) => {
+    connect(options, (error, socket) => {
+      if (error !== null) {
+        callback(error, null)
+        return
+      }
+      if (options.protocol === 'https:') {
+        const seen = (socket as TLSSocket).getPeerCertificate().fingerprint ?? ''
+        if (seen.replace(/:/g, '').toLowerCase() !== wanted) {
+          socket.destroy()
+          callback(
+            Object.assign(new Error('the server certificate has another thumbprint'), {
+              code: thumbprintMismatch,
+            }),
+            null,
+          )
+          return
+        }
+      }
+      callback(null, socket)
+    })
   }
 }
 
@@ -229,6 +306,13 @@ function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailu
     return new RuntimeFailure(
       'tls_error',
       `the TLS certificate of ${host} is not for that host name (${code}); check the authority's host, or the proxy`,
+      { cause: error },
+    )
+  }
+  if (code === thumbprintMismatch) {
+    return new RuntimeFailure(
+      'tls_error',
+      `the TLS certificate of ${host} does not have the pinned SHA-1 thumbprint`,
       { cause: error },
     )
   }

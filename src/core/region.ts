@@ -1,8 +1,5 @@
 import type { HttpClient } from './http-types.js'
-
-/** The instance metadata service; AZURE_POD_IDENTITY_AUTHORITY_HOST moves it (and tests point it at loopback). */
-export const defaultImdsHost = 'http://169.254.169.254'
-const imdsProbeMs = 2000
+import { imdsHost, imdsProbeMs, probeImds } from './imds.js'
 
 /** `East Us 2` → `eastus2`, as MSAL normalises REGION_NAME. */
 export function normalizeRegion(name: string): string {
@@ -17,21 +14,9 @@ export async function detectRegion(
   if (env['REGION_NAME']?.trim()) {
     return normalizeRegion(env['REGION_NAME'])
   }
-  const host = (env['AZURE_POD_IDENTITY_AUTHORITY_HOST']?.trim() || defaultImdsHost).replace(
-    /\/+$/,
-    '',
-  )
-  const url = `${host}/metadata/instance/compute/location?format=text&api-version=2021-01-01`
-  try {
-    const response = await http.request({
-      method: 'GET',
-      url,
-      headers: { metadata: 'true' },
-      signal: AbortSignal.timeout(imdsProbeMs),
-    })
-    const region = response.status === 200 ? response.body.trim() : ''
-    return region === '' ? undefined : normalizeRegion(region)
-  } catch {
-    return undefined
-  }
+  const url = `${imdsHost(env)}/metadata/instance/compute/location?format=text&api-version=2021-01-01`
+  const probe = await probeImds(http, url, { metadata: 'true' }, imdsProbeMs.region)
+  const region =
+    'response' in probe && probe.response.status === 200 ? probe.response.body.trim() : ''
+  return region === '' ? undefined : normalizeRegion(region)
 }

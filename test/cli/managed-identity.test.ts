@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import {
   deadLoopbackUrl,
   startManagedIdentityEndpoints,
+  startSilentListener,
   type MiEndpoints,
 } from '../fixtures/managed-identity.js'
 import { assertNoStack, run, tempDir } from './harness.js'
@@ -34,6 +35,35 @@ describe('msal-ts client-token --managed-identity', () => {
     }
     assert.ok(!stderr.includes(mi.identityHeader), 'the identity header leaked')
     assert.ok(!stderr.includes(mi.msiSecret), 'the MSI secret leaked')
+    for (const key of mi.arcKeys) {
+      assert.ok(!stderr.includes(key), `an Azure Arc key leaked to stderr:\n${stderr}`)
+    }
+  }
+
+  /**
+   * A token for the vault from the source `env` names, with a debug log; then the same again,
+   * answered from the cache without a request. Neither log holds a token or a secret.
+   */
+  const tokenThenCacheHit = async (env: Record<string, string>) => {
+    const home = await tempDir()
+    mi.clear()
+    const args = ['--resource', vault, '-o', 'json', '--log-level', 'debug']
+    const first = await miRun(home, args, env)
+    assert.equal(first.exitCode, 0, first.stderr)
+    const json = JSON.parse(first.stdout) as Record<string, unknown>
+    assert.equal(json['access_token'], mi.issued[0])
+    assert.equal(json['token_source'], 'identity_provider')
+    assertNoTokens(first.stderr)
+    const asked = [...mi.requests]
+
+    const second = await miRun(home, args, env)
+    assert.equal(second.exitCode, 0, second.stderr)
+    const again = JSON.parse(second.stdout) as Record<string, unknown>
+    assert.equal(again['access_token'], mi.issued[0])
+    assert.equal(again['token_source'], 'cache')
+    assert.equal(mi.requests.length, asked.length, 'a cache hit makes no request')
+    assertNoTokens(second.stderr)
+    return { home, json, asked, stderr: first.stderr }
   }
 
   test('IMDS, system-assigned: a token, then a cache hit with no request; AZURE_CLIENT_ID is not an identity', async () => {
@@ -45,6 +75,11 @@ describe('msal-ts client-token --managed-identity', () => {
     assert.equal(first.exitCode, 0, first.stderr)
     assert.equal(first.stdout, `${mi.issued[0]}\n`)
     assert.equal(mi.requests.length, 1)
+    // IMDS is probed first with a bare GET, which it answers at once.
+    assert.equal(mi.probes.length, 1)
+    assert.equal(mi.probes[0]?.method, 'GET')
+    assert.deepEqual(mi.probes[0]?.query, {})
+    assert.equal(mi.probes[0]?.headers['metadata'], undefined)
     const [asked] = mi.requests
     assert.equal(asked?.source, 'imds')
     assert.equal(asked?.method, 'GET')
@@ -64,6 +99,7 @@ describe('msal-ts client-token --managed-identity', () => {
     assert.equal(json['token_source'], 'cache')
     assert.deepEqual(json['scope'], [vault])
     assert.equal(mi.requests.length, 1, 'a cache hit makes no request')
+    assert.equal(mi.probes.length, 1, 'nor a probe')
     assertNoTokens(second.stderr)
   })
 
@@ -116,32 +152,15 @@ describe('msal-ts client-token --managed-identity', () => {
   })
 
   test('App Service: GET with X-IDENTITY-HEADER and the selectors it names; expires_on as epoch seconds', async () => {
-    const home = await tempDir()
-    mi.clear()
     const env = mi.appServiceEnv()
-    const first = await miRun(
-      home,
-      ['--resource', vault, '-o', 'json', '--log-level', 'debug'],
-      env,
-    )
-    assert.equal(first.exitCode, 0, first.stderr)
-    const json = JSON.parse(first.stdout) as Record<string, unknown>
-    assert.equal(json['access_token'], mi.issued[0])
-    assert.equal(json['token_source'], 'identity_provider')
+    const { home, json, asked } = await tokenThenCacheHit(env)
     const now = Math.floor(Date.now() / 1000)
     assert.ok(Math.abs(Number(json['expires_on']) - (now + mi.lifetime)) < 30)
-    const [asked] = mi.requests
-    assert.equal(asked?.source, 'appservice', 'App Service wins over IMDS')
-    assert.equal(asked?.method, 'GET')
-    assert.equal(asked?.headers['x-identity-header'], mi.identityHeader)
-    assert.deepEqual(asked?.query, { 'api-version': '2019-08-01', resource: vault })
-    assertNoTokens(first.stderr)
-
-    const second = await miRun(home, ['--resource', vault, '--log-level', 'debug'], env)
-    assert.equal(second.exitCode, 0, second.stderr)
-    assert.equal(second.stdout, `${mi.issued[0]}\n`)
-    assert.equal(mi.requests.length, 1, 'a cache hit makes no request')
-    assertNoTokens(second.stderr)
+    assert.equal(asked.length, 1)
+    assert.equal(asked[0]?.source, 'appservice', 'App Service wins over IMDS')
+    assert.equal(asked[0]?.method, 'GET')
+    assert.equal(asked[0]?.headers['x-identity-header'], mi.identityHeader)
+    assert.deepEqual(asked[0]?.query, { 'api-version': '2019-08-01', resource: vault })
 
     for (const [flags, name, value] of [
       [['--client-id', 'c'], 'client_id', 'c'],
@@ -214,21 +233,160 @@ describe('msal-ts client-token --managed-identity', () => {
     assert.equal(entries[0]?.['secret'], mi.issued[0])
   })
 
-  test('nothing listening at the IMDS address and no other source: exit 1 within 2 seconds, one line', async () => {
+  test('no managed identity here: nothing listening, or a silent listener, at the IMDS address: exit 1 after a 1 s probe, not the 30 s timeout', async () => {
     const home = await tempDir()
-    const started = Date.now()
-    const result = await run(home, ['client-token', '--managed-identity', '--resource', vault], {
-      env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: await deadLoopbackUrl() },
-    })
-    const elapsed = Date.now() - started
-    assert.equal(result.exitCode, 1, result.stderr)
-    assert.ok(elapsed < 2500, `took ${elapsed} ms`)
-    assert.equal(result.stdout, '')
-    assert.match(
-      result.stderr,
-      /^msal-ts: managed_identity_unavailable: no managed identity endpoint answered at 127\.0\.0\.1:\d+ \(the instance metadata service\): [^\n]+\n$/,
+    const silent = await startSilentListener()
+    try {
+      const cases = [
+        { url: await deadLoopbackUrl(), why: /cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/ },
+        { url: silent.url, why: /127\.0\.0\.1:\d+ did not answer within 1 s/ },
+      ]
+      for (const { url, why } of cases) {
+        const started = Date.now()
+        const result = await run(
+          home,
+          ['client-token', '--managed-identity', '--resource', vault, '--timeout', '30'],
+          { env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: url } },
+        )
+        const elapsed = Date.now() - started
+        assert.equal(result.exitCode, 1, result.stderr)
+        assert.equal(result.stdout, '')
+        assert.match(
+          result.stderr,
+          /^msal-ts: managed_identity_unavailable: no managed identity endpoint answered at 127\.0\.0\.1:\d+ \(the instance metadata service\): [^\n]+\n$/,
+        )
+        assert.match(result.stderr, why)
+        assertNoStack(result.stderr)
+        // A generous bound, far below the 30 s request timeout the probe does not wait for.
+        assert.ok(elapsed < 10_000, `took ${elapsed} ms`)
+      }
+    } finally {
+      await silent.close()
+    }
+  })
+
+  test('Azure Arc: the 401 challenge, then the key file content as Basic authorization; cached', async () => {
+    const { asked } = await tokenThenCacheHit(mi.arcEnv())
+    assert.equal(mi.arcKeys.length, 1)
+    assert.deepEqual(
+      asked.map((r) => [r.source, r.method, r.status, r.headers['authorization']]),
+      [
+        ['arc', 'GET', 401, undefined],
+        ['arc', 'GET', 200, `Basic ${mi.arcKeys[0]}`],
+      ],
     )
-    assertNoStack(result.stderr)
+    for (const request of asked) {
+      assert.equal(request.headers['metadata'], 'true')
+      assert.deepEqual(request.query, { 'api-version': '2020-06-01', resource: vault })
+    }
+    assert.deepEqual(mi.probes, [], 'Arc wins over IMDS: no probe')
+  })
+
+  test('Azure Arc: a user-assigned identity is refused before any request', async () => {
+    const home = await tempDir()
+    mi.clear()
+    for (const flags of [
+      ['--client-id', 'c'],
+      ['--object-id', 'o'],
+      ['--mi-resource-id', '/r'],
+    ]) {
+      const result = await miRun(home, [...flags, '--resource', vault], mi.arcEnv())
+      assert.equal(result.exitCode, 2)
+      assert.match(
+        result.stderr,
+        /^msal-ts: unsupported_identity: Azure Arc has only the system-assigned identity/,
+      )
+    }
+    assert.deepEqual(mi.requests, [])
+  })
+
+  test('Azure Arc: a challenge naming a file outside the key directory, not a .key file, or a key over 4 KB is refused, and nothing is sent back', async () => {
+    const home = await tempDir()
+    const outside = join(home, 'elsewhere.key')
+    await writeFile(outside, 'not-for-the-endpoint')
+    const notKey = join(mi.arcKeyDir, 'secret.txt')
+    await writeFile(notKey, 'not-a-key')
+    const big = join(mi.arcKeyDir, 'big.key')
+    await writeFile(big, 'k'.repeat(4097))
+    const climbing = join(mi.arcKeyDir, '..', 'up.key')
+    const cases: [string, RegExp][] = [
+      [
+        outside,
+        /^msal-ts: invalid_challenge: the Azure Arc challenge names .*elsewhere\.key, which is not a \.key file in /,
+      ],
+      [climbing, /^msal-ts: invalid_challenge: /],
+      [notKey, /^msal-ts: invalid_challenge: /],
+      [
+        big,
+        /^msal-ts: invalid_arc_key: the Azure Arc key file .*big\.key is not a file of at most 4096 bytes\n$/,
+      ],
+      [
+        join(mi.arcKeyDir, 'missing.key'),
+        /^msal-ts: arc_key_unreadable: cannot read the Azure Arc key file .*missing\.key: ENOENT\n$/,
+      ],
+    ]
+    for (const [realm, expected] of cases) {
+      mi.clear()
+      mi.arcRealm = realm
+      const result = await miRun(home, ['--resource', vault], mi.arcEnv())
+      assert.equal(result.exitCode, 1, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.match(result.stderr, expected)
+      assert.ok(!result.stderr.includes('not-for-the-endpoint'))
+      assert.equal(mi.requests.length, 1, `only the challenge was asked for (${realm})`)
+    }
+  })
+
+  test('Service Fabric: HTTPS to a self-signed token service trusted by its thumbprint, the secret header, api-version 2019-07-01-preview; cached', async () => {
+    const env = mi.serviceFabricEnv()
+    const { home, asked, stderr } = await tokenThenCacheHit(env)
+    assert.equal(asked.length, 1)
+    assert.equal(asked[0]?.source, 'servicefabric', 'Service Fabric wins over App Service')
+    assert.equal(asked[0]?.method, 'GET')
+    assert.equal(asked[0]?.headers['secret'], mi.identityHeader)
+    assert.equal(asked[0]?.headers['x-identity-header'], undefined)
+    assert.deepEqual(asked[0]?.query, { 'api-version': '2019-07-01-preview', resource: vault })
+    assert.match(
+      stderr,
+      /msal-ts: debug: http GET https:\/\/127\.0\.0\.1:\d+\/servicefabric\/token/,
+    )
+
+    // A user-assigned identity is the cluster's business: the id is passed on, with a warning.
+    const user = await miRun(home, ['--client-id', 'sf-identity', '--resource', vault], env)
+    assert.equal(user.exitCode, 0, user.stderr)
+    assert.equal(mi.requests.at(-1)?.query['client_id'], 'sf-identity')
+    assert.match(
+      user.stderr,
+      /^msal-ts: warning: Service Fabric grants user-assigned identities in the cluster configuration/m,
+    )
+  })
+
+  test('Service Fabric: another thumbprint is a TLS error and nothing is sent; a wrong secret is an OAuth-style error', async () => {
+    const home = await tempDir()
+    mi.clear()
+    const env = mi.serviceFabricEnv()
+    const other = await miRun(home, ['--resource', vault], {
+      ...env,
+      IDENTITY_SERVER_THUMBPRINT: '00'.repeat(20),
+    })
+    assert.equal(other.exitCode, 1)
+    assert.equal(other.stdout, '')
+    assert.match(
+      other.stderr,
+      /^msal-ts: tls_error: the TLS certificate of 127\.0\.0\.1:\d+ does not have the pinned SHA-1 thumbprint\n$/,
+    )
+    assert.deepEqual(mi.requests, [], 'the secret never left')
+
+    const malformed = await miRun(home, ['--resource', vault], {
+      ...env,
+      IDENTITY_SERVER_THUMBPRINT: 'xyz',
+    })
+    assert.equal(malformed.exitCode, 2)
+    assert.match(malformed.stderr, /^msal-ts: invalid_environment: IDENTITY_SERVER_THUMBPRINT /)
+
+    const wrong = await miRun(home, ['--resource', vault], { ...env, IDENTITY_HEADER: 'wrong' })
+    assert.equal(wrong.exitCode, 1)
+    assert.match(wrong.stderr, /^msal-ts: unauthorized_client: SecretHeaderNotFound: /)
   })
 
   test('usage: credentials, two selectors, no resource, or selectors without --managed-identity', async () => {

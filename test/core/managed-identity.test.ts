@@ -10,7 +10,11 @@ import {
   UsageError,
 } from '../../src/core/index.js'
 import { startCiRuntime, type CiRuntime } from '../fixtures/ci-runtime.js'
-import { startManagedIdentityEndpoints, type MiEndpoints } from '../fixtures/managed-identity.js'
+import {
+  startManagedIdentityEndpoints,
+  startSilentListener,
+  type MiEndpoints,
+} from '../fixtures/managed-identity.js'
 import { makeClientCertificate } from '../fixtures/pki.js'
 import { tempDir } from '../cli/harness.js'
 
@@ -45,6 +49,16 @@ describe('ManagedIdentityClient', () => {
     )
     assert.equal(managedIdentitySource({ MSI_ENDPOINT: 'http://x' }), 'CloudShell')
     assert.equal(managedIdentitySource({}), 'Imds')
+    // The Arc agent's executable on disk is enough, wherever MSAL Python or msal-node look for it.
+    const himds = process.platform === 'win32' ? /himds\.exe$/ : /\/azcmagent\/bin\/himds$/
+    assert.equal(
+      managedIdentitySource({ MSI_ENDPOINT: 'http://x' }, (path) => himds.test(path)),
+      process.platform === 'linux' || process.platform === 'win32' ? 'AzureArc' : 'CloudShell',
+    )
+    assert.equal(
+      managedIdentitySource({}, () => false),
+      'Imds',
+    )
   })
 
   test('a token, then a cache hit from the same client; forceRefresh asks again', async () => {
@@ -111,17 +125,92 @@ describe('ManagedIdentityClient', () => {
     assert.equal(mi.requests.length, 3)
   })
 
-  test('Service Fabric and Azure Arc are reported as unsupported, without a request', async () => {
+  test('IMDS is probed once per client, with its own 1 s limit rather than the 30 s timeout', async () => {
     mi.clear()
-    const client = new ManagedIdentityClient({
-      env: { IDENTITY_ENDPOINT: `${mi.url}/arc`, IMDS_ENDPOINT: mi.url },
-      httpClient: http,
-    })
+    const client = new ManagedIdentityClient({ env: mi.imdsEnv(), httpClient: http })
+    await client.acquireTokenForClient(vault)
+    await client.acquireTokenForClient('https://management.azure.com')
+    assert.equal(mi.probes.length, 1)
+    assert.equal(mi.requests.length, 2)
+
+    const silent = await startSilentListener()
+    const slow = createHttpClient({ timeoutMs: 30_000 })
+    try {
+      const nowhere = new ManagedIdentityClient({
+        env: { AZURE_POD_IDENTITY_AUTHORITY_HOST: silent.url },
+        httpClient: slow,
+      })
+      await assert.rejects(nowhere.acquireTokenForClient(vault), (error) => {
+        assert.ok(error instanceof RuntimeFailure)
+        assert.equal(error.code, 'managed_identity_unavailable')
+        assert.match(error.message, /did not answer within 1 s$/)
+        return true
+      })
+    } finally {
+      await slow.close()
+      await silent.close()
+    }
+  })
+
+  test('Azure Arc and Service Fabric through the library: the source, a token, then the cache', async () => {
+    mi.clear()
+    const arc = new ManagedIdentityClient({ env: mi.arcEnv(), httpClient: http })
+    assert.equal(arc.source, 'AzureArc')
+    const first = await arc.acquireTokenForClient(vault)
+    assert.equal(first.access_token, mi.issued[0])
+    assert.equal((await arc.acquireTokenForClient(vault)).token_source, 'cache')
+    assert.equal(mi.requests.length, 2, 'the challenge and the answer, then nothing')
     await assert.rejects(
-      client.acquireTokenForClient(vault),
-      (error) => error instanceof RuntimeFailure && error.code === 'unsupported_source',
+      new ManagedIdentityClient({
+        env: mi.arcEnv(),
+        httpClient: http,
+        managedIdentity: { clientId: 'c' },
+      }).acquireTokenForClient(vault),
+      (error) => error instanceof UsageError && error.code === 'unsupported_identity',
     )
-    assert.deepEqual(mi.requests, [])
+
+    mi.clear()
+    const fabric = new ManagedIdentityClient({ env: mi.serviceFabricEnv(), httpClient: http })
+    assert.equal(fabric.source, 'ServiceFabric')
+    const token = await fabric.acquireTokenForClient(vault)
+    assert.equal(token.access_token, mi.issued[0])
+    assert.equal(mi.requests[0]?.headers['secret'], mi.identityHeader)
+    assert.equal((await fabric.acquireTokenForClient(vault)).token_source, 'cache')
+    assert.equal(mi.requests.length, 1)
+  })
+
+  describe('createHttpClient trusts a server pinned by its certificate thumbprint (Service Fabric)', () => {
+    const get = (pin?: string) =>
+      http.request({
+        method: 'GET',
+        url: `${mi.httpsUrl}/elsewhere`,
+        ...(pin !== undefined ? { serverCertificateSha1: pin } : {}),
+      })
+    const isTlsError = (error: unknown) => {
+      assert.ok(error instanceof RuntimeFailure)
+      assert.equal(error.code, 'tls_error')
+      return true
+    }
+
+    test('without a pin, the self-signed certificate is refused as usual', async () => {
+      await assert.rejects(get(), isTlsError)
+    })
+
+    test('the pinned thumbprint is accepted, in any case and with colons', async () => {
+      assert.equal((await get(mi.serverThumbprint)).status, 404)
+      const colons = mi.serverThumbprint.toLowerCase().replace(/(..)(?!$)/g, '$1:')
+      assert.equal((await get(colons)).status, 404)
+    })
+
+    test('another thumbprint is refused before a request is sent', async () => {
+      mi.clear()
+      await assert.rejects(get('ab'.repeat(20)), (error) => {
+        isTlsError(error)
+        assert.match((error as Error).message, /does not have the pinned SHA-1 thumbprint/)
+        return true
+      })
+      assert.deepEqual(mi.requests, [])
+    })
   })
 })
 

@@ -32,7 +32,7 @@ export function addManagedIdentityOptions(command: Command): Command {
   return command
     .option(
       '--managed-identity',
-      "the machine's managed identity (App Service, Cloud Shell, Azure ML, VM/IMDS); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity [env: AZURE_POD_IDENTITY_AUTHORITY_HOST]",
+      "the machine's managed identity (App Service, Service Fabric, Azure ML, Azure Arc, Cloud Shell, VM/IMDS); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity [env: AZURE_POD_IDENTITY_AUTHORITY_HOST]",
     )
     .option('--object-id <id>', 'with --managed-identity: a user-assigned identity by object id')
     .option(

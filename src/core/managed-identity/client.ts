@@ -58,6 +58,7 @@ export class ManagedIdentityClient {
   readonly #log: Logger
   readonly #cacheId: string
   #http: HttpClient | undefined
+  readonly #imds = { answered: false }
   #closeHttp: (() => Promise<void>) | undefined
 
   /** No network here. */
@@ -160,6 +161,7 @@ export class ManagedIdentityClient {
         log: this.#log,
         now: this.#clock,
         retryDelaysMs: this.#options.imdsRetryDelaysMs ?? defaultImdsRetryDelaysMs,
+        imds: this.#imds,
         ...(signal ? { signal } : {}),
       },
       this.#options.managedIdentity,

@@ -6,8 +6,8 @@ export {
   type ManagedIdentityClientOptions,
   type ManagedIdentityTokenOptions,
 } from './client.js'
+export { defaultImdsHost } from '../imds.js'
 export {
-  defaultImdsHost,
   identityCacheId,
   managedIdentitySource,
   type ManagedIdentityId,

@@ -1,34 +1,29 @@
 import { existsSync } from 'node:fs'
-import { OAuthServerError, RuntimeFailure, UsageError, type OAuthErrorBody } from '../errors.js'
-import type { HttpClient, HttpRequest, HttpResponse } from '../http-types.js'
-import type { Logger } from '../log.js'
+import { UsageError } from '../errors.js'
+import { arcToken, himdsPaths } from './azure-arc.js'
+import {
+  type ManagedIdentityId,
+  type ManagedIdentitySourceName,
+  type ManagedIdentityToken,
+  parse,
+  selector,
+  send,
+  type SourceContext,
+  withQuery,
+} from './exchange.js'
+import { imdsToken } from './imds-token.js'
+
+export type { ManagedIdentityId, ManagedIdentitySourceName, SourceContext } from './exchange.js'
+export { defaultImdsRetryDelaysMs, isRetriableImdsStatus } from './imds-token.js'
 
 /**
  * The managed identity endpoints, chosen from the environment in MSAL's order (msal/managed_identity.py
  * `get_managed_identity_source`): Service Fabric, App Service, Machine Learning, Azure Arc, Cloud
  * Shell, else the instance metadata service (IMDS) of a VM.
  */
-
-/** Which identity: system-assigned when absent, else one user-assigned identity by one of its ids. */
-export type ManagedIdentityId = { clientId: string } | { objectId: string } | { resourceId: string }
-
-export type ManagedIdentitySourceName =
-  'ServiceFabric' | 'AppService' | 'MachineLearning' | 'AzureArc' | 'CloudShell' | 'Imds'
-
-/** MSAL Python's fallback when IMDS is not overridden. */
-export const defaultImdsHost = 'http://169.254.169.254'
-const imdsPath = '/metadata/identity/oauth2/token'
-
-/** IMDS answers worth another try (MSAL's ImdsRetryPolicy list): 404, 408, 410, 429 and 5xx. */
-export function isRetriableImdsStatus(status: number): boolean {
-  return [404, 408, 410, 429].includes(status) || (status >= 500 && status <= 599)
-}
-
-/** A short back-off between IMDS attempts; three retries, as MSAL. */
-export const defaultImdsRetryDelaysMs = [250, 500, 1000]
-
 export function managedIdentitySource(
   env: Record<string, string | undefined>,
+  exists: (path: string) => boolean = existsSync,
 ): ManagedIdentitySourceName {
   const has = (name: string) => Boolean(env[name])
   if (has('IDENTITY_ENDPOINT') && has('IDENTITY_HEADER') && has('IDENTITY_SERVER_THUMBPRINT')) {
@@ -40,10 +35,7 @@ export function managedIdentitySource(
   if (has('MSI_ENDPOINT') && has('MSI_SECRET')) {
     return 'MachineLearning'
   }
-  if (
-    (has('IDENTITY_ENDPOINT') && has('IMDS_ENDPOINT')) ||
-    (process.platform === 'linux' && existsSync('/var/opt/azcmagent/bin/himds'))
-  ) {
+  if ((has('IDENTITY_ENDPOINT') && has('IMDS_ENDPOINT')) || himdsPaths(env).some(exists)) {
     return 'AzureArc'
   }
   if (has('MSI_ENDPOINT')) {
@@ -61,23 +53,6 @@ export function identityCacheId(id: ManagedIdentityId | undefined): string {
   return 'clientId' in id ? id.clientId : 'objectId' in id ? id.objectId : id.resourceId
 }
 
-/** A normalised token answer: what the cache and the caller need. */
-export interface ManagedIdentityToken {
-  access_token: string
-  token_type: string
-  expires_in: number
-  resource?: string
-}
-
-export interface SourceContext {
-  http: HttpClient
-  env: Record<string, string | undefined>
-  log: Logger
-  now: () => number
-  retryDelaysMs: readonly number[]
-  signal?: AbortSignal
-}
-
 /** One token from the source the environment names. */
 export async function obtainToken(
   context: SourceContext,
@@ -88,15 +63,29 @@ export async function obtainToken(
   const env = context.env
   switch (source) {
     case 'AppService': {
-      const url = withQuery(env['IDENTITY_ENDPOINT'] ?? '', 'IDENTITY_ENDPOINT', {
-        'api-version': '2019-08-01',
-        resource,
-        ...selector(id, { clientId: 'client_id', objectId: 'object_id', resourceId: 'mi_res_id' }),
-      })
+      const url = identityEndpointUrl(env, '2019-08-01', id, resource)
       const response = await send(context, source, {
         method: 'GET',
         url,
         headers: { 'x-identity-header': env['IDENTITY_HEADER'] ?? '', metadata: 'true' },
+      })
+      return parse(response, source, context.now())
+    }
+    case 'ServiceFabric': {
+      const thumbprint = serverThumbprint(env['IDENTITY_SERVER_THUMBPRINT'] ?? '')
+      if (id !== undefined) {
+        context.log({
+          kind: 'warning',
+          message:
+            'Service Fabric grants user-assigned identities in the cluster configuration: the id is passed on, and the cluster decides',
+        })
+      }
+      const url = identityEndpointUrl(env, '2019-07-01-preview', id, resource)
+      const response = await send(context, source, {
+        method: 'GET',
+        url,
+        headers: { secret: env['IDENTITY_HEADER'] ?? '' },
+        serverCertificateSha1: thumbprint,
       })
       return parse(response, source, context.now())
     }
@@ -136,182 +125,38 @@ export async function obtainToken(
       })
       return parse(response, source, context.now())
     }
-    case 'ServiceFabric':
     case 'AzureArc':
-      throw new RuntimeFailure(
-        'unsupported_source',
-        `managed identity on ${source === 'AzureArc' ? 'Azure Arc' : 'Service Fabric'} is not supported by msal-ts yet`,
-      )
+      return arcToken(context, id, resource)
     case 'Imds':
       return imdsToken(context, id, resource)
   }
 }
 
-async function imdsToken(
-  context: SourceContext,
+/** App Service's and Service Fabric's IDENTITY_ENDPOINT, asked for `resource` in `apiVersion`. */
+function identityEndpointUrl(
+  env: Record<string, string | undefined>,
+  apiVersion: string,
   id: ManagedIdentityId | undefined,
   resource: string,
-): Promise<ManagedIdentityToken> {
-  const host = (context.env['AZURE_POD_IDENTITY_AUTHORITY_HOST'] || defaultImdsHost).replace(
-    /\/+$/,
-    '',
-  )
-  const endpoint = context.env['MSAL_MANAGED_IDENTITY_ENDPOINT'] || `${host}${imdsPath}`
-  const url = withQuery(endpoint, 'AZURE_POD_IDENTITY_AUTHORITY_HOST', {
-    'api-version': '2018-02-01',
+): string {
+  return withQuery(env['IDENTITY_ENDPOINT'] ?? '', 'IDENTITY_ENDPOINT', {
+    'api-version': apiVersion,
     resource,
-    ...selector(id, { clientId: 'client_id', objectId: 'object_id', resourceId: 'msi_res_id' }),
+    ...selector(id, { clientId: 'client_id', objectId: 'object_id', resourceId: 'mi_res_id' }),
   })
-  const request: HttpRequest = { method: 'GET', url, headers: { metadata: 'true' } }
-  for (let attempt = 0; ; attempt++) {
-    const response = await send(context, 'Imds', request)
-    const delay = context.retryDelaysMs[attempt]
-    if (!isRetriableImdsStatus(response.status) || delay === undefined) {
-      return parse(response, 'Imds', context.now())
-    }
-    context.log({
-      kind: 'retry',
-      url: redactedUrl(url),
-      reason: `status ${response.status}`,
-      waitMs: delay,
-    })
-    await new Promise((resolve) => setTimeout(resolve, delay))
-  }
 }
 
-function selector(
-  id: ManagedIdentityId | undefined,
-  names: { clientId: string; objectId: string; resourceId: string },
-): Record<string, string> {
-  if (id === undefined) {
-    return {}
-  }
-  if ('clientId' in id) {
-    return { [names.clientId]: id.clientId }
-  }
-  if ('objectId' in id) {
-    return { [names.objectId]: id.objectId }
-  }
-  return { [names.resourceId]: id.resourceId }
-}
-
-function withQuery(base: string, variable: string, query: Record<string, string>): string {
-  let url: URL
-  try {
-    url = new URL(base)
-  } catch {
-    throw new UsageError('invalid_environment', `${variable} is not a URL: ${JSON.stringify(base)}`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError('invalid_environment', `${variable} must be an http(s) URL`)
-  }
-  for (const [name, value] of Object.entries(query)) {
-    url.searchParams.set(name, value)
-  }
-  return url.toString()
-}
-
-/** The URL for a log line: without the query, which can name the identity. */
-function redactedUrl(url: string): string {
-  const parsed = new URL(url)
-  return `${parsed.origin}${parsed.pathname}`
-}
-
-const sourceNames: Record<ManagedIdentitySourceName, string> = {
-  AppService: 'the App Service identity endpoint',
-  MachineLearning: 'the Azure Machine Learning identity endpoint',
-  CloudShell: 'the Cloud Shell identity endpoint',
-  Imds: 'the instance metadata service',
-  AzureArc: 'the Azure Arc identity endpoint',
-  ServiceFabric: 'the Service Fabric identity endpoint',
-}
-
-/** A connection failure or timeout means there is no managed identity here: fail at once, no retry. */
-async function send(
-  context: SourceContext,
-  source: ManagedIdentitySourceName,
-  request: HttpRequest,
-): Promise<HttpResponse> {
-  try {
-    return await context.http.request({
-      ...request,
-      ...(context.signal ? { signal: context.signal } : {}),
-    })
-  } catch (error) {
-    if (error instanceof RuntimeFailure) {
-      const where = new URL(request.url).host
-      throw new RuntimeFailure(
-        'managed_identity_unavailable',
-        `no managed identity endpoint answered at ${where} (${sourceNames[source]}): ${error.message}`,
-        { cause: error },
-      )
-    }
-    throw error
-  }
-}
-
-function parse(
-  response: HttpResponse,
-  source: ManagedIdentitySourceName,
-  now: number,
-): ManagedIdentityToken {
-  let body: Record<string, unknown> | undefined
-  try {
-    const parsed: unknown = JSON.parse(response.body)
-    body =
-      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-        ? (parsed as Record<string, unknown>)
-        : undefined
-  } catch {
-    body = undefined
-  }
-  if (response.status >= 200 && response.status <= 299 && body) {
-    const accessToken = body['access_token']
-    const expiresIn = toInt(body['expires_in']) ?? minus(toInt(body['expires_on']), now)
-    if (typeof accessToken === 'string' && accessToken !== '' && expiresIn !== undefined) {
-      return {
-        access_token: accessToken,
-        token_type: typeof body['token_type'] === 'string' ? body['token_type'] : 'Bearer',
-        expires_in: expiresIn,
-        ...(typeof body['resource'] === 'string' ? { resource: body['resource'] } : {}),
-      }
-    }
-    throw new RuntimeFailure(
-      'invalid_response',
-      `${sourceNames[source]} answered without an access token and its lifetime`,
+/**
+ * Service Fabric's token service has a self-signed certificate that the cluster names by its SHA-1
+ * thumbprint; that certificate, and no other, is trusted (as MSAL.NET and Azure Identity check it).
+ */
+function serverThumbprint(value: string): string {
+  const hex = value.replace(/[\s:]/g, '').toLowerCase()
+  if (!/^[0-9a-f]{40}$/.test(hex)) {
+    throw new UsageError(
+      'invalid_environment',
+      'IDENTITY_SERVER_THUMBPRINT is not a SHA-1 thumbprint (40 hex digits)',
     )
   }
-  if (body && typeof body['error'] === 'string') {
-    // IMDS, Cloud Shell: an OAuth-shaped error. Only the fields meant for people are kept.
-    const error: OAuthErrorBody = { error: body['error'] }
-    if (typeof body['error_description'] === 'string') {
-      error.error_description = body['error_description']
-    }
-    throw new OAuthServerError(response.status, error)
-  }
-  // App Service: {"statusCode": 400, "message": "..."}; Service Fabric: {"error": {"code": ...}}.
-  const message =
-    body && typeof body['message'] === 'string'
-      ? body['message']
-      : body &&
-          typeof (body['error'] as Record<string, unknown> | undefined)?.['message'] === 'string'
-        ? String((body['error'] as Record<string, unknown>)['message'])
-        : undefined
-  throw new RuntimeFailure(
-    'managed_identity_failed',
-    `${sourceNames[source]} answered ${response.status}${message ? `: ${firstLine(message)}` : ''}`,
-  )
-}
-
-function firstLine(text: string): string {
-  return (text.split(/\r?\n/, 1)[0] ?? '').trim().slice(0, 300)
-}
-
-function minus(epoch: number | undefined, now: number): number | undefined {
-  return epoch === undefined ? undefined : epoch - now
-}
-
-function toInt(value: unknown): number | undefined {
-  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value
-  return typeof n === 'number' && Number.isFinite(n) ? Math.trunc(n) : undefined
+  return hex
 }
