@@ -276,7 +276,7 @@ complete -c msal-ts -n '__fish_seen_subcommand_from client-token' -l client-asse
 complete -c msal-ts -n '__fish_seen_subcommand_from client-token' -l federated-token -x -a 'github azure-pipelines file:' -d 'client assertion from the CI runtime: github, azure-pipelines, or file:<path> (fetched at each token request, never cached)'
 complete -c msal-ts -n '__fish_seen_subcommand_from client-token' -l federated-audience -x -d 'audience of the GitHub Actions token (default api://AzureADTokenExchange)'
 complete -c msal-ts -n '__fish_seen_subcommand_from client-token' -l service-connection-id -x -d 'Azure Pipelines service connection [env: AZURESUBSCRIPTION_SERVICE_CONNECTION_ID]'
-complete -c msal-ts -n '__fish_seen_subcommand_from client-token' -l managed-identity -d 'the machine\'s managed identity (App Service, Cloud Shell, Azure ML, VM/IMDS); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity [env: AZURE_POD_IDENTITY_AUTHORITY_HOST]'
+complete -c msal-ts -n '__fish_seen_subcommand_from client-token' -l managed-identity -d 'the machine\'s managed identity (App Service, Service Fabric, Azure ML, Azure Arc, Cloud Shell, VM/IMDS); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity [env: AZURE_POD_IDENTITY_AUTHORITY_HOST]'
 complete -c msal-ts -n '__fish_seen_subcommand_from client-token' -l object-id -x -d 'with --managed-identity: a user-assigned identity by object id'
 complete -c msal-ts -n '__fish_seen_subcommand_from client-token' -l mi-resource-id -x -d 'with --managed-identity: a user-assigned identity by its Azure resource id'
 complete -c msal-ts -n '__fish_seen_subcommand_from client-token' -s c -l client-id -x -d 'application (client) id [env: MSAL_TS_CLIENT_ID, AZURE_CLIENT_ID]'
