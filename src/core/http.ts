@@ -72,9 +72,10 @@ export function createHttpClient(
         ...(options.insecure ? { rejectUnauthorized: false } : {}),
       }
       const agents = new Map<string, Dispatcher>()
-      const make = (pin: string | undefined, connectMs: number | undefined): Dispatcher => {
-        // A probe's own connect timeout: an abort signal does not end a connection still being made.
-        const timeout = connectMs !== undefined ? { timeout: connectMs } : {}
+      const make = (pin: string | undefined, connectMs: number): Dispatcher => {
+        // An abort signal does not end a connection still being made, so the request's limit is
+        // also the connect timeout (undici's own is 10 s, longer than a short --timeout or a probe).
+        const timeout = { timeout: connectMs }
         if (pin !== undefined) {
           return new Agent({
             connect: pinnedConnector(buildConnector, pin, connectMs),
@@ -95,7 +96,7 @@ export function createHttpClient(
           const key = `${req.serverCertificateSha1 ?? ''}/${req.probeMs ?? ''}`
           let agent = agents.get(key)
           if (agent === undefined) {
-            agent = make(req.serverCertificateSha1, req.probeMs)
+            agent = make(req.serverCertificateSha1, req.probeMs ?? timeoutMs)
             agents.set(key, agent)
           }
           return agent
@@ -202,14 +203,14 @@ const thumbprintMismatch = 'ERR_SERVER_CERT_THUMBPRINT'
 function pinnedConnector(
   build: typeof buildConnector,
   sha1: string,
-  connectMs: number | undefined,
+  connectMs: number,
 ): buildConnector.connector {
   const wanted = sha1.replace(/[^0-9a-f]/gi, '').toLowerCase()
   const connect = build({
     rejectUnauthorized: false,
     maxCachedSessions: 0,
     lookup: loopbackAwareLookup,
-    ...(connectMs !== undefined ? { timeout: connectMs } : {}),
+    timeout: connectMs,
   })
   return (options, callback) => {
     connect(options, (error, socket) => {
@@ -287,6 +288,7 @@ function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailu
   const name = error instanceof Error ? error.name : ''
   if (
     name === 'TimeoutError' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
     code === 'UND_ERR_BODY_TIMEOUT'
   ) {

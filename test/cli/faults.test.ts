@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { type Blackhole, startBlackhole } from '../fixtures/blackhole.js'
 import { startSts, type BrokenCertificate, type Fault, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, run, tempDir } from './harness.js'
 
@@ -17,8 +18,8 @@ interface FaultCase {
   name: string
   /** Injected into the fixture STS for the failing run. */
   fault?: Omit<Fault, 'match'>
-  /** Served instead of the STS: one with a bad certificate, or a host that never resolves. */
-  server?: BrokenCertificate | 'unresolvable'
+  /** Served instead of the STS: one with a bad certificate, a host that never resolves, or a port that never completes a connection. */
+  server?: BrokenCertificate | 'unresolvable' | 'blackhole'
   /** Without a trusted CA (`--ca-file` left out). */
   untrusted?: boolean
   /** `<code>: <message>` of the one error line, for each stage the case runs at. */
@@ -103,6 +104,12 @@ const cases: FaultCase[] = [
     },
   },
   {
+    name: "a connection that never completes (the timeout fires, not undici's 10 s)",
+    server: 'blackhole',
+    errors: { discovery: new RegExp(`^timeout: ${host} did not answer within 1 s$`) },
+    timeout: 1,
+  },
+  {
     name: 'TLS: a certificate from an unknown CA',
     untrusted: true,
     errors: {
@@ -138,21 +145,27 @@ describe('fault matrix: client-token against a misbehaving identity provider', (
   let sts: Sts
   const broken = new Map<BrokenCertificate, Sts>()
   let pkiDir: string
+  let blackhole: Blackhole
 
   before(async () => {
     pkiDir = await tempDir()
+    blackhole = await startBlackhole()
     sts = await startSts({ pkiDir })
     for (const kind of ['expired', 'wrong-host'] as const) {
       broken.set(kind, await startSts({ pkiDir, serverCertificate: kind }))
     }
   })
   after(async () => {
+    blackhole.close()
     await Promise.all([sts, ...broken.values()].map((s) => s.close()))
   })
 
   function authorityOf(c: FaultCase): string {
     if (c.server === 'unresolvable') {
       return `https://sts.invalid/${sts.tenantId}`
+    }
+    if (c.server === 'blackhole') {
+      return `https://127.0.0.1:${blackhole.port}/${sts.tenantId}`
     }
     return c.server === undefined ? sts.authority() : (broken.get(c.server)?.authority() ?? '')
   }
