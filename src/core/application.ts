@@ -199,6 +199,7 @@ export class ClientApplication {
   /** Releases kept-alive connections so the process can exit at once. */
   async close(): Promise<void> {
     await this.#closeHttp?.()
+    await this.#cacheStore.close?.()
   }
 
   protected http(): HttpClient & { peek(url: string): Promise<{ body: string } | undefined> } {

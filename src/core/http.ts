@@ -1,5 +1,4 @@
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
-import { readFileSync } from 'node:fs'
 import { rootCertificates, type TLSSocket } from 'node:tls'
 import type { buildConnector, Dispatcher, request as undiciRequest } from 'undici'
 
@@ -8,7 +7,8 @@ type LookupCallback = (
   address: string | LookupAddress[],
   family?: number,
 ) => void
-import { RuntimeFailure, UsageError } from './errors.js'
+import { readCaFile } from './ca-file.js'
+import { RuntimeFailure } from './errors.js'
 import {
   defaultTimeoutMs,
   type HttpClient,
@@ -31,21 +31,6 @@ const tlsErrorCodes = new Set([
   'CERT_UNTRUSTED',
   'CERT_REJECTED',
 ])
-
-/** Reads CA bundles for `--ca-file`; a bad path is the caller's mistake. */
-function readCaFile(path: string): string {
-  try {
-    const pem = readFileSync(path, 'utf8')
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new Error('no certificate in it')
-    }
-    return pem
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : (error as Error).message
-    throw new UsageError('ca_file', `cannot use the CA file ${path}: ${why}`)
-  }
-}
 
 /**
  * The undici HTTP client: keep-alive, timeout, proxy, extra CAs, one retry on a connection failure

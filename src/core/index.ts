@@ -40,6 +40,7 @@ export type { HttpClient, HttpOptions, HttpRequest, HttpResponse } from './http-
 export { redact, type LogEvent, type Logger } from './log.js'
 export { memoryStore, type JsonStore } from './persistence.js'
 export { openJsonFileStore, type JsonFileStore, type JsonFileStoreOptions } from './cache-store.js'
+export { openRedisStore, type RedisStoreOptions, type RedisTarget } from './redis-store.js'
 export { SerializableTokenCache, type TokenResponse } from './token-cache/token-cache.js'
 export type * from './token-cache/schema.js'
 export {

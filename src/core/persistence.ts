@@ -9,6 +9,8 @@ export interface JsonStore {
   withLock<T>(fn: () => Promise<T>): Promise<T>
   /** Replaces the document; called inside withLock. */
   write(document: Record<string, unknown>): Promise<void>
+  /** Lets go of connections (a Redis store); called by ClientApplication.close(). */
+  close?(): Promise<void>
 }
 
 /** A store that lives as long as the process: `--no-cache`, and the default for library users. */
