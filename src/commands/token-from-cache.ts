@@ -26,6 +26,7 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
     const settings = resolveCommon(parsed.flags, io)
     if (
       settings.noCache ||
+      settings.cacheUrl !== undefined ||
       settings.insecure ||
       settings.logLevel === 'debug' ||
       settings.logLevel === 'info'

@@ -55,6 +55,7 @@ describe('the cache-hit path of msal-ts token', () => {
       'conf',
       'proper-lockfile',
       'write-file-atomic',
+      'ioredis',
       'node:http',
       'node:https',
       'node:crypto',

@@ -1,6 +1,7 @@
 import type { ClientApplicationOptions } from '../../core/application.js'
 import { openJsonFileStore } from '../../core/cache-store.js'
-import { memoryStore } from '../../core/persistence.js'
+import { type JsonStore, memoryStore } from '../../core/persistence.js'
+import { openRedisStore } from '../../core/redis-store.js'
 import { cacheDocumentProblem } from '../../core/token-cache/schema.js'
 import { type Authority, defaultAuthority, parseAuthority } from '../../core/authority.js'
 import { defaultCacheDir, httpCachePath, popKeyPath, tokenCachePath } from './cache-paths.js'
@@ -31,7 +32,12 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
     instanceDiscovery: settings.instanceDiscovery,
     cacheStore: settings.noCache
       ? memoryStore()
-      : openJsonFileStore({ path: tokenFile, onWarning, shapeProblem: cacheDocumentProblem }),
+      : tokenStore(
+          settings,
+          authority,
+          openJsonFileStore({ path: tokenFile, onWarning, shapeProblem: cacheDocumentProblem }),
+          onWarning,
+        ),
     httpCache: settings.noCache
       ? memoryStore()
       : openJsonFileStore({ path: httpCachePath(tokenFile), onWarning }),
@@ -49,6 +55,28 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
     enablePiiLog: settings.pii,
     logger,
   }
+}
+
+/** The token cache file, or Redis with that file beside it as its local copy and fallback. */
+function tokenStore(
+  settings: CommonSettings,
+  authority: Authority,
+  file: JsonStore,
+  onWarning: (message: string) => void,
+): JsonStore {
+  if (settings.cacheUrl === undefined) {
+    return file
+  }
+  return openRedisStore({
+    target: settings.cacheUrl,
+    clientId: settings.clientId,
+    tenant: authority.tenant,
+    fallback: file,
+    timeoutMs: settings.timeoutSeconds * 1000,
+    ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
+    insecure: settings.insecure,
+    onWarning,
+  })
 }
 
 /** The authority the settings name, parsed and checked. */

@@ -43,6 +43,10 @@ export function addCommonOptions(command: Command): Command {
       '--cache-dir <dir>',
       'directory of the default token and HTTP caches [env: MSAL_TS_CACHE_DIR]',
     )
+    .option(
+      '--cache-url <url>',
+      'share the token cache through Redis: redis[s]://[user@]host[:port][/db]; password from MSAL_TS_REDIS_PASSWORD or REDISCLI_AUTH [env: MSAL_TS_CACHE_URL]',
+    )
     .option('--no-cache', 'keep tokens in memory only')
     .option('--proxy <url>', 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]')
     .option(

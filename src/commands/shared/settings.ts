@@ -1,6 +1,8 @@
 import { authorityBuilder, cloudHost } from '../../core/authority.js'
 import { UsageError } from '../../core/errors.js'
-import type { Io } from './io.js'
+import type { RedisTarget } from '../../core/redis-store.js'
+import { parseCacheUrl, urlHasPassword } from './cache-url.js'
+import { type Io, warn } from './io.js'
 import { profileValues } from './profile.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
@@ -17,6 +19,7 @@ export interface CommonFlags {
   excludeScope: string[]
   cacheFile?: string
   cacheDir?: string
+  cacheUrl?: string
   cache: boolean
   proxy?: string
   caFile?: string
@@ -44,6 +47,8 @@ export interface CommonSettings {
   excludeScopes: string[]
   cacheFile?: string
   cacheDir?: string
+  /** A Redis server holding the token cache, shared across machines; the file cache stays beside it. */
+  cacheUrl?: RedisTarget
   noCache: boolean
   proxy?: string
   caFile?: string
@@ -101,6 +106,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     excludeScopes: flags.excludeScope,
     ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file']),
     ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
+    ...cacheUrl(flags, io),
     noCache: !flags.cache,
     // The environment's proxy is applied by the HTTP layer; the profile's only when it has none.
     ...optional('proxy', checkProxy(flags.proxy ?? (envProxy ? undefined : profile['proxy']))),
@@ -154,6 +160,21 @@ function checkProxy(proxy: string | undefined): string | undefined {
     throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
   }
   return proxy
+}
+
+function cacheUrl(flags: CommonFlags, io: Io): { cacheUrl?: RedisTarget } {
+  const text = flags.cacheUrl ?? io.env['MSAL_TS_CACHE_URL']
+  if (!text) {
+    return {}
+  }
+  const target = parseCacheUrl(text, io.env)
+  if (flags.cacheUrl !== undefined && urlHasPassword(flags.cacheUrl)) {
+    warn(
+      io,
+      '--cache-url carries a password visible to other users of this machine; put it in MSAL_TS_REDIS_PASSWORD or REDISCLI_AUTH',
+    )
+  }
+  return { cacheUrl: target }
 }
 
 export function parseTimeout(text: string | undefined): number {

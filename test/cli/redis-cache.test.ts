@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict'
+import { readdir, readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { execa } from 'execa'
+import { makePki } from '../fixtures/pki.js'
+import { startRedis, type RedisServer } from '../fixtures/redis.js'
+import { startSts, type Sts } from '../fixtures/sts/index.js'
+import { assertNoStack, bin, run, tempDir } from './harness.js'
+import { cliEnv } from './login-process.js'
+
+const graph = 'https://graph.microsoft.com/.default'
+const userRead = 'https://graph.microsoft.com/User.Read'
+
+describe('the token cache shared through Redis (--cache-url)', () => {
+  let sts: Sts
+  let redis: RedisServer
+  let db = 0
+
+  before(async () => {
+    sts = await startSts()
+    redis = await startRedis()
+  })
+  after(async () => {
+    await redis.close()
+    await sts.close()
+  })
+
+  /** Each test gets its own Redis database, so keys never leak between tests. */
+  const freshDb = () => ++db
+  const appArgs = (dir: string, url: string) => [
+    'client-token',
+    '-c',
+    sts.defaults.confidentialClientId,
+    '-a',
+    sts.authority(),
+    '--ca-file',
+    sts.caFile,
+    '--cache-dir',
+    dir,
+    '--cache-url',
+    url,
+    '--scope',
+    graph,
+  ]
+  const secretEnv = () => ({ AZURE_CLIENT_SECRET: sts.defaults.clientSecret })
+  const appKey = () =>
+    `msal-ts:${sts.defaults.confidentialClientId.toLowerCase()}:app:${sts.tenantId.toLowerCase()}`
+
+  test('two processes with separate cache dirs share one token through Redis; the key expires with it', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    sts.clearLog()
+    const first = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
+    assert.equal(first.exitCode, 0, first.stderr)
+    assert.equal(first.stderr, '')
+    const second = await run(home, appArgs(join(home, 'b'), url), { env: secretEnv() })
+    assert.equal(second.exitCode, 0, second.stderr)
+    assert.equal(second.stdout, first.stdout, 'the second machine got the first one’s token')
+    assert.equal(sts.tokenRequests().length, 1, 'one token request between them')
+
+    const client = redis.client(db)
+    const stored = JSON.parse((await client.get(appKey())) ?? '{}') as {
+      AccessToken: Record<string, Record<string, string>>
+    }
+    const [entry] = Object.values(stored.AccessToken)
+    assert.equal(entry?.credential_type, 'AccessToken')
+    assert.equal(entry?.secret, first.stdout.trim())
+    assert.equal(entry?.client_id, sts.defaults.confidentialClientId)
+    const ttl = await client.pttl(appKey())
+    const expiry = Math.max(Number(entry?.expires_on), Number(entry?.extended_expires_on ?? 0))
+    const left = expiry * 1000 - Date.now()
+    assert.ok(ttl > 0 && ttl <= left + 2000 && ttl >= left - 60_000, `ttl ${ttl} vs ${left}`)
+    assert.equal(await client.exists(`msal-ts:${sts.defaults.confidentialClientId}:lock`), 0)
+
+    // The first machine's cache file holds a local copy, used should Redis go away.
+    const files = await readdir(join(home, 'a'))
+    const tokenFile = files.find((name) => name.startsWith('token-cache.'))
+    assert.ok(tokenFile, files.join(' '))
+    const local = await readFile(join(home, 'a', tokenFile), 'utf8')
+    assert.ok(local.includes(first.stdout.trim()))
+  })
+
+  test('50 processes on one Redis, each with its own cache dir, make one token request in total', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    sts.clearLog()
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        run(home, appArgs(join(home, `runner-${i}`), url), { env: secretEnv() }),
+      ),
+    )
+    for (const result of results) {
+      assert.equal(result.exitCode, 0, result.stderr)
+    }
+    assert.equal(new Set(results.map((r) => r.stdout)).size, 1, 'everyone got the same token')
+    assert.equal(sts.tokenRequests().length, 1, 'single flight across all fifty')
+  })
+
+  test('a lock left by a holder that was killed expires, and the next process gets the token', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const client = redis.client(db)
+    const lockKey = `msal-ts:${sts.defaults.confidentialClientId}:lock`
+    sts.clearLog()
+    // The holder's request hangs; --timeout 2 makes its lock expire 2 s after it stops renewing it.
+    sts.inject({ match: { path: '/token' }, delayMs: 20_000 })
+    const holder = execa(bin, [...appArgs(join(home, 'holder'), url), '--timeout', '2'], {
+      env: cliEnv(home, secretEnv()),
+      extendEnv: false,
+      reject: false,
+      stripFinalNewline: false,
+      stdin: 'ignore',
+    })
+    while ((await client.exists(lockKey)) === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    holder.kill('SIGKILL')
+    await holder
+    assert.equal(await client.exists(lockKey), 1, 'the dead holder’s lock is still there')
+    sts.clearFaults()
+
+    const next = await run(home, appArgs(join(home, 'next'), url), { env: secretEnv() })
+    assert.equal(next.exitCode, 0, next.stderr)
+    assert.match(next.stdout, /^eyJ/)
+    assert.equal(await client.exists(lockKey), 0)
+  })
+
+  test('a lock key set with a short expiry (a holder that died) only delays the next process', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const client = redis.client(db)
+    const lockKey = `msal-ts:${sts.defaults.confidentialClientId}:lock`
+    await client.set(lockKey, 'a process that died', 'PX', 1500)
+    sts.clearLog()
+    const result = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.equal(sts.tokenRequests().length, 1)
+  })
+
+  test('Redis stopped mid-run: a warning, the token from the network saved to the file, then served from it', async () => {
+    const home = await tempDir()
+    const own = await startRedis()
+    try {
+      const client = own.client()
+      const dir = join(home, 'a')
+      sts.clearLog()
+      sts.inject({ match: { path: '/token' }, delayMs: 1500 })
+      const running = execa(bin, appArgs(dir, own.url()), {
+        env: cliEnv(home, secretEnv()),
+        extendEnv: false,
+        reject: false,
+        stripFinalNewline: false,
+        stdin: 'ignore',
+      })
+      // The process holds the lock and waits for the token: now Redis goes away.
+      while ((await client.exists(`msal-ts:${sts.defaults.confidentialClientId}:lock`)) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await own.stop()
+      const result = await running
+      assert.equal(result.exitCode, 0, String(result.stderr))
+      assert.match(String(result.stdout), /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
+      assert.match(
+        String(result.stderr),
+        new RegExp(
+          `^msal-ts: warning: the Redis cache at redis://127\\.0\\.0\\.1:${own.port}/0 is not usable \\(.+\\); using the local cache file instead\\n$`,
+        ),
+      )
+
+      sts.clearLog()
+      const again = await run(home, appArgs(dir, own.url()), { env: secretEnv() })
+      assert.equal(again.exitCode, 0, again.stderr)
+      assert.equal(again.stdout, String(result.stdout), 'served from the local file')
+      assert.equal(again.stderr.match(/warning/g)?.length, 1, again.stderr)
+      assert.deepEqual(sts.tokenRequests(), [])
+    } finally {
+      await own.close()
+    }
+  })
+
+  test('Redis refusing connections: a warning, and the token all the same', async () => {
+    const home = await tempDir()
+    const down = await startRedis()
+    await down.close()
+    const result = await run(home, [...appArgs(join(home, 'a'), down.url()), '--timeout', '5'], {
+      env: secretEnv(),
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stdout, /^eyJ/)
+    assert.match(
+      result.stderr,
+      /^msal-ts: warning: the Redis cache at .* is not usable \(.*ECONNREFUSED.*\); using the local cache file instead\n$/,
+    )
+  })
+
+  test('a malformed --cache-url or a wrong scheme is a usage error (exit 2) naming --cache-url', async () => {
+    const home = await tempDir()
+    for (const url of [
+      'http://127.0.0.1:6379',
+      'redis://127.0.0.1:6379/zero',
+      'not a url',
+      'redis://',
+      'redis://127.0.0.1:99999',
+    ]) {
+      const result = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
+      assert.equal(result.exitCode, 2, `${url}: ${result.stderr}`)
+      assert.equal(result.stdout, '')
+      assert.match(result.stderr, /^msal-ts: invalid_cache_url: --cache-url must be .+\n$/, url)
+      assertNoStack(result.stderr)
+    }
+    const fromEnv = await run(
+      home,
+      ['token', '-c', sts.defaults.publicClientId, '-a', sts.authority(), '--scope', userRead],
+      { env: { MSAL_TS_CACHE_URL: 'memcached://127.0.0.1' } },
+    )
+    assert.equal(fromEnv.exitCode, 2, fromEnv.stderr)
+    assert.match(fromEnv.stderr, /^msal-ts: invalid_cache_url: --cache-url must be .*memcached/)
+  })
+
+  test('user tokens: a login on one machine answers `token` on another, in a per-account partition', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const base = ['-c', sts.defaults.publicClientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    const login = await run(
+      home,
+      [
+        'login',
+        ...base,
+        '--cache-dir',
+        join(home, 'a'),
+        '--username',
+        sts.defaults.username,
+        '--password-stdin',
+        '--scope',
+        userRead,
+      ],
+      { input: sts.defaults.password, env: { MSAL_TS_CACHE_URL: url } },
+    )
+    assert.equal(login.exitCode, 0, login.stderr)
+    sts.clearLog()
+    const token = await run(
+      home,
+      ['token', ...base, '--cache-dir', join(home, 'b'), '--scope', userRead, '-o', 'json'],
+      { env: { MSAL_TS_CACHE_URL: url } },
+    )
+    assert.equal(token.exitCode, 0, token.stderr)
+    const result = JSON.parse(token.stdout) as {
+      token_source: string
+      account: { home_account_id: string }
+    }
+    assert.equal(result.token_source, 'cache')
+    assert.deepEqual(sts.tokenRequests(), [])
+
+    const client = redis.client(db)
+    const prefix = `msal-ts:${sts.defaults.publicClientId.toLowerCase()}`
+    const home_account_id = result.account.home_account_id.toLowerCase()
+    assert.deepEqual(await client.smembers(`${prefix}:users`), [home_account_id])
+    const partition = JSON.parse(
+      (await client.get(`${prefix}:user:${home_account_id}`)) ?? '{}',
+    ) as Record<string, Record<string, unknown>>
+    for (const section of ['AccessToken', 'RefreshToken', 'IdToken', 'Account', 'AppMetadata']) {
+      assert.equal(Object.keys(partition[section] ?? {}).length, 1, section)
+    }
+    const ninetyDays = 90 * 24 * 3600 * 1000
+    const ttl = await client.pttl(`${prefix}:user:${home_account_id}`)
+    assert.ok(ttl > ninetyDays - 60_000 && ttl <= ninetyDays, `ttl ${ttl}`)
+
+    const logout = await run(
+      home,
+      ['logout', ...base, '--cache-dir', join(home, 'b'), '--all', '--yes'],
+      { env: { MSAL_TS_CACHE_URL: url } },
+    )
+    assert.equal(logout.exitCode, 0, logout.stderr)
+    assert.equal(await client.exists(`${prefix}:user:${home_account_id}`), 0)
+    assert.equal(await client.exists(`${prefix}:users`), 0)
+  })
+
+  test('a password protected Redis: the password from the environment, never the command line', async () => {
+    const home = await tempDir()
+    const locked = await startRedis({ password: 's3cret pass' })
+    try {
+      sts.clearLog()
+      for (const [dir, env] of [
+        ['a', { MSAL_TS_REDIS_PASSWORD: 's3cret pass' }],
+        ['b', { REDISCLI_AUTH: 's3cret pass' }],
+      ] as const) {
+        const result = await run(home, appArgs(join(home, dir), locked.url()), {
+          env: { ...secretEnv(), ...env },
+        })
+        assert.equal(result.exitCode, 0, result.stderr)
+        assert.equal(result.stderr, '')
+      }
+      assert.equal(sts.tokenRequests().length, 1, 'the second run found the token in Redis')
+      assert.ok(await locked.client().exists(appKey()))
+
+      const wrong = await run(home, appArgs(join(home, 'c'), locked.url()), {
+        env: { ...secretEnv(), MSAL_TS_REDIS_PASSWORD: 'wrong' },
+      })
+      assert.equal(wrong.exitCode, 0, wrong.stderr)
+      assert.match(
+        wrong.stderr,
+        /^msal-ts: warning: the Redis cache .* is not usable \(.*WRONGPASS.*\)/,
+      )
+      assert.ok(!wrong.stderr.includes('wrong'.padStart(6, ' ')))
+
+      const inArgv = await run(
+        home,
+        appArgs(join(home, 'd'), `redis://:s3cret%20pass@127.0.0.1:${locked.port}/0`),
+        { env: secretEnv() },
+      )
+      assert.equal(inArgv.exitCode, 0, inArgv.stderr)
+      assert.match(
+        inArgv.stderr,
+        /^msal-ts: warning: --cache-url carries a password visible to other users of this machine; put it in MSAL_TS_REDIS_PASSWORD or REDISCLI_AUTH\n$/,
+      )
+    } finally {
+      await locked.close()
+    }
+  })
+
+  test('rediss:// verifies the server with --ca-file as HTTPS does, or not at all with --insecure', async () => {
+    const home = await tempDir()
+    const tlsOf = (dir: string) => ({
+      certFile: join(dir, 'server.pem'),
+      keyFile: join(dir, 'server.key'),
+      caFile: join(dir, 'ca.pem'),
+    })
+    // One server has a certificate from the STS's CA, the other from a CA nobody was told about.
+    const trusted = await startRedis({ tls: tlsOf(dirname(sts.caFile)) })
+    makePki(join(home, 'other-ca'))
+    const stranger = await startRedis({ tls: tlsOf(join(home, 'other-ca')) })
+    try {
+      const first = await run(home, appArgs(join(home, 'a'), trusted.url()), { env: secretEnv() })
+      assert.equal(first.exitCode, 0, first.stderr)
+      assert.equal(first.stderr, '')
+      sts.clearLog()
+      const second = await run(home, appArgs(join(home, 'b'), trusted.url()), { env: secretEnv() })
+      assert.equal(second.stdout, first.stdout)
+      assert.deepEqual(sts.tokenRequests(), [], 'served from Redis over TLS')
+
+      const refused = await run(home, appArgs(join(home, 'c'), stranger.url()), {
+        env: secretEnv(),
+      })
+      assert.equal(refused.exitCode, 0, refused.stderr)
+      assert.match(refused.stderr, /^msal-ts: warning: the Redis cache at rediss:.* is not usable/)
+
+      const insecure = await run(
+        home,
+        [...appArgs(join(home, 'd'), stranger.url()), '--insecure'],
+        {
+          env: secretEnv(),
+        },
+      )
+      assert.equal(insecure.exitCode, 0, insecure.stderr)
+      assert.doesNotMatch(insecure.stderr, /Redis/)
+    } finally {
+      await trusted.close()
+      await stranger.close()
+    }
+  })
+})
