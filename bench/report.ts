@@ -1,5 +1,6 @@
 import type { CacheHitCommands } from './cache-hit-commands.js'
 import type { PeakRss } from './memory.js'
+import type { RedisResults } from './redis.js'
 import type { Burst, RequestCount } from './requests.js'
 import { runs, type Timings, warmup } from './timing.js'
 
@@ -21,6 +22,7 @@ export interface Results {
   counts: RequestCount[]
   clientBurst: Burst
   refreshBurst: Burst
+  redis: RedisResults
 }
 
 const verdict = (ok: boolean) => (ok ? 'met' : '**MISSED**')
@@ -47,6 +49,7 @@ export function renderReport(r: Results): string {
       r.refreshBurst,
       'refresh requests',
     ),
+    ...redisSection(r.redis),
     ...reproduceSection(),
   ].join('\n')
 }
@@ -126,11 +129,42 @@ function burstSection(title: string, b: Burst, counted: string): string[] {
   return [
     `## ${title}`,
     '',
+    ...burstTable(b, counted),
+    '',
+    'Wall: from the first spawn to the last exit, all 20 on this machine at once.',
+    '',
+  ]
+}
+
+function burstTable(b: Burst, counted: string): string[] {
+  return [
     `| processes | exit 0 | distinct tokens printed | ${counted} | all STS requests | wall ms | target |`,
     '|---:|---:|---:|---:|---:|---:|---|',
     `| ${b.processes} | ${b.succeeded} | ${b.distinctTokens} | ${b.tokenRequests} | ${b.allRequests}: ${b.breakdown || '—'} | ${b.wallMs.toFixed(0)} | 1 ${counted.replace(/s$/, '')}, all succeed: ${verdict(b.tokenRequests === 1 && b.succeeded === b.processes)} |`,
+  ]
+}
+
+function redisSection(redis: RedisResults): string[] {
+  const title = '## 5. The token cache shared through Redis (`--cache-url`)'
+  if ('skipped' in redis) {
+    return [title, '', `Skipped: ${redis.skipped}.`, '']
+  }
+  const [file, shared] = redis.cacheHit.results
+  return [
+    title,
     '',
-    'Wall: from the first spawn to the last exit, all 20 on this machine at once.',
+    'Burst: 20 `client-token` processes at once, each with its own cache dir (as on 20 machines), one Redis, empty cache:',
+    '',
+    ...burstTable(redis.burst, 'token requests'),
+    '',
+    'Cache hit of a warm `client-token`, the file cache beside Redis:',
+    '',
+    '| token cache | median ms | mean ms | × file cache (median) |',
+    '|---|---:|---:|---:|',
+    `| file | ${ms(file?.medianMs ?? NaN)} | ${ms(file?.meanMs ?? NaN)} | 1.00× |`,
+    `| Redis on loopback | ${ms(shared?.medianMs ?? NaN)} | ${ms(shared?.meanMs ?? NaN)} | ${ratio(shared?.medianMs ?? NaN, file?.medianMs ?? NaN)} |`,
+    '',
+    `Time: ${redis.cacheHit.method}. Each burst process makes its own discovery request (its HTTP cache is a file in its own dir).`,
     '',
   ]
 }
@@ -141,7 +175,7 @@ function reproduceSection(): string[] {
     '',
     '```sh',
     'npm install                      # @azure/msal-node 3 is a devDependency',
-    'apt-get install hyperfine time python3-msal   # optional: each missing one only drops to a fallback or skips a row',
+    'apt-get install hyperfine time python3-msal redis-server   # optional: each missing one only drops to a fallback or skips a row',
     'npm run bench                    # builds, runs everything on loopback, writes bench/results.md',
     'BENCH_TIMER=node npm run bench   # time with the Node harness even where hyperfine exists',
     '```',

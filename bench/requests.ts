@@ -24,7 +24,7 @@ export interface Burst {
   wallMs: number
 }
 
-function clientTokenArgs(ws: Workspace, cacheFile: string): string[] {
+export function clientTokenArgs(ws: Workspace, cacheFile: string): string[] {
   const { sts } = ws
   return [
     'client-token',
@@ -97,7 +97,7 @@ async function expireAccessTokens(cacheFile: string): Promise<void> {
   await writeFile(cacheFile, JSON.stringify(cache, null, 2))
 }
 
-async function all(
+export async function all(
   start: () => Promise<Finished>,
 ): Promise<{ results: Finished[]; wallMs: number }> {
   const started = performance.now()
@@ -105,7 +105,7 @@ async function all(
   return { results, wallMs: performance.now() - started }
 }
 
-function summarize(
+export function summarize(
   results: Finished[],
   wallMs: number,
   tokenRequests: number,

@@ -7,6 +7,7 @@ import { cacheHitCommands, type Command, packageVersion } from './cache-hit-comm
 import { peakRss } from './memory.js'
 import { runProcess } from './processes.js'
 import { renderReport } from './report.js'
+import { redisResults } from './redis.js'
 import { clientTokenBurst, clientTokenRequestCounts, refreshBurst } from './requests.js'
 import { timeCommands } from './timing.js'
 import { openWorkspace, type Workspace } from './workspace.js'
@@ -40,6 +41,8 @@ try {
   const counts = await clientTokenRequestCounts(ws)
   const clientBurst = await clientTokenBurst(ws)
   const refresh = await refreshBurst(ws)
+  progress('the shared Redis cache')
+  const redis = await redisResults(ws)
   const cpu = cpus()
   const report = renderReport({
     machine: `node ${process.version}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${process.platform} ${process.arch}`,
@@ -49,6 +52,7 @@ try {
     counts,
     clientBurst,
     refreshBurst: refresh,
+    redis,
   })
   process.stdout.write(report)
   await writeFile(join(import.meta.dirname, 'results.md'), report)

@@ -76,7 +76,8 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
   const warn = options.onWarning ?? (() => undefined)
   const fallback = options.fallback
   const where = `${options.target.tls ? 'rediss' : 'redis'}://${options.target.host}:${options.target.port}/${options.target.db}`
-  const held = new AsyncLocalStorage<RedisLock>()
+  /** The lock the current async context holds: Redis's, or the local store's once fallen back. */
+  const held = new AsyncLocalStorage<RedisLock | 'local'>()
   let connection: Promise<Redis> | undefined
   let fellBack = false
   /** What the connection last reported: a command only learns that the connection is closed. */
@@ -98,7 +99,15 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
       redis.on('error', (error: Error) => {
         socketError = error
       })
-      await redis.connect()
+      // A server that accepts the connection but never answers (AUTH pending) is bounded here.
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          redis.disconnect()
+          reject(new Error(`no answer within ${options.timeoutMs / 1000}s`))
+        }, options.timeoutMs)
+      })
+      await Promise.race([redis.connect(), deadline]).finally(() => clearTimeout(timer))
       // An idle connection must not keep the process alive; pending commands have their own timer.
       redis.stream.unref()
       return redis
@@ -184,7 +193,9 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
   /** The local copy; while Redis has the cache, a failure here only costs the copy. */
   async function writeFallback(document: Record<string, unknown>): Promise<void> {
     try {
-      await fallback.withLock(() => fallback.write(document))
+      await (held.getStore() === 'local'
+        ? fallback.write(document)
+        : fallback.withLock(() => fallback.write(document)))
     } catch (error) {
       if (fellBack) {
         throw error
@@ -235,7 +246,7 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
         }
       }
       if (lock === undefined) {
-        return fallback.withLock(fn)
+        return fallback.withLock(() => held.run('local', fn))
       }
       try {
         return await held.run(lock, fn)
@@ -246,13 +257,13 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
 
     async write(document) {
       const lock = held.getStore()
-      if (!fellBack && lock === undefined) {
+      if (lock === undefined) {
         throw new RuntimeFailure(
           'cache_not_locked',
           `internal error: wrote ${where} without its lock`,
         )
       }
-      if (!fellBack && lock !== undefined) {
+      if (!fellBack && lock !== 'local') {
         if (lock.lost) {
           throw lockLost()
         }
@@ -296,8 +307,11 @@ function clientOptions(
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
+    // Nothing before the first real command (no HELLO, INFO, CLIENT SETINFO or SETNAME): fewer
+    // round trips, and none that could wait a whole timeout on a server that does not answer.
+    protocol: 2,
+    enableReadyCheck: false,
     disableClientInfo: true,
-    connectionName: 'msal-ts',
   }
 }
 

@@ -194,6 +194,29 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     )
   })
 
+  test('a Redis that accepts connections but never answers costs at most --timeout, then the file', async () => {
+    const home = await tempDir()
+    const frozen = await startRedis()
+    try {
+      frozen.freeze()
+      const result = await run(
+        home,
+        [...appArgs(join(home, 'a'), frozen.url()), '--timeout', '1'],
+        {
+          env: secretEnv(),
+        },
+      )
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.match(result.stdout, /^eyJ/)
+      assert.match(
+        result.stderr,
+        /^msal-ts: warning: the Redis cache at .* is not usable \(.*(timed out|no answer).*\); using the local cache file instead\n$/,
+      )
+    } finally {
+      await frozen.close()
+    }
+  })
+
   test('a malformed --cache-url or a wrong scheme is a usage error (exit 2) naming --cache-url', async () => {
     const home = await tempDir()
     for (const url of [
