@@ -11,14 +11,14 @@ __msal_ts_cmds() { # command path -> its subcommands
 __msal_ts_opts() { # command path -> its options
   case "$1" in
     '') echo '-V --version -h --help' ;;
-    'login') echo '-s --scope --device-code --username --password-stdin --no-browser --redirect-port --prompt --login-hint --domain-hint --max-age --response-mode --claims-challenge --wait -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'token') echo '-s --scope --resource --account --force-refresh --claims-challenge --min-validity -o --output --pop-method --pop-url --pop-nonce --pop-rotate-key -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'accounts') echo '--username -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'logout') echo '--account --all --app-tokens -y --yes -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'auth-url') echo '-s --scope --redirect-uri --state --nonce --prompt --login-hint --domain-hint --response-type --claims-challenge --max-age --response-mode --flow-file -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'redeem') echo '--code -s --scope --redirect-uri --nonce --claims-challenge --flow-file --response -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'migrate-rt') echo '-s --scope --refresh-token-stdin --refresh-token-file -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'client-token') echo '-s --scope --resource --client-claims --force-refresh --on-behalf-of -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'login') echo '-s --scope --device-code --username --password-stdin --no-browser --redirect-port --prompt --login-hint --domain-hint --max-age --response-mode --claims-challenge --wait -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'token') echo '-s --scope --resource --account --force-refresh --claims-challenge --min-validity -o --output --pop-method --pop-url --pop-nonce --pop-rotate-key -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'accounts') echo '--username -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'logout') echo '--account --all --app-tokens -y --yes -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'auth-url') echo '-s --scope --redirect-uri --state --nonce --prompt --login-hint --domain-hint --response-type --claims-challenge --max-age --response-mode --flow-file -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'redeem') echo '--code -s --scope --redirect-uri --nonce --claims-challenge --flow-file --response -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'migrate-rt') echo '-s --scope --refresh-token-stdin --refresh-token-file -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'client-token') echo '-s --scope --resource --client-claims --force-refresh --on-behalf-of -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'config') echo '-h --help' ;;
     'config set') echo '--profile -h --help' ;;
     'config unset') echo '--profile -h --help' ;;
@@ -52,6 +52,7 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'login --exclude-scope') echo 'n' ;;
     'login --cache-file') echo 'f' ;;
     'login --cache-dir') echo 'd' ;;
+    'login --cache-url') echo 'n' ;;
     'login --proxy') echo 'n' ;;
     'login --ca-file') echo 'f' ;;
     'login --timeout') echo 'n' ;;
@@ -78,6 +79,7 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'token --exclude-scope') echo 'n' ;;
     'token --cache-file') echo 'f' ;;
     'token --cache-dir') echo 'd' ;;
+    'token --cache-url') echo 'n' ;;
     'token --proxy') echo 'n' ;;
     'token --ca-file') echo 'f' ;;
     'token --timeout') echo 'n' ;;
@@ -97,6 +99,7 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'accounts --exclude-scope') echo 'n' ;;
     'accounts --cache-file') echo 'f' ;;
     'accounts --cache-dir') echo 'd' ;;
+    'accounts --cache-url') echo 'n' ;;
     'accounts --proxy') echo 'n' ;;
     'accounts --ca-file') echo 'f' ;;
     'accounts --timeout') echo 'n' ;;
@@ -115,6 +118,7 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'logout --exclude-scope') echo 'n' ;;
     'logout --cache-file') echo 'f' ;;
     'logout --cache-dir') echo 'd' ;;
+    'logout --cache-url') echo 'n' ;;
     'logout --proxy') echo 'n' ;;
     'logout --ca-file') echo 'f' ;;
     'logout --timeout') echo 'n' ;;
@@ -144,6 +148,7 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'auth-url --exclude-scope') echo 'n' ;;
     'auth-url --cache-file') echo 'f' ;;
     'auth-url --cache-dir') echo 'd' ;;
+    'auth-url --cache-url') echo 'n' ;;
     'auth-url --proxy') echo 'n' ;;
     'auth-url --ca-file') echo 'f' ;;
     'auth-url --timeout') echo 'n' ;;
@@ -179,6 +184,7 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'redeem --exclude-scope') echo 'n' ;;
     'redeem --cache-file') echo 'f' ;;
     'redeem --cache-dir') echo 'd' ;;
+    'redeem --cache-url') echo 'n' ;;
     'redeem --proxy') echo 'n' ;;
     'redeem --ca-file') echo 'f' ;;
     'redeem --timeout') echo 'n' ;;
@@ -199,6 +205,7 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'migrate-rt --exclude-scope') echo 'n' ;;
     'migrate-rt --cache-file') echo 'f' ;;
     'migrate-rt --cache-dir') echo 'd' ;;
+    'migrate-rt --cache-url') echo 'n' ;;
     'migrate-rt --proxy') echo 'n' ;;
     'migrate-rt --ca-file') echo 'f' ;;
     'migrate-rt --timeout') echo 'n' ;;
@@ -233,6 +240,7 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'client-token --exclude-scope') echo 'n' ;;
     'client-token --cache-file') echo 'f' ;;
     'client-token --cache-dir') echo 'd' ;;
+    'client-token --cache-url') echo 'n' ;;
     'client-token --proxy') echo 'n' ;;
     'client-token --ca-file') echo 'f' ;;
     'client-token --timeout') echo 'n' ;;
