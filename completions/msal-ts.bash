@@ -258,10 +258,10 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
 
 __msal_ts_args() { # "path index" -> how that positional argument completes
   case "$1" in
-    'config set 0') echo 'w:client-id authority tenant cloud oidc-authority cache-dir cache-file output region timeout log-level proxy ca-file' ;;
+    'config set 0') echo 'w:client-id authority tenant cloud oidc-authority cache-dir cache-file output region timeout log-level proxy ca-file cache-url' ;;
     'config set 1') echo 'n' ;;
-    'config unset 0') echo 'w:client-id authority tenant cloud oidc-authority cache-dir cache-file output region timeout log-level proxy ca-file' ;;
-    'config get 0') echo 'w:client-id authority tenant cloud oidc-authority cache-dir cache-file output region timeout log-level proxy ca-file' ;;
+    'config unset 0') echo 'w:client-id authority tenant cloud oidc-authority cache-dir cache-file output region timeout log-level proxy ca-file cache-url' ;;
+    'config get 0') echo 'w:client-id authority tenant cloud oidc-authority cache-dir cache-file output region timeout log-level proxy ca-file cache-url' ;;
     'completion 0') echo 'w:bash zsh fish' ;;
   esac
 }

@@ -81,6 +81,29 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     assert.ok(local.includes(first.stdout.trim()))
   })
 
+  test("a profile's cache-url applies with no option; a password in it is refused and not echoed", async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const set = await run(home, ['config', 'set', 'cache-url', url])
+    assert.equal(set.exitCode, 0, set.stderr)
+    const args = appArgs(join(home, 'a'), url)
+    args.splice(args.indexOf('--cache-url'), 2)
+    const got = await run(home, args, { env: secretEnv() })
+    assert.equal(got.exitCode, 0, got.stderr)
+    const stored = await redis.client(db).get(appKey())
+    assert.ok(stored?.includes(got.stdout.trim()), 'the token went to Redis')
+
+    const refused = await run(home, [
+      'config',
+      'set',
+      'cache-url',
+      'redis://:hunter2@127.0.0.1:1/0',
+    ])
+    assert.equal(refused.exitCode, 2)
+    assert.match(refused.stderr, /^msal-ts: secret_not_allowed: .*MSAL_TS_REDIS_PASSWORD/)
+    assert.ok(!refused.stderr.includes('hunter2'))
+  })
+
   test('50 processes on one Redis, each with its own cache dir, make one token request in total', async () => {
     const home = await tempDir()
     const url = redis.url(freshDb())

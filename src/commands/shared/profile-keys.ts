@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { parseAuthority } from '../../core/authority.js'
 import { UsageError } from '../../core/errors.js'
 import { logLevels, parseTimeout } from './settings.js'
+import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { tokenFormats } from './output.js'
 
 /** What a profile may hold: defaults for common options, each checked when it is set. */
@@ -45,6 +46,19 @@ export const profileKeys: Record<string, ProfileKey> = {
   'log-level': { description: logLevels.join(', '), check: oneOf(logLevels) },
   proxy: { description: 'HTTP(S) proxy URL', check: url },
   'ca-file': { description: 'extra trusted CA certificates (PEM file)', check: path },
+  'cache-url': {
+    description: 'redis:// or rediss:// URL of a token cache shared through Redis',
+    check: (v) => {
+      if (urlHasPassword(v)) {
+        throw new UsageError(
+          'secret_not_allowed',
+          'profiles hold no secrets: keep the Redis password in MSAL_TS_REDIS_PASSWORD or REDISCLI_AUTH',
+        )
+      }
+      parseCacheUrl(v, {})
+      return v.trim()
+    },
+  },
 }
 
 /** Keys that name a secret: a config file is no place for one. */
@@ -75,6 +89,10 @@ export function checkProfileValue(key: string, value: string): string {
   try {
     checked = known.check(value)
   } catch (error) {
+    // Said without echoing the value, which holds a secret.
+    if (error instanceof UsageError && error.code === 'secret_not_allowed') {
+      throw error
+    }
     const reason = error instanceof Error ? `: ${error.message}` : ''
     throw new UsageError(
       'invalid_config_value',

@@ -106,7 +106,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     excludeScopes: flags.excludeScope,
     ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file']),
     ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
-    ...cacheUrl(flags, io),
+    ...cacheUrl(flags, io, profile['cache-url']),
     noCache: !flags.cache,
     // The environment's proxy is applied by the HTTP layer; the profile's only when it has none.
     ...optional('proxy', checkProxy(flags.proxy ?? (envProxy ? undefined : profile['proxy']))),
@@ -162,8 +162,12 @@ function checkProxy(proxy: string | undefined): string | undefined {
   return proxy
 }
 
-function cacheUrl(flags: CommonFlags, io: Io): { cacheUrl?: RedisTarget } {
-  const text = flags.cacheUrl ?? io.env['MSAL_TS_CACHE_URL']
+function cacheUrl(
+  flags: CommonFlags,
+  io: Io,
+  fromProfile: string | undefined,
+): { cacheUrl?: RedisTarget } {
+  const text = flags.cacheUrl ?? io.env['MSAL_TS_CACHE_URL'] ?? fromProfile
   if (!text) {
     return {}
   }
