@@ -114,13 +114,15 @@ describe('msal-ts token with Proof-of-Possession', () => {
     const at = String(claims['at'])
     assert.deepEqual(decodeJwt(at)['cnf'], { kid })
 
-    // The bearer token of the sign-in and the PoP token for the same scope, side by side.
+    // The bearer token of the sign-in and the PoP token for the same scope, side by side: the
+    // PoP one in a section of its own, in msal-node's shape, where no bearer lookup looks.
     const doc = await cacheDoc(home)
-    const entries = Object.entries(doc['AccessToken'] ?? {})
-    assert.equal(entries.length, 2)
-    const bearer = entries.find(([, e]) => e.credential_type === 'AccessToken')
-    const bound = entries.find(([, e]) => e.credential_type === 'AccessToken_With_AuthScheme')
+    const [bearer, ...more] = Object.entries(doc['AccessToken'] ?? {})
+    const [bound, ...morePop] = Object.entries(doc['AccessToken_With_AuthScheme'] ?? {})
     assert.ok(bearer && bound)
+    assert.deepEqual([more, morePop], [[], []])
+    assert.equal(bearer[1].credential_type, 'AccessToken')
+    assert.equal(bound[1].credential_type, 'AccessToken_With_AuthScheme')
     assert.equal(bearer[1].token_type, 'Bearer')
     assert.equal(bound[1].token_type, 'pop')
     assert.equal(bound[1].key_id, kid)
@@ -167,6 +169,30 @@ describe('msal-ts token with Proof-of-Possession', () => {
     assert.deepEqual(decodeJwt(String(shrClaims['at']))['cnf'], { kid: newKid })
     assert.equal(sts.tokenRequests().length, 1, 'a token for the new key was fetched')
     assert.equal((await stat(keyFile(home))).mode & 0o777, 0o600)
+  })
+
+  test("logout --app-tokens leaves the user's PoP token; logout of the account removes it", async () => {
+    const home = await tempDir()
+    await login(home)
+    assert.equal((await token(home, [...pop])).exitCode, 0)
+    const popTokens = async () =>
+      Object.keys((await cacheDoc(home))['AccessToken_With_AuthScheme'] ?? {})
+    const [stored] = await popTokens()
+    assert.ok(stored)
+
+    const appTokens = await run(home, ['logout', ...common(), '--app-tokens'])
+    assert.equal(appTokens.exitCode, 0, appTokens.stderr)
+    assert.deepEqual(await popTokens(), [stored])
+
+    const logout = await run(home, ['logout', ...common(), '--all', '--yes'])
+    assert.equal(logout.exitCode, 0, logout.stderr)
+    assert.deepEqual(await popTokens(), [])
+    assert.deepEqual((await cacheDoc(home))['AccessToken'], {})
+    sts.clearLog()
+    const after = await token(home, [...pop])
+    assert.equal(after.exitCode, 3, 'signed out: no token, PoP or not')
+    assert.equal(after.stdout, '')
+    assert.deepEqual(sts.tokenRequests(), [])
   })
 
   test('an OIDC provider authority is refused with exit 2 before any request', async () => {

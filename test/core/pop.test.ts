@@ -112,7 +112,11 @@ test('a bearer answer or a token bound to another key is refused for a PoP reque
   checkPopResponse({ token_type: 'pop', access_token: fakeAt({ cnf: { kid: key.kid } }) }, key)
 })
 
-test('a bearer and a PoP token for one scope live side by side; each lookup finds only its own', () => {
+const popKeyName =
+  'uid.utid-login.microsoftonline.com-accesstoken_with_authscheme-app-contoso-user.read--pop'
+
+/** A cache with a user's bearer token and PoP token (key kid-1) for User.Read. */
+function bearerAndPop(): SerializableTokenCache {
   const cache = new SerializableTokenCache()
   const clientInfo = Buffer.from(JSON.stringify({ uid: 'uid', utid: 'utid' })).toString('base64url')
   const add = (tokenType: string, secret: string, keyId?: string) =>
@@ -133,37 +137,77 @@ test('a bearer and a PoP token for one scope live side by side; each lookup find
     })
   add('Bearer', 'bearer-at')
   add('pop', 'pop-at', 'kid-1')
+  return cache
+}
+
+const userQuery = {
+  clientId: 'app',
+  environment: 'login.microsoftonline.com',
+  realm: 'contoso',
+  homeAccountId: 'uid.utid',
+  scopes: ['User.Read'],
+}
+
+test('a bearer and a PoP token for one scope live side by side; each lookup finds only its own', () => {
+  const cache = bearerAndPop()
   const doc = cache.toJSON()
-  assert.deepEqual(Object.keys(doc.AccessToken).sort(), [
+  assert.deepEqual(Object.keys(doc.AccessToken), [
     'uid.utid-login.microsoftonline.com-accesstoken-app-contoso-user.read',
-    'uid.utid-login.microsoftonline.com-accesstoken_with_authscheme-app-contoso-user.read--pop',
   ])
-  const pop =
-    doc.AccessToken[
-      'uid.utid-login.microsoftonline.com-accesstoken_with_authscheme-app-contoso-user.read--pop'
-    ]
+  // The PoP token is in a section of its own, keyed and shaped as msal-node keeps its PoP tokens.
+  assert.deepEqual(Object.keys(doc.AccessToken_With_AuthScheme ?? {}), [popKeyName])
+  const pop = doc.AccessToken_With_AuthScheme?.[popKeyName]
   assert.equal(pop?.credential_type, 'AccessToken_With_AuthScheme')
   assert.equal(pop?.token_type, 'pop')
   assert.equal(pop?.key_id, 'kid-1')
-  const query = {
-    clientId: 'app',
-    environment: 'login.microsoftonline.com',
-    realm: 'contoso',
-    homeAccountId: 'uid.utid',
-    scopes: ['User.Read'],
-  }
   assert.deepEqual(
-    cache.findAccessTokens(query).map((at) => at.secret),
+    cache.findAccessTokens(userQuery).map((at) => at.secret),
     ['bearer-at'],
   )
   assert.deepEqual(
-    cache.findAccessTokens({ ...query, authScheme: 'pop', keyId: 'kid-1' }).map((at) => at.secret),
+    cache
+      .findAccessTokens({ ...userQuery, authScheme: 'pop', keyId: 'kid-1' })
+      .map((at) => at.secret),
     ['pop-at'],
   )
-  assert.deepEqual(cache.findAccessTokens({ ...query, authScheme: 'pop', keyId: 'kid-2' }), [])
-  // MSAL Python's external-key PoP keeps "pop" tokens as plain AccessTokens: still never a bearer.
-  const external = { ...pop, credential_type: 'AccessToken' as const, secret: 'external' }
-  doc.AccessToken['python-style'] = external
+  assert.deepEqual(cache.findAccessTokens({ ...userQuery, authScheme: 'pop', keyId: 'kid-2' }), [])
+})
+
+test('PoP entries other libraries put in AccessToken are never a bearer token, nor ours', () => {
+  const cache = bearerAndPop()
+  const doc = cache.toJSON()
+  const pop = doc.AccessToken_With_AuthScheme?.[popKeyName]
+  assert.ok(pop)
   delete doc.AccessToken['uid.utid-login.microsoftonline.com-accesstoken-app-contoso-user.read']
-  assert.deepEqual(cache.findAccessTokens(query), [])
+  // msal-node's own PoP entry, in AccessToken; and MSAL Python's external-key PoP, a plain AccessToken.
+  doc.AccessToken[popKeyName] = { ...pop, secret: 'msal-node pop' }
+  doc.AccessToken['python-style'] = {
+    ...pop,
+    credential_type: 'AccessToken',
+    secret: 'external',
+  }
+  assert.deepEqual(cache.findAccessTokens(userQuery), [])
+  assert.deepEqual(
+    cache
+      .findAccessTokens({ ...userQuery, authScheme: 'pop', keyId: 'kid-1' })
+      .map((at) => at.secret),
+    ['pop-at'],
+  )
+})
+
+test("a cache without PoP tokens has no PoP section; signing out removes the account's PoP tokens", () => {
+  const plain = new SerializableTokenCache()
+  plain.deserialize('{}')
+  assert.equal('AccessToken_With_AuthScheme' in JSON.parse(plain.serialize()), false)
+
+  const cache = bearerAndPop()
+  cache.removeClientTokens('app', ['login.microsoftonline.com'])
+  assert.deepEqual(
+    Object.keys(cache.toJSON().AccessToken_With_AuthScheme ?? {}),
+    [popKeyName],
+    'app-token removal leaves user PoP tokens',
+  )
+  cache.removeAccount({ home_account_id: 'uid.utid', environment: 'login.windows.net' }, 'app')
+  assert.deepEqual(cache.toJSON().AccessToken_With_AuthScheme, {})
+  assert.deepEqual(cache.toJSON().AccessToken, {})
 })

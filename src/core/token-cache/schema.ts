@@ -10,7 +10,10 @@ interface Unknown {
 }
 
 export interface AccessTokenEntry extends Unknown {
-  /** msal-node's second type holds tokens of another scheme than Bearer (PoP), `key_id` naming the key. */
+  /**
+   * msal-node's second type holds tokens of another scheme than Bearer (PoP), `key_id` naming the
+   * key. msal-ts keeps its own in `popSection`, never in `AccessToken`.
+   */
   credential_type: 'AccessToken' | 'AccessToken_With_AuthScheme'
   secret: string
   /** null for app-only tokens (MSAL Python); msal-node writes "" there. */
@@ -69,8 +72,19 @@ export interface CacheDocument {
   IdToken: Record<string, IdTokenEntry>
   Account: Record<string, AccountEntry>
   AppMetadata: Record<string, AppMetadataEntry>
+  /** msal-ts's PoP tokens, made only when there is one: see `popSection`. */
+  AccessToken_With_AuthScheme?: Record<string, AccessTokenEntry>
   [section: string]: unknown
 }
+
+/**
+ * msal-ts's PoP access tokens live in a top-level section of their own, in msal-node's entry shape
+ * and key format. MSAL Python looks access tokens up without regard to their type, so a PoP token
+ * in `AccessToken` could be handed to one of its apps as a bearer token; it and msal-node keep a
+ * section they do not know as it is. The tokens are bound to msal-ts's key: no other library could
+ * use them anyway.
+ */
+export const popSection = 'AccessToken_With_AuthScheme'
 
 export const sections = [
   'AccessToken',

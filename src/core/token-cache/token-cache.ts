@@ -9,7 +9,7 @@ import type {
   IdTokenEntry,
   RefreshTokenEntry,
 } from './schema.js'
-import { sections } from './schema.js'
+import { popSection, sections } from './schema.js'
 import { homeAccountIdOf, type IdTokenClaims } from './account-id.js'
 
 /** A token endpoint's successful answer, as far as the cache cares. */
@@ -141,7 +141,9 @@ export class SerializableTokenCache {
       if (event.userAssertionHash !== undefined) {
         at.user_assertion_hash = event.userAssertionHash
       }
-      this.#doc.AccessToken[accessTokenKey(at)] = at
+      const section =
+        at.credential_type === 'AccessToken' ? this.#doc.AccessToken : this.#popTokens(true)
+      section[accessTokenKey(at)] = at
     }
     if (homeAccountId !== null && response.id_token) {
       const idt: IdTokenEntry = {
@@ -201,7 +203,8 @@ export class SerializableTokenCache {
 
   /** Access tokens that match the query, the longest-lived first. Expired ones are left to the caller's margin. */
   findAccessTokens(query: AccessTokenQuery): AccessTokenEntry[] {
-    return Object.values(this.#doc.AccessToken)
+    const section = query.authScheme === 'pop' ? this.#popTokens(false) : this.#doc.AccessToken
+    return Object.values(section)
       .filter(
         (at) =>
           isRecord(at) &&
@@ -272,11 +275,12 @@ export class SerializableTokenCache {
 
   /**
    * Signs an account out of an environment, as MSAL does: its refresh tokens of this app (or its
-   * family), and its access tokens, ID tokens and account entries of every app and tenant.
+   * family), and its access tokens (PoP ones too), ID tokens and account entries of every app and
+   * tenant.
    */
   removeAccount(account: { home_account_id: string; environment: string }, clientId: string): void {
     const familyId = this.appMetadata(clientId, account.environment)?.family_id
-    const mine = (entry: { home_account_id: unknown; environment: unknown }) =>
+    const mine = (entry: Owned) =>
       sameHomeAccount(entry.home_account_id as string, account.home_account_id) &&
       sameEnvironment(entry.environment, account.environment)
     for (const [key, rt] of Object.entries(this.#doc.RefreshToken)) {
@@ -288,11 +292,13 @@ export class SerializableTokenCache {
         delete this.#doc.RefreshToken[key]
       }
     }
-    for (const section of ['AccessToken', 'IdToken', 'Account'] as const) {
-      const entries = this.#doc[section] as Record<
-        string,
-        { home_account_id: unknown; environment: unknown }
-      >
+    const owned: Record<string, Owned>[] = [
+      this.#doc.AccessToken,
+      this.#popTokens(false),
+      this.#doc.IdToken,
+      this.#doc.Account,
+    ]
+    for (const entries of owned) {
       for (const [key, entry] of Object.entries(entries)) {
         if (isRecord(entry) && mine(entry)) {
           delete entries[key]
@@ -315,7 +321,10 @@ export class SerializableTokenCache {
     this.#doc.RefreshToken[refreshTokenKey(updated)] = updated
   }
 
-  /** Drops the app-only access tokens of a client, in the given environments. */
+  /**
+   * Drops the app-only access tokens of a client, in the given environments. msal-ts's PoP tokens
+   * are all of accounts, so only the `AccessToken` section holds app-only ones.
+   */
   removeClientTokens(clientId: string, environments: readonly string[]): void {
     for (const [key, at] of Object.entries(this.#doc.AccessToken)) {
       if (
@@ -331,12 +340,36 @@ export class SerializableTokenCache {
   }
 
   #purgeExpired(now: number): void {
-    for (const [key, at] of Object.entries(this.#doc.AccessToken)) {
-      if (isRecord(at) && Number(at.expires_on) < now) {
-        delete this.#doc.AccessToken[key]
+    for (const section of [this.#doc.AccessToken, this.#popTokens(false)]) {
+      for (const [key, at] of Object.entries(section)) {
+        if (isRecord(at) && Number(at.expires_on) < now) {
+          delete section[key]
+        }
       }
     }
   }
+
+  /**
+   * msal-ts's PoP tokens (see `popSection`). The section is made on the first PoP token only, so
+   * a cache that never held one is written as MSAL Python writes it.
+   */
+  #popTokens(create: boolean): Record<string, AccessTokenEntry> {
+    const section = this.#doc[popSection]
+    if (isRecord(section)) {
+      return section
+    }
+    if (!create) {
+      return {}
+    }
+    const made: Record<string, AccessTokenEntry> = {}
+    this.#doc[popSection] = made
+    return made
+  }
+}
+
+interface Owned {
+  home_account_id: unknown
+  environment: unknown
 }
 
 function emptyDocument(): CacheDocument {
