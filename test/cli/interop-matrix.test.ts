@@ -8,6 +8,9 @@
  * and `""` as the app-only home id; msal-ts and MSAL Python write `127.0.0.1` (the authority's
  * host). Reading across those needs environment aliases.
  *
+ * Last, msal-ts's PoP tokens, in a section of their own beside its bearer tokens: the peers never
+ * answer a bearer request with one, and keep the section when they write the file.
+ *
  * Each test runs its own STS, so the tests run concurrently and each STS log is its own.
  */
 import assert from 'node:assert/strict'
@@ -15,6 +18,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { describe, test } from 'node:test'
 import { execa } from 'execa'
+import { decodeJwt } from 'jose'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { cleanEnv, run, tempDir } from './harness.js'
 
@@ -432,3 +436,57 @@ describe(
     }
   },
 )
+
+const popSection = 'AccessToken_With_AuthScheme'
+
+/** msal-ts's PoP token for User.Read, as the `at` of the SHR it prints. */
+async function popAt(t: Target): Promise<string> {
+  const args = ['token', ...tsCommon(t), '--scope', userRead]
+  const pop = ['--pop-method', 'GET', '--pop-url', 'https://api.contoso.test/items']
+  const shr = assertOk(tsOutcome(await run(t.home, [...args, ...pop])), 'msal-ts PoP')
+  return String(decodeJwt(shr)['at'])
+}
+
+describe('interop: msal-ts PoP tokens beside bearer tokens', { concurrency: true }, () => {
+  for (const reader of ['msal-python', 'msal-node'] as const) {
+    test(`${reader} never takes msal-ts's PoP token for a bearer one, and keeps it when it writes`, () =>
+      withSts(async (sts) => {
+        const t = await newTarget(sts)
+        const user = { username: sts.defaults.username, password: sts.defaults.password }
+        assert.equal((await login('msal-ts', t, user, [userRead])).error, null)
+        const pop = await popAt(t)
+        const written = await readCache(t.cacheFile)
+        const [bearer] = secrets(written, 'AccessToken')
+        assert.deepEqual(secrets(written, popSection), [pop], 'the PoP token in its own section')
+
+        // A bearer and a PoP token for the scope: the reader gets the bearer one, from the cache.
+        sts.clearLog()
+        const hit = assertOk(await silent(reader, t, user.username, [userRead]), `${reader} hit`)
+        sameToken(hit, bearer, `${reader} returns msal-ts's bearer token`)
+        assertNoTokenRequest(sts, reader)
+
+        // Only the PoP token for the scope: the reader redeems the refresh token for a bearer one.
+        const others = Object.entries(written['AccessToken'] ?? {}).filter(
+          ([, at]) => at['secret'] !== bearer,
+        )
+        const onlyPop = { ...written, AccessToken: Object.fromEntries(others) }
+        await writeFile(t.cacheFile, JSON.stringify(onlyPop, null, 4))
+        sts.clearLog()
+        const fresh = assertOk(
+          await silent(reader, t, user.username, [userRead]),
+          `${reader} without a bearer token`,
+        )
+        assert.notEqual(fresh, pop, `${reader} never returns the PoP token`)
+        const form = oneTokenRequest(sts, 'refresh_token', reader)
+        assert.equal(form['token_type'], undefined, `${reader} asks for a bearer token`)
+
+        // The reader wrote the file; msal-ts's PoP entry is as it was, and still served.
+        const after = await readCache(t.cacheFile)
+        assert.ok(secrets(after, 'AccessToken').includes(fresh), `${reader} wrote the file`)
+        assert.deepEqual(after[popSection], written[popSection], `${reader} keeps the PoP section`)
+        sts.clearLog()
+        sameToken(await popAt(t), pop, 'msal-ts serves its PoP token')
+        assertNoTokenRequest(sts, 'msal-ts PoP')
+      }))
+  }
+})
