@@ -281,6 +281,54 @@ describe('msal-ts client-token', () => {
     )
   })
 
+  test('an Entra-shaped host instance discovery does not know is refused; --no-validate-authority trusts it', async () => {
+    const home = await tempDir()
+    // The same STS under a name its instance discovery does not vouch for.
+    const unknown = `https://localhost:${new URL(sts.url).port}/${sts.tenantId}`
+    const args = [
+      'client-token',
+      '-c',
+      sts.defaults.confidentialClientId,
+      '-a',
+      unknown,
+      '--ca-file',
+      sts.caFile,
+      '--scope',
+      graph,
+    ]
+    const env = {
+      ...secretEnv(),
+      MSAL_TS_INSTANCE_DISCOVERY_URL: `${sts.url}/common/discovery/instance`,
+    }
+    sts.clearLog()
+    const refused = await run(home, args, { env })
+    assert.equal(refused.exitCode, 1)
+    assert.equal(refused.stdout, '')
+    assert.match(
+      refused.stderr,
+      /^msal-ts: invalid_instance: localhost:\d+ is not a known Entra ID authority/,
+    )
+    assert.match(refused.stderr, /--no-validate-authority/)
+    assertNoStack(refused.stderr)
+    assert.deepEqual(
+      sts.log.map((r) => r.path),
+      ['/common/discovery/instance'],
+    )
+
+    sts.clearLog()
+    const trusted = await run(home, [...args, '--no-validate-authority'], { env })
+    assert.equal(trusted.exitCode, 0, trusted.stderr)
+    assert.ok(trusted.stdout.trim().length > 0, 'a token')
+    assert.deepEqual(
+      sts.log.map((r) => [r.path, r.headers['host']]),
+      [
+        [`/${sts.tenantId}/v2.0/.well-known/openid-configuration`, new URL(unknown).host],
+        [`/${sts.tenantId}/oauth2/v2.0/token`, new URL(sts.url).host],
+      ],
+      'no instance discovery; the token endpoint the configuration names',
+    )
+  })
+
   test('the Azure SDK variables alone are enough', async () => {
     const home = await tempDir()
     const result = await run(
