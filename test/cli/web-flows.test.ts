@@ -158,6 +158,67 @@ describe('web-app and migration flows', () => {
     assertNoStack(replay.stderr)
   })
 
+  test('redeem --code: a bare code with --scope and --redirect-uri, once; token is then a cache hit', async () => {
+    const home = await tempDir()
+    const webApp = { clientId: 'c0de0000-0000-4000-8000-0000000000c0', secret: 'web app secret' }
+    const callback = 'https://app.contoso.test/callback'
+    sts.addClient({ ...webApp, redirectUris: [callback] })
+    const app = ['-c', webApp.clientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    const scope = ['--scope', graphRead]
+    const url = await run(home, [
+      'auth-url',
+      ...app,
+      ...scope,
+      '--redirect-uri',
+      callback,
+      '--login-hint',
+      sts.defaults.username,
+    ])
+    assert.equal(url.exitCode, 0, url.stderr)
+    const code = new URL(await authorize(url.stdout.trim())).searchParams.get('code')
+    assert.ok(code, 'the provider sent a code to the callback')
+
+    const redeem = ['redeem', ...app, '--code', code, ...scope, '--redirect-uri', callback]
+    const env = { AZURE_CLIENT_SECRET: webApp.secret }
+    sts.clearLog()
+    const redeemed = await run(home, [...redeem, '-o', 'json'], { env })
+    assert.equal(redeemed.exitCode, 0, redeemed.stderr)
+    const token = JSON.parse(redeemed.stdout) as Record<string, unknown>
+    assert.equal((token['account'] as Record<string, unknown>)['username'], sts.defaults.username)
+    assert.equal(token['token_source'], 'identity_provider')
+    const [request, ...more] = sts.tokenRequests()
+    assert.deepEqual(more, [])
+    assert.deepEqual(
+      {
+        ...request?.form,
+        client_info: undefined,
+        'x-client-current-telemetry': request?.headers['x-client-current-telemetry'],
+      },
+      {
+        client_id: webApp.clientId,
+        client_secret: webApp.secret,
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: callback,
+        scope: `${graphRead} offline_access openid profile`,
+        client_info: undefined,
+        'x-client-current-telemetry': '4|832,0|',
+      },
+    )
+
+    sts.clearLog()
+    const cached = await run(home, ['token', ...app, ...scope])
+    assert.equal(cached.exitCode, 0, cached.stderr)
+    assert.equal(cached.stdout.trim(), token['access_token'])
+    assert.deepEqual(sts.tokenRequests(), [])
+
+    const replay = await run(home, redeem, { env })
+    assert.equal(replay.exitCode, 3, 'a used code means signing in again')
+    assert.equal(replay.stdout, '')
+    assert.match(replay.stderr, /^msal-ts: invalid_grant: AADSTS54005: /)
+    assertNoStack(replay.stderr)
+  })
+
   test('a form_post body on stdin, and a JSON response, are redeemed too', async () => {
     const home = await tempDir()
     const { file, url } = await startFlow(home, ['--response-mode', 'form_post'])
