@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { Agent, request } from 'undici'
 import { PublicClientApplication } from '../../src/core/public-client.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 
@@ -66,4 +67,34 @@ test("a bare code goes out with MSAL's API id 832, a device code poll with 622",
   assert.equal(code?.headers['x-client-current-telemetry'], '4|832,0|')
   assert.equal(device?.form?.['device_code'], 'not-a-device-code')
   assert.match(device?.headers['x-client-current-telemetry'] ?? '', /^4\|622,0\|/)
+})
+
+test("an interactive sign-in redeems its code with MSAL's API id 169", async () => {
+  const app = new PublicClientApplication({
+    clientId: sts.defaults.publicClientId,
+    authority: sts.authority(),
+    verify: sts.caFile,
+  })
+  const browser = new Agent({ connect: { ca: sts.caPem } })
+  // The browser: the STS signs the hinted user in at once and redirects to the loopback listener.
+  const openBrowser = async (url: string) => {
+    const signIn = await request(url, { dispatcher: browser })
+    await signIn.body.dump()
+    const landed = await request(String(signIn.headers['location']))
+    await landed.body.dump()
+  }
+  sts.clearLog()
+  try {
+    const result = await app.acquireTokenInteractive(['User.Read'], {
+      loginHint: sts.defaults.username,
+      openBrowser,
+    })
+    assert.equal(result.account?.username, sts.defaults.username)
+  } finally {
+    await Promise.all([app.close(), browser.close()])
+  }
+  const [code, ...more] = sts.tokenRequests()
+  assert.deepEqual(more, [])
+  assert.equal(code?.form?.['grant_type'], 'authorization_code')
+  assert.equal(code?.headers['x-client-current-telemetry'], '4|169,0|')
 })
