@@ -333,3 +333,48 @@ test('a fixed free port works; a port in use is a UsageError', async () => {
   await assert.rejects(startLoopback({ expectedState: state, port: 70_000 }), UsageError)
   await assert.rejects(startLoopback({ expectedState: '' }), UsageError)
 })
+
+test('two answers racing on two open connections: the first wins, the second changes nothing', async (t) => {
+  const listener = await open(t)
+  const first = { code: 'first-code', state }
+  const second = { code: 'second-code', state }
+  const replies = await Promise.allSettled([
+    send(localUrl(listener) + query(first)),
+    send(localUrl(listener) + query(second)),
+  ])
+  const resolved = await listener.response
+  assert.ok(
+    [first.code, second.code].includes(resolved['code'] ?? ''),
+    `resolved with ${JSON.stringify(resolved)}`,
+  )
+  const completed = replies.filter(
+    (r) => r.status === 'fulfilled' && /Authentication completed/.test(r.value.body),
+  )
+  assert.equal(completed.length, 1, 'only one answer is taken as the sign-in')
+  assert.equal((await connectionError('127.0.0.1', listener.port)).code, 'ECONNREFUSED')
+})
+
+test('a flood of bad requests and an oversized request line leave it answering the real redirect', async (t) => {
+  const listener = await open(t)
+  const flood = await Promise.allSettled(
+    Array.from({ length: 200 }, (_, i) =>
+      send(localUrl(listener, `/noise/${i}`) + query({ code: `forged-${i}`, state: `wrong-${i}` })),
+    ),
+  )
+  const statuses = new Set(
+    flood.map((r) => (r.status === 'fulfilled' ? r.value.status : 'connection error')),
+  )
+  assert.deepEqual([...statuses], [400], 'every forged answer refused')
+  const oversized = await send(
+    localUrl(listener) + query({ state, pad: 'x'.repeat(100 * 1024) }),
+  ).then(
+    (reply) => reply.status,
+    (error: NodeJS.ErrnoException) => error.code,
+  )
+  assert.ok(oversized === 431 || oversized === 'ECONNRESET', `got ${String(oversized)}`)
+  assert.ok(await stillPending(listener.response), 'still waiting for the real answer')
+
+  const real = await send(localUrl(listener) + query({ code: 'real', state }))
+  assert.equal(real.status, 200)
+  assert.deepEqual(await listener.response, { code: 'real', state })
+})
