@@ -14,6 +14,7 @@ import { describe, test } from 'node:test'
 import { execa } from 'execa'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { cleanEnv, run, tempDir } from './harness.js'
+import { fillIn, recipe, runShell } from './readme.js'
 
 const python = '/usr/bin/python3'
 const pythonPeer = resolve(import.meta.dirname, '../interop/msal_python_peer.py')
@@ -186,6 +187,37 @@ describe("the Azure CLI's token cache", { concurrency: true }, () => {
       const outAgain = JSON.parse(again.stdout) as Record<string, unknown>
       sameToken(outAgain['access_token'], out['access_token'], 'the token it stored')
       assert.deepEqual(sts.tokenRequests(), [])
+    }))
+
+  test("the README's recipe: the CLI's refresh token gets the CLI's client id a token for another resource", () =>
+    withSts(async (sts) => {
+      const s = await azLogin(sts)
+      const [cliRt] = entries(s.doc, 'RefreshToken')
+      sts.clearLog()
+      const result = await runShell(
+        s.home,
+        fillIn(recipe('azure-cli-cache'), { '<tenant id>': sts.tenantId }),
+        // The public cloud, moved to loopback: --tenant names a tenant on it.
+        { AZURE_AUTHORITY_HOST: sts.url, NODE_EXTRA_CA_CERTS: sts.caFile },
+      )
+      assert.equal(result.exitCode, 0, result.stderr)
+      const posts = sts.tokenRequests()
+      assert.deepEqual(
+        posts.map((p) => [p.form?.['grant_type'], p.form?.['client_id'], p.form?.['scope']]),
+        [
+          [
+            'refresh_token',
+            azureCli,
+            'https://management.azure.com/.default offline_access openid profile',
+          ],
+        ],
+      )
+      sameToken(posts[0]?.form?.['refresh_token'], cliRt?.['secret'], "the CLI's RT")
+      const stored = entries(await readCache(s.cacheFile), 'AccessToken').find((at) =>
+        String(at['target']).includes('https://management.azure.com/.default'),
+      )
+      const [, printed] = /^Authorization: Bearer (\S+)\n$/.exec(result.stdout) ?? []
+      sameToken(printed, stored?.['secret'], 'the header holds the token msal-ts stored')
     }))
 
   test('the real environment: entries under login.microsoftonline.com answer an authority on it or on an alias, offline', () =>

@@ -11,6 +11,8 @@ export interface RunOptions {
   input?: string
   /** Run as this user (and its group of the same number); only root can ask. */
   uid?: number
+  /** Another copy of the binary, e.g. one installed from the package. */
+  bin?: string
 }
 
 /**
@@ -28,20 +30,8 @@ export async function run(
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<CliResult> {
-  const env: Record<string, string> = {
-    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-    HOME: home,
-    XDG_CACHE_HOME: join(home, '.cache'),
-    MSAL_TS_CACHE_DIR: join(home, 'cache'),
-  }
-  for (const [name, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) {
-      delete env[name]
-    } else {
-      env[name] = value
-    }
-  }
-  const result = await execa(bin, [...args], {
+  const env = cliEnv(home, options.env)
+  const result = await execa(options.bin ?? bin, [...args], {
     env,
     extendEnv: false,
     reject: false,
@@ -55,6 +45,27 @@ export async function run(
     stdout: String(result.stdout),
     stderr: String(result.stderr),
   }
+}
+
+/** A user's environment for msal-ts and nothing else: HOME and the cache dir are the test's own. */
+export function cliEnv(
+  home: string,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_CACHE_HOME: join(home, '.cache'),
+    MSAL_TS_CACHE_DIR: join(home, 'cache'),
+  }
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) {
+      delete env[name]
+    } else {
+      env[name] = value
+    }
+  }
+  return env
 }
 
 const tempDirs: string[] = []

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { Agent, fetch, type Response } from 'undici'
 import type { Sts } from '../fixtures/sts/index.js'
-import { bin, type CliResult } from './harness.js'
+import { bin, cliEnv, type CliResult } from './harness.js'
 
 export interface LoginProcess {
   /** The sign-in URL, once msal-ts has printed it alone on its own line of stderr. */
@@ -21,27 +21,6 @@ export interface LoginProcess {
   kill(signal: NodeJS.Signals): void
   /** How the process ended. */
   readonly done: Promise<CliResult>
-}
-
-/** The environment `run` gives the binary: nothing from the machine leaks in. */
-export function cliEnv(
-  home: string,
-  extra: Record<string, string | undefined> = {},
-): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-    HOME: home,
-    XDG_CACHE_HOME: join(home, '.cache'),
-    MSAL_TS_CACHE_DIR: join(home, 'cache'),
-  }
-  for (const [name, value] of Object.entries(extra)) {
-    if (value === undefined) {
-      delete env[name]
-    } else {
-      env[name] = value
-    }
-  }
-  return env
 }
 
 /** Starts `msal-ts <args>` (stdin not a terminal) and follows its stderr while it runs. */

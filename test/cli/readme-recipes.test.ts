@@ -1,0 +1,330 @@
+/**
+ * The README's recipes, run as written: public hosts and placeholders become the loopback STS, a
+ * loopback "API" that records the Authorization header it gets, and GitHub's OIDC token service.
+ */
+import assert from 'node:assert/strict'
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { execa } from 'execa'
+import { decodeJwt } from 'jose'
+import { startCiRuntime, type CiRuntime } from '../fixtures/ci-runtime.js'
+import { flatHeaders, sendJson, serveOnLoopback } from '../fixtures/loopback-server.js'
+import { makeClientCertificate } from '../fixtures/pki.js'
+import { startSts, type Sts } from '../fixtures/sts/index.js'
+import { bin, cliEnv, run, tempDir } from './harness.js'
+import { readTokenCache } from './login-process.js'
+import { fillIn, recipe, runShell } from './readme.js'
+
+const repo = resolve(import.meta.dirname, '../..')
+const userRead = 'https://graph.microsoft.com/User.Read'
+const aksServer = '6dae42f8-4368-4678-94ff-3960e28e3630/.default'
+const federatedClientId = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b'
+
+interface ApiCall {
+  path: string
+  authorization: string
+}
+
+/** A stand-in for Graph or ARM: answers any GET with a small JSON body and keeps what it was sent. */
+async function startApi() {
+  const calls: ApiCall[] = []
+  const { server, url } = await serveOnLoopback((req, res) => {
+    calls.push({
+      path: req.url ?? '',
+      authorization: flatHeaders(req.headers)['authorization'] ?? '',
+    })
+    sendJson(res, 200, { value: [{ displayName: 'Contoso' }] })
+    return Promise.resolve()
+  })
+  return {
+    url,
+    calls,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections()
+        server.close(() => done())
+      }),
+  }
+}
+
+// Just enough YAML for the recipes' blocks: a key's lines are those indented deeper than it.
+const indent = (line: string) => line.length - line.trimStart().length
+
+function linesUnder(lines: readonly string[], key: RegExp): string[] {
+  const at = lines.findIndex((line) => key.test(line))
+  assert.ok(at >= 0, `no line matching ${String(key)}`)
+  const own = indent(lines[at] ?? '')
+  const end = lines.findIndex((line, i) => i > at && line.trim() !== '' && indent(line) <= own)
+  return lines.slice(at + 1, end < 0 ? undefined : end)
+}
+
+function scalars(lines: readonly string[]): Record<string, string> {
+  const top = Math.min(...lines.filter((line) => line.trim() !== '').map(indent))
+  const found: Record<string, string> = {}
+  for (const line of lines.filter((l) => indent(l) === top)) {
+    const [, key, value] = /^\s*([\w-]+): (.+)$/.exec(line) ?? []
+    if (key !== undefined && value !== undefined) {
+      found[key] = value
+    }
+  }
+  return found
+}
+
+const listItems = (lines: readonly string[]) =>
+  lines.map((line) => /^\s*- (.+)$/.exec(line)?.[1]).filter((item) => item !== undefined)
+
+const dedent = (lines: readonly string[]) => {
+  const top = Math.min(...lines.filter((line) => line.trim() !== '').map(indent))
+  return lines.map((line) => line.slice(top)).join('\n')
+}
+
+describe('README recipes', () => {
+  let sts: Sts
+  let api: Awaited<ReturnType<typeof startApi>>
+  let runtime: CiRuntime
+
+  before(async () => {
+    sts = await startSts()
+    api = await startApi()
+    const cert = makeClientCertificate(await tempDir(), 'github')
+    sts.addClient({ clientId: federatedClientId, certificatePem: cert.certPem })
+    runtime = await startCiRuntime({
+      clientId: federatedClientId,
+      tokenEndpoint: `${sts.url}/${sts.tenantId}/oauth2/v2.0/token`,
+      certificate: cert,
+    })
+  })
+  after(async () => {
+    await runtime.close()
+    await api.close()
+    await sts.close()
+  })
+
+  /** The swaps of the recipes that export MSAL_TS_CLIENT_ID and MSAL_TS_AUTHORITY for a user. */
+  const userSwaps = {
+    text: () => ({
+      '<app id>': sts.defaults.publicClientId,
+      'https://login.microsoftonline.com/<tenant>': sts.authority(),
+    }),
+    env: () => ({
+      MSAL_TS_CLIENT_ID: sts.defaults.publicClientId,
+      MSAL_TS_AUTHORITY: sts.authority(),
+      NODE_EXTRA_CA_CERTS: sts.caFile,
+    }),
+  }
+
+  const signIn = async (home: string, scope: string) => {
+    const result = await run(
+      home,
+      ['login', '--username', sts.defaults.username, '--password-stdin', '--scope', scope],
+      { input: sts.defaults.password, env: userSwaps.env() },
+    )
+    assert.equal(result.exitCode, 0, result.stderr)
+  }
+
+  const cachedAccessToken = async (home: string) => {
+    const [token] = Object.values((await readTokenCache(home))?.AccessToken ?? {})
+    assert.ok(typeof token?.['secret'] === 'string', 'an access token in the cache')
+    return token['secret']
+  }
+
+  test('curl with -o header: the API gets the cached token, and no token request is made', async () => {
+    const home = await tempDir()
+    await signIn(home, userRead)
+    const script = fillIn(recipe('curl'), {
+      ...userSwaps.text(),
+      'https://graph.microsoft.com/v1.0/': `${api.url}/v1.0/`,
+    })
+    sts.clearLog()
+    api.calls.splice(0)
+    const result = await runShell(home, script, { NODE_EXTRA_CA_CERTS: sts.caFile })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.deepEqual(JSON.parse(result.stdout), { value: [{ displayName: 'Contoso' }] })
+    assert.deepEqual(api.calls, [
+      { path: '/v1.0/me', authorization: `Bearer ${await cachedAccessToken(home)}` },
+    ])
+    assert.deepEqual(sts.tokenRequests(), [])
+  })
+
+  test("a GitHub Actions step: its run script, with the job's env, trades the OIDC token for ARM's", async () => {
+    const workflow = recipe('github-actions').split('\n')
+    assert.match(workflow.join('\n'), /^ {6}id-token: write/m, 'the job may ask for its OIDC token')
+    const step = linesUnder(workflow, /^\s*- name: List the resource groups$/)
+    const vars: Record<string, string> = {
+      '${{ vars.AZURE_CLIENT_ID }}': federatedClientId,
+      '${{ vars.AZURE_TENANT_ID }}': sts.tenantId,
+      '${{ vars.AZURE_SUBSCRIPTION_ID }}': '00000000-0000-4000-8000-000000000001',
+    }
+    const stepEnv = Object.fromEntries(
+      Object.entries(scalars(linesUnder(step, /^\s*env:$/))).map(([name, value]) => [
+        name,
+        vars[value] ?? assert.fail(`${name}: ${value} is not a variable the test sets`),
+      ]),
+    )
+    const script = fillIn(dedent(linesUnder(step, /^\s*run: \|$/)), {
+      'https://management.azure.com/subscriptions/': `${api.url}/subscriptions/`,
+    })
+    runtime.clear()
+    sts.clearLog()
+    api.calls.splice(0)
+    const result = await runShell(await tempDir(), script, {
+      ...runtime.githubEnv(),
+      ...stepEnv,
+      // The public cloud, moved to loopback: AZURE_TENANT_ID names a tenant on it.
+      AZURE_AUTHORITY_HOST: sts.url,
+      NODE_EXTRA_CA_CERTS: sts.caFile,
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.deepEqual(JSON.parse(result.stdout), { value: [{ displayName: 'Contoso' }] })
+    assert.equal(runtime.requests.length, 1)
+    const [tokenRequest] = sts.tokenRequests()
+    assert.equal(tokenRequest?.form?.['client_id'], federatedClientId)
+    assert.equal(tokenRequest?.form?.['scope'], 'https://management.azure.com/.default')
+    assert.equal(tokenRequest?.form?.['client_assertion'], runtime.issued[0])
+    assert.equal(tokenRequest?.assertion?.valid, true, tokenRequest?.assertion?.failure)
+    const [call] = api.calls
+    assert.equal(
+      call?.path,
+      '/subscriptions/00000000-0000-4000-8000-000000000001/resourcegroups?api-version=2021-04-01',
+    )
+    const token = /^Bearer (\S+)$/.exec(call?.authorization ?? '')?.[1] ?? ''
+    assert.equal(decodeJwt(token).aud, 'https://management.azure.com')
+  })
+
+  test('over SSH: login --device-code, completed on another device, then token from the cache', async () => {
+    const home = await tempDir()
+    sts.settings.deviceCodeInterval = 1
+    sts.settings.devicePollScript = ['authorization_pending', 'success']
+    sts.clearLog()
+    const result = await runShell(home, fillIn(recipe('ssh-device-code'), userSwaps.text()), {
+      NODE_EXTRA_CA_CERTS: sts.caFile,
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(
+      result.stderr,
+      /^To sign in, use a web browser to open the page https:\/\/127\.0\.0\.1:\d+\/devicelogin and enter the code [A-Z0-9]{9} to authenticate\.\nSigned in as /,
+    )
+    assert.equal(sts.requests({ path: '/oauth2/v2.0/devicecode' }).length, 1)
+    assert.deepEqual(
+      sts.tokenRequests().map((poll) => poll.status),
+      [400, 200],
+      'one pending poll, then the sign-in',
+    )
+    const out = JSON.parse(result.stdout) as Record<string, unknown>
+    assert.equal(out['token_source'], 'cache')
+    assert.equal(out['access_token'], await cachedAccessToken(home))
+  })
+
+  test('kubeconfig exec plugin: the command kubectl runs prints a v1 ExecCredential with the cached token', async () => {
+    const home = await tempDir()
+    await signIn(home, aksServer)
+    const kubeconfig = fillIn(recipe('kubeconfig'), userSwaps.text()).split('\n')
+    const exec = linesUnder(kubeconfig, /^\s*exec:$/)
+    const fields = scalars(exec)
+    assert.equal(fields['apiVersion'], 'client.authentication.k8s.io/v1')
+    assert.equal(fields['command'], 'msal-ts')
+    assert.equal(fields['interactiveMode'], 'Never')
+    const args = listItems(linesUnder(exec, /^\s*args:$/))
+
+    // What kubectl does: the command from PATH with kubectl's environment plus
+    // KUBERNETES_EXEC_INFO, stdin not given, since interactiveMode is Never.
+    sts.clearLog()
+    const result = await execa(fields['command'], args, {
+      env: {
+        ...cliEnv(home),
+        PATH: `${resolve(bin, '..')}:${process.env['PATH'] ?? ''}`,
+        NODE_EXTRA_CA_CERTS: sts.caFile,
+        KUBERNETES_EXEC_INFO: JSON.stringify({
+          kind: 'ExecCredential',
+          apiVersion: fields['apiVersion'],
+          spec: { interactive: false },
+        }),
+      },
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    })
+    assert.equal(result.exitCode, 0, String(result.stderr))
+    const credential = JSON.parse(String(result.stdout)) as {
+      kind: string
+      apiVersion: string
+      status: { token: string; expirationTimestamp: string }
+    }
+    assert.equal(credential.kind, 'ExecCredential')
+    assert.equal(credential.apiVersion, fields['apiVersion'])
+    assert.equal(credential.status.token, await cachedAccessToken(home))
+    assert.match(credential.status.expirationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+    assert.ok(Date.parse(credential.status.expirationTimestamp) > Date.now())
+    assert.equal(decodeJwt(credential.status.token).aud, aksServer.replace('/.default', ''))
+    assert.deepEqual(sts.tokenRequests(), [])
+  })
+
+  test('as a library: the snippet type-checks against the built package and runs; a second run asks nobody', async () => {
+    const project = await tempDir()
+    await mkdir(join(project, 'node_modules'))
+    await symlink(repo, join(project, 'node_modules', 'msal-ts'))
+    await symlink(join(repo, 'node_modules', '@types'), join(project, 'node_modules', '@types'))
+    await writeFile(join(project, 'package.json'), JSON.stringify({ type: 'module' }))
+    await writeFile(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          target: 'es2022',
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['recipe.ts'],
+      }),
+    )
+    await writeFile(
+      join(project, 'recipe.ts'),
+      fillIn(recipe('library'), {
+        'https://login.microsoftonline.com/': `${sts.url}/`,
+        'https://graph.microsoft.com/v1.0/': `${api.url}/v1.0/`,
+      }),
+    )
+    const typecheck = await execa(
+      process.execPath,
+      [join(repo, 'node_modules/typescript/bin/tsc'), '-p', project],
+      { reject: false },
+    )
+    assert.equal(typecheck.exitCode, 0, String(typecheck.stdout))
+
+    const env = {
+      PATH: process.env['PATH'] ?? '',
+      HOME: project,
+      AZURE_CLIENT_ID: sts.defaults.confidentialClientId,
+      AZURE_TENANT_ID: sts.tenantId,
+      AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
+      NODE_EXTRA_CA_CERTS: sts.caFile,
+    }
+    const runRecipe = () =>
+      execa(join(repo, 'node_modules/.bin/tsx'), ['recipe.ts'], {
+        cwd: project,
+        env,
+        extendEnv: false,
+        reject: false,
+      })
+    sts.clearLog()
+    api.calls.splice(0)
+    for (const round of [1, 2]) {
+      const result = await runRecipe()
+      assert.equal(result.exitCode, 0, `round ${round}: ${String(result.stderr)}`)
+      assert.match(String(result.stdout), /displayName: 'Contoso'/)
+    }
+    assert.equal(sts.tokenRequests().length, 1, 'the second run answers from tokens.json')
+    const cacheFile = join(project, 'tokens.json')
+    assert.equal((await stat(cacheFile)).mode & 0o777, 0o600)
+    const cache = JSON.parse(await readFile(cacheFile, 'utf8')) as {
+      AccessToken: Record<string, { secret: string }>
+    }
+    const [stored] = Object.values(cache.AccessToken)
+    assert.deepEqual(
+      api.calls.map((call) => call.authorization),
+      [`Bearer ${stored?.secret}`, `Bearer ${stored?.secret}`],
+    )
+  })
+})

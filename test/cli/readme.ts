@@ -1,0 +1,57 @@
+/**
+ * The README's recipes as tests run them: the fenced block after `<!-- recipe: NAME -->`, its
+ * placeholders and public hosts swapped for the loopback fixtures, run by bash with the built
+ * `msal-ts` first on PATH. A recipe that changes so a swap no longer applies fails the test.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { execa } from 'execa'
+import { bin, cliEnv, type CliResult } from './harness.js'
+
+const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8')
+
+/** The code of the block marked `<!-- recipe: name -->`. */
+export function recipe(name: string): string {
+  const marker = `<!-- recipe: ${name} -->`
+  const at = readme.indexOf(marker)
+  assert.ok(at >= 0, `README.md has no ${marker}`)
+  const block = /^```\w*\n([\s\S]*?)^```$/m.exec(readme.slice(at + marker.length))
+  assert.ok(block?.[1] !== undefined, `no fenced block after ${marker}`)
+  return block[1]
+}
+
+/** Every key must occur (else the README drifted from the test); no `<placeholder>` may remain. */
+export function fillIn(text: string, swaps: Record<string, string>): string {
+  let filled = text
+  for (const [from, to] of Object.entries(swaps)) {
+    assert.ok(filled.includes(from), `the recipe no longer has ${JSON.stringify(from)}:\n${text}`)
+    filled = filled.replaceAll(from, to)
+  }
+  const left = /<[a-z][a-z ]*>/i.exec(filled)
+  assert.equal(left, null, `a placeholder the test does not fill: ${left?.[0]}`)
+  return filled
+}
+
+/** Runs a shell recipe as GitHub's `run:` steps do (`bash -eo pipefail`), msal-ts on PATH. */
+export async function runShell(
+  home: string,
+  script: string,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const base = cliEnv(home, env)
+  const result = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+    cwd: home,
+    env: { ...base, PATH: `${dirname(bin)}:${base['PATH']}` },
+    extendEnv: false,
+    reject: false,
+    stripFinalNewline: false,
+    stdin: 'ignore',
+    timeout: 60_000,
+  })
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+  }
+}
