@@ -5,11 +5,11 @@ import { cachedGetBody } from '../core/http-cache-entries.js'
 import { resourceToScope } from '../core/scopes.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { chooseAccount } from './shared/account-choice.js'
-import { applicationOptions, settingsAuthority } from './shared/app.js'
+import { localCaches } from './shared/local-caches.js'
 import type { Io } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
 import { scopesFrom } from './shared/scope-options.js'
-import { type CommonFlags, resolveCommon } from './shared/settings.js'
+import { type CommonFlags, resolveCommon, settingsAuthority } from './shared/settings.js'
 
 /**
  * `msal-ts token` answered from the cache, the way scripts call it all day: no command-line
@@ -37,10 +37,10 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
       parsed.scope,
       parsed.resource === undefined ? undefined : resourceToScope(parsed.resource),
     )
-    const options = applicationOptions(settings, io)
     const authority = settingsAuthority(settings)
+    const caches = localCaches(settings, io, authority)
     const cache = new SerializableTokenCache()
-    cache.deserialize(await options.cacheStore?.read())
+    cache.deserialize(await caches.tokens.read())
     const accounts = accountsIn(cache, authority.instance)
     if (
       accounts.length !== 1 &&
@@ -52,7 +52,7 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
     const account = await chooseAccount(accounts, parsed.account, io)
     const now = systemClock()
     const discovery = cachedGetBody(
-      await options.httpCache?.read(),
+      await caches.http.read(),
       openIdConfigurationUrl(authority),
       now,
     )

@@ -1,11 +1,9 @@
 import type { ClientApplicationOptions } from '../../core/application.js'
-import { openJsonFileStore } from '../../core/cache-store.js'
-import { type JsonStore, memoryStore } from '../../core/persistence.js'
+import type { JsonStore } from '../../core/persistence.js'
 import { openRedisStore } from '../../core/redis-store.js'
-import { cacheDocumentProblem } from '../../core/token-cache/schema.js'
-import { type Authority, defaultAuthority, parseAuthority } from '../../core/authority.js'
-import { defaultCacheDir, httpCachePath, popKeyPath, tokenCachePath } from './cache-paths.js'
-import type { CommonSettings } from './settings.js'
+import type { Authority } from '../../core/authority.js'
+import { localCaches } from './local-caches.js'
+import { type CommonSettings, settingsAuthority } from './settings.js'
 import { type Io, warn } from './io.js'
 import { stderrLogger } from './logging.js'
 
@@ -19,10 +17,7 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
     )
   }
   const authority = settingsAuthority(settings)
-  const tokenFile =
-    settings.cacheFile ??
-    tokenCachePath(settings.cacheDir ?? defaultCacheDir(io), settings.clientId, authority)
-  const onWarning = (message: string) => warn(io, message)
+  const caches = localCaches(settings, io, authority)
   const region = settings.region?.toLowerCase() === 'auto' ? true : settings.region
   return {
     clientId: settings.clientId,
@@ -31,19 +26,10 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
     validateAuthority: settings.validateAuthority,
     instanceDiscovery: settings.instanceDiscovery,
     cacheStore: settings.noCache
-      ? memoryStore()
-      : tokenStore(
-          settings,
-          authority,
-          openJsonFileStore({ path: tokenFile, onWarning, shapeProblem: cacheDocumentProblem }),
-          onWarning,
-        ),
-    httpCache: settings.noCache
-      ? memoryStore()
-      : openJsonFileStore({ path: httpCachePath(tokenFile), onWarning }),
-    popKeyStore: settings.noCache
-      ? memoryStore()
-      : openJsonFileStore({ path: popKeyPath(tokenFile), onWarning }),
+      ? caches.tokens
+      : tokenStore(settings, authority, caches.tokens, (message) => warn(io, message)),
+    httpCache: caches.http,
+    popKeyStore: caches.popKey,
     verify: settings.insecure ? false : (settings.caFile ?? true),
     ...(settings.proxy ? { proxies: settings.proxy } : {}),
     timeout: settings.timeoutSeconds,
@@ -77,11 +63,4 @@ function tokenStore(
     insecure: settings.insecure,
     onWarning,
   })
-}
-
-/** The authority the settings name, parsed and checked. */
-export function settingsAuthority(settings: CommonSettings): Authority {
-  return settings.oidcAuthority
-    ? parseAuthority(settings.oidcAuthority, { oidc: true })
-    : parseAuthority(settings.authority ?? defaultAuthority)
 }

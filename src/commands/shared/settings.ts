@@ -1,4 +1,10 @@
-import { authorityBuilder, cloudHost } from '../../core/authority.js'
+import {
+  type Authority,
+  authorityBuilder,
+  cloudHost,
+  defaultAuthority,
+  parseAuthority,
+} from '../../core/authority.js'
 import { UsageError } from '../../core/errors.js'
 import type { RedisTarget } from '../../core/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
@@ -197,4 +203,11 @@ export function parseTimeout(text: string | undefined): number {
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
   return value ? ({ [key]: value } as Record<K, string>) : {}
+}
+
+/** The authority the settings name, parsed and checked. */
+export function settingsAuthority(settings: CommonSettings): Authority {
+  return settings.oidcAuthority
+    ? parseAuthority(settings.oidcAuthority, { oidc: true })
+    : parseAuthority(settings.authority ?? defaultAuthority)
 }
