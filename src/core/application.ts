@@ -28,7 +28,7 @@ import { type Logger, silentLogger } from './log.js'
 import { type JsonStore, memoryStore } from './persistence.js'
 import { checkPopResponse, type PopAuthScheme, popRequestForm, signedHttpRequest } from './pop.js'
 import { loadPopKey, type PopKey, rotatePopKey } from './pop-key.js'
-import { decorateScopes, mergeClaims, normalizeScopes, targetOf } from './scopes.js'
+import { decorateScopes, mergeClaims, normalizeScopes, requiredScopes, targetOf } from './scopes.js'
 import {
   accountOf,
   accountRealms,
@@ -43,12 +43,9 @@ import type { ClientAuthentication } from './client-auth.js'
 import { verifyIdTokenSignature } from './id-token-signature.js'
 import { checkIdToken, codeChallenge, decodeIdToken, hashNonce, randomToken } from './id-token.js'
 import { homeAccountIdOf } from './token-cache/account-id.js'
+import { anchorOf, fromResponse } from './token-response.js'
 import type { AccessTokenEntry, RefreshTokenEntry } from './token-cache/schema.js'
-import {
-  SerializableTokenCache,
-  type AccessTokenQuery,
-  type TokenResponse,
-} from './token-cache/token-cache.js'
+import { SerializableTokenCache, type AccessTokenQuery } from './token-cache/token-cache.js'
 
 /** What a store reports when its file cannot be locked or written (cache-store.ts); `cache_lock_lost` only ever comes after the fetch. */
 const unwritableCacheCodes = new Set(['cache_file', 'cache_io', 'cache_lock_lost'])
@@ -867,48 +864,4 @@ export class ClientApplication {
     const entry = entries.find((a) => a.realm === realm) ?? entries[0]
     return entry && accountOf(entry)
   }
-}
-
-export function fromResponse(
-  response: TokenResponse,
-  requested: readonly string[],
-  now: number,
-): AuthenticationResult {
-  const expiresIn = Number(response.expires_in ?? 600)
-  const extIn = response.ext_expires_in === undefined ? undefined : Number(response.ext_expires_in)
-  const refreshIn = response.refresh_in === undefined ? undefined : Number(response.refresh_in)
-  return {
-    access_token: response.access_token,
-    token_type: response.token_type ?? 'Bearer',
-    expires_in: expiresIn,
-    expires_on: now + expiresIn,
-    ...(extIn !== undefined ? { ext_expires_on: now + extIn } : {}),
-    ...(refreshIn !== undefined ? { refresh_on: now + refreshIn } : {}),
-    scope: response.scope ? response.scope.split(/\s+/).filter(Boolean) : [...requested],
-    token_source: 'identity_provider',
-  }
-}
-
-/** `Oid:<uid>@<utid>`: routes a redemption to the account's home tenant. */
-export function anchorOf(clientInfo: string): string | undefined {
-  try {
-    const info = JSON.parse(Buffer.from(clientInfo, 'base64url').toString('utf8')) as Record<
-      string,
-      unknown
-    >
-    return typeof info['uid'] === 'string' && typeof info['utid'] === 'string'
-      ? `Oid:${info['uid']}@${info['utid']}`
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** The caller's scopes, split and de-duplicated; an empty list is a usage error. */
-export function requiredScopes(scopes: readonly string[]): string[] {
-  const wanted = normalizeScopes(scopes)
-  if (wanted.length === 0) {
-    throw new UsageError('missing_scope', 'at least one scope is required')
-  }
-  return wanted
 }

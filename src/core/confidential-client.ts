@@ -4,8 +4,6 @@ import {
   type AuthenticationResult,
   type ClientApplicationOptions,
   type ClientTokenOptions,
-  fromResponse,
-  requiredScopes,
 } from './application.js'
 import { regionalHost } from './authority.js'
 import {
@@ -17,7 +15,8 @@ import type { Endpoints } from './discovery.js'
 import { RuntimeFailure, UsageError } from './errors.js'
 import { apiIds, compactForm, refreshReasons, requestToken } from './grants/token-request.js'
 import { detectRegion, normalizeRegion } from './region.js'
-import { targetOf } from './scopes.js'
+import { requiredScopes, targetOf } from './scopes.js'
+import { fromResponse } from './token-response.js'
 
 /** A client that can keep a secret: a service, a daemon, a CI job. */
 export class ConfidentialClientApplication extends ClientApplication {

@@ -26,6 +26,15 @@ export function normalizeScopes(scopes: readonly string[]): string[] {
   return [...seen]
 }
 
+/** The caller's scopes, split and de-duplicated; an empty list is a usage error. */
+export function requiredScopes(scopes: readonly string[]): string[] {
+  const wanted = normalizeScopes(scopes)
+  if (wanted.length === 0) {
+    throw new UsageError('missing_scope', 'at least one scope is required')
+  }
+  return wanted
+}
+
 /** `--resource <uri>` means the `.default` scope of that resource. */
 export function resourceToScope(resource: string): string {
   return `${resource.replace(/\/+$/, '')}/.default`
