@@ -3,10 +3,10 @@ export {
   ClientApplication,
   type Account,
   type AuthenticationResult,
-  type SilentOptions,
   type ClientApplicationOptions,
   type ClientTokenOptions,
 } from './application.js'
+export type { SilentOptions } from './silent.js'
 export { ConfidentialClientApplication } from './confidential-client.js'
 export { popAuthScheme, type PopAuthScheme } from './pop.js'
 export {

@@ -2,6 +2,7 @@
  * Proof-of-Possession: asking Entra for an access token bound to our key (`token_type=pop` with
  * `req_cnf`), and the Signed HTTP Request (SHR) that presents it for one request to a resource.
  */
+import type { Clock } from './clock.js'
 import { RuntimeFailure, UsageError } from './errors.js'
 import type { PopKey } from './pop-key.js'
 import type { AuthenticationResult } from './result.js'
@@ -104,4 +105,14 @@ export async function signedHttpRequest(
     .setProtectedHeader({ alg: 'RS256', typ: 'pop', kid: key.kid })
     .sign(key.privateKey)
   return { ...result, access_token: shr, token_type: 'pop' }
+}
+
+/** The result as the caller asked for it: a PoP token presented as its SHR, a bearer token as is. */
+export async function presented(
+  result: AuthenticationResult,
+  popKey: PopKey | undefined,
+  scheme: PopAuthScheme | undefined,
+  clock: Clock,
+): Promise<AuthenticationResult> {
+  return popKey && scheme ? signedHttpRequest(result, popKey, scheme, clock()) : result
 }

@@ -1,0 +1,174 @@
+import { type AppContext, claimsFor, userScopesFor } from '../app-context.js'
+import {
+  type AuthCodeFlow,
+  authCodeOf,
+  authorizationUrl,
+  checkAuthState,
+} from '../auth-code-flow.js'
+import { RuntimeFailure, UsageError } from '../errors.js'
+import { codeChallenge, hashNonce, randomToken } from '../id-token.js'
+import type { AuthenticationResult } from '../result.js'
+import { targetOf } from '../scopes.js'
+import { anchorOf } from '../token-response.js'
+import { redeemUserGrant } from './redeem.js'
+import { apiIds, refreshReasons } from './token-request.js'
+
+export interface AuthorizationUrlOptions {
+  redirectUri?: string
+  state?: string
+  /** Sent as given (get_authorization_request_url does not hash it). */
+  nonce?: string
+  prompt?: string
+  loginHint?: string
+  domainHint?: string
+  responseType?: string
+  claimsChallenge?: string
+  maxAge?: number
+  responseMode?: string
+}
+
+export type AuthCodeFlowOptions = Omit<AuthorizationUrlOptions, 'nonce' | 'responseType'>
+
+/** A redirect URI must be absolute: the provider compares it with the registered ones verbatim. */
+function checkRedirectUri(uri: string | undefined): void {
+  if (uri !== undefined && !URL.canParse(uri)) {
+    throw new UsageError(
+      'invalid_redirect_uri',
+      `the redirect URI ${JSON.stringify(uri)} is not an absolute URL`,
+    )
+  }
+}
+
+async function authorizationEndpoint(app: AppContext): Promise<string> {
+  const endpoints = await app.endpoints()
+  if (!endpoints.authorizationEndpoint) {
+    throw new RuntimeFailure('unsupported', `${app.authority.url} has no authorization endpoint`)
+  }
+  return endpoints.authorizationEndpoint
+}
+
+export async function authorizationRequestUrl(
+  app: AppContext,
+  scopes: readonly string[],
+  options: AuthorizationUrlOptions,
+): Promise<string> {
+  checkRedirectUri(options.redirectUri)
+  const endpoint = await authorizationEndpoint(app)
+  return authorizationUrl(endpoint, {
+    client_id: app.clientId,
+    response_type: options.responseType ?? 'code',
+    redirect_uri: options.redirectUri,
+    scope: targetOf(userScopesFor(app, scopes)),
+    state: options.state,
+    nonce: options.nonce,
+    login_hint: options.loginHint,
+    prompt: options.prompt,
+    domain_hint: options.domainHint,
+    claims: claimsFor(app, options.claimsChallenge),
+    max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
+    response_mode: options.responseMode,
+  })
+}
+
+export async function newAuthCodeFlow(
+  app: AppContext,
+  scopes: readonly string[],
+  options: AuthCodeFlowOptions,
+): Promise<AuthCodeFlow> {
+  checkRedirectUri(options.redirectUri)
+  const endpoint = await authorizationEndpoint(app)
+  const decorated = userScopesFor(app, scopes)
+  const state = options.state ?? randomToken(16)
+  const nonce = randomToken(16)
+  const verifier = randomToken(32)
+  const authUri = authorizationUrl(endpoint, {
+    client_id: app.clientId,
+    response_type: 'code',
+    redirect_uri: options.redirectUri,
+    scope: targetOf(decorated),
+    state,
+    code_challenge: codeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce: hashNonce(nonce),
+    client_info: '1',
+    login_hint: options.loginHint,
+    domain_hint: options.domainHint,
+    prompt: options.prompt,
+    claims: claimsFor(app, options.claimsChallenge),
+    max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
+    response_mode: options.responseMode,
+    'X-AnchorMailbox': options.loginHint ? `UPN:${options.loginHint}` : undefined,
+  })
+  return {
+    state,
+    ...(options.redirectUri !== undefined ? { redirect_uri: options.redirectUri } : {}),
+    scope: [...new Set([...decorated, 'openid'])],
+    auth_uri: authUri,
+    code_verifier: verifier,
+    nonce,
+    ...(options.maxAge !== undefined ? { max_age: options.maxAge } : {}),
+    claims_challenge: options.claimsChallenge ?? null,
+  }
+}
+
+export async function redeemAuthCodeFlow(
+  app: AppContext,
+  flow: AuthCodeFlow,
+  response: Record<string, string>,
+  scopes: readonly string[] | undefined,
+  options: { apiId?: number },
+): Promise<AuthenticationResult> {
+  checkAuthState(flow, response, scopes)
+  const endpoints = await app.endpoints()
+  const code = authCodeOf(response, {
+    ...(endpoints.issuer !== undefined ? { issuer: endpoints.issuer } : {}),
+    required: endpoints.issInAuthorizationResponse === true,
+  })
+  const decorated = scopes ? userScopesFor(app, scopes) : flow.scope
+  const clientInfo = response['client_info']
+  const anchor = clientInfo ? anchorOf(clientInfo) : undefined
+  return redeemUserGrant(app, {
+    form: {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: flow.redirect_uri,
+      code_verifier: flow.code_verifier,
+      scope: targetOf(decorated),
+      claims: claimsFor(app, flow.claims_challenge ?? undefined),
+    },
+    apiId: options.apiId ?? apiIds.authCode,
+    refreshReason: refreshReasons.notSilent,
+    scopes: decorated,
+    grantType: 'authorization_code',
+    nonceClaim: hashNonce(flow.nonce),
+    ...(flow.max_age !== undefined ? { maxAge: flow.max_age } : {}),
+    ...(anchor ? { anchor } : {}),
+  })
+}
+
+export async function redeemAuthorizationCode(
+  app: AppContext,
+  code: string,
+  scopes: readonly string[],
+  options: { redirectUri?: string; nonce?: string; claimsChallenge?: string },
+): Promise<AuthenticationResult> {
+  checkRedirectUri(options.redirectUri)
+  if (typeof code !== 'string' || code.trim() === '') {
+    throw new UsageError('missing_code', 'the authorization code is empty')
+  }
+  const decorated = userScopesFor(app, scopes)
+  return redeemUserGrant(app, {
+    form: {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: options.redirectUri,
+      scope: targetOf(decorated),
+      claims: claimsFor(app, options.claimsChallenge),
+    },
+    apiId: apiIds.authCode,
+    refreshReason: refreshReasons.notSilent,
+    scopes: decorated,
+    grantType: 'authorization_code',
+    ...(options.nonce !== undefined ? { nonceClaim: options.nonce } : {}),
+  })
+}

@@ -1,0 +1,25 @@
+import { type AppContext, userScopesFor } from '../app-context.js'
+import type { AuthenticationResult } from '../result.js'
+import { targetOf } from '../scopes.js'
+import { redeemUserGrant } from './redeem.js'
+import { apiIds, refreshReasons } from './token-request.js'
+
+/** The given refresh token is sent, never cached; what it buys (tokens, account) is. */
+export async function migrateRefreshToken(
+  app: AppContext,
+  refreshToken: string,
+  scopes: readonly string[],
+): Promise<AuthenticationResult> {
+  const decorated = userScopesFor(app, scopes)
+  return redeemUserGrant(app, {
+    form: {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      scope: targetOf(decorated),
+    },
+    apiId: apiIds.byRefreshToken,
+    refreshReason: refreshReasons.forced,
+    scopes: decorated,
+    grantType: 'refresh_token',
+  })
+}
