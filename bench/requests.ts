@@ -28,12 +28,7 @@ export function clientTokenArgs(ws: Workspace, cacheFile: string): string[] {
   const { sts } = ws
   return [
     'client-token',
-    '-c',
-    sts.defaults.confidentialClientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
+    ...sts.cliArgs(sts.defaults.confidentialClientId),
     '--cache-file',
     cacheFile,
     '--scope',

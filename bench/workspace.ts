@@ -33,14 +33,7 @@ export async function openWorkspace(): Promise<Workspace> {
     PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
     HOME: dir,
   }
-  const publicArgs = [
-    '-c',
-    sts.defaults.publicClientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
-  ]
+  const publicArgs = sts.cliArgs(sts.defaults.publicClientId)
   const msalTs: Workspace['msalTs'] = (args, options = {}) =>
     runProcess(bin, args, {
       env: { ...env, ...options.env },

@@ -34,14 +34,7 @@ describe('msal-ts accounts and logout', () => {
   })
   after(() => sts.close())
 
-  const common = (clientId = sts.defaults.publicClientId) => [
-    '-c',
-    clientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
-  ]
+  const common = (clientId = sts.defaults.publicClientId) => sts.cliArgs(clientId)
   const alice = () => ({ username: sts.defaults.username, password: sts.defaults.password })
 
   async function login(

@@ -39,12 +39,7 @@ describe('the token cache under stress', () => {
 
   const clientToken = (cacheFile: string, scope: string) => [
     'client-token',
-    '-c',
-    sts.defaults.confidentialClientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
+    ...sts.cliArgs(sts.defaults.confidentialClientId),
     '--cache-file',
     cacheFile,
     '--scope',

@@ -24,28 +24,12 @@ describe('msal-ts client-token', () => {
     sts = await startSts()
     cert = makeClientCertificate(dir, 'app', { passphrase: 'pa ss' })
     sts.addClient({ clientId: certClient, certificatePem: cert.certPem })
-    secretArgs = [
-      'client-token',
-      '-c',
-      sts.defaults.confidentialClientId,
-      '-a',
-      sts.authority(),
-      '--ca-file',
-      sts.caFile,
-    ]
+    secretArgs = ['client-token', ...sts.cliArgs(sts.defaults.confidentialClientId)]
   })
   after(() => sts.close())
 
   const secretEnv = () => ({ AZURE_CLIENT_SECRET: sts.defaults.clientSecret })
-  const certBase = () => [
-    'client-token',
-    '-c',
-    certClient,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
-  ]
+  const certBase = () => ['client-token', ...sts.cliArgs(certClient)]
   const certArgs = (home: string) => [...certBase(), '--cache-dir', home]
 
   test('a secret from the environment gets a token; the second run is a cache hit with no request', async () => {

@@ -15,7 +15,7 @@ describe('the cache-hit path of msal-ts token', () => {
   before(async () => {
     sts = await startSts()
     home = await tempDir()
-    base = ['-c', sts.defaults.publicClientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    base = sts.cliArgs(sts.defaults.publicClientId)
     const login = await run(
       home,
       ['login', ...base, '--username', sts.defaults.username, '--password-stdin', '--scope', scope],

@@ -32,16 +32,7 @@ describe('msal-ts client-token --federated-token', () => {
     await sts.close()
   })
 
-  const args = (...rest: string[]) => [
-    'client-token',
-    '-c',
-    clientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
-    ...rest,
-  ]
+  const args = (...rest: string[]) => ['client-token', ...sts.cliArgs(clientId), ...rest]
 
   /** Neither the federated token, the runtime's bearer tokens nor the access token is in the log. */
   const assertNoSecrets = (stderr: string, accessToken: string) => {
@@ -289,7 +280,7 @@ describe('msal-ts client-token --federated-token', () => {
   test("redeem --federated-token github: a web app redeems a code with the Actions token, asked through the command's own HTTP client", async () => {
     const home = await tempDir()
     const flowFile = join(home, 'flow.json')
-    const common = ['-c', clientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    const common = sts.cliArgs(clientId)
     const started = await run(home, [
       'auth-url',
       ...common,

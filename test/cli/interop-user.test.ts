@@ -30,14 +30,7 @@ describe('a user token cache shared with MSAL Python', () => {
   })
   after(() => sts.close())
 
-  const common = () => [
-    '-c',
-    sts.defaults.publicClientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
-  ]
+  const common = () => sts.cliArgs(sts.defaults.publicClientId)
 
   async function msalPython(
     home: string,

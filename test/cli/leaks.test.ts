@@ -45,14 +45,7 @@ describe('no secret in any log line at --log-level debug', () => {
     await sts.close()
   })
 
-  const pub = () => [
-    '-c',
-    sts.defaults.publicClientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
-  ]
+  const pub = () => sts.cliArgs(sts.defaults.publicClientId)
   const debug = ['--log-level', 'debug']
 
   async function step(name: string, args: string[], input?: string, env?: Record<string, string>) {
@@ -113,30 +106,14 @@ describe('no secret in any log line at --log-level debug', () => {
       refreshToken,
     )
 
-    const conf = [
-      'client-token',
-      '-c',
-      sts.defaults.confidentialClientId,
-      '-a',
-      sts.authority(),
-      '--ca-file',
-      sts.caFile,
-    ]
+    const conf = ['client-token', ...sts.cliArgs(sts.defaults.confidentialClientId)]
     await step('client-token (secret)', [...conf, '--scope', 'api://secret/.default'], undefined, {
       AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
     })
     const certClient = '11111111-2222-4333-8444-555555555555'
     const cert = makeClientCertificate(home, 'app')
     sts.addClient({ clientId: certClient, certificatePem: cert.certPem })
-    const certArgs = [
-      'client-token',
-      '-c',
-      certClient,
-      '-a',
-      sts.authority(),
-      '--ca-file',
-      sts.caFile,
-    ]
+    const certArgs = ['client-token', ...sts.cliArgs(certClient)]
     await step('client-token (certificate)', [
       ...certArgs,
       '--certificate',

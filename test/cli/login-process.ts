@@ -96,7 +96,7 @@ export function startLogin(
 
 /** The arguments every login test passes: the public client, the STS authority and its CA. */
 export function stsArgs(sts: Sts): string[] {
-  return ['-c', sts.defaults.publicClientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+  return sts.cliArgs(sts.defaults.publicClientId)
 }
 
 export interface TokenCacheFile {

@@ -18,17 +18,7 @@ describe('-o env and -o kubectl', () => {
   before(async () => {
     sts = await startSts()
     home = await tempDir()
-    args = [
-      'client-token',
-      '-c',
-      sts.defaults.confidentialClientId,
-      '-a',
-      sts.authority(),
-      '--ca-file',
-      sts.caFile,
-      '--scope',
-      graph,
-    ]
+    args = ['client-token', ...sts.cliArgs(sts.defaults.confidentialClientId), '--scope', graph]
   })
   after(() => sts.close())
 

@@ -42,14 +42,7 @@ describe('msal-ts token with Proof-of-Possession', () => {
   })
   after(() => sts.close())
 
-  const common = () => [
-    '-c',
-    sts.defaults.publicClientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
-  ]
+  const common = () => sts.cliArgs(sts.defaults.publicClientId)
   const token = (home: string, args: string[]) =>
     run(home, ['token', ...common(), '--scope', userRead, ...args])
   const pop = ['--pop-method', 'post', '--pop-url', apiUrl]

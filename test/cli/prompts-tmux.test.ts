@@ -86,7 +86,7 @@ describe('prompts on a terminal (tmux)', () => {
     sts = await startSts()
     sts.addUser({ ...bob, name: 'Bob Example' })
     home = await tempDir()
-    base = ['-c', sts.defaults.publicClientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    base = sts.cliArgs(sts.defaults.publicClientId)
     env = {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: home,

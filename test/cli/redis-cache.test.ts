@@ -29,12 +29,7 @@ describe('the token cache shared through Redis (--cache-url)', () => {
   const freshDb = () => ++db
   const appArgs = (dir: string, url: string) => [
     'client-token',
-    '-c',
-    sts.defaults.confidentialClientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
+    ...sts.cliArgs(sts.defaults.confidentialClientId),
     '--cache-dir',
     dir,
     '--cache-url',
@@ -266,7 +261,7 @@ describe('the token cache shared through Redis (--cache-url)', () => {
   test('user tokens: a login on one machine answers `token` on another, in a per-account partition', async () => {
     const home = await tempDir()
     const url = redis.url(freshDb())
-    const base = ['-c', sts.defaults.publicClientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    const base = sts.cliArgs(sts.defaults.publicClientId)
     const login = await run(
       home,
       [

@@ -40,14 +40,7 @@ describe('msal-ts token', () => {
   })
   after(() => sts.close())
 
-  const common = () => [
-    '-c',
-    sts.defaults.publicClientId,
-    '-a',
-    sts.authority(),
-    '--ca-file',
-    sts.caFile,
-  ]
+  const common = () => sts.cliArgs(sts.defaults.publicClientId)
   const token = (home: string, args: string[], env?: Record<string, string>) =>
     run(home, ['token', ...common(), ...args], env ? { env } : {})
 

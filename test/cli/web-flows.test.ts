@@ -27,8 +27,8 @@ describe('web-app and migration flows', () => {
   before(async () => {
     sts = await startSts()
     browser = new Agent({ connect: { ca: sts.caPem } })
-    pub = ['-c', sts.defaults.publicClientId, '-a', sts.authority(), '--ca-file', sts.caFile]
-    conf = ['-c', sts.defaults.confidentialClientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    pub = sts.cliArgs(sts.defaults.publicClientId)
+    conf = sts.cliArgs(sts.defaults.confidentialClientId)
   })
   after(async () => {
     await browser.close()
@@ -163,7 +163,7 @@ describe('web-app and migration flows', () => {
     const webApp = { clientId: 'c0de0000-0000-4000-8000-0000000000c0', secret: 'web app secret' }
     const callback = 'https://app.contoso.test/callback'
     sts.addClient({ ...webApp, redirectUris: [callback] })
-    const app = ['-c', webApp.clientId, '-a', sts.authority(), '--ca-file', sts.caFile]
+    const app = sts.cliArgs(webApp.clientId)
     const scope = ['--scope', graphRead]
     const url = await run(home, [
       'auth-url',
