@@ -1,7 +1,7 @@
 /**
  * The token cache kept in Redis, shared by every process and machine that points at the same
  * server: partitioned as MSAL's distributed cache is (redis-partitions.ts), locked across machines
- * (redis-lock.ts), each key expiring with the tokens it holds.
+ * (redis-lock.ts, redis-semaphore's Mutex), each key expiring with the tokens it holds.
  *
  * A local store stands beside it: every write is copied there, and the moment Redis cannot be
  * reached (refused, timed out, gone mid-run) the run warns once and carries on with the local
@@ -177,7 +177,7 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
     const written = await redis.eval(
       writeScript,
       writes.length + 2,
-      keys.lock,
+      lock.key,
       keys.users,
       ...writes.map((w) => w.key),
       lock.token,

@@ -65,7 +65,7 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     const expiry = Math.max(Number(entry?.expires_on), Number(entry?.extended_expires_on ?? 0))
     const left = expiry * 1000 - Date.now()
     assert.ok(ttl > 0 && ttl <= left + 2000 && ttl >= left - 60_000, `ttl ${ttl} vs ${left}`)
-    assert.equal(await client.exists(`msal-ts:${sts.defaults.confidentialClientId}:lock`), 0)
+    assert.equal(await client.exists(`mutex:msal-ts:${sts.defaults.confidentialClientId}:lock`), 0)
 
     // The first machine's cache file holds a local copy, used should Redis go away.
     const files = await readdir(join(home, 'a'))
@@ -118,7 +118,7 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     const home = await tempDir()
     const url = redis.url(freshDb())
     const client = redis.client(db)
-    const lockKey = `msal-ts:${sts.defaults.confidentialClientId}:lock`
+    const lockKey = `mutex:msal-ts:${sts.defaults.confidentialClientId}:lock`
     sts.clearLog()
     // The holder's request hangs; --timeout 2 makes its lock expire 2 s after it stops renewing it.
     sts.inject({ match: { path: '/token' }, delayMs: 20_000 })
@@ -147,7 +147,7 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     const home = await tempDir()
     const url = redis.url(freshDb())
     const client = redis.client(db)
-    const lockKey = `msal-ts:${sts.defaults.confidentialClientId}:lock`
+    const lockKey = `mutex:msal-ts:${sts.defaults.confidentialClientId}:lock`
     await client.set(lockKey, 'a process that died', 'PX', 1500)
     sts.clearLog()
     const result = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
@@ -171,7 +171,9 @@ describe('the token cache shared through Redis (--cache-url)', () => {
         stdin: 'ignore',
       })
       // The process holds the lock and waits for the token: now Redis goes away.
-      while ((await client.exists(`msal-ts:${sts.defaults.confidentialClientId}:lock`)) === 0) {
+      while (
+        (await client.exists(`mutex:msal-ts:${sts.defaults.confidentialClientId}:lock`)) === 0
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
       await own.stop()

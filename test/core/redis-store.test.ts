@@ -52,13 +52,17 @@ describe('the Redis token store', () => {
     await assert.rejects(
       store.withLock(async () => {
         // Another process took the lock over (as after an expiry while this one stalled).
-        await client.set('msal-ts:client:lock', 'someone else')
+        await client.set('mutex:msal-ts:client:lock', 'someone else')
         await store.write({ AccessToken: { key: appToken } })
       }),
       (error: unknown) => error instanceof MsalTsError && error.code === 'cache_lock_lost',
     )
-    assert.equal(await client.get('msal-ts:client:lock'), 'someone else', 'not released by us')
-    await client.del('msal-ts:client:lock')
+    assert.equal(
+      await client.get('mutex:msal-ts:client:lock'),
+      'someone else',
+      'not released by us',
+    )
+    await client.del('mutex:msal-ts:client:lock')
     await store.close()
   })
 
