@@ -1,16 +1,11 @@
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { ConfidentialClientApplication } from '../core/confidential-client.js'
 import { UsageError } from '../core/errors.js'
 import { resourceToScope } from '../core/scopes.js'
 import { applicationOptions } from './shared/app.js'
-import { addCommonOptions } from './shared/common-options.js'
-import { type CommonFlags, resolveCommon } from './shared/settings.js'
-import {
-  addCredentialOptions,
-  type CredentialFlags,
-  readText,
-  resolveCredential,
-} from './shared/credential.js'
+import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
+import { resolveCommon } from './shared/settings.js'
+import { addCredentialOptions, readText, resolveCredential } from './shared/credential.js'
 import { type Io, readStdin } from './shared/io.js'
 import { federationHttpClient } from './shared/federated-token.js'
 import {
@@ -18,17 +13,11 @@ import {
   type ManagedIdentityFlags,
   runManagedIdentity,
 } from './shared/managed-identity.js'
-import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { writeToken } from './shared/output.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
-interface ClientTokenFlags extends CommonFlags, CredentialFlags, ManagedIdentityFlags {
-  scope: string[]
-  resource?: string
-  clientClaims?: string
-  forceRefresh?: boolean
-  onBehalfOf?: string
-  output: TokenFormat
-}
+/** Every client-token option; the managed identity path reads the same set. */
+type ClientTokenFlags = ManagedIdentityFlags
 
 const examples = `
 Examples:
@@ -65,9 +54,7 @@ export function clientTokenCommand(io: Io): Command {
       '--on-behalf-of <file>',
       'on-behalf-of: a file holding the incoming user token, or - for stdin',
     )
-    .addOption(
-      new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw'),
-    )
+    .addOption(tokenOutputOption())
   addCredentialOptions(command)
   addManagedIdentityOptions(command)
   addCommonOptions(command)

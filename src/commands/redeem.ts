@@ -1,13 +1,13 @@
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import type { AuthenticationResult, ClientApplication } from '../core/application.js'
 import { parseAuthResponse, parseFlow } from '../core/auth-code-flow.js'
 import { UsageError } from '../core/errors.js'
 import { normalizeScopes } from '../core/scopes.js'
-import { addCommonOptions } from './shared/common-options.js'
+import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { addCredentialOptions, type CredentialFlags, readText } from './shared/credential.js'
 import { type Io, readStdin } from './shared/io.js'
-import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { type TokenFormat, writeToken } from './shared/output.js'
 import { parseJsonObject } from './shared/scope-options.js'
 import { withWebApp } from './shared/web-app.js'
 
@@ -46,9 +46,7 @@ export function redeemCommand(io: Io): Command {
       '--response <response>',
       'the redirect URL, its query string, a form_post body, JSON, or - for stdin',
     )
-    .addOption(
-      new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw'),
-    )
+    .addOption(tokenOutputOption())
   addCredentialOptions(command)
   addCommonOptions(command)
   command.addHelpText('after', examples)

@@ -1,11 +1,11 @@
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { InteractionRequiredError, OAuthServerError, UsageError } from '../core/errors.js'
 import { resourceToScope } from '../core/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
-import { addCommonOptions } from './shared/common-options.js'
+import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { Io } from './shared/io.js'
-import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { type TokenFormat, writeToken } from './shared/output.js'
 import { addPopOptions, type PopFlags, popSchemeFrom } from './shared/pop-options.js'
 import { publicApp } from './shared/public-app.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
@@ -46,9 +46,7 @@ export function tokenCommand(io: Io): Command {
     .option('--force-refresh', 'ignore the cached access token')
     .option('--claims-challenge <json>', 'claims challenge from a resource (skips the cache)')
     .option('--min-validity <seconds>', 'the token must stay valid this long (default: 300)')
-    .addOption(
-      new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw'),
-    )
+    .addOption(tokenOutputOption())
   addPopOptions(command)
   addCommonOptions(command)
   command.addHelpText('after', examples)

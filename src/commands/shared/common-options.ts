@@ -1,7 +1,13 @@
 import { type Command, Option } from 'commander'
 import { defaultAuthority } from '../../core/authority.js'
+import { tokenFormats } from './output.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
+
+/** `-o` of the commands whose output is the token itself; raw unless asked (or a profile says). */
+export function tokenOutputOption(): Option {
+  return new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw')
+}
 
 export function addCommonOptions(command: Command): Command {
   return command

@@ -16,6 +16,7 @@ import { stderrLogger } from './logging.js'
 import { type TokenFormat, writeToken } from './output.js'
 import { type CommonFlags, resolveCommon } from './settings.js'
 
+/** The options of `client-token`, which this path serves with --managed-identity. */
 export interface ManagedIdentityFlags extends CommonFlags, CredentialFlags {
   managedIdentity?: boolean
   objectId?: string
