@@ -3,6 +3,7 @@ import { type Authority, defaultAuthority, parseAuthority } from './authority.js
 import type { ClientAuthentication } from './client-auth.js'
 import { type Clock, systemClock } from './clock.js'
 import { discoverEndpoints, type Endpoints } from './discovery.js'
+import { httpOptionsOf } from './client-options.js'
 import { createHttpClient } from './http.js'
 import { withHttpCache } from './http-cache.js'
 import type { HttpClient } from './http-types.js'
@@ -63,16 +64,7 @@ export function appContext(options: ClientApplicationOptions, hooks: AppHooks): 
       if (http === undefined) {
         let inner = options.httpClient
         if (inner === undefined) {
-          const verify = options.verify
-          const client = createHttpClient(
-            {
-              timeoutMs: (options.timeout ?? 30) * 1000,
-              ...(options.proxies ? { proxy: options.proxies } : {}),
-              ...(typeof verify === 'string' ? { caFile: verify } : {}),
-              ...(verify === false ? { insecure: true } : {}),
-            },
-            log,
-          )
+          const client = createHttpClient(httpOptionsOf(options), log)
           closeHttp = () => client.close()
           inner = client
         }

@@ -10,6 +10,7 @@ import type { Authority, AuthorityBuilder } from './authority.js'
 import { accountsFor, removeClientTokens, signOut } from './accounts.js'
 import { type PickedToken, pickAccessToken } from './cache-lookup.js'
 import type { ClientAuthentication } from './client-auth.js'
+import type { SharedClientOptions } from './client-options.js'
 import type { Clock } from './clock.js'
 import type { Endpoints } from './discovery.js'
 import { UsageError } from './errors.js'
@@ -25,7 +26,6 @@ import {
 import { migrateRefreshToken } from './grants/migrate-refresh-token.js'
 import { redeemPassword } from './grants/password.js'
 import { redeem, redeemUserGrant, type UserGrant } from './grants/redeem.js'
-import type { HttpClient } from './http-types.js'
 import type { Logger } from './log.js'
 import { type JsonStore, memoryStore } from './persistence.js'
 import type { PopAuthScheme } from './pop.js'
@@ -36,7 +36,7 @@ import { cachedOrFetched, fetchOnce, loadCache, realmsKnown } from './single-fli
 import type { AccessTokenQuery, SerializableTokenCache } from './token-cache/token-cache.js'
 
 /** The constructor options of MSAL's ClientApplication, in camelCase. */
-export interface ClientApplicationOptions {
+export interface ClientApplicationOptions extends SharedClientOptions {
   clientId: string
   /** Default `https://login.microsoftonline.com/common`. */
   authority?: string | AuthorityBuilder
@@ -45,16 +45,6 @@ export interface ClientApplicationOptions {
   instanceDiscovery?: boolean | string
   /** Any OpenID provider: its metadata is at `<oidcAuthority>/.well-known/openid-configuration`. */
   oidcAuthority?: string
-  tokenCache?: SerializableTokenCache
-  /** Where the token cache is kept between runs; in memory when absent. */
-  cacheStore?: JsonStore
-  /** Bring your own HTTP stack; verify, proxies and timeout then do not apply. */
-  httpClient?: HttpClient
-  /** false disables TLS verification; a string is a CA bundle file to trust as well. */
-  verify?: boolean | string
-  proxies?: string
-  /** Seconds per request. Default 30. */
-  timeout?: number
   clientClaims?: Record<string, unknown>
   appName?: string
   appVersion?: string
@@ -67,8 +57,6 @@ export interface ClientApplicationOptions {
   /** Where the Proof-of-Possession key pair is kept between runs; in memory when absent. */
   popKeyStore?: JsonStore
   enablePiiLog?: boolean
-  logger?: Logger
-  clock?: Clock
 }
 
 export type { Account, AuthenticationResult } from './result.js'

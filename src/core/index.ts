@@ -7,6 +7,7 @@ export {
   type ClientTokenOptions,
 } from './application.js'
 export type { SilentOptions } from './silent.js'
+export type { SharedClientOptions } from './client-options.js'
 export { ConfidentialClientApplication } from './confidential-client.js'
 export { popAuthScheme, type PopAuthScheme } from './pop.js'
 export {

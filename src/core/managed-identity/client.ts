@@ -1,6 +1,7 @@
 import { fromCache } from '../cache-lookup.js'
 import { type Clock, systemClock } from '../clock.js'
 import { UsageError } from '../errors.js'
+import { httpOptionsOf, type SharedClientOptions } from '../client-options.js'
 import { createHttpClient } from '../http.js'
 import type { HttpClient } from '../http-types.js'
 import { type Logger, silentLogger } from '../log.js'
@@ -21,20 +22,9 @@ export const managedIdentityEnvironment = 'login.microsoftonline.com'
 export const managedIdentityRealm = 'managed_identity'
 export const managedIdentityAuthority = `https://${managedIdentityEnvironment}/${managedIdentityRealm}`
 
-export interface ManagedIdentityClientOptions {
+export interface ManagedIdentityClientOptions extends SharedClientOptions {
   /** A user-assigned identity by one of its ids; the system-assigned identity when absent. */
   managedIdentity?: ManagedIdentityId
-  tokenCache?: SerializableTokenCache
-  /** Where the token cache is kept between runs; in memory when absent. */
-  cacheStore?: JsonStore
-  /** Bring your own HTTP stack; verify, proxies and timeout then do not apply. */
-  httpClient?: HttpClient
-  verify?: boolean | string
-  proxies?: string
-  /** Seconds per request. Default 30. */
-  timeout?: number
-  logger?: Logger
-  clock?: Clock
   /** Where the source is read from; default `process.env`. */
   env?: Record<string, string | undefined>
   /** The waits between IMDS attempts on 404/408/410/429/5xx; default 250, 500, 1000 ms. */
@@ -199,16 +189,7 @@ export class ManagedIdentityClient {
       if (this.#options.httpClient) {
         this.#http = this.#options.httpClient
       } else {
-        const verify = this.#options.verify
-        const client = createHttpClient(
-          {
-            timeoutMs: (this.#options.timeout ?? 30) * 1000,
-            ...(this.#options.proxies ? { proxy: this.#options.proxies } : {}),
-            ...(typeof verify === 'string' ? { caFile: verify } : {}),
-            ...(verify === false ? { insecure: true } : {}),
-          },
-          this.#log,
-        )
+        const client = createHttpClient(httpOptionsOf(this.#options), this.#log)
         this.#closeHttp = () => client.close()
         this.#http = client
       }
