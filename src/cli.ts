@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander'
 import { MsalTsError, OAuthServerError } from './core/errors.js'
 import { version } from './core/version.js'
-import { type Io, processIo } from './commands/shared/io.js'
+import { type Io, processIo, say, sayLabelled } from './commands/shared/io.js'
+import { printableLines } from './commands/shared/printable.js'
 import { colours } from './commands/shared/colour.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
 
@@ -76,7 +77,8 @@ function newProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      // Its errors and help quote the command line, which may hold anything a script pasted in.
+      writeErr: (text) => io.stderr.write(printableLines(text)),
       outputError: (text, write) => write(`msal-ts: usage: ${text.replace(/^error: /, '')}`),
     })
 }
@@ -132,23 +134,20 @@ function report(error: unknown, io: Io, verbose: boolean): number {
     return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage
   }
   if (error instanceof MsalTsError) {
-    const prefix = `msal-ts: ${printable(error.code)}:`
-    io.stderr.write(`${io.colours?.stderr?.red(prefix) ?? prefix} ${printable(error.message)}\n`)
+    sayLabelled(io, error.code, error.message, 'red')
     const details = error instanceof OAuthServerError ? serverDetails(error) : undefined
     if (details !== undefined) {
-      io.stderr.write(`${details}\n`)
+      say(io, details)
     }
-    if (verbose && error.stack) {
-      io.stderr.write(`${error.stack}\n`)
-    }
-    return exitCodeOf(error)
+  } else {
+    const message = error instanceof Error ? error.message : String(error)
+    sayLabelled(io, 'internal_error', message.split('\n', 1)[0] ?? '')
   }
-  const message = error instanceof Error ? error.message : String(error)
-  io.stderr.write(`msal-ts: internal_error: ${message.split('\n', 1)[0] ?? ''}\n`)
   if (verbose && error instanceof Error && error.stack) {
-    io.stderr.write(`${error.stack}\n`)
+    // Its first line repeats the message, which may come from outside: each line made printable.
+    error.stack.split('\n').forEach((line) => say(io, line))
   }
-  return exitCodes.failure
+  return error instanceof MsalTsError ? exitCodeOf(error) : exitCodes.failure
 }
 
 function exitCodeOf(error: MsalTsError): number {
@@ -174,13 +173,5 @@ function serverDetails(error: OAuthServerError): string | undefined {
     ...(body.correlation_id ? [`correlation_id ${body.correlation_id}`] : []),
   ]
   // An error that came back through a redirect has no HTTP status or codes worth a line.
-  return parts.length === 0
-    ? undefined
-    : `  ${[`status ${error.status}`, ...parts].map(printable).join('; ')}`
-}
-
-/** What the provider wrote reaches a terminal: no escape sequences or other control characters. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  return parts.length === 0 ? undefined : `  ${[`status ${error.status}`, ...parts].join('; ')}`
 }

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { Io } from './shared/io.js'
+import { printable } from './shared/printable.js'
 import { publicApp } from './shared/public-app.js'
 
 interface AccountsFlags extends CommonFlags {
@@ -35,9 +36,12 @@ export async function runAccounts(flags: AccountsFlags, io: Io): Promise<void> {
     io.stdout.write(`${JSON.stringify(accounts, null, 2)}\n`)
     return
   }
+  // Every cell comes from the cache file: made printable, none can drive the terminal or add a row.
   const rows = [
     ['USERNAME', 'HOME ACCOUNT ID', 'ENVIRONMENT', 'TENANT'],
-    ...accounts.map((a) => [a.username, a.home_account_id, a.environment, a.realm]),
+    ...accounts.map((a) =>
+      [a.username, a.home_account_id, a.environment, a.realm].map((cell) => printable(cell)),
+    ),
   ]
   const widths =
     rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? []

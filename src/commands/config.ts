@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { Command, Option } from 'commander'
 import { RuntimeFailure } from '../core/errors.js'
 import type { Io } from './shared/io.js'
+import { printable } from './shared/printable.js'
 import { checkProfileValue, profileKey, profileKeys } from './shared/profile-keys.js'
 import {
   configDir,
@@ -104,12 +105,13 @@ function profileName(flags: ProfileFlags, io: Io): string | undefined {
   return flags.profile ?? io.env['MSAL_TS_PROFILE']
 }
 
+/** Lines for people, made printable: a hand-edited file can neither drive the terminal nor add a line. */
 function text(profiles: Profiles): string {
   return Object.entries(profiles)
     .map(
       ([name, values]) =>
-        `[${name}]\n${Object.entries(values)
-          .map(([key, value]) => `${key}=${value}\n`)
+        `[${printable(name)}]\n${Object.entries(values)
+          .map(([key, value]) => `${printable(key)}=${printable(String(value))}\n`)
           .join('')}`,
     )
     .join('\n')

@@ -508,7 +508,10 @@ describe('msal-ts client-token', () => {
     })
     const result = await run(home, [...secretArgs, '--scope', graph], { env: secretEnv() })
     assert.equal(result.exitCode, 1)
-    assert.equal(result.stderr, 'msal-ts: invalid_request: bad ?[2J?]0;owned? news\n')
+    assert.equal(
+      result.stderr,
+      'msal-ts: invalid_request: bad \\u001b[2J\\u001b]0;owned\\u0007 news\n',
+    )
   })
 
   test('garbage and truncated bodies are exit 1 with a clear message', async () => {

@@ -28,17 +28,17 @@ export function whyNoBrowser(
 /** Shows the sign-in page: the browser when one can open, and the URL on stderr in every case. */
 export async function showSignInPage(io: Io, url: string, noBrowser: boolean): Promise<void> {
   if (noBrowser) {
-    io.stderr.write(`${url}\n`)
+    say(io, url)
     return
   }
   const reason = whyNoBrowser(io.env)
   if (reason) {
     say(io, `msal-ts: cannot open a browser (${reason}); open this URL to sign in:`)
-    io.stderr.write(`${url}\n`)
+    say(io, url)
     return
   }
   say(io, 'Opening your browser to sign in. If it does not open, use this URL:')
-  io.stderr.write(`${url}\n`)
+  say(io, url)
   try {
     const { default: open } = await import('open')
     const child = await open(url)

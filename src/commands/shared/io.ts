@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import type { Colours } from './colour.js'
+import { printable } from './printable.js'
 
 /** Where a command's results go: all it ever does with stdout. */
 export interface Output {
@@ -93,12 +94,27 @@ export async function readStdin(io: Io): Promise<string> {
     .replace(/\r?\n$/, '')
 }
 
-/** A line for people, on stderr, so stdout stays clean for `$(msal-ts ...)`. */
+/**
+ * A line for people, on stderr, so stdout stays clean for `$(msal-ts ...)`. Every line for people
+ * passes here, made printable: whatever text from outside it holds (a device-code message, a
+ * username, an error description) can neither drive the terminal nor forge a line of its own.
+ */
 export function say(io: Io, line: string): void {
-  io.stderr.write(`${line}\n`)
+  io.stderr.write(`${printable(line)}\n`)
+}
+
+/** A `msal-ts: <label>: <message>` line; only the label, made printable first, gets a colour. */
+export function sayLabelled(
+  io: Io,
+  label: string,
+  message: string,
+  colour?: 'red' | 'yellow',
+): void {
+  const prefix = `msal-ts: ${printable(label)}:`
+  const styled = colour ? (io.colours?.stderr?.[colour](prefix) ?? prefix) : prefix
+  io.stderr.write(`${styled} ${printable(message)}\n`)
 }
 
 export function warn(io: Io, message: string): void {
-  const prefix = 'msal-ts: warning:'
-  say(io, `${io.colours?.stderr?.yellow(prefix) ?? prefix} ${message}`)
+  sayLabelled(io, 'warning', message, 'yellow')
 }

@@ -1,6 +1,6 @@
 import { type LogEvent, type Logger, redact } from '../../core/log.js'
 import type { LogLevel } from './settings.js'
-import { type Io, warn } from './io.js'
+import { type Io, sayLabelled, warn } from './io.js'
 
 const levels: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 }
 
@@ -41,7 +41,7 @@ export function stderrLogger(io: Io, level: LogLevel, pii: boolean): Logger {
     if (eventLevel === 'warn') {
       warn(io, line)
     } else {
-      io.stderr.write(`msal-ts: ${eventLevel}: ${line}\n`)
+      sayLabelled(io, eventLevel, line)
     }
   }
 }

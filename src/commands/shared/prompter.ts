@@ -1,5 +1,6 @@
 import { CancelledError, UsageError } from '../../core/errors.js'
 import type { Io } from './io.js'
+import { printable } from './printable.js'
 
 /** Prompts only on a terminal; @inquirer/prompts loads only when a prompt is actually shown. */
 export function canPrompt(io: Io): boolean {
@@ -27,6 +28,7 @@ async function asked<T>(question: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Every prompt's words, usernames from the cache among them, reach the terminal made printable. */
 export async function select<T>(
   io: Io,
   message: string,
@@ -36,15 +38,16 @@ export async function select<T>(
     throw new UsageError('not_a_terminal', `${message}: no terminal to ask on`)
   }
   const { select: ask } = await prompts()
-  return asked(() => ask({ message, choices }, context(io)))
+  const shown = choices.map((choice) => ({ ...choice, name: printable(choice.name) }))
+  return asked(() => ask({ message: printable(message), choices: shown }, context(io)))
 }
 
 export async function confirm(io: Io, message: string): Promise<boolean> {
   const { confirm: ask } = await prompts()
-  return asked(() => ask({ message, default: false }, context(io)))
+  return asked(() => ask({ message: printable(message), default: false }, context(io)))
 }
 
 export async function password(io: Io, message: string): Promise<string> {
   const { password: ask } = await prompts()
-  return asked(() => ask({ message, mask: true }, context(io)))
+  return asked(() => ask({ message: printable(message), mask: true }, context(io)))
 }

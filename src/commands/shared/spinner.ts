@@ -1,4 +1,5 @@
 import type { Io } from './io.js'
+import { printable } from './printable.js'
 
 const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 
@@ -7,9 +8,10 @@ export function startSpinner(io: Io, text: string): { stop(): void } {
   if (!io.stderr.isTTY) {
     return { stop: () => undefined }
   }
+  const shown = printable(text)
   let frame = 0
   const timer = setInterval(() => {
-    io.stderr.write(`\r${frames[frame++ % frames.length] ?? ''} ${text}`)
+    io.stderr.write(`\r${frames[frame++ % frames.length] ?? ''} ${shown}`)
   }, 100)
   return {
     stop() {

@@ -1,0 +1,23 @@
+/**
+ * Characters that act on a terminal instead of showing: C0 and C1 controls and DEL (escape
+ * sequences, CR, LF, BEL...), the bidi controls that reorder what is shown (Trojan Source), and the
+ * Unicode line and paragraph separators some terminals and viewers break lines at.
+ */
+const unprintable = /[\p{Cc}\p{Bidi_Control}\u2028\u2029]/gu
+
+/**
+ * Text from outside as it may reach a terminal: every such character shown as a `\uXXXX` escape,
+ * so it can neither drive the terminal nor start a line of its own; other text (any script, emoji)
+ * is kept as is.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    unprintable,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+}
+
+/** Text of several lines of our own (command-line framework output): each line made printable. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n')
+}
