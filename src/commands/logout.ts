@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import type { Account } from '../core/application.js'
-import { CancelledError, UsageError } from '../core/errors.js'
+import { CancelledError, InteractionRequiredError, UsageError } from '../core/errors.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
@@ -42,11 +42,10 @@ export async function runLogout(flags: LogoutFlags, io: Io): Promise<void> {
     return
   }
   const accounts = await app.getAccounts()
-  const leaving: Account[] = flags.all
-    ? accounts
-    : [await chooseAccount(accounts, flags.account, io)]
+  const leaving = flags.all ? accounts : await chosenAccount(accounts, flags.account, io)
   if (leaving.length === 0) {
-    say(io, 'No account is signed in.')
+    const name = flags.all ? undefined : (flags.account ?? io.env['MSAL_TS_ACCOUNT'])
+    say(io, name ? `${name} is not signed in; nothing to do.` : 'No account is signed in.')
     return
   }
   const names = leaving.map((a) => a.username || a.home_account_id).join(', ')
@@ -57,4 +56,20 @@ export async function runLogout(flags: LogoutFlags, io: Io): Promise<void> {
     await app.removeAccount(account)
   }
   say(io, `Signed out ${names}`)
+}
+
+/** Like `rm -f`: signing out someone who is not signed in is nothing to do, not an error. */
+async function chosenAccount(
+  accounts: Account[],
+  wanted: string | undefined,
+  io: Io,
+): Promise<Account[]> {
+  try {
+    return [await chooseAccount(accounts, wanted, io)]
+  } catch (error) {
+    if (error instanceof InteractionRequiredError && error.code === 'no_account') {
+      return []
+    }
+    throw error
+  }
 }

@@ -7,7 +7,7 @@ import { httpOptionsOf } from './client-options.js'
 import { createHttpClient } from './http.js'
 import { withHttpCache } from './http-cache.js'
 import type { HttpClient } from './http-types.js'
-import { type Logger, silentLogger } from './log.js'
+import { type Logger, piiAwareLogger, silentLogger } from './log.js'
 import { type JsonStore, memoryStore } from './persistence.js'
 import type { PopAuthScheme } from './pop.js'
 import type { PopKey } from './pop-key.js'
@@ -28,6 +28,12 @@ export interface AppContext {
   readonly clock: Clock
   readonly log: Logger
   readonly cacheStore: JsonStore
+  /**
+   * Whether the token cache lives in `cacheStore` (reloaded before each use, written after). When
+   * false the `tokenCache` object itself is the state, as MSAL's `token_cache=` is: the caller may
+   * have deserialized into it, and other apps may share it.
+   */
+  readonly persisted: boolean
   http(): CachingHttpClient
   /** The authority's endpoints, discovered once per application (and once a day across processes). */
   endpoints(): Promise<Endpoints>
@@ -45,7 +51,7 @@ export type AppHooks = Pick<AppContext, 'clientAuthentication' | 'popKeyFor'>
 /** No network here: the HTTP client is made, and discovery runs, when a request needs them. */
 export function appContext(options: ClientApplicationOptions, hooks: AppHooks): AppContext {
   const clock = options.clock ?? systemClock
-  const log = options.logger ?? silentLogger
+  const log = options.logger ? piiAwareLogger(options.logger, options) : silentLogger
   const cacheStore = options.cacheStore ?? memoryStore()
   let http: CachingHttpClient | undefined
   let closeHttp: (() => Promise<void>) | undefined
@@ -60,6 +66,7 @@ export function appContext(options: ClientApplicationOptions, hooks: AppHooks): 
     clock,
     log,
     cacheStore,
+    persisted: options.cacheStore !== undefined,
     http() {
       if (http === undefined) {
         let inner = options.httpClient

@@ -56,7 +56,6 @@ export interface ClientApplicationOptions extends SharedClientOptions {
   httpCache?: JsonStore
   /** Where the Proof-of-Possession key pair is kept between runs; in memory when absent. */
   popKeyStore?: JsonStore
-  enablePiiLog?: boolean
 }
 
 export type { Account, AuthenticationResult } from './result.js'
@@ -211,7 +210,7 @@ export class ClientApplication {
   /** MSAL's acquire_token_silent: a token, or undefined whatever went wrong. */
   async acquireTokenSilent(
     scopes: readonly string[],
-    account: Account,
+    account: Account | null | undefined,
     options: SilentOptions = {},
   ): Promise<AuthenticationResult | undefined> {
     try {
@@ -226,12 +225,13 @@ export class ClientApplication {
 
   /**
    * A token for the account without a person: from the cache, else by redeeming its refresh token
-   * (or its family's). Undefined when the cache has nothing to work with; the provider's error when
-   * it refused (an `interaction_required` kind when a person has to sign in again).
+   * (or its family's). Undefined when the cache has nothing to work with, or when no account is
+   * given (MSAL's no-op for None); the provider's error when it refused (an
+   * `interaction_required` kind when a person has to sign in again).
    */
   acquireTokenSilentWithError(
     scopes: readonly string[],
-    account: Account,
+    account: Account | null | undefined,
     options: SilentOptions = {},
   ): Promise<AuthenticationResult | undefined> {
     return silentToken(this.#app, scopes, account, options)

@@ -13,11 +13,17 @@ export interface CertificateCredential {
   privateKey: string
   /** SHA-1 thumbprint in hex; computed from publicCertificate when absent. */
   thumbprint?: string
-  /** PEM certificate(s): the leaf first, then its chain. */
+  /**
+   * PEM certificate(s): the leaf first, then its chain. Sent in the assertion's `x5c` header, as
+   * MSAL sends its public_certificate, for subject name / issuer authentication.
+   */
   publicCertificate?: string
   /** Decrypts an encrypted private key. */
   passphrase?: string
-  /** Put the certificate chain in the assertion's `x5c` header (subject name / issuer auth). */
+  /**
+   * Whether `x5c` is sent: by default when publicCertificate is given; false keeps the certificate
+   * for the thumbprint only; true without a certificate is refused.
+   */
   sendX5c?: boolean
 }
 
@@ -95,7 +101,7 @@ async function assertionFields(
   }
 }
 
-/** An RS256 JWT with `x5t` (and `x5c` on request), the claims MSAL sends, and the caller's claims last. */
+/** An RS256 JWT with `x5t` (and `x5c` when the certificate is given), the claims MSAL sends, and the caller's claims last. */
 async function signAssertion(
   credential: CertificateCredential,
   context: AssertionContext,
@@ -110,7 +116,7 @@ async function signAssertion(
     typ: 'JWT',
     x5t: hexToBase64Url(thumbprint),
   }
-  if (credential.sendX5c) {
+  if (credential.sendX5c ?? certificates.length > 0) {
     if (certificates.length === 0) {
       throw new UsageError('invalid_certificate', 'sending x5c needs the public certificate')
     }

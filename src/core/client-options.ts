@@ -17,6 +17,8 @@ export interface SharedClientOptions {
   /** Seconds per request. Default 30. */
   timeout?: number
   logger?: Logger
+  /** Lets tokens, secrets, codes and user names reach the logger; they are masked by default. */
+  enablePiiLog?: boolean
   clock?: Clock
 }
 

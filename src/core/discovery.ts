@@ -74,16 +74,14 @@ async function tenantDiscoveryEndpoint(
       : worldwideInstanceDiscovery
   const url = new URL(base)
   const authorityUrl = new URL(authority.url)
-  url.searchParams.set('api-version', '1.1')
+  // MSAL's validation request: api-version 1.0 after the endpoint, and no headers (the 1.1 + Accept
+  // request is its separate alias lookup).
   url.searchParams.set(
     'authorization_endpoint',
     `https://${authority.host}${authorityUrl.pathname.replace(/\/+$/, '')}/oauth2/v2.0/authorize`,
   )
-  const response = await http.request({
-    method: 'GET',
-    url: url.toString(),
-    headers: { accept: 'application/json' },
-  })
+  url.searchParams.set('api-version', '1.0')
+  const response = await http.request({ method: 'GET', url: url.toString() })
   const body = parseJson(response, 'instance discovery')
   if (body['error'] === 'invalid_instance') {
     throw new RuntimeFailure(

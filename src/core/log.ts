@@ -18,6 +18,25 @@ export type Logger = (event: LogEvent) => void
 
 export const silentLogger: Logger = () => undefined
 
+/**
+ * The caller's logger as MSAL's enable_pii_log says: every text of every event redacted unless
+ * PII logging is on, so a library user's log holds no token, secret, code or user name by default.
+ */
+export function piiAwareLogger(logger: Logger, options: { enablePiiLog?: boolean }): Logger {
+  if (options.enablePiiLog === true) {
+    return logger
+  }
+  return (event) =>
+    logger(
+      Object.fromEntries(
+        Object.entries(event).map(([key, value]) => [
+          key,
+          typeof value === 'string' ? redact(value) : value,
+        ]),
+      ) as LogEvent,
+    )
+}
+
 const secretParams =
   /([?&#](?:code|client_secret|client_assertion|assertion|refresh_token|access_token|id_token|password|username|login_hint|device_code|user_code|nonce|state)=)[^&#\s]*/gi
 const jwtShaped = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g

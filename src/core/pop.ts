@@ -2,6 +2,7 @@
  * Proof-of-Possession: asking Entra for an access token bound to our key (`token_type=pop` with
  * `req_cnf`), and the Signed HTTP Request (SHR) that presents it for one request to a resource.
  */
+import { randomUUID } from 'node:crypto'
 import type { Clock } from './clock.js'
 import { RuntimeFailure, UsageError } from './errors.js'
 import type { PopKey } from './pop-key.js'
@@ -11,7 +12,7 @@ import type { AuthenticationResult } from './result.js'
 export interface PopAuthScheme {
   httpMethod: string
   url: string
-  /** The resource's server nonce, when it asked for one. */
+  /** The resource's server nonce, when it asked for one; otherwise each SHR gets a random one. */
   nonce?: string
 }
 
@@ -99,7 +100,9 @@ export async function signedHttpRequest(
     m: scheme.httpMethod,
     u: url.host,
     p: url.pathname,
-    ...(scheme.nonce !== undefined ? { nonce: scheme.nonce } : {}),
+    // Without the resource's nonce a fresh one makes every SHR unique, so none can be replayed as
+    // another run's (RS256 signing is deterministic).
+    nonce: scheme.nonce ?? randomUUID(),
     cnf: { jwk: key.publicJwk },
   })
     .setProtectedHeader({ alg: 'RS256', typ: 'pop', kid: key.kid })

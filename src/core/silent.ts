@@ -13,7 +13,7 @@ import { cachedOrFetched } from './single-flight.js'
 import type { RefreshTokenEntry } from './token-cache/schema.js'
 
 export interface SilentOptions extends ClientTokenOptions {
-  /** Honoured by the caller's account choice; here for MSAL parity. */
+  /** Sent as `client-request-id` on the refresh, to find the request in the provider's logs. */
   correlationId?: string
   /** A Proof-of-Possession token, presented as a Signed HTTP Request for this method and URL. */
   authScheme?: PopAuthScheme
@@ -22,9 +22,12 @@ export interface SilentOptions extends ClientTokenOptions {
 export async function silentToken(
   app: AppContext,
   scopes: readonly string[],
-  account: Account,
+  account: Account | null | undefined,
   options: SilentOptions,
 ): Promise<AuthenticationResult | undefined> {
+  if (!account) {
+    return undefined
+  }
   const wanted = requiredScopes(scopes)
   const popKey = await app.popKeyFor(options.authScheme)
   const query = {
@@ -43,6 +46,7 @@ export async function silentToken(
         claimsChallenge: options.claimsChallenge,
         reason,
         popKey,
+        correlationId: options.correlationId,
       }),
     accountRealms(app.authority, account),
   )
@@ -55,7 +59,12 @@ async function redeemCachedRefreshToken(
   account: Account,
   scopes: string[],
   endpoints: Endpoints,
-  request: { claimsChallenge: string | undefined; reason: number; popKey: PopKey | undefined },
+  request: {
+    claimsChallenge: string | undefined
+    reason: number
+    popKey: PopKey | undefined
+    correlationId: string | undefined
+  },
 ): Promise<AuthenticationResult | undefined> {
   const environment = app.authority.instance
   const home = account.home_account_id
@@ -85,6 +94,7 @@ async function redeemCachedRefreshToken(
         skipAccountCreation: true,
         anchor: `Oid:${home.replace('.', '@')}`,
         ...(request.popKey ? { popKey: request.popKey } : {}),
+        ...(request.correlationId ? { correlationId: request.correlationId } : {}),
       },
       endpoints,
     )

@@ -12,7 +12,9 @@ import type { AccessTokenQuery } from './token-cache/token-cache.js'
 const unwritableCacheCodes = new Set(['cache_file', 'cache_io', 'cache_lock_lost'])
 
 export async function loadCache(app: AppContext): Promise<void> {
-  app.tokenCache.deserialize(await app.cacheStore.read())
+  if (app.persisted) {
+    app.tokenCache.deserialize(await app.cacheStore.read())
+  }
 }
 
 /**
@@ -47,7 +49,7 @@ export async function fetchOnce<T>(
         return hit
       }
       fetched = { result: await fetch() }
-      if (app.tokenCache.hasStateChanged) {
+      if (app.persisted && app.tokenCache.hasStateChanged) {
         await app.cacheStore.write({ ...app.tokenCache.toJSON() })
       }
       return fetched.result
@@ -82,35 +84,42 @@ export async function cachedOrFetched(
   extraRealms: readonly string[] = [],
 ): Promise<AuthenticationResult | undefined> {
   const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
+  const pick = (realms: readonly string[], exclude?: ReadonlySet<string>) =>
+    pickAccessToken(app.tokenCache, query, realms, {
+      ...options,
+      ...(exclude ? { exclude } : {}),
+      now: app.clock(),
+    })
   await loadCache(app)
-  const realms = [...new Set([...(await realmsKnown(app)), ...extraRealms])]
-  const cached = findAccessTokens(app.tokenCache, query, realms)
-  const replaced = new Set(skipCache ? cached.map((at) => at.secret) : [])
-  let reason: number = refreshReasons.forced
-  let aging: AuthenticationResult | undefined
-  if (!skipCache) {
-    const found = pickAccessToken(app.tokenCache, query, realms, { ...options, now: app.clock() })
-    if (found.hit) {
-      return found.hit
-    }
-    aging = found.aging
-    reason = aging
-      ? refreshReasons.aging
-      : cached.length > 0
-        ? refreshReasons.expired
-        : refreshReasons.absent
+  const known = [...new Set([...(await realmsKnown(app)), ...extraRealms])]
+  const quick = skipCache ? {} : pick(known)
+  if (quick.hit) {
+    return quick.hit
   }
+  let aging = quick.aging
   try {
+    // A domain tenant caches its tokens under the tenant id only discovery tells, so the tokens
+    // a forced refresh replaces are chosen once the realm is resolved.
     const endpoints = await app.endpoints()
-    const allRealms = [...new Set([...realms, endpoints.realm])]
+    const realms = [...new Set([...known, endpoints.realm])]
+    const cached = findAccessTokens(app.tokenCache, query, realms)
+    const replaced = new Set(skipCache ? cached.map((at) => at.secret) : [])
+    let reason: number = refreshReasons.forced
+    if (!skipCache) {
+      const found = pick(realms)
+      if (found.hit) {
+        return found.hit
+      }
+      aging ??= found.aging
+      reason = aging
+        ? refreshReasons.aging
+        : cached.length > 0
+          ? refreshReasons.expired
+          : refreshReasons.absent
+    }
     const result = await fetchOnce(
       app,
-      () =>
-        pickAccessToken(app.tokenCache, query, allRealms, {
-          ...options,
-          exclude: replaced,
-          now: app.clock(),
-        }).hit,
+      () => pick(realms, replaced).hit,
       () => fetch(endpoints, reason),
     )
     return result ?? aging

@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, run, tempDir } from './harness.js'
+import { run, tempDir } from './harness.js'
 
 type Section = 'AccessToken' | 'RefreshToken' | 'IdToken' | 'Account' | 'AppMetadata'
 type CacheDoc = Record<Section, Record<string, Record<string, unknown>>>
@@ -228,7 +228,7 @@ describe('msal-ts accounts and logout', () => {
     assert.equal(token.exitCode, 3)
   })
 
-  test('logout of an account that is not signed in: exit 3 and the cache untouched', async () => {
+  test('logout of an account that is not signed in: like rm -f, exit 0, a note, the cache untouched', async () => {
     const home = await twoAccounts()
     const path = await cacheFile(home)
     const before = await readFile(path, 'utf8')
@@ -239,14 +239,17 @@ describe('msal-ts accounts and logout', () => {
       'carol@contoso.onmicrosoft.com',
       '--yes',
     ])
-    assert.equal(result.exitCode, 3)
+    assert.equal(result.exitCode, 0, result.stderr)
     assert.equal(result.stdout, '')
-    assert.match(
-      result.stderr,
-      /^msal-ts: no_account: carol@contoso\.onmicrosoft\.com is not signed in.*\n$/,
-    )
-    assertNoStack(result.stderr)
+    assert.equal(result.stderr, 'carol@contoso.onmicrosoft.com is not signed in; nothing to do.\n')
     assert.equal(await readFile(path, 'utf8'), before)
+
+    await run(home, ['logout', ...common(), '--all'])
+    const nobody = await run(home, ['logout', ...common()])
+    assert.equal(nobody.exitCode, 0, nobody.stderr)
+    assert.equal(nobody.stdout, '')
+    assert.equal(nobody.stderr, 'No account is signed in.\n')
+    assert.doesNotMatch(nobody.stderr, /msal-ts login/)
   })
 
   test('logout with several accounts and neither --account nor --all: exit 2, nothing removed', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage } from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
@@ -77,6 +77,33 @@ describe('msal-ts client-token', () => {
     ])
     assert.equal(argv.exitCode, 0, argv.stderr)
     assert.match(argv.stderr, /^msal-ts: warning: --client-secret is visible to other users/)
+  })
+
+  test('--force-refresh with a domain tenant and no cached discovery replaces the cached token', async () => {
+    const home = await tempDir()
+    const args = [
+      'client-token',
+      '-c',
+      sts.defaults.confidentialClientId,
+      '-a',
+      sts.authority(sts.tenantDomain),
+      '--ca-file',
+      sts.caFile,
+      '--scope',
+      graph,
+    ]
+    const first = await run(home, args, { env: secretEnv() })
+    assert.equal(first.exitCode, 0, first.stderr)
+    // The next run is as on another day: the discovery answer is gone, the token is not.
+    const entries = await readdir(home, { recursive: true })
+    const httpCache = entries.find((entry) => entry.endsWith('msal-ts.http-cache.json'))
+    assert.ok(httpCache, entries.join(', '))
+    await rm(join(home, httpCache))
+    sts.clearLog()
+    const forced = await run(home, [...args, '--force-refresh'], { env: secretEnv() })
+    assert.equal(forced.exitCode, 0, forced.stderr)
+    assert.notEqual(forced.stdout, first.stdout)
+    assert.equal(sts.tokenRequests().length, 1)
   })
 
   test('-o json and -o header', async () => {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose'
+import {
+  calculateJwkThumbprint,
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  jwtVerify,
+  type JWK,
+} from 'jose'
 import { UsageError } from '../../src/core/errors.js'
 import { memoryStore } from '../../src/core/persistence.js'
 import {
@@ -78,16 +85,25 @@ test('the SHR verifies with the key in its cnf and carries at, ts, m, u, p and n
   assert.equal(payload['p'], '/v1/items')
   assert.equal(payload['nonce'], 'n-123')
   assert.equal(await calculateJwkThumbprint(unverified.cnf.jwk), key.kid)
-  const withoutNonce = await signedHttpRequest(
-    result,
-    key,
-    popAuthScheme('GET', 'https://api.contoso.test/'),
-    now,
-  )
-  const claims = JSON.parse(
-    Buffer.from(withoutNonce.access_token.split('.')[1] ?? '', 'base64url').toString(),
-  ) as Record<string, unknown>
-  assert.equal('nonce' in claims, false)
+})
+
+test('without a nonce from the resource, every SHR carries a fresh random one', async () => {
+  const key = await loadPopKey(memoryStore())
+  const result: AuthenticationResult = {
+    access_token: fakeAt({ cnf: { kid: key.kid } }),
+    token_type: 'pop',
+    expires_in: 3600,
+    expires_on: now + 3600,
+    scope: ['User.Read'],
+    token_source: 'cache',
+  }
+  const scheme = popAuthScheme('GET', 'https://api.contoso.test/')
+  const first = await signedHttpRequest(result, key, scheme, now)
+  const second = await signedHttpRequest(result, key, scheme, now)
+  assert.notEqual(first.access_token, second.access_token)
+  const nonces = [first, second].map((shr) => decodeJwt(shr.access_token)['nonce'])
+  assert.ok(nonces.every((nonce) => typeof nonce === 'string' && nonce.length >= 16))
+  assert.notEqual(nonces[0], nonces[1])
 })
 
 test('an auth scheme needs a known method and an http(s) URL', () => {

@@ -122,6 +122,7 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
     ...(settings.proxy ? { proxies: settings.proxy } : {}),
     timeout: settings.timeoutSeconds,
     logger: stderrLogger(io, settings.logLevel, settings.pii),
+    enablePiiLog: settings.pii,
     env: io.env,
   })
   try {

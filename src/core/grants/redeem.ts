@@ -26,6 +26,8 @@ export interface UserGrant {
   username?: string
   redeemedRefreshToken?: RefreshTokenEntry
   skipAccountCreation?: boolean
+  /** The caller's `client-request-id`; a fresh one when absent. */
+  correlationId?: string
   /** Routes the request to the account's home (X-AnchorMailbox). */
   anchor?: string
   /** On-behalf-of: the hash of the incoming assertion the tokens are kept under. */
@@ -61,6 +63,7 @@ export async function redeem(
   const response = await requestToken(app.http(), endpoints.tokenEndpoint, form, {
     apiId: grant.apiId,
     refreshReason: grant.refreshReason,
+    ...(grant.correlationId ? { correlationId: grant.correlationId } : {}),
     ...appHeadersFor(app),
     extraHeaders: {
       ...auth.headers,

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js'
 import { httpOptionsOf, type SharedClientOptions } from '../client-options.js'
 import { createHttpClient } from '../http.js'
 import type { HttpClient } from '../http-types.js'
-import { type Logger, silentLogger } from '../log.js'
+import { type Logger, piiAwareLogger, silentLogger } from '../log.js'
 import { type JsonStore, memoryStore } from '../persistence.js'
 import type { AuthenticationResult } from '../result.js'
 import { SerializableTokenCache } from '../token-cache/token-cache.js'
@@ -61,7 +61,7 @@ export class ManagedIdentityClient {
     this.tokenCache = options.tokenCache ?? new SerializableTokenCache()
     this.#store = options.cacheStore ?? memoryStore()
     this.#clock = options.clock ?? systemClock
-    this.#log = options.logger ?? silentLogger
+    this.#log = options.logger ? piiAwareLogger(options.logger, options) : silentLogger
     this.#cacheId = identityCacheId(id)
   }
 
@@ -107,7 +107,7 @@ export class ManagedIdentityClient {
       }
       return {}
     }
-    this.tokenCache.deserialize(await this.#store.read())
+    await this.#loadCache()
     const replaced = new Set(
       skipCache ? this.tokenCache.findAccessTokens(query).map((at) => at.secret) : [],
     )
@@ -123,13 +123,13 @@ export class ManagedIdentityClient {
     try {
       return await this.#store.withLock(async () => {
         // Another process may have just stored the token.
-        this.tokenCache.deserialize(await this.#store.read())
+        await this.#loadCache()
         const hit = pick(replaced).hit
         if (hit) {
           return hit
         }
         const result = await this.#request(wanted, options.signal)
-        if (this.tokenCache.hasStateChanged) {
+        if (this.#options.cacheStore && this.tokenCache.hasStateChanged) {
           await this.#store.write({ ...this.tokenCache.toJSON() })
         }
         return result
@@ -139,6 +139,13 @@ export class ManagedIdentityClient {
         return aging
       }
       throw error
+    }
+  }
+
+  /** Without a cache store the tokenCache object itself is the state (MSAL's `token_cache=`). */
+  async #loadCache(): Promise<void> {
+    if (this.#options.cacheStore) {
+      this.tokenCache.deserialize(await this.#store.read())
     }
   }
 
