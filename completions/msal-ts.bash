@@ -11,13 +11,13 @@ __msal_ts_cmds() { # command path -> its subcommands
 __msal_ts_opts() { # command path -> its options
   case "$1" in
     '') echo '-V --version -h --help' ;;
-    'login') echo '-s --scope --device-code --username --password-stdin --no-browser --redirect-port --prompt --login-hint --domain-hint --max-age --response-mode --claims-challenge --wait -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'token') echo '-s --scope --resource --account --force-refresh --claims-challenge --min-validity -o --output --pop-method --pop-url --pop-nonce --pop-rotate-key -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'accounts') echo '--username -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'logout') echo '--account --all --app-tokens -y --yes -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'auth-url') echo '-s --scope --redirect-uri --state --nonce --prompt --login-hint --domain-hint --response-type --claims-challenge --max-age --response-mode --flow-file -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'redeem') echo '--code -s --scope --redirect-uri --nonce --claims-challenge --flow-file --response -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'migrate-rt') echo '-s --scope --refresh-token-stdin --refresh-token-file -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'login') echo '-s --scope --device-code --username --password-stdin --no-browser --redirect-port --prompt --login-hint --domain-hint --max-age --response-mode --claims-challenge --wait -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'token') echo '-s --scope --resource --account --force-refresh --claims-challenge --min-validity -o --output --pop-method --pop-url --pop-nonce --pop-rotate-key -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'accounts') echo '--username -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'logout') echo '--account --all --app-tokens -y --yes -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'auth-url') echo '-s --scope --redirect-uri --state --nonce --prompt --login-hint --domain-hint --response-type --claims-challenge --max-age --response-mode --flow-file -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'redeem') echo '--code -s --scope --redirect-uri --nonce --claims-challenge --flow-file --response -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'migrate-rt') echo '-s --scope --refresh-token-stdin --refresh-token-file -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'client-token') echo '-s --scope --resource --client-claims --force-refresh --on-behalf-of -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'config') echo '-h --help' ;;
     'config set') echo '--profile -h --help' ;;
@@ -47,7 +47,6 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'login -t'|'login --tenant') echo 'n' ;;
     'login --cloud') echo 'w:public usgov china' ;;
     'login --oidc-authority') echo 'n' ;;
-    'login --region') echo 'n' ;;
     'login --capability') echo 'n' ;;
     'login --exclude-scope') echo 'n' ;;
     'login --cache-file') echo 'f' ;;
@@ -74,7 +73,6 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'token -t'|'token --tenant') echo 'n' ;;
     'token --cloud') echo 'w:public usgov china' ;;
     'token --oidc-authority') echo 'n' ;;
-    'token --region') echo 'n' ;;
     'token --capability') echo 'n' ;;
     'token --exclude-scope') echo 'n' ;;
     'token --cache-file') echo 'f' ;;
@@ -94,9 +92,6 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'accounts -t'|'accounts --tenant') echo 'n' ;;
     'accounts --cloud') echo 'w:public usgov china' ;;
     'accounts --oidc-authority') echo 'n' ;;
-    'accounts --region') echo 'n' ;;
-    'accounts --capability') echo 'n' ;;
-    'accounts --exclude-scope') echo 'n' ;;
     'accounts --cache-file') echo 'f' ;;
     'accounts --cache-dir') echo 'd' ;;
     'accounts --cache-url') echo 'n' ;;
@@ -113,9 +108,6 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'logout -t'|'logout --tenant') echo 'n' ;;
     'logout --cloud') echo 'w:public usgov china' ;;
     'logout --oidc-authority') echo 'n' ;;
-    'logout --region') echo 'n' ;;
-    'logout --capability') echo 'n' ;;
-    'logout --exclude-scope') echo 'n' ;;
     'logout --cache-file') echo 'f' ;;
     'logout --cache-dir') echo 'd' ;;
     'logout --cache-url') echo 'n' ;;
@@ -143,7 +135,6 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'auth-url -t'|'auth-url --tenant') echo 'n' ;;
     'auth-url --cloud') echo 'w:public usgov china' ;;
     'auth-url --oidc-authority') echo 'n' ;;
-    'auth-url --region') echo 'n' ;;
     'auth-url --capability') echo 'n' ;;
     'auth-url --exclude-scope') echo 'n' ;;
     'auth-url --cache-file') echo 'f' ;;
@@ -179,7 +170,6 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'redeem -t'|'redeem --tenant') echo 'n' ;;
     'redeem --cloud') echo 'w:public usgov china' ;;
     'redeem --oidc-authority') echo 'n' ;;
-    'redeem --region') echo 'n' ;;
     'redeem --capability') echo 'n' ;;
     'redeem --exclude-scope') echo 'n' ;;
     'redeem --cache-file') echo 'f' ;;
@@ -200,7 +190,6 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'migrate-rt -t'|'migrate-rt --tenant') echo 'n' ;;
     'migrate-rt --cloud') echo 'w:public usgov china' ;;
     'migrate-rt --oidc-authority') echo 'n' ;;
-    'migrate-rt --region') echo 'n' ;;
     'migrate-rt --capability') echo 'n' ;;
     'migrate-rt --exclude-scope') echo 'n' ;;
     'migrate-rt --cache-file') echo 'f' ;;

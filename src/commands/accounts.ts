@@ -20,7 +20,7 @@ export function accountsCommand(io: Io): Command {
         'json',
       ]),
     )
-  addCommonOptions(command)
+  addCommonOptions(command, { requests: 'none' })
   command.addHelpText(
     'after',
     '\nExamples:\n  msal-ts accounts\n  msal-ts accounts -o json | jq -r .[].username',

@@ -57,7 +57,7 @@ export function clientTokenCommand(io: Io): Command {
     .addOption(tokenOutputOption())
   addCredentialOptions(command)
   addManagedIdentityOptions(command)
-  addCommonOptions(command)
+  addCommonOptions(command, { requests: 'app-tokens' })
   command.addHelpText('after', examples)
   return command.action(async (flags: ClientTokenFlags) => runClientToken(flags, io))
 }
@@ -111,6 +111,13 @@ async function acquire(
   if (clientClaims && typeof credential === 'string') {
     throw new UsageError('invalid_option', '--client-claims goes with a certificate credential')
   }
+  if (clientClaims && typeof credential === 'object' && 'clientAssertion' in credential) {
+    // An assertion signed elsewhere cannot take claims added here.
+    throw new UsageError(
+      'conflicting_options',
+      `--client-claims goes with a certificate credential, not with ${assertionSource(flags)}`,
+    )
+  }
   const app = new ConfidentialClientApplication({
     ...applicationOptions(settings, io),
     clientCredential: credential,
@@ -122,11 +129,24 @@ async function acquire(
         ? await app.acquireTokenForClient(scopes, {
             ...(flags.forceRefresh ? { forceRefresh: true } : {}),
           })
-        : await app.acquireTokenOnBehalfOf(await userAssertion(flags, io), scopes)
+        : await app.acquireTokenOnBehalfOf(await userAssertion(flags, io), scopes, {
+            ...(flags.forceRefresh ? { forceRefresh: true } : {}),
+          })
     writeToken(io, result, flags.output)
   } finally {
     await app.close()
   }
+}
+
+/** The option (or variable) the client assertion came from, to name it in a refusal. */
+function assertionSource(flags: ClientTokenFlags): string {
+  if (flags.clientAssertion !== undefined) {
+    return '--client-assertion'
+  }
+  if (flags.clientAssertionFile !== undefined) {
+    return '--client-assertion-file'
+  }
+  return flags.federatedToken !== undefined ? '--federated-token' : 'AZURE_FEDERATED_TOKEN_FILE'
 }
 
 async function userAssertion(flags: ClientTokenFlags, io: Io): Promise<string> {

@@ -26,7 +26,7 @@ interface LoginFlags extends CommonFlags {
   maxAge?: string
   responseMode?: 'query' | 'form_post'
   claimsChallenge?: string
-  wait: string
+  wait?: string
   output?: TokenFormat
 }
 
@@ -65,31 +65,34 @@ export function loginCommand(io: Io): Command {
       ]),
     )
     .option('--claims-challenge <json>', 'claims challenge from a resource')
-    .option('--wait <seconds>', 'how long to wait for the person', '300')
+    .option('--wait <seconds>', 'how long to wait for the person (default: 300)')
     .addOption(new Option('-o, --output <format>', 'also print the token').choices(tokenFormats))
-  addCommonOptions(command)
+  addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)
   return command.action(async (flags: LoginFlags) => runLogin(flags, io))
 }
 
 export async function runLogin(flags: LoginFlags, io: Io): Promise<void> {
   const scopes = normalizeScopes(flags.scope)
-  const waitSeconds = seconds(flags.wait, '--wait')
+  const waitSeconds = seconds(flags.wait ?? '300', '--wait')
+  const maxAge = flags.maxAge === undefined ? undefined : seconds(flags.maxAge, '--max-age')
   if (flags.claimsChallenge !== undefined) {
     parseJsonObject(flags.claimsChallenge, '--claims-challenge')
   }
   if (flags.deviceCode && flags.username) {
     throw new UsageError('conflicting_options', 'give --device-code or --username, not both')
   }
+  refuseOffPath(flags)
   const app = publicApp(flags, io)
   try {
     let result: AuthenticationResult
+    const path = { scopes, maxAge, waitSeconds }
     if (flags.username) {
-      result = await passwordLogin(app, flags, scopes, io)
+      result = await passwordLogin(app, flags, path, io)
     } else if (flags.deviceCode) {
-      result = await deviceCodeLogin(app, flags, scopes, waitSeconds, io)
+      result = await deviceCodeLogin(app, flags, path, io)
     } else {
-      result = await browserLogin(app, flags, scopes, waitSeconds, io)
+      result = await browserLogin(app, flags, path, io)
     }
     say(
       io,
@@ -109,11 +112,46 @@ export async function runLogin(flags: LoginFlags, io: Io): Promise<void> {
   }
 }
 
+/** What every sign-in path takes, checked once. */
+interface PathSettings {
+  scopes: string[]
+  maxAge: number | undefined
+  waitSeconds: number
+}
+
+/** Options only one sign-in path can honour, refused on the others rather than ignored. */
+function refuseOffPath(flags: LoginFlags): void {
+  const path = flags.username ? '--username' : flags.deviceCode ? '--device-code' : undefined
+  if (path === undefined) {
+    if (flags.passwordStdin) {
+      throw new UsageError('conflicting_options', '--password-stdin goes with --username')
+    }
+    return
+  }
+  const browserOnly = [
+    ['--no-browser', !flags.browser],
+    ['--redirect-port', flags.redirectPort !== undefined],
+    ['--prompt', flags.prompt !== undefined],
+    ['--login-hint', flags.loginHint !== undefined],
+    ['--domain-hint', flags.domainHint !== undefined],
+    ['--response-mode', flags.responseMode !== undefined],
+    ...(path === '--username'
+      ? [['--wait', flags.wait !== undefined] as const]
+      : [['--password-stdin', flags.passwordStdin === true] as const]),
+  ] as const
+  const given = browserOnly.filter(([, set]) => set).map(([name]) => name)
+  if (given.length > 0) {
+    throw new UsageError(
+      'conflicting_options',
+      `${given.join(', ')} cannot act with ${path}: ${path === '--username' ? 'no browser and no wait' : 'no browser here'}`,
+    )
+  }
+}
+
 function browserLogin(
   app: PublicClientApplication,
   flags: LoginFlags,
-  scopes: string[],
-  waitSeconds: number,
+  { scopes, maxAge, waitSeconds }: PathSettings,
   io: Io,
 ) {
   return app.acquireTokenInteractive(scopes, {
@@ -124,7 +162,7 @@ function browserLogin(
     ...(flags.prompt ? { prompt: flags.prompt } : {}),
     ...(flags.loginHint ? { loginHint: flags.loginHint } : {}),
     ...(flags.domainHint ? { domainHint: flags.domainHint } : {}),
-    ...(flags.maxAge !== undefined ? { maxAge: seconds(flags.maxAge, '--max-age') } : {}),
+    ...(maxAge !== undefined ? { maxAge } : {}),
     ...(flags.responseMode ? { responseMode: flags.responseMode } : {}),
     ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
   })
@@ -133,8 +171,7 @@ function browserLogin(
 async function deviceCodeLogin(
   app: PublicClientApplication,
   flags: LoginFlags,
-  scopes: string[],
-  waitSeconds: number,
+  { scopes, maxAge, waitSeconds }: PathSettings,
   io: Io,
 ) {
   const flow = await app.initiateDeviceFlow(scopes)
@@ -151,6 +188,7 @@ async function deviceCodeLogin(
       },
       {
         signal,
+        ...(maxAge !== undefined ? { maxAge } : {}),
         ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
       },
     )
@@ -173,7 +211,7 @@ async function deviceCodeLogin(
 async function passwordLogin(
   app: PublicClientApplication,
   flags: LoginFlags,
-  scopes: string[],
+  { scopes, maxAge }: PathSettings,
   io: Io,
 ) {
   const username = flags.username ?? ''
@@ -188,6 +226,7 @@ async function passwordLogin(
     )
   }
   return app.acquireTokenByUsernamePassword(username, password, scopes, {
+    ...(maxAge !== undefined ? { maxAge } : {}),
     ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
   })
 }

@@ -22,7 +22,7 @@ export function logoutCommand(io: Io): Command {
     .option('--all', 'every signed-in account')
     .option('--app-tokens', "only this client's app-only tokens (from client-token); no account")
     .option('-y, --yes', 'do not ask to confirm')
-  addCommonOptions(command)
+  addCommonOptions(command, { requests: 'none' })
   command.addHelpText(
     'after',
     '\nExamples:\n  msal-ts logout --account alice@contoso.com\n  msal-ts logout --all --yes\n  msal-ts logout --app-tokens -c <client id> -t <tenant>',

@@ -36,7 +36,7 @@ export function migrateRtCommand(io: Io): Command {
         tokenFormats,
       ),
     )
-  addCommonOptions(command)
+  addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)
   return command.action(async (flags: MigrateFlags) => runMigrateRt(flags, io))
 }

@@ -48,9 +48,24 @@ export function redeemCommand(io: Io): Command {
     )
     .addOption(tokenOutputOption())
   addCredentialOptions(command)
-  addCommonOptions(command)
+  addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)
   return command.action(async (flags: RedeemFlags) => runRedeem(flags, io))
+}
+
+/** The flow file fixed these when auth-url wrote it; a different value now could only be ignored. */
+function refuseBesideFlowFile(flags: RedeemFlags): void {
+  const fixed = [
+    ['--redirect-uri', flags.redirectUri],
+    ['--nonce', flags.nonce],
+    ['--claims-challenge', flags.claimsChallenge],
+  ].flatMap(([name, value]) => (value === undefined ? [] : [name]))
+  if (fixed.length > 0) {
+    throw new UsageError(
+      'conflicting_options',
+      `--flow-file fixes the redirect URI, nonce and claims: drop ${fixed.join(', ')} (give them to msal-ts auth-url)`,
+    )
+  }
 }
 
 export async function runRedeem(flags: RedeemFlags, io: Io): Promise<void> {
@@ -72,6 +87,7 @@ export async function runRedeem(flags: RedeemFlags, io: Io): Promise<void> {
         '--flow-file needs --response (the redirect URL, query, form body, JSON or -)',
       )
     }
+    refuseBesideFlowFile(flags)
     const flow = parseFlow(await readText(flags.flowFile, 'flow file'))
     const response = parseAuthResponse(
       flags.response === '-' ? await readStdin(io) : flags.response,
@@ -79,6 +95,9 @@ export async function runRedeem(flags: RedeemFlags, io: Io): Promise<void> {
     redeem = (app) =>
       app.acquireTokenByAuthCodeFlow(flow, response, scopes.length > 0 ? scopes : undefined)
   } else {
+    if (flags.response !== undefined) {
+      throw new UsageError('conflicting_options', '--response goes with --flow-file, not --code')
+    }
     if (scopes.length === 0) {
       throw new UsageError('missing_scope', '--code needs --scope')
     }

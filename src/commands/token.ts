@@ -48,7 +48,7 @@ export function tokenCommand(io: Io): Command {
     .option('--min-validity <seconds>', 'the token must stay valid this long (default: 300)')
     .addOption(tokenOutputOption())
   addPopOptions(command)
-  addCommonOptions(command)
+  addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)
   return command.action(async (flags: TokenFlags) => runToken(flags, io))
 }

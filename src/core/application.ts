@@ -271,7 +271,7 @@ export class ClientApplication {
     username: string,
     password: string,
     scopes: readonly string[],
-    options: { claimsChallenge?: string; authScheme?: PopAuthScheme } = {},
+    options: { claimsChallenge?: string; authScheme?: PopAuthScheme; maxAge?: number } = {},
   ): Promise<AuthenticationResult> {
     return redeemPassword(this.#app, username, password, scopes, options)
   }

@@ -73,7 +73,7 @@ export class ConfidentialClientApplication extends ClientApplication {
   async acquireTokenOnBehalfOf(
     userAssertion: string,
     scopes: readonly string[],
-    options: { claimsChallenge?: string } = {},
+    options: { claimsChallenge?: string; forceRefresh?: boolean } = {},
   ): Promise<AuthenticationResult> {
     const wanted = requiredScopes(scopes)
     if (!userAssertion.trim()) {
@@ -87,7 +87,7 @@ export class ConfidentialClientApplication extends ClientApplication {
       userAssertionHash,
       scopes: wanted,
     }
-    const useCache = options.claimsChallenge === undefined
+    const useCache = options.claimsChallenge === undefined && options.forceRefresh !== true
     await this.loadCache()
     const realms = await this.knownRealms()
     const hit = useCache ? this.pickAccessToken(query, realms).hit : undefined

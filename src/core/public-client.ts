@@ -46,6 +46,8 @@ export interface DeviceFlow {
 
 export interface DeviceFlowOptions {
   claimsChallenge?: string
+  /** Seconds; the ID token's auth_time must be this recent. */
+  maxAge?: number
   signal?: AbortSignal
   /** Called after each pending poll, e.g. to move a spinner. */
   onPending?: (state: { interval: number; expiresAt: number }) => void
@@ -187,6 +189,7 @@ export class PublicClientApplication extends ClientApplication {
           refreshReason: refreshReasons.notSilent,
           scopes: flow.scope,
           grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+          ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
         })
       } catch (error) {
         const code = error instanceof OAuthServerError ? error.code : undefined

@@ -44,7 +44,7 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
 }
 
 /** The token cache file, or Redis with that file beside it as its local copy and fallback. */
-function tokenStore(
+export function tokenStore(
   settings: CommonSettings,
   authority: Authority,
   file: JsonStore,

@@ -9,8 +9,26 @@ export function tokenOutputOption(): Option {
   return new Option('-o, --output <format>', 'output format').choices(tokenFormats).default('raw')
 }
 
-export function addCommonOptions(command: Command): Command {
-  return command
+/**
+ * What a command asks the identity provider for, which decides the request options it lists
+ * (cli.md: a command lists only options that change what it does): none for the cache-only
+ * commands, capabilities and excluded scopes for every token request, a region for app tokens.
+ */
+export type TokenRequests = 'none' | 'user-tokens' | 'app-tokens'
+
+export function addCommonOptions(
+  command: Command,
+  { requests }: { requests: TokenRequests },
+): Command {
+  addConnectionOptions(command)
+  if (requests !== 'none') {
+    addTokenRequestOptions(command, { requests })
+  }
+  return addCacheAndOutputOptions(command)
+}
+
+function addConnectionOptions(command: Command): void {
+  command
     .option(
       '-c, --client-id <id>',
       'application (client) id [env: MSAL_TS_CLIENT_ID, AZURE_CLIENT_ID]',
@@ -33,7 +51,19 @@ export function addCommonOptions(command: Command): Command {
     )
     .option('--no-validate-authority', 'trust the authority without instance discovery')
     .option('--no-instance-discovery', 'skip instance discovery and alias metadata')
-    .option('--region <name|auto>', 'Azure region for client credentials [env: MSAL_TS_REGION]')
+}
+
+function addTokenRequestOptions(
+  command: Command,
+  { requests }: { requests: 'user-tokens' | 'app-tokens' },
+): void {
+  if (requests === 'app-tokens') {
+    command.option(
+      '--region <name|auto>',
+      'Azure region for client credentials [env: MSAL_TS_REGION]',
+    )
+  }
+  command
     .option('--capability <cap>', 'client capability, e.g. CP1 (repeatable)', collect, [])
     .option(
       '--exclude-scope <scope>',
@@ -41,6 +71,10 @@ export function addCommonOptions(command: Command): Command {
       collect,
       [],
     )
+}
+
+function addCacheAndOutputOptions(command: Command): Command {
+  return command
     .option(
       '--cache-file <path>',
       'token cache file (MSAL unified schema) [env: MSAL_TS_CACHE_FILE]',

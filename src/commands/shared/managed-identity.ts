@@ -9,6 +9,7 @@ import {
   type ManagedIdentityId,
 } from '../../core/managed-identity/index.js'
 import { memoryStore } from '../../core/persistence.js'
+import { tokenStore } from './app.js'
 import { defaultCacheDir, tokenCachePath } from './cache-paths.js'
 import type { CredentialFlags } from './credential.js'
 import { type Io, warn } from './io.js'
@@ -89,10 +90,22 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
       `--managed-identity takes no client credential (${conflicting.map(([, name]) => name).join(', ')})`,
     )
   }
-  if (flags.onBehalfOf !== undefined || flags.clientClaims !== undefined) {
+  const inert = [
+    ['--on-behalf-of', flags.onBehalfOf !== undefined],
+    ['--client-claims', flags.clientClaims !== undefined],
+    // The sources take a resource and nothing else: no capabilities, scopes to drop or region.
+    ['--capability', (flags.capability ?? []).length > 0],
+    ['--exclude-scope', (flags.excludeScope ?? []).length > 0],
+    ['--region', flags.region !== undefined],
+    // MSAL sends no telemetry headers to the managed identity sources.
+    ['--app-name', flags.appName !== undefined],
+    ['--app-version', flags.appVersion !== undefined],
+  ] as const
+  const refused = inert.filter(([, given]) => given).map(([name]) => name)
+  if (refused.length > 0) {
     throw new UsageError(
       'conflicting_options',
-      '--managed-identity goes with neither --on-behalf-of nor --client-claims',
+      `--managed-identity cannot act on ${refused.join(', ')}`,
     )
   }
   const id = selectedIdentity(flags)
@@ -106,18 +119,18 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
       'TLS certificate verification is off (--insecure): anyone on the network path can read and forge tokens',
     )
   }
+  const authority = parseAuthority(managedIdentityAuthority)
   const cacheFile =
     settings.cacheFile ??
-    tokenCachePath(
-      settings.cacheDir ?? defaultCacheDir(io),
-      cacheId,
-      parseAuthority(managedIdentityAuthority),
-    )
+    tokenCachePath(settings.cacheDir ?? defaultCacheDir(io), cacheId, authority)
+  const onWarning = (message: string) => warn(io, message)
+  // Shared through Redis (--cache-url) as the other app tokens are, the file as its local copy.
+  const cacheStore = settings.noCache
+    ? memoryStore()
+    : tokenStore(settings, authority, openJsonFileStore({ path: cacheFile, onWarning }), onWarning)
   const client = new ManagedIdentityClient({
     ...(id ? { managedIdentity: id } : {}),
-    cacheStore: settings.noCache
-      ? memoryStore()
-      : openJsonFileStore({ path: cacheFile, onWarning: (message) => warn(io, message) }),
+    cacheStore,
     verify: settings.insecure ? false : (settings.caFile ?? true),
     ...(settings.proxy ? { proxies: settings.proxy } : {}),
     timeout: settings.timeoutSeconds,
@@ -132,6 +145,8 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
     writeToken(io, result, flags.output)
   } finally {
     await client.close()
+    // The client leaves its store open; a Redis connection would keep the process alive.
+    await cacheStore.close?.()
   }
 }
 

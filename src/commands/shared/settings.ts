@@ -20,9 +20,10 @@ export interface CommonFlags {
   oidcAuthority?: string
   validateAuthority: boolean
   instanceDiscovery: boolean
+  /** Absent from commands that request no app token; the request options from commands that request none. */
   region?: string
-  capability: string[]
-  excludeScope: string[]
+  capability?: string[]
+  excludeScope?: string[]
   cacheFile?: string
   cacheDir?: string
   cacheUrl?: string
@@ -108,8 +109,8 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     validateAuthority: flags.validateAuthority,
     instanceDiscovery: !flags.instanceDiscovery ? false : customDiscovery || true,
     ...optional('region', flags.region ?? env['MSAL_TS_REGION'] ?? profile['region']),
-    capabilities: flags.capability,
-    excludeScopes: flags.excludeScope,
+    capabilities: flags.capability ?? [],
+    excludeScopes: flags.excludeScope ?? [],
     ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file']),
     ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
     ...cacheUrl(flags, io, profile['cache-url']),

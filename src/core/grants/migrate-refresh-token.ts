@@ -1,4 +1,4 @@
-import { type AppContext, userScopesFor } from '../app-context.js'
+import { type AppContext, claimsFor, userScopesFor } from '../app-context.js'
 import type { AuthenticationResult } from '../result.js'
 import { targetOf } from '../scopes.js'
 import { redeemUserGrant } from './redeem.js'
@@ -16,6 +16,8 @@ export async function migrateRefreshToken(
       grant_type: 'refresh_token',
       refresh_token: refreshToken,
       scope: targetOf(decorated),
+      // As msal-node does: the capabilities go on every grant, this one included.
+      claims: claimsFor(app, undefined),
     },
     apiId: apiIds.byRefreshToken,
     refreshReason: refreshReasons.forced,

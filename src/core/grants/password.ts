@@ -11,7 +11,7 @@ export async function redeemPassword(
   username: string,
   password: string,
   scopes: readonly string[],
-  options: { claimsChallenge?: string; authScheme?: PopAuthScheme },
+  options: { claimsChallenge?: string; authScheme?: PopAuthScheme; maxAge?: number },
 ): Promise<AuthenticationResult> {
   const decorated = userScopesFor(app, scopes)
   const popKey = await app.popKeyFor(options.authScheme)
@@ -32,6 +32,7 @@ export async function redeemPassword(
     grantType: 'password',
     username,
     anchor: `upn:${username}`,
+    ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
     ...(popKey ? { popKey } : {}),
   })
   return presented(result, popKey, options.authScheme, app.clock)
