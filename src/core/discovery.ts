@@ -7,7 +7,7 @@ import {
 import { quoted, safeUrl } from './endpoint-url.js'
 import { RuntimeFailure } from './errors.js'
 import type { HttpClient, HttpResponse } from './http-types.js'
-import { issuerMatchesAuthority } from './issuer.js'
+import { cloudOf, issuerMatchesAuthority } from './issuer.js'
 
 /** The endpoints an authority serves, from its OpenID configuration. */
 export interface Endpoints {
@@ -173,10 +173,19 @@ function endpointsFrom(response: HttpResponse, url: string, authority: Authority
     )
   }
   const authMethods = field.strings('token_endpoint_auth_methods_supported')
+  const authorizationEndpoint = field.url('authorization_endpoint')
+  const deviceAuthorizationEndpoint = field.url('device_authorization_endpoint')
+  if (authority.kind === 'oidc') {
+    checkSameCloud(authority, url, {
+      token_endpoint: tokenEndpoint,
+      authorization_endpoint: authorizationEndpoint,
+      device_authorization_endpoint: deviceAuthorizationEndpoint,
+    })
+  }
   return Object.freeze({
     ...present('issuer', issuer),
-    ...present('authorizationEndpoint', field.url('authorization_endpoint')),
-    ...present('deviceAuthorizationEndpoint', field.url('device_authorization_endpoint')),
+    ...present('authorizationEndpoint', authorizationEndpoint),
+    ...present('deviceAuthorizationEndpoint', deviceAuthorizationEndpoint),
     ...present('endSessionEndpoint', field.url('end_session_endpoint')),
     ...present('jwksUri', field.url('jwks_uri')),
     ...(authMethods ? { tokenEndpointAuthMethods: authMethods } : {}),
@@ -204,6 +213,29 @@ function checkIssuer(issuer: string | undefined, authority: Authority, url: stri
       'invalid_issuer',
       `the OpenID configuration at ${url} names the issuer ${quoted(issuer)}, which does not match the authority ${quoted(authority.url)}: it may belong to another identity provider`,
     )
+  }
+}
+
+/**
+ * An OIDC authority on a Microsoft host keeps its credentials in that Microsoft cloud, as MSAL
+ * Python checks it: an endpoint elsewhere means the document was tampered with on the way.
+ */
+function checkSameCloud(
+  authority: Authority,
+  url: string,
+  endpoints: Record<string, string | undefined>,
+): void {
+  const cloud = cloudOf(authority.instance)
+  if (cloud === undefined) {
+    return
+  }
+  for (const [name, endpoint] of Object.entries(endpoints)) {
+    if (endpoint !== undefined && cloudOf(new URL(endpoint).hostname) !== cloud) {
+      throw new RuntimeFailure(
+        'invalid_response',
+        `the OpenID configuration at ${url} names the ${name} ${quoted(endpoint)}, outside the Microsoft cloud of the authority ${quoted(authority.url)}`,
+      )
+    }
   }
 }
 

@@ -203,6 +203,26 @@ describe('OpenID configuration', () => {
     )
   })
 
+  test('an OIDC authority on a Microsoft host keeps its endpoints in that cloud', async () => {
+    const entra = 'https://login.microsoftonline.com/t/v2.0'
+    const doc = {
+      issuer: entra,
+      token_endpoint: 'https://login.microsoftonline.com/t/oauth2/v2.0/token',
+      authorization_endpoint: 'https://login.microsoft.com/t/oauth2/v2.0/authorize',
+    }
+    await discover(doc, parseAuthority(entra, { oidc: true }))
+    await refused(
+      { ...doc, token_endpoint: 'https://evil.example/token' },
+      /names the token_endpoint "https:\/\/evil\.example\/token", outside the Microsoft cloud/,
+      entra,
+    )
+    await refused(
+      { ...doc, authorization_endpoint: 'https://login.chinacloudapi.cn/t/authorize' },
+      /names the authorization_endpoint .*, outside the Microsoft cloud/,
+      entra,
+    )
+  })
+
   test('an OIDC document without an issuer is refused', async () => {
     await refused({ ...good, issuer: undefined }, /names no issuer/)
   })
