@@ -52,7 +52,12 @@ export function pickAccessToken(
 export function knownRealms(authority: Authority, cachedDiscovery: string | undefined): string[] {
   const realms = [authority.tenant]
   const tokenEndpoint = cachedDiscovery ? tokenEndpointOf(cachedDiscovery) : undefined
-  const realm = tokenEndpoint ? new URL(tokenEndpoint).pathname.split('/').find(Boolean) : undefined
+  // The cached document is read without discovery's checks: a token endpoint that is not a URL
+  // only means no extra realm.
+  const realm =
+    tokenEndpoint !== undefined && URL.canParse(tokenEndpoint)
+      ? new URL(tokenEndpoint).pathname.split('/').find(Boolean)
+      : undefined
   if (realm && realm.toLowerCase() !== authority.tenant.toLowerCase()) {
     realms.push(realm)
   }

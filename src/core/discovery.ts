@@ -4,8 +4,10 @@ import {
   needsInstanceDiscovery,
   openIdConfigurationUrl,
 } from './authority.js'
+import { quoted, safeUrl } from './endpoint-url.js'
 import { RuntimeFailure } from './errors.js'
 import type { HttpClient, HttpResponse } from './http-types.js'
+import { cloudOf, issuerMatchesAuthority } from './issuer.js'
 
 /** The endpoints an authority serves, from its OpenID configuration. */
 export interface Endpoints {
@@ -44,8 +46,22 @@ export async function discoverEndpoints(
   const configurationUrl = runsInstanceDiscovery(authority, options)
     ? await tenantDiscoveryEndpoint(http, authority, options)
     : openIdConfigurationUrl(authority)
-  const response = await http.request({ method: 'GET', url: configurationUrl })
+  const response = await http.request({
+    method: 'GET',
+    url: configurationUrl,
+    keep: (answer) => passes(() => endpointsFrom(answer, configurationUrl, authority)),
+  })
   return endpointsFrom(response, configurationUrl, authority)
+}
+
+/** Whether a check passes: a document that fails one is not kept in the HTTP cache. */
+function passes(check: () => unknown): boolean {
+  try {
+    check()
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -81,7 +97,15 @@ async function tenantDiscoveryEndpoint(
     `https://${authority.host}${authorityUrl.pathname.replace(/\/+$/, '')}/oauth2/v2.0/authorize`,
   )
   url.searchParams.set('api-version', '1.0')
-  const response = await http.request({ method: 'GET', url: url.toString() })
+  const response = await http.request({
+    method: 'GET',
+    url: url.toString(),
+    keep: (answer) => passes(() => tenantDiscoveryEndpointOf(answer, authority)),
+  })
+  return tenantDiscoveryEndpointOf(response, authority)
+}
+
+function tenantDiscoveryEndpointOf(response: HttpResponse, authority: Authority): string {
   const body = parseJson(response, 'instance discovery')
   if (body['error'] === 'invalid_instance') {
     throw new RuntimeFailure(
@@ -96,7 +120,37 @@ async function tenantDiscoveryEndpoint(
       `instance discovery for ${authority.host} answered ${response.status} without a tenant discovery endpoint`,
     )
   }
-  return endpoint
+  checkInstanceMetadata(body['metadata'], authority)
+  return safeUrl(endpoint, `instance discovery for ${authority.host}: tenant_discovery_endpoint`)
+}
+
+/** The cloud's host aliases, when sent: an array of objects whose host fields are strings. */
+function checkInstanceMetadata(metadata: unknown, authority: Authority): void {
+  if (metadata === undefined || metadata === null) {
+    return
+  }
+  const isEntry = (entry: unknown): boolean => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      return false
+    }
+    const {
+      preferred_network: network,
+      preferred_cache: cache,
+      aliases,
+    } = entry as Record<string, unknown>
+    return (
+      (network === undefined || typeof network === 'string') &&
+      (cache === undefined || typeof cache === 'string') &&
+      (aliases === undefined ||
+        (Array.isArray(aliases) && aliases.every((a) => typeof a === 'string')))
+    )
+  }
+  if (!Array.isArray(metadata) || !metadata.every(isEntry)) {
+    throw new RuntimeFailure(
+      'invalid_response',
+      `instance discovery for ${authority.host}: metadata is not a list of host aliases`,
+    )
+  }
 }
 
 function endpointsFrom(response: HttpResponse, url: string, authority: Authority): Endpoints {
@@ -107,21 +161,36 @@ function endpointsFrom(response: HttpResponse, url: string, authority: Authority
     )
   }
   const doc = parseJson(response, 'the OpenID configuration')
-  const tokenEndpoint = doc['token_endpoint']
-  if (typeof tokenEndpoint !== 'string') {
+  const field = new DocumentFields(doc, `the OpenID configuration at ${url}`)
+  const issuer = field.string('issuer')
+  if (authority.kind === 'oidc') {
+    checkIssuer(issuer, authority, url)
+  }
+  const tokenEndpoint = field.url('token_endpoint')
+  if (tokenEndpoint === undefined) {
     throw new RuntimeFailure(
       'invalid_response',
       `the OpenID configuration at ${url} has no token_endpoint`,
     )
   }
+  const authMethods = field.strings('token_endpoint_auth_methods_supported')
+  const authorizationEndpoint = field.url('authorization_endpoint')
+  const deviceAuthorizationEndpoint = field.url('device_authorization_endpoint')
+  if (authority.kind === 'oidc') {
+    checkSameCloud(authority, url, {
+      token_endpoint: tokenEndpoint,
+      authorization_endpoint: authorizationEndpoint,
+      device_authorization_endpoint: deviceAuthorizationEndpoint,
+    })
+  }
   return Object.freeze({
-    ...optional('issuer', doc['issuer']),
-    ...optional('authorizationEndpoint', doc['authorization_endpoint']),
-    ...optional('deviceAuthorizationEndpoint', doc['device_authorization_endpoint']),
-    ...optional('endSessionEndpoint', doc['end_session_endpoint']),
-    ...optional('jwksUri', doc['jwks_uri']),
-    ...authMethods(doc['token_endpoint_auth_methods_supported']),
-    ...(doc['authorization_response_iss_parameter_supported'] === true
+    ...present('issuer', issuer),
+    ...present('authorizationEndpoint', authorizationEndpoint),
+    ...present('deviceAuthorizationEndpoint', deviceAuthorizationEndpoint),
+    ...present('endSessionEndpoint', field.url('end_session_endpoint')),
+    ...present('jwksUri', field.url('jwks_uri')),
+    ...(authMethods ? { tokenEndpointAuthMethods: authMethods } : {}),
+    ...(field.boolean('authorization_response_iss_parameter_supported') === true
       ? { issInAuthorizationResponse: true }
       : {}),
     tokenEndpoint,
@@ -129,22 +198,111 @@ function endpointsFrom(response: HttpResponse, url: string, authority: Authority
   })
 }
 
-function realmOf(tokenEndpoint: string, authority: Authority): string {
-  try {
-    return new URL(tokenEndpoint).pathname.split('/').find((s) => s !== '') ?? authority.tenant
-  } catch {
-    return authority.tenant
+/**
+ * The discovered issuer must be the authority's (see issuer.ts), checked before anything is sent
+ * to the endpoints the document names.
+ */
+function checkIssuer(issuer: string | undefined, authority: Authority, url: string): void {
+  if (issuer === undefined) {
+    throw new RuntimeFailure(
+      'invalid_issuer',
+      `the OpenID configuration at ${url} names no issuer, so it cannot be checked against the authority ${authority.url}`,
+    )
+  }
+  if (!issuerMatchesAuthority(issuer, authority.url)) {
+    throw new RuntimeFailure(
+      'invalid_issuer',
+      `the OpenID configuration at ${url} names the issuer ${quoted(issuer)}, which does not match the authority ${quoted(authority.url)}: it may belong to another identity provider`,
+    )
   }
 }
 
-function authMethods(value: unknown): { tokenEndpointAuthMethods?: string[] } {
-  return Array.isArray(value)
-    ? { tokenEndpointAuthMethods: value.filter((m): m is string => typeof m === 'string') }
-    : {}
+/**
+ * An OIDC authority on a Microsoft host keeps its credentials in that Microsoft cloud, as MSAL
+ * Python checks it: an endpoint elsewhere means the document was tampered with on the way.
+ */
+function checkSameCloud(
+  authority: Authority,
+  url: string,
+  endpoints: Record<string, string | undefined>,
+): void {
+  const cloud = cloudOf(authority.instance)
+  if (cloud === undefined) {
+    return
+  }
+  for (const [name, endpoint] of Object.entries(endpoints)) {
+    if (endpoint !== undefined && cloudOf(new URL(endpoint).hostname) !== cloud) {
+      throw new RuntimeFailure(
+        'invalid_response',
+        `the OpenID configuration at ${url} names the ${name} ${quoted(endpoint)}, outside the Microsoft cloud of the authority ${quoted(authority.url)}`,
+      )
+    }
+  }
 }
 
-function optional<K extends string>(key: K, value: unknown): Partial<Record<K, string>> {
-  return typeof value === 'string' ? ({ [key]: value } as Record<K, string>) : {}
+/**
+ * Typed reads of a provider's JSON document. An absent (or null) optional field is undefined; a
+ * field of the wrong type or shape is an error naming it, never silently dropped.
+ */
+class DocumentFields {
+  readonly #doc: Record<string, unknown>
+  readonly #what: string
+
+  constructor(doc: Record<string, unknown>, what: string) {
+    this.#doc = doc
+    this.#what = what
+  }
+
+  string(name: string): string | undefined {
+    const value = this.#doc[name]
+    if (value === undefined || value === null) {
+      return undefined
+    }
+    if (typeof value !== 'string') {
+      throw this.#bad(name, 'is not a string')
+    }
+    return value
+  }
+
+  /** A URL that may receive credentials or be shown as where to sign in (see endpoint-url.ts). */
+  url(name: string): string | undefined {
+    const value = this.string(name)
+    return value === undefined ? undefined : safeUrl(value, `${this.#what}: ${name}`)
+  }
+
+  strings(name: string): string[] | undefined {
+    const value = this.#doc[name]
+    if (value === undefined || value === null) {
+      return undefined
+    }
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+      throw this.#bad(name, 'is not an array of strings')
+    }
+    return value
+  }
+
+  boolean(name: string): boolean | undefined {
+    const value = this.#doc[name]
+    if (value === undefined || value === null) {
+      return undefined
+    }
+    if (typeof value !== 'boolean') {
+      throw this.#bad(name, 'is not true or false')
+    }
+    return value
+  }
+
+  #bad(name: string, why: string): RuntimeFailure {
+    return new RuntimeFailure('invalid_response', `${this.#what}: ${name} ${why}`)
+  }
+}
+
+function realmOf(tokenEndpoint: string, authority: Authority): string {
+  return new URL(tokenEndpoint).pathname.split('/').find((s) => s !== '') ?? authority.tenant
+}
+
+function present<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
 }
 
 function parseJson(response: HttpResponse, what: string): Record<string, unknown> {

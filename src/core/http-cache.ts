@@ -64,7 +64,7 @@ export function withHttpCache(
         }
         sent = true
         const response = await inner.request(req)
-        if (response.status >= 200 && response.status < 300) {
+        if (response.status >= 200 && response.status < 300 && (req.keep?.(response) ?? true)) {
           const entry = { expires: options.clock() + getTtl, response: keep(response) }
           ;(await entries())[key] = entry
           await save({ ...stored, [key]: entry })

@@ -20,6 +20,8 @@ export interface HttpRequest {
    * Service Fabric's token service asks; such a request goes direct, never through a proxy.
    */
   serverCertificateSha1?: string
+  /** Whether a successful GET answer may be kept in the HTTP cache; default yes. */
+  keep?: (response: HttpResponse) => boolean
 }
 
 export interface HttpResponse {

@@ -1,4 +1,4 @@
-import type { JSONWebKeySet } from 'jose'
+import type { JSONWebKeySet, JWK } from 'jose'
 import type { Endpoints } from './discovery.js'
 import { RuntimeFailure } from './errors.js'
 import type { HttpClient } from './http-types.js'
@@ -46,22 +46,42 @@ export async function verifyIdTokenSignature(
   }
 }
 
+/** More keys than any provider publishes (Entra: under 10) means a hostile or broken answer. */
+const maxKeys = 100
+
 async function keySet(http: HttpClient, url: string, fresh: boolean): Promise<JSONWebKeySet> {
   const response = await http.request({
     method: 'GET',
     url,
     ...(fresh ? { headers: { 'cache-control': 'no-cache' } } : {}),
   })
+  let keys: unknown
   try {
-    const jwks = JSON.parse(response.body) as JSONWebKeySet
-    if (response.status === 200 && Array.isArray(jwks.keys)) {
-      return jwks
-    }
+    keys =
+      response.status === 200 ? (JSON.parse(response.body) as { keys?: unknown }).keys : undefined
   } catch {
-    // reported below
+    keys = undefined
   }
-  throw new RuntimeFailure(
-    'invalid_response',
-    `the provider's key set at ${url} answered ${response.status} without keys`,
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new RuntimeFailure(
+      'invalid_response',
+      `the provider's key set at ${url} answered ${response.status} without keys`,
+    )
+  }
+  if (keys.length > maxKeys || !keys.every(isKeyObject)) {
+    throw new RuntimeFailure(
+      'invalid_response',
+      `the provider's key set at ${url} is not a list of at most ${maxKeys} keys`,
+    )
+  }
+  return { keys }
+}
+
+function isKeyObject(key: unknown): key is JWK {
+  return (
+    typeof key === 'object' &&
+    key !== null &&
+    !Array.isArray(key) &&
+    typeof (key as Record<string, unknown>)['kty'] === 'string'
   )
 }

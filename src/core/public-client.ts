@@ -6,6 +6,7 @@ import {
 } from './application.js'
 import { CancelledError, OAuthServerError, RuntimeFailure, UsageError } from './errors.js'
 import { apiIds, refreshReasons, tokenRequestHeaders } from './grants/token-request.js'
+import { safeUrl } from './endpoint-url.js'
 import { randomToken } from './id-token.js'
 import { startLoopback } from './loopback.js'
 import { targetOf } from './scopes.js'
@@ -96,7 +97,7 @@ export class PublicClientApplication extends ClientApplication {
           ...(options.responseMode !== undefined ? { responseMode: options.responseMode } : {}),
         },
       )
-      await options.openBrowser(flow.auth_uri)
+      await options.openBrowser(safeUrl(flow.auth_uri, 'the sign-in URL'))
       const response = await listener.response
       // The token is for `scopes` only, whatever else was consented to on the way.
       return await this.acquireTokenByAuthCodeFlow(flow, response, scopes, {
@@ -128,42 +129,11 @@ export class PublicClientApplication extends ClientApplication {
       form: { client_id: this.clientId, scope: targetOf(decorated) },
       headers,
     })
-    let body: Record<string, unknown>
-    try {
-      body = JSON.parse(response.body) as Record<string, unknown>
-    } catch {
-      throw new RuntimeFailure(
-        'invalid_response',
-        `the device authorization endpoint answered ${response.status} with a body that is not JSON`,
-      )
-    }
+    const body = deviceAnswerOf(response.status, response.body)
     if (typeof body['error'] === 'string') {
       throw new OAuthServerError(response.status, { ...body, error: body['error'] })
     }
-    if (typeof body['device_code'] !== 'string' || typeof body['user_code'] !== 'string') {
-      throw new RuntimeFailure(
-        'invalid_response',
-        'the device authorization answer has no device code',
-      )
-    }
-    const interval = Number(body['interval'] ?? 5) || 5
-    const expiresIn = Number(body['expires_in'] ?? 1800) || 1800
-    const uri = body['verification_uri'] ?? body['verification_url']
-    const verification = typeof uri === 'string' ? uri : ''
-    return {
-      ...body,
-      device_code: body['device_code'],
-      user_code: body['user_code'],
-      verification_uri: verification,
-      message:
-        typeof body['message'] === 'string'
-          ? body['message']
-          : `To sign in, open ${verification} and enter the code ${body['user_code']}.`,
-      interval,
-      expires_in: expiresIn,
-      expires_at: this.clock() + expiresIn,
-      scope: decorated,
-    }
+    return deviceFlowOf(body, { now: this.clock(), scope: decorated })
   }
 
   /** Polls until the person signs in: at once, then every `interval` s, slower on `slow_down`. */
@@ -171,7 +141,7 @@ export class PublicClientApplication extends ClientApplication {
     flow: DeviceFlow,
     options: DeviceFlowOptions = {},
   ): Promise<AuthenticationResult> {
-    let interval = flow.interval
+    let interval = pollInterval(flow.interval)
     for (;;) {
       if (options.signal?.aborted) {
         throw new CancelledError()
@@ -214,4 +184,113 @@ export class PublicClientApplication extends ClientApplication {
       }
     }
   }
+}
+
+/** The longest device code lifetime taken: a day (Entra gives 15 minutes). */
+const maxDeviceCodeLifetime = 86_400
+
+/**
+ * The device authorization answer's fields, each checked: codes are non-empty strings, the
+ * verification URLs are https (or loopback http) since they are shown as where to sign in.
+ */
+function deviceFlowOf(
+  body: Record<string, unknown>,
+  context: { now: number; scope: string[] },
+): DeviceFlow {
+  const deviceCode = nonEmptyString(body, 'device_code')
+  const userCode = nonEmptyString(body, 'user_code')
+  // Entra's v1 endpoint says verification_url.
+  const uriField = body['verification_uri'] === undefined ? 'verification_url' : 'verification_uri'
+  const verification = safeUrl(
+    nonEmptyString(body, uriField),
+    `the device authorization answer's ${uriField}`,
+  )
+  const complete = body['verification_uri_complete']
+  if (complete !== undefined) {
+    safeUrl(
+      typeof complete === 'string' ? complete : '',
+      "the device authorization answer's verification_uri_complete",
+    )
+  }
+  const expiresIn = expiresInOf(body)
+  const message = body['message']
+  if (message !== undefined && typeof message !== 'string') {
+    throw new RuntimeFailure(
+      'invalid_response',
+      "the device authorization answer's message is not a string",
+    )
+  }
+  return {
+    ...body,
+    device_code: deviceCode,
+    user_code: userCode,
+    verification_uri: verification,
+    message: message ?? `To sign in, open ${verification} and enter the code ${userCode}.`,
+    interval: pollInterval(body['interval']),
+    expires_in: expiresIn,
+    expires_at: context.now + expiresIn,
+    scope: context.scope,
+  }
+}
+
+function deviceAnswerOf(status: number, text: string): Record<string, unknown> {
+  try {
+    const body: unknown = JSON.parse(text)
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      return body as Record<string, unknown>
+    }
+  } catch {
+    // reported below
+  }
+  throw new RuntimeFailure(
+    'invalid_response',
+    `the device authorization endpoint answered ${status} with a body that is not a JSON object`,
+  )
+}
+
+function nonEmptyString(body: Record<string, unknown>, name: string): string {
+  const value = body[name]
+  if (typeof value !== 'string' || value === '') {
+    throw new RuntimeFailure('invalid_response', `the device authorization answer has no ${name}`)
+  }
+  return value
+}
+
+/** Seconds the device code lives: 1800 when not said (as MSAL), else a positive number up to a day. */
+function expiresInOf(body: Record<string, unknown>): number {
+  const value = body['expires_in']
+  if (value === undefined || value === null) {
+    return 1800
+  }
+  const seconds = numeric(value)
+  if (seconds === undefined || seconds <= 0 || seconds > maxDeviceCodeLifetime) {
+    throw new RuntimeFailure(
+      'invalid_response',
+      `the device authorization answer's expires_in ${JSON.stringify(value).slice(0, 100)} is not a number of seconds between 0 and ${maxDeviceCodeLifetime}`,
+    )
+  }
+  return seconds
+}
+
+/**
+ * Seconds between polls: never under one, whatever the provider says (RFC 8628 asks for 5 by
+ * default), so a hostile or broken answer cannot make us hammer the token endpoint; nonsense is 5.
+ */
+function pollInterval(value: unknown): number {
+  const seconds = numeric(value)
+  if (seconds === undefined || seconds <= 0) {
+    return 5
+  }
+  return Math.min(Math.max(seconds, 1), maxDeviceCodeLifetime)
+}
+
+/** A finite number, also from a numeric string (Entra's v1 endpoints send strings). */
+function numeric(value: unknown): number | undefined {
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : NaN
+  return Number.isFinite(number) ? number : undefined
 }

@@ -5,6 +5,7 @@ import {
   authorizationUrl,
   checkAuthState,
 } from '../auth-code-flow.js'
+import { safeUrl } from '../endpoint-url.js'
 import { RuntimeFailure, UsageError } from '../errors.js'
 import { codeChallenge, hashNonce, randomToken } from '../id-token.js'
 import type { AuthenticationResult } from '../result.js'
@@ -44,7 +45,8 @@ async function authorizationEndpoint(app: AppContext): Promise<string> {
   if (!endpoints.authorizationEndpoint) {
     throw new RuntimeFailure('unsupported', `${app.authority.url} has no authorization endpoint`)
   }
-  return endpoints.authorizationEndpoint
+  // The sign-in URL is shown and opened: never a `javascript:` or plain-http one.
+  return safeUrl(endpoints.authorizationEndpoint, 'the authorization endpoint')
 }
 
 export async function authorizationRequestUrl(

@@ -1,5 +1,5 @@
 import { type AppContext, claimsFor, userScopesFor } from '../app-context.js'
-import { InteractionRequiredError } from '../errors.js'
+import { InteractionRequiredError, RuntimeFailure } from '../errors.js'
 import { type PopAuthScheme, presented } from '../pop.js'
 import type { AuthenticationResult } from '../result.js'
 import { targetOf } from '../scopes.js'
@@ -46,16 +46,40 @@ async function refuseFederated(app: AppContext, username: string): Promise<void>
     url,
     headers: { accept: 'application/json' },
   })
-  let realm: Record<string, unknown> = {}
-  try {
-    realm = response.status === 200 ? (JSON.parse(response.body) as Record<string, unknown>) : {}
-  } catch {
-    realm = {}
-  }
+  const realm = userRealmOf(response.status, response.body)
   if (realm['account_type'] === 'Federated') {
     throw new InteractionRequiredError(
       'federated_account',
       'this account signs in at its own identity provider (federated), where a password grant is not supported: use msal-ts login (browser) or --device-code',
     )
   }
+}
+
+/**
+ * What user realm discovery said: nothing on a 404 (the host has no such endpoint, as MSAL takes
+ * it), otherwise a JSON object whose `account_type` is a string; anything else is refused rather
+ * than guessed at, since a wrong guess decides where the password goes.
+ */
+function userRealmOf(status: number, text: string): Record<string, unknown> {
+  if (status === 404) {
+    return {}
+  }
+  let realm: unknown
+  try {
+    realm = status >= 200 && status < 300 ? JSON.parse(text) : undefined
+  } catch {
+    realm = undefined
+  }
+  if (
+    typeof realm !== 'object' ||
+    realm === null ||
+    Array.isArray(realm) ||
+    !['string', 'undefined'].includes(typeof (realm as Record<string, unknown>)['account_type'])
+  ) {
+    throw new RuntimeFailure(
+      'invalid_response',
+      `user realm discovery answered ${status} with no account type`,
+    )
+  }
+  return realm as Record<string, unknown>
 }
