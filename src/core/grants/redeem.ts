@@ -59,6 +59,7 @@ export async function redeem(
     ...auth.form,
   })
   const response = await requestToken(app.http(), endpoints.tokenEndpoint, form, {
+    now,
     apiId: grant.apiId,
     refreshReason: grant.refreshReason,
     ...appHeadersFor(app),
