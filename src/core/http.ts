@@ -200,10 +200,11 @@ function refuseCleartextCredential(req: HttpRequest): void {
   if (url?.protocol === 'https:' || (url?.protocol === 'http:' && isLoopback(url.hostname))) {
     return
   }
-  const where = url === undefined ? 'a malformed URL' : `${url.host} over ${url.protocol}`
+  const where =
+    url === undefined ? 'to a malformed URL' : `over ${url.protocol.slice(0, -1)} to ${url.host}`
   throw new RuntimeFailure(
     'insecure_endpoint',
-    `refusing to send a credential to ${where}: credentials go only over https (or plain http to a loopback host)`,
+    `refusing to send a credential ${where}: only https, or http to a loopback host, may carry one`,
   )
 }
 

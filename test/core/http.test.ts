@@ -46,7 +46,7 @@ describe('createHttpClient', () => {
     assert.equal(error.code, 'insecure_endpoint')
     assert.equal(
       error.message,
-      `refusing to send a credential to ${host} over http:: credentials go only over https (or plain http to a loopback host)`,
+      `refusing to send a credential over http to ${host}: only https, or http to a loopback host, may carry one`,
     )
     return true
   }
@@ -78,7 +78,7 @@ describe('createHttpClient', () => {
     )
     await assert.rejects(
       http.request({ method: 'POST', url: 'ftp://sts.example.test/token', form: { code: 'c' } }),
-      /refusing to send a credential to sts\.example\.test over ftp:/,
+      /refusing to send a credential over ftp to sts\.example\.test: /,
     )
     assert.deepEqual(events, [])
   })
