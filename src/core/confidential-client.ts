@@ -137,6 +137,7 @@ export class ConfidentialClientApplication extends ClientApplication {
     })
     const url = await this.#regionalTokenEndpoint(endpoints.tokenEndpoint)
     const response = await requestToken(this.http(), url, form, {
+      now,
       apiId: apiIds.clientCredentials,
       refreshReason: reason,
       correlationId: randomUUID(),

@@ -77,15 +77,53 @@ export class OAuthServerError extends MsalTsError {
   readonly status: number
   readonly body: OAuthErrorBody
 
+  /** Fields of another shape than Entra gives them are dropped, whoever built `body`. */
   constructor(status: number, body: OAuthErrorBody) {
+    const checked = checkErrorBody(body) ?? { error: 'invalid_response' }
     super(
-      interactionErrors.has(body.error) ? 'interaction_required' : 'server',
-      body.error,
-      firstLine(body.error_description) ?? `the identity provider answered ${status}`,
+      interactionErrors.has(checked.error) ? 'interaction_required' : 'server',
+      checked.error,
+      firstLine(checked.error_description) ?? `the identity provider answered ${status}`,
     )
     this.status = status
-    this.body = body
+    this.body = checked
   }
+}
+
+/**
+ * An OAuth error answer with only the fields that have the shape RFC 6749 and Entra give them:
+ * anything else is dropped rather than trusted. Undefined when `error` is not a non-empty string.
+ */
+export function checkErrorBody(body: Record<string, unknown>): OAuthErrorBody | undefined {
+  const error = body['error']
+  if (typeof error !== 'string' || error === '') {
+    return undefined
+  }
+  const checked: OAuthErrorBody = { error }
+  for (const name of [
+    'error_description',
+    'error_uri',
+    'suberror',
+    'trace_id',
+    'correlation_id',
+    'timestamp',
+    'claims',
+  ]) {
+    const value = body[name]
+    if (typeof value === 'string') {
+      checked[name] = value
+    }
+  }
+  const codes = body['error_codes']
+  if (Array.isArray(codes) && codes.every((code) => Number.isSafeInteger(code))) {
+    checked.error_codes = codes as number[]
+  }
+  // MSAL stops trying family refresh tokens when this list holds `client_mismatch`.
+  const additional = body['error_additional_info']
+  if (Array.isArray(additional) && additional.every((item) => typeof item === 'string')) {
+    checked['error_additional_info'] = additional
+  }
+  return checked
 }
 
 /** Silent acquisition cannot go on without the user; the CLI exits 3. */

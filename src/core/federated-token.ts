@@ -132,6 +132,7 @@ export async function githubActionsToken(
     method: 'GET',
     url: url.toString(),
     headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
+    carriesCredential: true,
     ...(options.signal ? { signal: options.signal } : {}),
   })
   return tokenField(response, 'value', 'the GitHub Actions token service')
@@ -168,6 +169,7 @@ export async function azurePipelinesToken(
       // Without it an expired token is answered with a redirect to a sign-in page.
       'x-tfs-fedauthredirect': 'Suppress',
     },
+    carriesCredential: true,
     ...(options.signal ? { signal: options.signal } : {}),
   })
   return tokenField(response, 'oidcToken', 'the Azure Pipelines OIDC endpoint')

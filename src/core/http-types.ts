@@ -22,6 +22,15 @@ export interface HttpRequest {
   serverCertificateSha1?: string
   /** Whether a successful GET answer may be kept in the HTTP cache; default yes. */
   keep?: (response: HttpResponse) => boolean
+  /**
+   * The request carries a credential outside a form body (a bearer token, a key in a header). Such a
+   * request, like every one with a form body, goes only to https or to a loopback host.
+   */
+  carriesCredential?: boolean
+  /** `false`: one attempt, for a caller that runs its own retry policy. Default true. */
+  retry?: boolean
+  /** The largest body accepted, in bytes; a larger answer fails. Default `defaultMaxBodyBytes`. */
+  maxBodyBytes?: number
 }
 
 export interface HttpResponse {
@@ -51,3 +60,9 @@ export interface HttpOptions {
 }
 
 export const defaultTimeoutMs = 30_000
+
+/**
+ * 1 MiB: the largest answers (a JWKS with many keys, a discovery document) are a few tens of
+ * kilobytes, so this bounds memory against an endless body without refusing any real provider.
+ */
+export const defaultMaxBodyBytes = 1024 * 1024

@@ -7,9 +7,11 @@ type LookupCallback = (
   address: string | LookupAddress[],
   family?: number,
 ) => void
+import { isLoopbackHost } from './authority.js'
 import { readCaFile } from './ca-file.js'
 import { RuntimeFailure } from './errors.js'
 import {
+  defaultMaxBodyBytes,
   defaultTimeoutMs,
   type HttpClient,
   type HttpOptions,
@@ -34,7 +36,9 @@ const tlsErrorCodes = new Set([
 
 /**
  * The undici HTTP client: keep-alive, timeout, proxy, extra CAs, one retry on a connection failure
- * or a 5xx, and a short in-process wait for `Retry-After` on 429/503.
+ * or a 5xx, and a short in-process wait for `Retry-After` on 429/503. Bodies are read up to a bound
+ * (undici bounds the headers itself, by `maxHeaderSize`), and a credential never leaves over plain
+ * http to a host that is not loopback.
  */
 export function createHttpClient(
   options: HttpOptions = {},
@@ -110,7 +114,7 @@ export function createHttpClient(
           ? AbortSignal.any([req.signal, AbortSignal.timeout(limitMs)])
           : AbortSignal.timeout(limitMs),
       })
-      const text = await res.body.text()
+      const text = await readBody(res, req)
       log({
         kind: 'http',
         method: req.method,
@@ -129,13 +133,14 @@ export function createHttpClient(
         attempt,
         error: describe(error),
       })
-      throw toFailure(error, req.url, limitMs)
+      throw error instanceof RuntimeFailure ? error : toFailure(error, req.url, limitMs)
     }
   }
 
   return {
     async request(req) {
-      if (req.probeMs !== undefined) {
+      refuseCleartextCredential(req)
+      if (req.probeMs !== undefined || req.retry === false) {
         return once(req, 1)
       }
       let response: HttpResponse
@@ -175,6 +180,71 @@ export function createHttpClient(
       }
     },
   }
+}
+
+/**
+ * A credential (any form body: secrets, assertions, codes, refresh tokens, passwords) seen on the
+ * wire by anyone between us and a remote host would be stolen; this is checked before the request
+ * is even prepared, whoever chose the URL (a discovery document, an environment variable).
+ */
+function refuseCleartextCredential(req: HttpRequest): void {
+  if (req.form === undefined && req.carriesCredential !== true) {
+    return
+  }
+  let url: URL | undefined
+  try {
+    url = new URL(req.url)
+  } catch {
+    url = undefined
+  }
+  if (url?.protocol === 'https:' || (url?.protocol === 'http:' && isLoopback(url.hostname))) {
+    return
+  }
+  const where =
+    url === undefined ? 'to a malformed URL' : `over ${url.protocol.slice(0, -1)} to ${url.host}`
+  throw new RuntimeFailure(
+    'insecure_endpoint',
+    `refusing to send a credential ${where}: only https, or http to a loopback host, may carry one`,
+  )
+}
+
+/** `*.localhost` too, as `loopbackAwareLookup` resolves those names to 127.0.0.1. */
+function isLoopback(hostname: string): boolean {
+  return isLoopbackHost(hostname) || /\.localhost\.?$/i.test(hostname)
+}
+
+/** The body as text, given up as soon as it passes the request's bound, however it is framed. */
+async function readBody(
+  res: { headers: Record<string, string | string[] | undefined>; body: AsyncIterable<Buffer> },
+  req: HttpRequest,
+): Promise<string> {
+  const limit = req.maxBodyBytes ?? defaultMaxBodyBytes
+  const tooLarge = () =>
+    new RuntimeFailure(
+      'response_too_large',
+      `answer from ${safeHost(req.url)} is larger than ${byteSize(limit)}`,
+    )
+  // A declared length past the bound fails at the first chunk, before the rest is waited for.
+  const declared = Number(res.headers['content-length'])
+  const chunks: Buffer[] = []
+  let size = 0
+  // Leaving the loop early (the throw) destroys the body, which ends the request.
+  for await (const chunk of res.body) {
+    size += chunk.length
+    if (size > limit || declared > limit) {
+      throw tooLarge()
+    }
+    chunks.push(chunk)
+  }
+  // TextDecoder drops a leading BOM, as undici's own `text()` does.
+  return new TextDecoder().decode(Buffer.concat(chunks))
+}
+
+function byteSize(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) {
+    return `${bytes / (1024 * 1024)} MiB`
+  }
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`
 }
 
 /** Thrown by the pinned connector; `toFailure` names it. */

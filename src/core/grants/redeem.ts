@@ -61,6 +61,7 @@ export async function redeem(
     ...auth.form,
   })
   const response = await requestToken(app.http(), endpoints.tokenEndpoint, form, {
+    now,
     apiId: grant.apiId,
     refreshReason: grant.refreshReason,
     ...(grant.correlationId ? { correlationId: grant.correlationId } : {}),

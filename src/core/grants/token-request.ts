@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { OAuthServerError, RuntimeFailure, type OAuthErrorBody } from '../errors.js'
+import { checkErrorBody, OAuthServerError, RuntimeFailure } from '../errors.js'
 import type { HttpClient } from '../http-types.js'
 import { retryAfterSeconds } from '../retry-after.js'
 import type { TokenResponse } from '../token-cache/token-cache.js'
+import { checkTokenResponse } from '../token-response.js'
 import { clientSku, version } from '../version.js'
 
 /** MSAL's telemetry API ids. */
@@ -57,12 +58,15 @@ export function compactForm(form: Record<string, string | undefined>): Record<st
   return out
 }
 
-/** POSTs a grant and returns the token response, or throws the provider's error as it was sent. */
+/**
+ * POSTs a grant and returns the token response, checked and normalised (see `checkTokenResponse`),
+ * or throws the provider's error with its well-formed fields. `now` turns an `expires_on` into a lifetime.
+ */
 export async function requestToken(
   http: HttpClient,
   url: string,
   form: Record<string, string>,
-  context: TokenRequestContext,
+  context: TokenRequestContext & { now: number },
 ): Promise<TokenResponse> {
   const response = await http.request({
     method: 'POST',
@@ -94,17 +98,17 @@ export async function requestToken(
     )
   }
   const fields = body as Record<string, unknown>
-  if (typeof fields['error'] === 'string') {
-    throw new OAuthServerError(response.status, fields as OAuthErrorBody)
+  const error = checkErrorBody(fields)
+  if (error !== undefined) {
+    throw new OAuthServerError(response.status, error)
   }
   if (response.status >= 400) {
     throw new RuntimeFailure('server_error', `${host} answered ${response.status}`)
   }
-  if (typeof fields['access_token'] !== 'string' || fields['access_token'] === '') {
-    throw new RuntimeFailure(
-      'invalid_response',
-      `${host} answered ${response.status} without an access token`,
-    )
-  }
-  return fields as TokenResponse
+  // The type asked for is the one in the form: `pop` (or another scheme), else Bearer.
+  return checkTokenResponse(fields, {
+    from: host,
+    asked: form['token_type'],
+    now: context.now,
+  })
 }

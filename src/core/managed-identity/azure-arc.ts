@@ -90,6 +90,7 @@ export async function arcToken(
     method: 'GET',
     url,
     headers: { metadata: 'true', authorization: `Basic ${key}` },
+    carriesCredential: true,
   })
   return parse(answer, 'AzureArc', context.now())
 }

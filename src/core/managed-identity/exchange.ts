@@ -1,6 +1,7 @@
 import { OAuthServerError, RuntimeFailure, UsageError, type OAuthErrorBody } from '../errors.js'
 import type { HttpClient, HttpRequest, HttpResponse } from '../http-types.js'
 import type { Logger } from '../log.js'
+import { checkTokenResponse } from '../token-response.js'
 
 /** One request to a managed identity endpoint, and the reading of its answer, for every source. */
 
@@ -134,20 +135,21 @@ export function parse(
     body = undefined
   }
   if (response.status >= 200 && response.status <= 299 && body) {
-    const accessToken = body['access_token']
-    const expiresIn = toInt(body['expires_in']) ?? minus(toInt(body['expires_on']), now)
-    if (typeof accessToken === 'string' && accessToken !== '' && expiresIn !== undefined) {
-      return {
-        access_token: accessToken,
-        token_type: typeof body['token_type'] === 'string' ? body['token_type'] : 'Bearer',
-        expires_in: expiresIn,
-        ...(typeof body['resource'] === 'string' ? { resource: body['resource'] } : {}),
-      }
+    // The same checks as a token endpoint's answer: these tokens are cached and printed alike.
+    const token = checkTokenResponse(body, { from: sourceNames[source], now })
+    if (token.expires_in === undefined) {
+      throw new RuntimeFailure(
+        'invalid_response',
+        `${sourceNames[source]} answered without the token's lifetime`,
+      )
     }
-    throw new RuntimeFailure(
-      'invalid_response',
-      `${sourceNames[source]} answered without an access token and its lifetime`,
-    )
+    const resource = body['resource']
+    return {
+      access_token: token.access_token,
+      token_type: token.token_type ?? 'Bearer',
+      expires_in: token.expires_in,
+      ...(typeof resource === 'string' ? { resource } : {}),
+    }
   }
   if (body && typeof body['error'] === 'string') {
     // IMDS, Cloud Shell, Arc: an OAuth-shaped error. Only the fields meant for people are kept.
@@ -183,13 +185,4 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
 
 function firstLine(text: string): string {
   return (text.split(/\r?\n/, 1)[0] ?? '').trim().slice(0, 300)
-}
-
-function minus(epoch: number | undefined, now: number): number | undefined {
-  return epoch === undefined ? undefined : epoch - now
-}
-
-function toInt(value: unknown): number | undefined {
-  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value
-  return typeof n === 'number' && Number.isFinite(n) ? Math.trunc(n) : undefined
 }

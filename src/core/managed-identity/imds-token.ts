@@ -49,7 +49,8 @@ export async function imdsToken(
     }
     context.imds.answered = true
   }
-  const request = { method: 'GET', url, headers: { metadata: 'true' } } as const
+  // This loop is the one retry policy: the HTTP client's own retry would multiply its attempts.
+  const request = { method: 'GET', url, headers: { metadata: 'true' }, retry: false } as const
   for (let attempt = 0; ; attempt++) {
     const response = await send(context, 'Imds', request)
     const delay = context.retryDelaysMs[attempt]

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { after, before, describe, test } from 'node:test'
+import { RuntimeFailure } from '../../src/core/errors.js'
+import { createHttpClient } from '../../src/core/http.js'
+import type { LogEvent } from '../../src/core/log.js'
+import { serveOnLoopback } from '../fixtures/loopback-server.js'
+
+/**
+ * The HTTP client's own defences: a credential never goes over plain http to a remote host, and no
+ * body is read past its bound. Servers here are plain HTTP on loopback; the remote host is a name
+ * nothing may resolve, which the refusal must not even try.
+ */
+describe('createHttpClient', () => {
+  let server: Server
+  let base: string
+  /** What each request to `/<name>` gets; requests are counted by path. */
+  const routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>()
+  const seen: string[] = []
+  const events: LogEvent[] = []
+  const http = createHttpClient({ timeoutMs: 10_000 }, (event) => events.push(event))
+
+  before(async () => {
+    ;({ server, url: base } = await serveOnLoopback(async (req, res) => {
+      seen.push(req.url ?? '')
+      for await (const chunk of req) {
+        void chunk
+      }
+      const route = routes.get(new URL(req.url ?? '/', base).pathname)
+      if (route === undefined) {
+        res.writeHead(404)
+        res.end()
+        return
+      }
+      route(req, res)
+    }))
+  })
+  after(async () => {
+    await http.close()
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  const insecure = (host: string) => (error: unknown) => {
+    assert.ok(error instanceof RuntimeFailure)
+    assert.equal(error.code, 'insecure_endpoint')
+    assert.equal(
+      error.message,
+      `refusing to send a credential over http to ${host}: only https, or http to a loopback host, may carry one`,
+    )
+    return true
+  }
+
+  test('a form POST to a plain-http remote host is refused before any attempt', async () => {
+    events.length = 0
+    await assert.rejects(
+      http.request({
+        method: 'POST',
+        url: 'http://sts.example.test/tenant/oauth2/v2.0/token',
+        form: { client_secret: 's3cret', grant_type: 'client_credentials' },
+      }),
+      insecure('sts.example.test'),
+    )
+    // Every attempt, answered or failed, is logged: none was made.
+    assert.deepEqual(events, [])
+  })
+
+  test('so is any request marked as carrying a credential', async () => {
+    events.length = 0
+    await assert.rejects(
+      http.request({
+        method: 'GET',
+        url: 'http://10.1.2.3:8080/token',
+        headers: { authorization: 'Bearer runtime-token' },
+        carriesCredential: true,
+      }),
+      insecure('10.1.2.3:8080'),
+    )
+    await assert.rejects(
+      http.request({ method: 'POST', url: 'ftp://sts.example.test/token', form: { code: 'c' } }),
+      /refusing to send a credential over ftp to sts\.example\.test: /,
+    )
+    assert.deepEqual(events, [])
+  })
+
+  test('plain http to loopback (127.0.0.0/8, localhost, *.localhost) carries a form', async () => {
+    routes.set('/form', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('{"ok":true}')
+    })
+    const port = new URL(base).port
+    for (const host of ['127.0.0.1', 'localhost', 'westus2.localhost']) {
+      const answer = await http.request({
+        method: 'POST',
+        url: `http://${host}:${port}/form`,
+        form: { client_secret: 's' },
+      })
+      assert.equal(answer.status, 200, host)
+      assert.equal(answer.body, '{"ok":true}')
+    }
+  })
+
+  test('an endless body is abandoned once past 1 MiB, and the connection is closed', async () => {
+    let closed!: Promise<number>
+    routes.set('/endless', (_req, res) => {
+      let sent = 0
+      closed = new Promise((resolve) => res.on('close', () => resolve(sent)))
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const chunk = Buffer.alloc(64 * 1024, 'a')
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) {
+          sent += chunk.length
+        }
+        if (!res.destroyed) {
+          res.once('drain', pump)
+        }
+      }
+      res.write('{"access_token":"')
+      pump()
+    })
+    await assert.rejects(
+      http.request({ method: 'GET', url: `${base}/endless` }),
+      (error: unknown) => {
+        assert.ok(error instanceof RuntimeFailure)
+        assert.equal(error.code, 'response_too_large')
+        assert.equal(error.message, `answer from ${new URL(base).host} is larger than 1 MiB`)
+        return true
+      },
+    )
+    const sent = await closed
+    assert.ok(sent < 64 * 1024 * 1024, `the server stopped after ${sent} bytes`)
+  })
+
+  test('a declared length past the bound fails at once; a per-request bound applies exactly', async () => {
+    routes.set('/declared', (_req, res) => {
+      res.writeHead(200, { 'content-length': String(2 * 1024 * 1024) })
+      res.write('{')
+    })
+    await assert.rejects(
+      http.request({ method: 'GET', url: `${base}/declared` }),
+      /^RuntimeFailure: answer from .* is larger than 1 MiB$/,
+    )
+    routes.set('/hundred', (_req, res) => {
+      res.writeHead(200)
+      res.end('x'.repeat(100))
+    })
+    const exact = await http.request({ method: 'GET', url: `${base}/hundred`, maxBodyBytes: 100 })
+    assert.equal(exact.body.length, 100)
+    await assert.rejects(
+      http.request({ method: 'GET', url: `${base}/hundred`, maxBodyBytes: 99 }),
+      /is larger than 99 bytes$/,
+    )
+  })
+
+  test('a 500 is retried once, unless the caller runs its own retry policy', async () => {
+    routes.set('/fail', (_req, res) => {
+      res.writeHead(500)
+      res.end()
+    })
+    seen.length = 0
+    assert.equal((await http.request({ method: 'GET', url: `${base}/fail` })).status, 500)
+    assert.equal(seen.length, 2)
+    seen.length = 0
+    assert.equal(
+      (await http.request({ method: 'GET', url: `${base}/fail`, retry: false })).status,
+      500,
+    )
+    assert.equal(seen.length, 1)
+  })
+})
