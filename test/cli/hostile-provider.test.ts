@@ -67,7 +67,9 @@ async function invoke(
     return run(ctx.home, invocation.args, options)
   }
   const rssFile = join(ctx.home, 'rss')
-  const result = await run(ctx.home, ['-f', '%M', '-o', rssFile, bin, ...invocation.args], {
+  // `timeout` kills msal-ts itself: killing /usr/bin/time would leave it reading an endless source.
+  const guarded = ['timeout', '-s', 'KILL', '30', bin, ...invocation.args]
+  const result = await run(ctx.home, ['-f', '%M', '-o', rssFile, ...guarded], {
     ...options,
     bin: '/usr/bin/time',
   })

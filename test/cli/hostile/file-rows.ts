@@ -149,17 +149,6 @@ const weapons: Row[] = [
     error: anyError,
     maxRssMiB: 160,
   },
-  {
-    name: 'a cache file that is JSON but not an object ([]): exit 1, the file untouched',
-    class: '10 the cache file as a weapon',
-    warm: 'none',
-    setup: async (ctx) => {
-      await writeFile(ctx.cacheFile, '[1,2,3]\n', { mode: 0o600 })
-    },
-    run: (ctx) => clientToken(ctx),
-    exitCode: 1,
-    error: anyError,
-  },
 ]
 
 /** Rewrites one section's only entry of the warm cache, keeping the file's mode. */
