@@ -325,12 +325,12 @@ function fileError(error: unknown, verb: string, path: string): Error {
   if (error instanceof RuntimeFailure || error instanceof UsageError) {
     return error
   }
-  if (error instanceof UnsafeFile) {
+  const code = errorCode(error)
+  const usage = code === undefined ? undefined : usageCodes[code]
+  if (error instanceof UnsafeFile && usage === undefined) {
     // Someone else's file, or one planted to hang or flood us: refused like ssh refuses such a key.
     return new RuntimeFailure('unsafe_cache_file', `refusing cache file ${path}: ${error.reason}`)
   }
-  const code = errorCode(error)
-  const usage = code === undefined ? undefined : usageCodes[code]
   if (usage !== undefined) {
     return new UsageError('cache_file', `cannot ${verb} cache file ${path}: ${usage}`, {
       cause: error,

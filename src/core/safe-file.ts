@@ -18,11 +18,14 @@ import { dirname, resolve } from 'node:path'
 /** A file refused for what it is, not for an I/O error: `reason` completes "cannot use <file>: ". */
 export class UnsafeFile extends Error {
   readonly reason: string
+  /** Set as fs sets it where there is one (EISDIR), so callers map it as they map fs errors. */
+  readonly code: string | undefined
 
-  constructor(reason: string) {
+  constructor(reason: string, code?: string) {
     super(reason)
     this.name = 'UnsafeFile'
     this.reason = reason
+    this.code = code
   }
 }
 
@@ -99,7 +102,7 @@ export function checkFile(path: string, options: SafeReadOptions): Stats | undef
 
 function refuseKind(stats: Stats, options: SafeReadOptions): void {
   if (stats.isDirectory()) {
-    throw new UnsafeFile('it is a directory')
+    throw new UnsafeFile('it is a directory', 'EISDIR')
   }
   if (!stats.isFile()) {
     throw new UnsafeFile('it is not a regular file (a FIFO, socket or device)')

@@ -158,10 +158,20 @@ describe('a cache file planted by someone else is refused at once', () => {
     await everyCommand(planted, [planted])
   })
 
-  test('a directory at the cache path', async () => {
+  test('a directory at the cache path is a usage error, as an unreadable file is', async () => {
     const planted = join(await tempDir(), 'cache.json')
     await mkdir(planted)
-    await everyCommand(planted, [planted])
+    const result = await run(home, [
+      'token',
+      ...userArgs,
+      '--scope',
+      scope,
+      '--cache-file',
+      planted,
+    ])
+    assert.equal(result.exitCode, 2, result.stderr)
+    assert.equal(result.stdout, '')
+    assert.match(result.stderr, /^msal-ts: cache_file: .*: it is a directory\n$/)
   })
 
   test('a huge file is refused without being read', async () => {

@@ -339,12 +339,12 @@ void test('a lock taken over by another process makes the write fail cleanly', a
   await assert.rejects(stat(path), { code: 'ENOENT' })
 })
 
-void test('a directory at the cache path is refused as a runtime failure (exit 1)', async () => {
+void test('a directory at the cache path is a usage error', async () => {
   const dir = await tempDir()
   const store = openJsonFileStore({ path: dir })
   await assert.rejects(store.read(), (error: unknown) => {
-    assert.ok(error instanceof RuntimeFailure)
-    assert.equal(error.code, 'unsafe_cache_file')
+    assert.ok(error instanceof UsageError)
+    assert.equal(error.code, 'cache_file')
     assert.ok(error.message.includes(dir))
     assert.ok(!error.message.includes('\n'))
     return true
