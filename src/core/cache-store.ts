@@ -8,13 +8,13 @@
  * a healthy cache) loads nothing but node:fs.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 // Types only: the modules themselves are loaded on first use (see loadLockModule).
 import type ProperLockfile from 'proper-lockfile'
 import type writeFileAtomic from 'write-file-atomic'
 
 import { RuntimeFailure, UsageError } from './errors.js'
+import { UnsafeFile, checkFile, maxCacheBytes, readFileSafely } from './safe-file.js'
 
 export interface JsonFileStoreOptions {
   path: string
@@ -179,6 +179,11 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
     }
 
     await makeParentDirectory(path)
+    try {
+      checkFile(path, cacheFileRules)
+    } catch (error) {
+      throw fileError(error, 'write', path)
+    }
     const writeAtomically = await loadWriteFileAtomic()
     // Checked again: the lock may have been taken over while this write was waiting.
     if (state.compromised !== undefined) {
@@ -257,17 +262,17 @@ function parseDocument(text: string): Record<string, unknown> | undefined {
   return value as Record<string, unknown>
 }
 
+/** A cache file holds tokens: only a regular file of the user's own, and of a sane size, is read. */
+const cacheFileRules = { maxBytes: maxCacheBytes, ownFile: true }
+
 /**
  * A synchronous read: a cache file is small, and skipping the thread pool (and the load of
  * node:fs/promises) is a measurable part of answering a cached token quickly.
  */
 function readText(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8')
+    return readFileSafely(path, cacheFileRules)
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') {
-      return undefined
-    }
     throw fileError(error, 'read', path)
   }
 }
@@ -322,6 +327,10 @@ function fileError(error: unknown, verb: string, path: string): Error {
   }
   const code = errorCode(error)
   const usage = code === undefined ? undefined : usageCodes[code]
+  if (error instanceof UnsafeFile && usage === undefined) {
+    // Someone else's file, or one planted to hang or flood us: refused like ssh refuses such a key.
+    return new RuntimeFailure('unsafe_cache_file', `refusing cache file ${path}: ${error.reason}`)
+  }
   if (usage !== undefined) {
     return new UsageError('cache_file', `cannot ${verb} cache file ${path}: ${usage}`, {
       cause: error,

@@ -39,11 +39,23 @@ export function liveEntries(
   return live
 }
 
+/** The file may have been edited by anyone: an entry of another shape is ignored, never replayed. */
 function isEntry(value: unknown): value is Entry {
-  const entry = value as Entry | undefined
+  const entry = value as Partial<Entry> | undefined
+  const response = entry?.response as Partial<HttpResponse> | undefined
   return (
-    typeof entry?.expires === 'number' &&
-    typeof entry.response?.status === 'number' &&
-    typeof entry.response.body === 'string'
+    Number.isFinite(entry?.expires) &&
+    Number.isInteger(response?.status) &&
+    typeof response?.body === 'string' &&
+    isStringRecord(response.headers)
+  )
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string')
   )
 }

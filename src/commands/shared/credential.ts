@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import type { ClientCredential } from '../../core/client-auth.js'
 import { UsageError } from '../../core/errors.js'
+import { UnsafeFile, readFileSafely } from '../../core/safe-file.js'
 import type { HttpClient } from '../../core/http-types.js'
 import {
   addFederatedOptions,
@@ -243,19 +243,31 @@ async function certificateCredential(
   }
 }
 
-export async function readText(path: string, what: string): Promise<string> {
+/** Keys, certificates, assertions and tokens are small; a bigger "file" is a mistake or a trap. */
+const maxUserFileBytes = 1024 * 1024
+
+/** A file the user named. A FIFO, device or directory is refused at once instead of blocking. */
+export function readText(path: string, what: string): Promise<string> {
+  let text: string | undefined
   try {
-    return await readFile(path, 'utf8')
+    text = readFileSafely(path, { maxBytes: maxUserFileBytes })
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (error as Error).message
-    throw new UsageError('unreadable_file', `cannot read the ${what} ${path}: ${why}`)
+    return Promise.reject(unreadable(path, what, error))
   }
+  return text === undefined
+    ? Promise.reject(
+        new UsageError('unreadable_file', `cannot read the ${what} ${path}: no such file`),
+      )
+    : Promise.resolve(text)
+}
+
+function unreadable(path: string, what: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code
+  const why =
+    error instanceof UnsafeFile
+      ? error.reason
+      : code === 'EACCES'
+        ? 'permission denied'
+        : (error as Error).message
+  return new UsageError('unreadable_file', `cannot read the ${what} ${path}: ${why}`)
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { UsageError } from '../../core/errors.js'
+import { UnsafeFile, maxCacheBytes, readFileSafely } from '../../core/safe-file.js'
 
 /** The profile whose values apply whatever else is chosen; a named profile is laid over it. */
 export const defaultProfile = 'default'
@@ -32,17 +32,16 @@ export const configFileName = 'config.json'
  */
 export function readProfiles(env: NodeJS.ProcessEnv): Profiles {
   const file = join(configDir(env), configFileName)
-  let text: string
+  let text: string | undefined
   try {
-    text = readFileSync(file, 'utf8')
+    // Profiles choose the authority tokens are sent to: the config must be the user's own too.
+    text = readFileSafely(file, { maxBytes: maxCacheBytes, ownFile: true })
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return {}
-    }
-    throw new UsageError(
-      'unreadable_config',
-      `cannot read the config file ${file}: ${String(error)}`,
-    )
+    const why = error instanceof UnsafeFile ? error.reason : String(error)
+    throw new UsageError('unreadable_config', `cannot read the config file ${file}: ${why}`)
+  }
+  if (text === undefined) {
+    return {}
   }
   try {
     const profiles = (JSON.parse(text) as { profiles?: unknown }).profiles ?? {}

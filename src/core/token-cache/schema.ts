@@ -104,3 +104,93 @@ export function cacheDocumentProblem(document: Record<string, unknown>): string 
   })
   return wrong === undefined ? undefined : `had a ${wrong} section that is not a JSON object`
 }
+
+/*
+ * Entries come from a file anyone with the user's rights (or another library) may have written.
+ * One that fails these checks is treated as absent, never served, and kept as it is in the file.
+ */
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string'
+
+/** A token as it can be printed: not empty, and no control character to forge a line with. */
+const isClean = (value: unknown): value is string =>
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  isString(value) && value !== '' && !/[\u0000-\u001f\u007f]/.test(value)
+
+/** Integral epoch seconds: MSAL writes them as strings, a number is read as well. */
+const isEpoch = (value: unknown): boolean =>
+  isString(value) ? /^\d{1,15}$/.test(value) : Number.isSafeInteger(value) && Number(value) >= 0
+
+const orNull = (value: unknown): boolean => value === undefined || value === null || isString(value)
+
+type Check = (value: unknown) => boolean
+
+/** Every listed field passes; `?` after a name lets it be absent. */
+function fieldsPass(entry: Record<string, unknown>, check: Check, names: string): boolean {
+  return names.split(' ').every((name) => {
+    const optional = name.endsWith('?')
+    const value = entry[optional ? name.slice(0, -1) : name]
+    return (optional && value === undefined) || check(value)
+  })
+}
+
+export function isAccessToken(entry: unknown): entry is AccessTokenEntry {
+  return (
+    isRecord(entry) &&
+    isClean(entry['secret']) &&
+    orNull(entry['home_account_id']) &&
+    fieldsPass(
+      entry,
+      isString,
+      'environment client_id realm target key_id? user_assertion_hash?',
+    ) &&
+    fieldsPass(entry, isClean, 'token_type?') &&
+    fieldsPass(entry, isEpoch, 'expires_on cached_at? extended_expires_on? refresh_on?')
+  )
+}
+
+export function isRefreshToken(entry: unknown): entry is RefreshTokenEntry {
+  return (
+    isRecord(entry) &&
+    isClean(entry['secret']) &&
+    orNull(entry['family_id']) &&
+    fieldsPass(
+      entry,
+      isString,
+      'home_account_id environment client_id target? user_assertion_hash?',
+    ) &&
+    fieldsPass(entry, isEpoch, 'last_modification_time?')
+  )
+}
+
+export function isIdToken(entry: unknown): entry is IdTokenEntry {
+  return (
+    isRecord(entry) &&
+    isClean(entry['secret']) &&
+    fieldsPass(entry, isString, 'home_account_id environment realm client_id')
+  )
+}
+
+export function isAccount(entry: unknown): entry is AccountEntry {
+  return (
+    isRecord(entry) &&
+    orNull(entry['account_source']) &&
+    fieldsPass(
+      entry,
+      isString,
+      'home_account_id environment realm local_account_id username authority_type name?',
+    )
+  )
+}
+
+export function isAppMetadata(entry: unknown): entry is AppMetadataEntry {
+  return (
+    isRecord(entry) &&
+    orNull(entry['family_id']) &&
+    fieldsPass(entry, isString, 'client_id environment')
+  )
+}

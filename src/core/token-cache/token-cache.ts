@@ -9,7 +9,16 @@ import type {
   IdTokenEntry,
   RefreshTokenEntry,
 } from './schema.js'
-import { popSection, sections } from './schema.js'
+import {
+  isAccessToken,
+  isAccount,
+  isAppMetadata,
+  isIdToken,
+  isRecord,
+  isRefreshToken,
+  popSection,
+  sections,
+} from './schema.js'
 import { homeAccountIdOf, type IdTokenClaims } from './account-id.js'
 
 /** A token endpoint's successful answer, as far as the cache cares. */
@@ -207,7 +216,7 @@ export class SerializableTokenCache {
     return Object.values(section)
       .filter(
         (at) =>
-          isRecord(at) &&
+          isAccessToken(at) &&
           sameScheme(at, query) &&
           at.client_id === query.clientId &&
           sameEnvironment(at.environment, query.environment) &&
@@ -231,8 +240,7 @@ export class SerializableTokenCache {
     return Object.values(this.#doc.RefreshToken)
       .filter(
         (rt) =>
-          isRecord(rt) &&
-          typeof rt.secret === 'string' &&
+          isRefreshToken(rt) &&
           sameEnvironment(rt.environment, query.environment) &&
           sameHomeAccount(rt.home_account_id, query.homeAccountId) &&
           (query.clientId === undefined || rt.client_id === query.clientId) &&
@@ -243,17 +251,15 @@ export class SerializableTokenCache {
 
   appMetadata(clientId: string, environment: string): AppMetadataEntry | undefined {
     return Object.values(this.#doc.AppMetadata).find(
-      (m) => isRecord(m) && m.client_id === clientId && sameEnvironment(m.environment, environment),
+      (m) =>
+        isAppMetadata(m) && m.client_id === clientId && sameEnvironment(m.environment, environment),
     )
   }
 
   /** Account entries of an environment. */
   accounts(environment: string): AccountEntry[] {
     return Object.values(this.#doc.Account).filter(
-      (a) =>
-        isRecord(a) &&
-        typeof a.home_account_id === 'string' &&
-        sameEnvironment(a.environment, environment),
+      (a) => isAccount(a) && sameEnvironment(a.environment, environment),
     )
   }
 
@@ -265,7 +271,7 @@ export class SerializableTokenCache {
   }): IdTokenEntry | undefined {
     return Object.values(this.#doc.IdToken).find(
       (t) =>
-        isRecord(t) &&
+        isIdToken(t) &&
         sameHomeAccount(t.home_account_id, query.homeAccountId) &&
         sameEnvironment(t.environment, query.environment) &&
         t.client_id === query.clientId &&
@@ -279,28 +285,29 @@ export class SerializableTokenCache {
    * tenant.
    */
   removeAccount(account: { home_account_id: string; environment: string }, clientId: string): void {
-    const familyId = this.appMetadata(clientId, account.environment)?.family_id
+    // MSAL Python writes a null family_id for apps outside any family.
+    const familyId = this.appMetadata(clientId, account.environment)?.family_id ?? undefined
     const mine = (entry: Owned) =>
       sameHomeAccount(entry.home_account_id as string, account.home_account_id) &&
       sameEnvironment(entry.environment, account.environment)
     for (const [key, rt] of Object.entries(this.#doc.RefreshToken)) {
       if (
-        isRecord(rt) &&
+        isRefreshToken(rt) &&
         mine(rt) &&
         (rt.client_id === clientId || (familyId !== undefined && rt.family_id === familyId))
       ) {
         delete this.#doc.RefreshToken[key]
       }
     }
-    const owned: Record<string, Owned>[] = [
-      this.#doc.AccessToken,
-      this.#popTokens(false),
-      this.#doc.IdToken,
-      this.#doc.Account,
+    const owned: [Record<string, Owned>, (entry: unknown) => boolean][] = [
+      [this.#doc.AccessToken, isAccessToken],
+      [this.#popTokens(false), isAccessToken],
+      [this.#doc.IdToken, isIdToken],
+      [this.#doc.Account, isAccount],
     ]
-    for (const entries of owned) {
+    for (const [entries, valid] of owned) {
       for (const [key, entry] of Object.entries(entries)) {
-        if (isRecord(entry) && mine(entry)) {
+        if (valid(entry) && mine(entry)) {
           delete entries[key]
         }
       }
@@ -310,7 +317,8 @@ export class SerializableTokenCache {
 
   #updateRefreshToken(entry: RefreshTokenEntry, secret: string, now: number): void {
     const found = Object.entries(this.#doc.RefreshToken).find(
-      ([, rt]) => isRecord(rt) && rt.secret === entry.secret && rt.client_id === entry.client_id,
+      ([, rt]) =>
+        isRefreshToken(rt) && rt.secret === entry.secret && rt.client_id === entry.client_id,
     )
     if (found === undefined) {
       return
@@ -328,7 +336,7 @@ export class SerializableTokenCache {
   removeClientTokens(clientId: string, environments: readonly string[]): void {
     for (const [key, at] of Object.entries(this.#doc.AccessToken)) {
       if (
-        isRecord(at) &&
+        isAccessToken(at) &&
         at.client_id === clientId &&
         sameHomeAccount(at.home_account_id, null) &&
         environments.some((e) => sameEnvironment(at.environment, e))
@@ -342,7 +350,7 @@ export class SerializableTokenCache {
   #purgeExpired(now: number): void {
     for (const section of [this.#doc.AccessToken, this.#popTokens(false)]) {
       for (const [key, at] of Object.entries(section)) {
-        if (isRecord(at) && Number(at.expires_on) < now) {
+        if (isAccessToken(at) && Number(at.expires_on) < now) {
           delete section[key]
         }
       }
@@ -430,8 +438,4 @@ function toInt(value: unknown): number | undefined {
 function stringClaim(claims: IdTokenClaims, name: string): string | undefined {
   const value = claims[name]
   return typeof value === 'string' && value !== '' ? value : undefined
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -1,0 +1,165 @@
+/**
+ * Reading a file someone else may have planted. Only node:fs: the cached-token fast path reads the
+ * cache through this module.
+ */
+import {
+  type Stats,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  readlinkSync,
+  statSync,
+} from 'node:fs'
+import { dirname, resolve } from 'node:path'
+
+/** A file refused for what it is, not for an I/O error: `reason` completes "cannot use <file>: ". */
+export class UnsafeFile extends Error {
+  readonly reason: string
+  /** Set as fs sets it where there is one (EISDIR), so callers map it as they map fs errors. */
+  readonly code: string | undefined
+
+  constructor(reason: string, code?: string) {
+    super(reason)
+    this.name = 'UnsafeFile'
+    this.reason = reason
+    this.code = code
+  }
+}
+
+export interface SafeReadOptions {
+  /** Files larger than this are refused without being read whole. */
+  maxBytes: number
+  /**
+   * The file must belong to this process's user (as ssh wants its keys), and no symbolic link on
+   * the way to it may sit in a directory another user can write (where it could be swapped).
+   */
+  ownFile?: boolean
+}
+
+/** Caches of many accounts are a few hundred KB: this leaves ample room and still bounds memory. */
+export const maxCacheBytes = 16 * 1024 * 1024
+
+const maxSymlinks = 40
+
+/**
+ * The text of a regular file, or undefined when there is none. A directory, FIFO, device or
+ * socket, a file over maxBytes, and (with ownFile) a file of another user or reached through a
+ * symbolic link others could replace, throw UnsafeFile without blocking. Other fs errors are thrown
+ * as they are.
+ */
+export function readFileSafely(path: string, options: SafeReadOptions): string | undefined {
+  const checked = checkFile(path, options)
+  if (checked === undefined) {
+    return undefined
+  }
+  let fd: number
+  try {
+    // Non-blocking: if a FIFO was swapped in after the checks, opening it must not wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined
+    }
+    throw error
+  }
+  try {
+    const opened = fstatSync(fd)
+    if (opened.dev !== checked.dev || opened.ino !== checked.ino) {
+      throw new UnsafeFile('it was replaced while being opened')
+    }
+    refuseKind(opened, options)
+    return readUpTo(fd, options.maxBytes, opened.size)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * What `path` leads to, after checking every link on the way, or undefined when nothing is there.
+ * Writers call it too: a write through a planted link would land on the link's target.
+ */
+export function checkFile(path: string, options: SafeReadOptions): Stats | undefined {
+  let current = resolve(path)
+  for (let links = 0; links <= maxSymlinks; links++) {
+    const stats = lstatOrUndefined(current)
+    if (stats === undefined) {
+      return undefined
+    }
+    if (!stats.isSymbolicLink()) {
+      refuseKind(stats, options)
+      return stats
+    }
+    if (options.ownFile) {
+      refuseOpenDirectory(dirname(current))
+    }
+    current = resolve(dirname(current), readlinkSync(current))
+  }
+  throw new UnsafeFile('too many symbolic links')
+}
+
+function refuseKind(stats: Stats, options: SafeReadOptions): void {
+  if (stats.isDirectory()) {
+    throw new UnsafeFile('it is a directory', 'EISDIR')
+  }
+  if (!stats.isFile()) {
+    throw new UnsafeFile('it is not a regular file (a FIFO, socket or device)')
+  }
+  const me = process.geteuid?.()
+  if (options.ownFile && me !== undefined && stats.uid !== me) {
+    throw new UnsafeFile(`it belongs to uid ${stats.uid}, not to this user (uid ${me})`)
+  }
+  if (stats.size > options.maxBytes) {
+    throw new UnsafeFile(`it is larger than ${mebibytes(options.maxBytes)}`)
+  }
+}
+
+/** A link in a directory another user can write (or owns) may point elsewhere by the next read. */
+function refuseOpenDirectory(directory: string): void {
+  const stats = statSync(directory)
+  const me = process.geteuid?.()
+  if (me === undefined) {
+    return
+  }
+  const othersOwn = stats.uid !== me && stats.uid !== 0
+  if (othersOwn || (stats.mode & 0o022) !== 0) {
+    throw new UnsafeFile(`it is a symbolic link in ${directory}, a directory other users can write`)
+  }
+}
+
+/** The file grows between fstat and read at most up to the bound. */
+function readUpTo(fd: number, maxBytes: number, expected: number): string {
+  const chunks: Buffer[] = []
+  let total = 0
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(
+      Math.min(Math.max(expected - total, 0) + 1, maxBytes + 1 - total),
+    )
+    const read = readSync(fd, chunk, 0, chunk.length, null)
+    if (read === 0) {
+      return Buffer.concat(chunks, total).toString('utf8')
+    }
+    chunks.push(chunk.subarray(0, read))
+    total += read
+    if (total > maxBytes) {
+      throw new UnsafeFile(`it is larger than ${mebibytes(maxBytes)}`)
+    }
+  }
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined
+    }
+    throw error
+  }
+}
+
+function mebibytes(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MiB`
+}
