@@ -23,10 +23,22 @@ export function safeUrl(value: string, what: string): string {
   if (!isSafeUrl(value)) {
     throw new RuntimeFailure(
       'invalid_response',
-      `${what} ${quoted(value)} is not an https URL (http is allowed on loopback hosts only)`,
+      `${what} is not an https URL (${origin(value)}; http is allowed on loopback hosts only)`,
     )
   }
   return value
+}
+
+/**
+ * Where a refused URL points, without its path: the whole of a `javascript:` or `data:` URL is the
+ * attacker's payload, and an error line must not carry it to the person as something to open.
+ */
+function origin(value: string): string {
+  if (!URL.canParse(value)) {
+    return 'not a URL'
+  }
+  const url = new URL(value)
+  return url.host === '' ? `scheme ${quoted(url.protocol)}` : quoted(`${url.protocol}//${url.host}`)
 }
 
 /** Text from a provider, quoted and cut short so a hostile value cannot flood the error line. */

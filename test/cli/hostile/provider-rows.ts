@@ -98,6 +98,7 @@ plainHttp.push(
   {
     name: 'an http:// token endpoint on another host with --oidc-authority: the secret is not sent',
     class: '1 credentials over plain HTTP',
+    coldDiscovery: true,
     faults: patchDiscovery({ token_endpoint: 'http://sts.invalid/token' }),
     run: (ctx) => oidcClientToken(ctx),
     exitCode: 1,
@@ -120,6 +121,8 @@ const foreignIssuer: Row[] = [
 ].map(([what, issuer = '']) => ({
   name: `discovered issuer on ${what}: refused naming both issuers, nothing sent after`,
   class: '2 foreign issuer with --oidc-authority',
+  // The warm-up run keeps the genuine document in the HTTP cache; the hostile one must be fetched.
+  coldDiscovery: true,
   setup: (ctx: Ctx) => {
     ctx.sts.inject({
       match: { path: discoveryPath },
@@ -142,6 +145,7 @@ const foreignIssuer: Row[] = [
 foreignIssuer.push({
   name: 'discovered issuer that is not a string: refused, nothing sent after',
   class: '2 foreign issuer with --oidc-authority',
+  coldDiscovery: true,
   faults: patchDiscovery({ issuer: ['https://a.example', 'https://b.example'] }),
   run: (ctx) => oidcClientToken(ctx),
   exitCode: 1,
