@@ -364,6 +364,92 @@ describe('options that act on the wire and in the cache', () => {
     }
   })
 
+  test('auth-url --flow-file: every parameter of initiate_auth_code_flow reaches the URL and the flow', async () => {
+    const home = await tempDir()
+    const file = join(home, 'flow.json')
+    const redirectUri = 'http://localhost:8400'
+    const claims = '{"id_token":{"acrs":{"essential":true}}}'
+    const result = await run(home, [
+      'auth-url',
+      ...pub,
+      '--scope',
+      graphRead,
+      '--flow-file',
+      file,
+      '--redirect-uri',
+      redirectUri,
+      '--state',
+      'st-1',
+      '--prompt',
+      'login',
+      '--login-hint',
+      sts.defaults.username,
+      '--domain-hint',
+      'contoso.com',
+      '--claims-challenge',
+      claims,
+      '--max-age',
+      '600',
+      '--response-mode',
+      'form_post',
+    ])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const query = new URL(result.stdout.trim()).searchParams
+    assert.deepEqual(
+      ['redirect_uri', 'state', 'prompt', 'login_hint', 'domain_hint', 'claims', 'max_age'].map(
+        (name) => query.get(name),
+      ),
+      [redirectUri, 'st-1', 'login', sts.defaults.username, 'contoso.com', claims, '600'],
+    )
+    assert.equal(query.get('response_mode'), 'form_post')
+    const flow = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
+    assert.equal(flow['state'], 'st-1')
+    assert.equal(flow['redirect_uri'], redirectUri)
+  })
+
+  test("redeem --flow-file --scope asks for that subset of the flow's scopes", async () => {
+    const home = await tempDir()
+    const client = browserlessClient(sts)
+    const file = join(home, 'flow.json')
+    const mail = 'https://graph.microsoft.com/Mail.Read'
+    const started = await run(home, [
+      'auth-url',
+      ...pub,
+      '--scope',
+      graphRead,
+      '--scope',
+      mail,
+      '--redirect-uri',
+      'http://localhost:8400',
+      '--login-hint',
+      sts.defaults.username,
+      '--flow-file',
+      file,
+    ])
+    assert.equal(started.exitCode, 0, started.stderr)
+    try {
+      const location = await client.authorize(new URL(started.stdout.trim()))
+      sts.clearLog()
+      const redeemed = await run(home, [
+        'redeem',
+        ...pub,
+        '--flow-file',
+        file,
+        '--response',
+        location.toString(),
+        '--scope',
+        mail,
+      ])
+      assert.equal(redeemed.exitCode, 0, redeemed.stderr)
+      assert.equal(
+        sts.tokenRequests().at(-1)?.form?.['scope'],
+        `${mail} offline_access openid profile`,
+      )
+    } finally {
+      await client.close()
+    }
+  })
+
   test('login --device-code --max-age refuses an old sign-in and caches nothing', async () => {
     const home = await tempDir()
     sts.settings.devicePollScript = ['success']
