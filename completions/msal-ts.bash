@@ -13,9 +13,9 @@ __msal_ts_opts() { # command path -> its options
     '') echo '-V --version -h --help' ;;
     'login') echo '-s --scope --device-code --username --password-stdin --no-browser --redirect-port --prompt --login-hint --domain-hint --max-age --response-mode --claims-challenge --wait -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'token') echo '-s --scope --resource --account --force-refresh --claims-challenge --min-validity -o --output --pop-method --pop-url --pop-nonce --pop-rotate-key -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'accounts') echo '--username -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'logout') echo '--account --all --app-tokens -y --yes -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'auth-url') echo '-s --scope --redirect-uri --state --nonce --prompt --login-hint --domain-hint --response-type --claims-challenge --max-age --response-mode --flow-file -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'accounts') echo '--username -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --cache-file --cache-dir --cache-url --no-cache --ca-file --insecure --timeout --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'logout') echo '--account --all --app-tokens -y --yes -c --client-id -a --authority -t --tenant --cloud --oidc-authority --cache-file --cache-dir --cache-url --no-cache --ca-file --insecure --timeout --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'auth-url') echo '-s --scope --redirect-uri --state --nonce --prompt --login-hint --domain-hint --response-type --claims-challenge --max-age --response-mode --flow-file -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'redeem') echo '--code -s --scope --redirect-uri --nonce --claims-challenge --flow-file --response -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'migrate-rt') echo '-s --scope --refresh-token-stdin --refresh-token-file -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'client-token') echo '-s --scope --resource --client-claims --force-refresh --on-behalf-of -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
@@ -95,11 +95,8 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'accounts --cache-file') echo 'f' ;;
     'accounts --cache-dir') echo 'd' ;;
     'accounts --cache-url') echo 'n' ;;
-    'accounts --proxy') echo 'n' ;;
     'accounts --ca-file') echo 'f' ;;
     'accounts --timeout') echo 'n' ;;
-    'accounts --app-name') echo 'n' ;;
-    'accounts --app-version') echo 'n' ;;
     'accounts --profile') echo 'a:profiles' ;;
     'accounts --log-level') echo 'w:error warn info debug' ;;
     'logout --account') echo 'a:accounts' ;;
@@ -111,11 +108,8 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'logout --cache-file') echo 'f' ;;
     'logout --cache-dir') echo 'd' ;;
     'logout --cache-url') echo 'n' ;;
-    'logout --proxy') echo 'n' ;;
     'logout --ca-file') echo 'f' ;;
     'logout --timeout') echo 'n' ;;
-    'logout --app-name') echo 'n' ;;
-    'logout --app-version') echo 'n' ;;
     'logout --profile') echo 'a:profiles' ;;
     'logout --log-level') echo 'w:error warn info debug' ;;
     'auth-url -s'|'auth-url --scope') echo 'n' ;;
@@ -139,7 +133,6 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'auth-url --exclude-scope') echo 'n' ;;
     'auth-url --cache-file') echo 'f' ;;
     'auth-url --cache-dir') echo 'd' ;;
-    'auth-url --cache-url') echo 'n' ;;
     'auth-url --proxy') echo 'n' ;;
     'auth-url --ca-file') echo 'f' ;;
     'auth-url --timeout') echo 'n' ;;

@@ -47,7 +47,7 @@ export function authUrlCommand(io: Io): Command {
     .option('--max-age <seconds>', 'require a sign-in at most this old')
     .option('--response-mode <mode>', 'query, fragment or form_post')
     .option('--flow-file <path>', 'write the flow (mode 0600) for msal-ts redeem --flow-file')
-  addCommonOptions(command, { requests: 'user-tokens' })
+  addCommonOptions(command, { requests: 'authorization-url' })
   command.addHelpText('after', examples)
   return command.action(async (flags: AuthUrlFlags) => runAuthUrl(flags, io))
 }

@@ -2,10 +2,13 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { SignJWT, importPKCS8 } from 'jose'
+import { makeClientCertificate } from '../fixtures/pki.js'
 import { startManagedIdentityEndpoints, type MiEndpoints } from '../fixtures/managed-identity.js'
 import { startRedis, type RedisServer } from '../fixtures/redis.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, run, tempDir } from './harness.js'
+import { browserlessClient, startLogin } from './login-process.js'
 
 const graphRead = 'https://graph.microsoft.com/User.Read'
 const graphApp = 'https://graph.microsoft.com/.default'
@@ -30,10 +33,28 @@ const unknownOptions: Refusal[] = [
       stderr: new RegExp(`^msal-ts: usage: unknown option '${option}'`),
     })),
   ),
+  // accounts and logout only read and write the cache: no HTTP request for these to change.
+  ...['accounts', 'logout'].flatMap((command) =>
+    [
+      ['--proxy', 'http://127.0.0.1:9'],
+      ['--app-name', 'n'],
+      ['--app-version', '1'],
+      ['--no-validate-authority'],
+      ['--no-instance-discovery'],
+    ].map((option) => ({
+      args: [command, '-c', 'x', ...option],
+      stderr: new RegExp(`^msal-ts: usage: unknown option '${option[0]}'`),
+    })),
+  ),
   ...['login', 'token', 'auth-url', 'redeem', 'migrate-rt'].map((command) => ({
     args: [command, '-c', 'x', '--region', 'westus'],
     stderr: /^msal-ts: usage: unknown option '--region'/,
   })),
+  // An authorization URL caches no token, so there is nothing to share through Redis.
+  {
+    args: ['auth-url', '-c', 'x', '--cache-url', 'redis://127.0.0.1:9'],
+    stderr: /^msal-ts: usage: unknown option '--cache-url'/,
+  },
 ]
 
 /** Options that cannot act with the rest of the command line: exit 2 naming the conflict. */
@@ -231,6 +252,204 @@ describe('options that act on the wire and in the cache', () => {
     assert.equal(fresh.exitCode, 0, fresh.stderr)
   })
 
+  test('token --resource asks for <resource>/.default with the refresh token', async () => {
+    const home = await tempDir()
+    const login = await passwordLogin(home, '--scope', graphRead)
+    assert.equal(login.exitCode, 0, login.stderr)
+    sts.clearLog()
+    const result = await run(home, ['token', ...pub, '--resource', 'https://vault.azure.net'])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const [request, ...more] = sts.tokenRequests()
+    assert.deepEqual(more, [])
+    assert.equal(request?.form?.['grant_type'], 'refresh_token')
+    assert.equal(
+      request?.form?.['scope'],
+      'https://vault.azure.net/.default offline_access openid profile',
+    )
+  })
+
+  test('login --no-browser prints only the URL, which carries --prompt, --login-hint, --domain-hint and --claims-challenge', async () => {
+    const home = await tempDir()
+    const client = browserlessClient(sts)
+    const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}'
+    try {
+      const signIn = startLogin(home, [
+        'login',
+        ...pub,
+        '--scope',
+        graphRead,
+        '--no-browser',
+        '--prompt',
+        'login',
+        '--login-hint',
+        sts.defaults.username,
+        '--domain-hint',
+        'contoso.com',
+        '--claims-challenge',
+        claims,
+      ])
+      const url = await signIn.url
+      assert.deepEqual(
+        ['prompt', 'login_hint', 'domain_hint', 'claims'].map((k) => url.searchParams.get(k)),
+        ['login', sts.defaults.username, 'contoso.com', claims],
+      )
+      sts.clearLog()
+      await client.get(await client.authorize(url))
+      const result = await signIn.done
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.deepEqual(result.stderr.split('\n'), [
+        url.toString(),
+        `Signed in as ${sts.defaults.username}`,
+        '',
+      ])
+      assert.equal(sts.tokenRequests().at(-1)?.form?.['claims'], claims)
+    } finally {
+      await client.close()
+    }
+  })
+
+  test('redeem --code: --nonce is checked against the ID token; --claims-challenge goes on the wire', async () => {
+    const home = await tempDir()
+    const client = browserlessClient(sts)
+    const webApp = { clientId: 'c0de0000-0000-4000-8000-0000000000c2', secret: 'web secret' }
+    const callback = 'https://app.contoso.test/callback'
+    sts.addClient({ ...webApp, redirectUris: [callback] })
+    const app = sts.cliArgs(webApp.clientId)
+    const env = { AZURE_CLIENT_SECRET: webApp.secret }
+    const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}'
+    const code = async () => {
+      const url = await run(home, [
+        'auth-url',
+        ...app,
+        '--scope',
+        graphRead,
+        '--redirect-uri',
+        callback,
+        '--nonce',
+        'n-0',
+        '--login-hint',
+        sts.defaults.username,
+      ])
+      assert.equal(url.exitCode, 0, url.stderr)
+      const location = await client.authorize(new URL(url.stdout.trim()))
+      return location.searchParams.get('code') ?? ''
+    }
+    const redeem = async (...extra: string[]) =>
+      run(
+        home,
+        [
+          'redeem',
+          ...app,
+          '--code',
+          await code(),
+          '--scope',
+          graphRead,
+          '--redirect-uri',
+          callback,
+          ...extra,
+        ],
+        { env },
+      )
+    try {
+      const wrong = await redeem('--nonce', 'n-1')
+      assert.equal(wrong.exitCode, 1)
+      assert.equal(wrong.stdout, '')
+      assert.match(wrong.stderr, /^msal-ts: invalid_id_token: .*nonce/)
+      sts.clearLog()
+      const right = await redeem('--nonce', 'n-0', '--claims-challenge', claims)
+      assert.equal(right.exitCode, 0, right.stderr)
+      assert.equal(sts.tokenRequests().at(-1)?.form?.['claims'], claims)
+    } finally {
+      await client.close()
+    }
+  })
+
+  test('auth-url --flow-file: every parameter of initiate_auth_code_flow reaches the URL and the flow', async () => {
+    const home = await tempDir()
+    const file = join(home, 'flow.json')
+    const redirectUri = 'http://localhost:8400'
+    const claims = '{"id_token":{"acrs":{"essential":true}}}'
+    const result = await run(home, [
+      'auth-url',
+      ...pub,
+      '--scope',
+      graphRead,
+      '--flow-file',
+      file,
+      '--redirect-uri',
+      redirectUri,
+      '--state',
+      'st-1',
+      '--prompt',
+      'login',
+      '--login-hint',
+      sts.defaults.username,
+      '--domain-hint',
+      'contoso.com',
+      '--claims-challenge',
+      claims,
+      '--max-age',
+      '600',
+      '--response-mode',
+      'form_post',
+    ])
+    assert.equal(result.exitCode, 0, result.stderr)
+    const query = new URL(result.stdout.trim()).searchParams
+    assert.deepEqual(
+      ['redirect_uri', 'state', 'prompt', 'login_hint', 'domain_hint', 'claims', 'max_age'].map(
+        (name) => query.get(name),
+      ),
+      [redirectUri, 'st-1', 'login', sts.defaults.username, 'contoso.com', claims, '600'],
+    )
+    assert.equal(query.get('response_mode'), 'form_post')
+    const flow = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
+    assert.equal(flow['state'], 'st-1')
+    assert.equal(flow['redirect_uri'], redirectUri)
+  })
+
+  test("redeem --flow-file --scope asks for that subset of the flow's scopes", async () => {
+    const home = await tempDir()
+    const client = browserlessClient(sts)
+    const file = join(home, 'flow.json')
+    const mail = 'https://graph.microsoft.com/Mail.Read'
+    const started = await run(home, [
+      'auth-url',
+      ...pub,
+      '--scope',
+      graphRead,
+      '--scope',
+      mail,
+      '--redirect-uri',
+      'http://localhost:8400',
+      '--login-hint',
+      sts.defaults.username,
+      '--flow-file',
+      file,
+    ])
+    assert.equal(started.exitCode, 0, started.stderr)
+    try {
+      const location = await client.authorize(new URL(started.stdout.trim()))
+      sts.clearLog()
+      const redeemed = await run(home, [
+        'redeem',
+        ...pub,
+        '--flow-file',
+        file,
+        '--response',
+        location.toString(),
+        '--scope',
+        mail,
+      ])
+      assert.equal(redeemed.exitCode, 0, redeemed.stderr)
+      assert.equal(
+        sts.tokenRequests().at(-1)?.form?.['scope'],
+        `${mail} offline_access openid profile`,
+      )
+    } finally {
+      await client.close()
+    }
+  })
+
   test('login --device-code --max-age refuses an old sign-in and caches nothing', async () => {
     const home = await tempDir()
     sts.settings.devicePollScript = ['success']
@@ -281,5 +500,182 @@ describe('client-token --managed-identity --cache-url', () => {
       values.some((value) => value?.includes(first.stdout.trim())),
       `the token is in Redis (${keys.join(' ')})`,
     )
+  })
+})
+
+describe('common and credential options, on the wire and in the output', () => {
+  let sts: Sts
+  let conf: string[]
+  let cert: ReturnType<typeof makeClientCertificate>
+  const certClient = '0b7e0000-0000-4000-8000-0000000000c1'
+  const secretEnv = () => ({ AZURE_CLIENT_SECRET: sts.defaults.clientSecret })
+
+  before(async () => {
+    sts = await startSts()
+    conf = ['client-token', ...sts.cliArgs(sts.defaults.confidentialClientId), '-s', graphApp]
+    cert = makeClientCertificate(await tempDir(), 'app')
+    sts.addClient({ clientId: certClient, certificatePem: cert.certPem })
+  })
+  after(() => sts.close())
+
+  test('--cloud and --tenant make the authority the token request goes to', async () => {
+    const home = await tempDir()
+    sts.clearLog()
+    const args = ['client-token', '-c', sts.defaults.confidentialClientId, '-s', graphApp]
+    const tls = ['--ca-file', sts.caFile]
+    const result = await run(
+      home,
+      [...args, ...tls, '--cloud', sts.url, '--tenant', sts.tenantId],
+      {
+        env: secretEnv(),
+      },
+    )
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.deepEqual(
+      sts.tokenRequests().map((r) => r.path),
+      [`/${sts.tenantId}/oauth2/v2.0/token`],
+    )
+  })
+
+  test('--no-instance-discovery asks no instance discovery even with an endpoint configured', async () => {
+    const home = await tempDir()
+    const env = {
+      ...secretEnv(),
+      MSAL_TS_INSTANCE_DISCOVERY_URL: `${sts.url}/common/discovery/instance`,
+    }
+    sts.clearLog()
+    const result = await run(home, [...conf, '--no-instance-discovery'], { env })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.deepEqual(
+      sts.log.map((r) => r.path),
+      [
+        `/${sts.tenantId}/v2.0/.well-known/openid-configuration`,
+        `/${sts.tenantId}/oauth2/v2.0/token`,
+      ],
+    )
+  })
+
+  test('--no-cache writes no cache file, so every run asks the provider', async () => {
+    const home = await tempDir()
+    const cacheDir = join(home, 'cache')
+    sts.clearLog()
+    for (const round of [1, 2]) {
+      const result = await run(home, [...conf, '--no-cache', '--cache-dir', cacheDir], {
+        env: secretEnv(),
+      })
+      assert.equal(result.exitCode, 0, `run ${String(round)}: ${result.stderr}`)
+    }
+    assert.equal(sts.tokenRequests().length, 2)
+    assert.deepEqual(await readdir(cacheDir).catch(() => []), [])
+  })
+
+  test('--app-name and --app-version go out as x-app-name and x-app-ver', async () => {
+    const home = await tempDir()
+    sts.clearLog()
+    const result = await run(
+      home,
+      [...conf, '--app-name', 'contoso-tool', '--app-version', '1.2.3'],
+      {
+        env: secretEnv(),
+      },
+    )
+    assert.equal(result.exitCode, 0, result.stderr)
+    const request = sts.tokenRequests().at(-1)
+    assert.equal(request?.headers['x-app-name'], 'contoso-tool')
+    assert.equal(request?.headers['x-app-ver'], '1.2.3')
+  })
+
+  test('--verbose logs every request at debug level; without it nothing is logged', async () => {
+    const quiet = await run(await tempDir(), conf, { env: secretEnv() })
+    assert.equal(quiet.exitCode, 0, quiet.stderr)
+    assert.equal(quiet.stderr, '')
+    const verbose = await run(await tempDir(), [...conf, '--verbose'], { env: secretEnv() })
+    assert.equal(verbose.exitCode, 0, verbose.stderr)
+    assert.match(
+      verbose.stderr,
+      /^msal-ts: debug: http POST https:\/\/127\.0\.0\.1:\d+\/[\w-]+\/oauth2\/v2\.0\/token 200 /m,
+    )
+  })
+
+  test('--pii shows the user name the debug log otherwise masks', async () => {
+    const username = sts.defaults.username
+    const login = async (...extra: string[]) =>
+      run(
+        await tempDir(),
+        [
+          'login',
+          ...sts.cliArgs(sts.defaults.publicClientId),
+          '--username',
+          username,
+          '--password-stdin',
+          '--log-level',
+          'debug',
+          ...extra,
+        ],
+        { input: sts.defaults.password },
+      )
+    const masked = await login()
+    assert.equal(masked.exitCode, 0, masked.stderr)
+    assert.match(masked.stderr, /^msal-ts: debug: http GET \S+\/userrealm\/\*\*\*\?/m)
+    const shown = await login('--pii')
+    assert.equal(shown.exitCode, 0, shown.stderr)
+    assert.match(shown.stderr, new RegExp(`/userrealm/${encodeURIComponent(username)}\\?`))
+  })
+
+  test('--client-secret-file: the secret in the file is the one sent', async () => {
+    const home = await tempDir()
+    const file = join(home, 'secret')
+    await writeFile(file, `${sts.defaults.clientSecret}\n`, { mode: 0o600 })
+    sts.clearLog()
+    const result = await run(home, [...conf, '--client-secret-file', file])
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.equal(sts.tokenRequests().at(-1)?.form?.['client_secret'], sts.defaults.clientSecret)
+  })
+
+  test('--private-key signs for a certificate-only file; --thumbprint is the x5t sent', async () => {
+    const home = await tempDir()
+    const base = ['client-token', ...sts.cliArgs(certClient), '-s', graphApp]
+    const noKey = await run(home, [...base, '--certificate', cert.certFile])
+    assert.equal(noKey.exitCode, 2)
+    assert.match(noKey.stderr, /^msal-ts: invalid_certificate: no PEM private key/)
+    const withKey = [...base, '--certificate', cert.certFile, '--private-key', cert.keyFile]
+    sts.clearLog()
+    const signed = await run(home, withKey)
+    assert.equal(signed.exitCode, 0, signed.stderr)
+    const assertion = sts.tokenRequests().at(-1)?.assertion
+    assert.equal(assertion?.valid, true, assertion?.failure)
+
+    const other = '00'.repeat(20)
+    const named = await run(home, [...withKey, '--thumbprint', other, '--force-refresh'])
+    assert.equal(named.exitCode, 1, 'the STS knows the certificate by its real thumbprint')
+    assert.equal(named.stdout, '')
+    const sent = sts.tokenRequests().at(-1)?.assertion?.header['x5t']
+    assert.equal(String(sent).replace(/=+$/, ''), Buffer.from(other, 'hex').toString('base64url'))
+  })
+
+  test('--client-assertion: the assertion given is the one sent', async () => {
+    const home = await tempDir()
+    const key = await importPKCS8(cert.keyPem, 'RS256')
+    const jwt = await new SignJWT({ jti: 'given' })
+      .setProtectedHeader({
+        alg: 'RS256',
+        x5t: Buffer.from(cert.thumbprintSha1Hex, 'hex').toString('base64url'),
+      })
+      .setIssuer(certClient)
+      .setSubject(certClient)
+      .setAudience(`${sts.url}/${sts.tenantId}/oauth2/v2.0/token`)
+      .setExpirationTime('10m')
+      .sign(key)
+    sts.clearLog()
+    const result = await run(home, [
+      'client-token',
+      ...sts.cliArgs(certClient),
+      '-s',
+      graphApp,
+      '--client-assertion',
+      jwt,
+    ])
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.equal(sts.tokenRequests().at(-1)?.form?.['client_assertion'], jwt)
   })
 })

@@ -204,10 +204,9 @@ void test('a lock left by a killed process is taken over once stale', async () =
   await exited
   assert.ok((await stat(`${path}.lock`)).isDirectory(), 'the killed holder left its lock behind')
 
+  // Waiting out lockWaitMs rejects with cache_locked: getting the lock is the takeover.
   const store = openJsonFileStore({ path, lockStaleMs: 2000, lockWaitMs: 10_000 })
-  const started = Date.now()
   await store.withLock(() => store.write({ recovered: true }))
-  assert.ok(Date.now() - started < 8000)
   assert.deepEqual(await store.read(), { recovered: true })
   await assert.rejects(stat(`${path}.lock`), { code: 'ENOENT' })
 })
@@ -262,10 +261,9 @@ void test('a lock directory with an old mtime is taken over at once', async () =
   const old = new Date(Date.now() - 60_000)
   await utimes(`${path}.lock`, old, old)
 
-  const store = openJsonFileStore({ path, lockStaleMs: 2000, lockWaitMs: 5000 })
-  const started = Date.now()
+  // A wait of 1 ms leaves no time for a retry: only a takeover on the first attempt gets the lock.
+  const store = openJsonFileStore({ path, lockStaleMs: 2000, lockWaitMs: 1 })
   assert.equal(await store.withLock(() => Promise.resolve('ran')), 'ran')
-  assert.ok(Date.now() - started < 4000)
 })
 
 void test('waiting longer than lockWaitMs for a held lock fails with cache_locked', async () => {
@@ -284,8 +282,8 @@ void test('waiting longer than lockWaitMs for a held lock fails with cache_locke
   })
   await isLocked
 
+  // The holder keeps the lock until done(): the waiter ending at all is its giving up.
   let ran = false
-  const started = Date.now()
   await assert.rejects(
     waiter.withLock(async () => {
       ran = true
@@ -298,7 +296,6 @@ void test('waiting longer than lockWaitMs for a held lock fails with cache_locke
       return true
     },
   )
-  assert.ok(Date.now() - started < 5000)
   assert.equal(ran, false)
 
   done()

@@ -9,6 +9,8 @@ const seed = readFileSync(resolve(root, 'test/fixtures/seed/client-application.t
 
 interface Row {
   seed: string
+  library: string
+  cli: string
   test: string
   note: string
 }
@@ -24,7 +26,13 @@ function rows(markdown: string): Row[] {
         .split(/(?<!\\)\|/)
         .map((cell) => cell.trim())
       assert.equal(cells.length, 5, `five cells in: ${line}`)
-      return { seed: cells[0] ?? '', test: cells[3] ?? '', note: cells[4] ?? '' }
+      return {
+        seed: cells[0] ?? '',
+        library: cells[1] ?? '',
+        cli: cells[2] ?? '',
+        test: cells[3] ?? '',
+        note: cells[4] ?? '',
+      }
     })
 }
 
@@ -71,4 +79,49 @@ test('a row names a test unless the seed name has no counterpart in msal-ts', ()
     untested.filter((row) => !row.note.startsWith('no counterpart')).map((row) => row.seed),
     [],
   )
+})
+
+/** `method(keyword=)` for every parameter with a default of every seed method (not **kwargs). */
+function seedKeywords(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => /^[a-z_]+\(/.test(line))
+    .flatMap((line) => {
+      const method = /^([a-z_]+)\(/.exec(line)?.[1] ?? ''
+      return [...line.matchAll(/(\w+)=/g)].map((m) => `${method}(${m[1] ?? ''}=)`)
+    })
+}
+
+/** The source of a named test: from its title to the next test or describe. */
+function testBody(cell: string): string {
+  const [, file = '', title = ''] = /^`([^`]+)` › (.+)$/.exec(cell) ?? []
+  const text = readFileSync(resolve(root, file), 'utf8')
+  const start = text.indexOf(title)
+  const rest = text.slice(start + title.length)
+  const end = rest.search(/\n\s*(test|describe)\(/)
+  return end === -1 ? rest : rest.slice(0, end)
+}
+
+test('every keyword parameter of every seed method has a row', () => {
+  const keywords = seedKeywords(seed)
+  assert.ok(keywords.length >= 30, `${keywords.length} keyword parameters in the seed`)
+  const seeds = new Set(rows(table).map((row) => /`([^`]+)`/.exec(row.seed)?.[1] ?? ''))
+  assert.deepEqual(
+    keywords.filter((keyword) => !seeds.has(keyword)),
+    [],
+  )
+})
+
+test("a keyword row's test passes that parameter: its library name or its CLI option", () => {
+  const keywordRows = rows(table).filter((row) => /^`\w+\(\w+=\)`$/.test(row.seed))
+  for (const row of keywordRows.filter((r) => r.test !== '—')) {
+    const keyword = /\((\w+)=\)/.exec(row.seed)?.[1] ?? ''
+    const camel = keyword.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())
+    const options = row.cli.match(/--[\w-]+/g) ?? []
+    const body = testBody(row.test)
+    assert.ok(
+      [camel, ...options].some((name) => body.includes(name)),
+      `${row.seed}: ${row.test} passes neither ${camel} nor ${options.join(', ')}`,
+    )
+  }
 })

@@ -162,6 +162,43 @@ describe('library options (the built package)', () => {
     await app.close()
   })
 
+  describe('claimsChallenge of the user flows (MSAL claims_challenge=)', () => {
+    const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}'
+
+    test('acquireTokenByUsernamePassword sends the claims challenge as claims', async () => {
+      const app = publicApp()
+      sts.clearLog()
+      await app.acquireTokenByUsernamePassword(
+        sts.defaults.username,
+        sts.defaults.password,
+        ['User.Read'],
+        { claimsChallenge: claims },
+      )
+      assert.equal(lastToken()?.form?.['grant_type'], 'password')
+      assert.equal(lastToken()?.form?.['claims'], claims)
+      await app.close()
+    })
+
+    test('acquireTokenSilent with a claims challenge skips the cached token and refreshes with claims', async () => {
+      const app = publicApp()
+      const signedIn = await signIn(app)
+      const [account] = await app.getAccounts()
+      sts.clearLog()
+      const cached = await app.acquireTokenSilent(['User.Read'], account)
+      assert.equal(cached?.access_token, signedIn.access_token)
+      assert.equal(sts.tokenRequests().length, 0)
+      const challenged = await app.acquireTokenSilent(['User.Read'], account, {
+        claimsChallenge: claims,
+      })
+      assert.equal(challenged?.token_source, 'identity_provider')
+      assert.deepEqual(
+        sts.tokenRequests().map((r) => [r.form?.['grant_type'], r.form?.['claims']]),
+        [['refresh_token', claims]],
+      )
+      await app.close()
+    })
+  })
+
   describe('logger and enablePiiLog', () => {
     async function logOf(extra: { enablePiiLog?: boolean }): Promise<string> {
       const events: LogEvent[] = []

@@ -10,24 +10,30 @@ export function tokenOutputOption(): Option {
 }
 
 /**
- * What a command asks the identity provider for, which decides the request options it lists
- * (cli.md: a command lists only options that change what it does): none for the cache-only
- * commands, capabilities and excluded scopes for every token request, a region for app tokens.
+ * What a command asks the identity provider for, which decides the options it lists (cli.md: a
+ * command lists only options that change what it does): the cache-only commands send no HTTP
+ * request, so they take no discovery, proxy or telemetry option (TLS and timeout options stay:
+ * they act on a rediss:// cache); capabilities and excluded scopes for every token request, a
+ * region for app tokens. An authorization URL is a user-token request that caches no token, so
+ * it takes no Redis cache.
  */
-export type TokenRequests = 'none' | 'user-tokens' | 'app-tokens'
+export type TokenRequests = 'none' | 'authorization-url' | 'user-tokens' | 'app-tokens'
 
 export function addCommonOptions(
   command: Command,
   { requests }: { requests: TokenRequests },
 ): Command {
-  addConnectionOptions(command)
+  addAuthorityOptions(command)
   if (requests !== 'none') {
+    addDiscoveryOptions(command)
     addTokenRequestOptions(command, { requests })
   }
-  return addCacheAndOutputOptions(command)
+  addCacheOptions(command, { tokens: requests !== 'authorization-url' })
+  addTransportOptions(command, { http: requests !== 'none' })
+  return addOutputOptions(command)
 }
 
-function addConnectionOptions(command: Command): void {
+function addAuthorityOptions(command: Command): void {
   command
     .option(
       '-c, --client-id <id>',
@@ -49,13 +55,17 @@ function addConnectionOptions(command: Command): void {
       '--oidc-authority <url>',
       'any OpenID provider (metadata at <url>/.well-known/openid-configuration) [env: MSAL_TS_OIDC_AUTHORITY]',
     )
+}
+
+function addDiscoveryOptions(command: Command): void {
+  command
     .option('--no-validate-authority', 'trust the authority without instance discovery')
     .option('--no-instance-discovery', 'skip instance discovery and alias metadata')
 }
 
 function addTokenRequestOptions(
   command: Command,
-  { requests }: { requests: 'user-tokens' | 'app-tokens' },
+  { requests }: { requests: Exclude<TokenRequests, 'none'> },
 ): void {
   if (requests === 'app-tokens') {
     command.option(
@@ -73,8 +83,9 @@ function addTokenRequestOptions(
     )
 }
 
-function addCacheAndOutputOptions(command: Command): Command {
-  return command
+/** The token cache file decides where the discovery cache lives too; Redis holds tokens only. */
+function addCacheOptions(command: Command, { tokens }: { tokens: boolean }): void {
+  command
     .option(
       '--cache-file <path>',
       'token cache file (MSAL unified schema) [env: MSAL_TS_CACHE_FILE]',
@@ -83,20 +94,35 @@ function addCacheAndOutputOptions(command: Command): Command {
       '--cache-dir <dir>',
       'directory of the default token and HTTP caches [env: MSAL_TS_CACHE_DIR]',
     )
-    .option(
+  if (tokens) {
+    command.option(
       '--cache-url <url>',
       'share the token cache through Redis: redis[s]://[user@]host[:port][/db]; password from MSAL_TS_REDIS_PASSWORD or REDISCLI_AUTH [env: MSAL_TS_CACHE_URL]',
     )
-    .option('--no-cache', 'keep tokens in memory only')
-    .option('--proxy <url>', 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]')
+  }
+  command.option('--no-cache', 'keep tokens in memory only')
+}
+
+function addTransportOptions(command: Command, { http }: { http: boolean }): void {
+  if (http) {
+    command.option('--proxy <url>', 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]')
+  }
+  command
     .option(
       '--ca-file <pem>',
       'extra trusted CA certificates [env: NODE_EXTRA_CA_CERTS, SSL_CERT_FILE]',
     )
     .option('--insecure', 'do not verify TLS certificates (prints a warning every run)')
     .option('--timeout <seconds>', 'per HTTP request (default: 30) [env: MSAL_TS_TIMEOUT]')
-    .option('--app-name <name>', 'app name telemetry header')
-    .option('--app-version <version>', 'app version telemetry header')
+  if (http) {
+    command
+      .option('--app-name <name>', 'app name telemetry header')
+      .option('--app-version <version>', 'app version telemetry header')
+  }
+}
+
+function addOutputOptions(command: Command): Command {
+  return command
     .option('--profile <name>', 'named set of defaults [env: MSAL_TS_PROFILE]')
     .option(
       '-v, --verbose',

@@ -18,8 +18,9 @@ export interface CommonFlags {
   tenant?: string
   cloud?: string
   oidcAuthority?: string
-  validateAuthority: boolean
-  instanceDiscovery: boolean
+  /** Absent from the cache-only commands, which send no HTTP request, like proxy and app name. */
+  validateAuthority?: boolean
+  instanceDiscovery?: boolean
   /** Absent from commands that request no app token; the request options from commands that request none. */
   region?: string
   capability?: string[]
@@ -106,8 +107,8 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     clientId: clientId.trim(),
     ...optional('authority', authority),
     ...optional('oidcAuthority', oidcAuthority),
-    validateAuthority: flags.validateAuthority,
-    instanceDiscovery: !flags.instanceDiscovery ? false : customDiscovery || true,
+    validateAuthority: flags.validateAuthority !== false,
+    instanceDiscovery: flags.instanceDiscovery === false ? false : customDiscovery || true,
     ...optional('region', flags.region ?? env['MSAL_TS_REGION'] ?? profile['region']),
     capabilities: flags.capability ?? [],
     excludeScopes: flags.excludeScope ?? [],
