@@ -92,11 +92,13 @@ export class OAuthServerError extends MsalTsError {
 
 /**
  * An OAuth error answer with only the fields that have the shape RFC 6749 and Entra give them:
- * anything else is dropped rather than trusted. Undefined when `error` is not a non-empty string.
+ * anything else is dropped rather than trusted. Undefined when `error` is not shaped as a code.
  */
 export function checkErrorBody(body: Record<string, unknown>): OAuthErrorBody | undefined {
   const error = body['error']
-  if (typeof error !== 'string' || error === '') {
+  // The code becomes the `<code>` of the CLI's error line, so it must look like one: RFC 6749's
+  // codes (and Entra's) are short ASCII words, never spaces, quotes or control characters.
+  if (typeof error !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(error)) {
     return undefined
   }
   const checked: OAuthErrorBody = { error }

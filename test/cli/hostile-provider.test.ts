@@ -186,6 +186,11 @@ interface RedirectRow {
   send(client: ReturnType<typeof browserlessClient>, redirect: Redirect): Promise<string>
   /** `waits`: ignored, and a genuine redirect then signs in; `fails`: exit 1; `either` of the two. */
   outcome: 'waits' | 'fails' | 'either'
+  /**
+   * The exit code of a refusal; default 1. A response failing the authorization response checks is
+   * refused as bad input (2), as `redeem --response` refuses the same response pasted by hand.
+   */
+  refusal?: number
 }
 
 /** Sends and forgets: a listener that hangs up on a hostile request is a fine answer. */
@@ -239,6 +244,7 @@ const redirectRows: RedirectRow[] = [
   {
     name: 'a genuine code with the iss of another issuer (RFC 9207)',
     outcome: 'either',
+    refusal: 2,
     send: async (client, { genuine }) => {
       const url = await genuine()
       url.searchParams.set('iss', 'https://evil.example/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0')
@@ -292,7 +298,14 @@ describe('hostile redirects to the login listener: ignored, or a clean exit 1; n
   })
 
   for (const row of redirectRows) {
-    test(`${row.name}: ${row.outcome === 'either' ? 'ignored or exit 1' : row.outcome === 'waits' ? 'ignored' : 'exit 1'}`, async () => {
+    const refused = `exit ${row.refusal ?? 1}`
+    const outcome =
+      row.outcome === 'either'
+        ? `ignored or ${refused}`
+        : row.outcome === 'waits'
+          ? 'ignored'
+          : refused
+    test(`${row.name}: ${outcome}`, async () => {
       const home = await tempDir()
       const cacheFile = join(home, 'tokens.json')
       sts.clearLog()
@@ -330,7 +343,9 @@ describe('hostile redirects to the login listener: ignored, or a clean exit 1; n
       if (hostileCode !== '') {
         assert.ok(!redeemed.includes(hostileCode), 'the hostile code is never redeemed')
       }
-      const expected = row.outcome === 'either' ? [0, 1] : [row.outcome === 'waits' ? 0 : 1]
+      const refusal = row.refusal ?? 1
+      const expected =
+        row.outcome === 'either' ? [0, refusal] : [row.outcome === 'waits' ? 0 : refusal]
       assert.ok(expected.includes(result.exitCode), `exit ${result.exitCode}:\n${result.stderr}`)
       if (result.exitCode === 0) {
         assert.deepEqual(redeemed, [genuineCode], 'only the genuine code is redeemed')

@@ -99,14 +99,16 @@ const weapons: Row[] = [
     check: noRequest,
   },
   {
-    name: 'a directory at the cache path: exit 1 at once',
+    // A path that names a directory is the caller's mistake, not a planted trap: cli.md's
+    // "unreadable file" is exit 2, as the bad-input table has it for --cache-file.
+    name: 'a directory at the cache path: exit 2 at once',
     class: '10 the cache file as a weapon',
     warm: 'none',
     setup: async (ctx) => {
       await mkdir(ctx.cacheFile)
     },
     run: (ctx) => clientToken(ctx),
-    exitCode: 1,
+    exitCode: 2,
     error: anyError,
     check: noRequest,
   },
