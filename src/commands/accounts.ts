@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { Io } from './shared/io.js'
-import { printable } from './shared/printable.js'
+import { jsonText, printable } from './shared/printable.js'
 import { publicApp } from './shared/public-app.js'
 
 interface AccountsFlags extends CommonFlags {
@@ -33,7 +33,7 @@ export async function runAccounts(flags: AccountsFlags, io: Io): Promise<void> {
   const accounts = await app.getAccounts(flags.username)
   const format = flags.output ?? (io.stdout.isTTY ? 'table' : 'json')
   if (format === 'json') {
-    io.stdout.write(`${JSON.stringify(accounts, null, 2)}\n`)
+    io.stdout.write(jsonText(accounts))
     return
   }
   // Every cell comes from the cache file: made printable, none can drive the terminal or add a row.

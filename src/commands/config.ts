@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { Command, Option } from 'commander'
 import { RuntimeFailure } from '../core/errors.js'
 import type { Io } from './shared/io.js'
-import { printable } from './shared/printable.js'
+import { jsonText, printable } from './shared/printable.js'
 import { checkProfileValue, profileKey, profileKeys } from './shared/profile-keys.js'
 import {
   configDir,
@@ -87,9 +87,7 @@ export function configCommand(io: Io): Command {
     .action((flags: ProfileFlags & { output?: 'text' | 'json' }) => {
       const name = profileName(flags, io)
       const profiles = name ? { [name]: profileValues(name, io.env) } : readProfiles(io.env)
-      io.stdout.write(
-        flags.output === 'json' ? `${JSON.stringify(profiles, null, 2)}\n` : text(profiles),
-      )
+      io.stdout.write(flags.output === 'json' ? jsonText(profiles) : text(profiles))
     })
   command
     .command('path')

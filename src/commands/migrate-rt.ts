@@ -5,6 +5,7 @@ import { type CommonFlags } from './shared/settings.js'
 import { readText } from './shared/credential.js'
 import { type Io, readStdin, say } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { jsonText } from './shared/printable.js'
 import { publicApp } from './shared/public-app.js'
 import { scopesFrom } from './shared/scope-options.js'
 
@@ -72,7 +73,7 @@ export async function runMigrateRt(flags: MigrateFlags, io: Io): Promise<void> {
     if (flags.output) {
       writeToken(io, result, flags.output, result.account ? { account: result.account } : {})
     } else {
-      io.stdout.write(`${JSON.stringify(result.account ?? null, null, 2)}\n`)
+      io.stdout.write(jsonText(result.account ?? null))
     }
   } finally {
     await app.close()

@@ -1,6 +1,7 @@
 import { RuntimeFailure } from './errors.js'
 import type { AuthenticationResult } from './result.js'
 import type { TokenResponse } from './token-cache/token-cache.js'
+import { controlCharacter } from './control-characters.js'
 
 /** The caller's result for a token endpoint answer; `requested` stands in when it has no `scope`. */
 export function fromResponse(
@@ -44,10 +45,6 @@ export function anchorOf(clientInfo: string): string | undefined {
  * an integral epoch that MSAL Python reads back from the shared cache.
  */
 export const maxLifetimeSeconds = 10 * 365 * 24 * 3600
-
-/** C0, DEL and C1: any of them in a token or its type could forge a header line or drive a terminal. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/
 
 /** A token response whose lifetimes are whole seconds. */
 export type CheckedTokenResponse = TokenResponse & {

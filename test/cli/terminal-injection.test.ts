@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { printable } from '../../src/commands/shared/printable.js'
+import { jsonText, printable } from '../../src/commands/shared/printable.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, run, tempDir } from './harness.js'
 import { Terminal } from './terminal.js'
@@ -50,6 +50,17 @@ describe('printable', () => {
 
   test('a forged line stays on the line it came in', () => {
     assert.equal(printable(attack), '\\u001b]0;pwned\\u0007\\u001b[2J\\u000d\\u000amsal-ts: forged')
+  })
+
+  test('jsonText: the same JSON value, with no raw DEL, C1, bidi control or separator', () => {
+    const value = { name: 'a\u009b2J\u007f\u202e\u2028é 名 🙂', n: [1, null] }
+    const text = jsonText(value)
+    assert.deepEqual(JSON.parse(text), value)
+    assert.doesNotMatch(text, /[\u007f-\u009f\u202e\u2028]/u)
+    assert.equal(
+      text,
+      `${JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u202e\u2028]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`,
+    )
   })
 
   test('text of any script, emoji and plain punctuation is kept as is', () => {
@@ -182,7 +193,9 @@ describe('text from outside reaches the terminal neutralised', () => {
     assert.match(coloured.stdout, /^\u001b\[1mUSERNAME/)
     assertInert(coloured.stdout.replaceAll('\u001b[1m', '').replaceAll('\u001b[22m', ''))
 
+    // JSON escapes C0 itself; C1, bidi and separators are written as \u escapes: the same value.
     const json = await run(home, ['accounts', ...common(), '-o', 'json'])
+    assertInert(json.stdout.replaceAll('\n', ''))
     const usernames = (JSON.parse(json.stdout) as { username: string }[]).map((a) => a.username)
     assert.ok(usernames.includes(evilUsername))
   })

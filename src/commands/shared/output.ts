@@ -1,6 +1,7 @@
 import type { AuthenticationResult } from '../../core/application.js'
 import { UsageError } from '../../core/errors.js'
 import type { Io } from './io.js'
+import { jsonText } from './printable.js'
 
 export const tokenFormats = ['raw', 'json', 'header', 'env', 'kubectl'] as const
 export type TokenFormat = (typeof tokenFormats)[number]
@@ -20,13 +21,13 @@ export function writeToken(
       io.stdout.write(`Authorization: ${scheme(result.token_type)} ${result.access_token}\n`)
       return
     case 'json':
-      io.stdout.write(`${JSON.stringify(tokenJson(result, extra), null, 2)}\n`)
+      io.stdout.write(jsonText(tokenJson(result, extra)))
       return
     case 'env':
       io.stdout.write(envLines(result))
       return
     case 'kubectl':
-      io.stdout.write(`${JSON.stringify(execCredential(result), null, 2)}\n`)
+      io.stdout.write(jsonText(execCredential(result)))
   }
 }
 

@@ -21,3 +21,12 @@ export function printable(text: string): string {
 export function printableLines(text: string): string {
   return text.split('\n').map(printable).join('\n')
 }
+
+/**
+ * A JSON document for stdout, still JSON and the same value, with DEL, C1, bidi controls and line
+ * separators written as `\uXXXX` escapes (JSON.stringify escapes only C0): piped to a terminal or
+ * a viewer, a field from outside cannot drive it.
+ */
+export function jsonText(value: unknown): string {
+  return `${printableLines(JSON.stringify(value, null, 2))}\n`
+}

@@ -2,6 +2,7 @@
  * MSAL's unified token cache, as it is on disk: snake_case fields, epoch seconds as strings.
  * These are also the in-memory types; fields we do not know are kept as they are.
  */
+import { controlCharacter } from '../control-characters.js'
 
 export type CredentialType = 'AccessToken' | 'RefreshToken' | 'IdToken'
 
@@ -118,8 +119,14 @@ const isString = (value: unknown): value is string => typeof value === 'string'
 
 /** A token as it can be printed: not empty, and no control character to forge a line with. */
 const isClean = (value: unknown): value is string =>
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  isString(value) && value !== '' && !/[\u0000-\u001f\u007f]/.test(value)
+  isString(value) && value !== '' && !controlCharacter.test(value)
+
+/**
+ * The types msal-ts can use (RFC 6749 §7.1: never one it does not understand). Other libraries'
+ * entries of another type (MSAL Python's `ssh-cert`) are left alone, as absent.
+ */
+const isUsableTokenType = (value: unknown): boolean =>
+  isString(value) && /^(bearer|pop)$/i.test(value)
 
 /** Integral epoch seconds: MSAL writes them as strings, a number is read as well. */
 const isEpoch = (value: unknown): boolean =>
@@ -148,7 +155,7 @@ export function isAccessToken(entry: unknown): entry is AccessTokenEntry {
       isString,
       'environment client_id realm target key_id? user_assertion_hash?',
     ) &&
-    fieldsPass(entry, isClean, 'token_type?') &&
+    fieldsPass(entry, isUsableTokenType, 'token_type?') &&
     fieldsPass(entry, isEpoch, 'expires_on cached_at? extended_expires_on? refresh_on?')
   )
 }

@@ -178,6 +178,9 @@ const entries: Row[] = [
       ['a numeric secret', (e) => (e.secret = 42)],
       ['an object secret', (e) => (e.secret = { token: 'x' })],
       ['a secret with CR/LF', (e) => (e.secret = 'a.b.c\r\nX-Injected: 1')],
+      ['a secret with a C1 CSI (U+009B)', (e) => (e.secret = 'a.b.c\u009b2J')],
+      ['token_type "mac"', (e) => (e.token_type = 'mac')],
+      ['token_type "Bearer x"', (e) => (e.token_type = 'Bearer x')],
     ] as [string, (entry: Record<string, unknown>) => void][]
   ).map(([what, change]): Row => ({
     name: `a cached access token with ${what}: never served, a fresh one is fetched`,
