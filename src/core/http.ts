@@ -1,6 +1,6 @@
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
 import { rootCertificates, type TLSSocket } from 'node:tls'
-import type { buildConnector, Dispatcher, request as undiciRequest } from 'undici'
+import type { Agent, buildConnector, Dispatcher, Pool, request as undiciRequest } from 'undici'
 
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
@@ -54,44 +54,49 @@ export function createHttpClient(
       }>
     | undefined
   const load = () =>
-    (undici ??= import('undici').then(({ Agent, EnvHttpProxyAgent, buildConnector, request }) => {
-      const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
-      const tls = {
-        ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
-        ...(options.insecure ? { rejectUnauthorized: false } : {}),
-      }
-      const agents = new Map<string, Dispatcher>()
-      const make = (pin: string | undefined, connectMs: number): Dispatcher => {
-        // An abort signal does not end a connection still being made, so the request's limit is
-        // also the connect timeout (undici's own is 10 s, longer than a short --timeout or a probe).
-        const timeout = { timeout: connectMs }
-        if (pin !== undefined) {
-          return new Agent({
-            connect: pinnedConnector(buildConnector, pin, connectMs),
+    (undici ??= import('undici').then(
+      ({ Agent, EnvHttpProxyAgent, Pool, buildConnector, request }) => {
+        const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
+        const tls = {
+          ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
+          ...(options.insecure ? { rejectUnauthorized: false } : {}),
+        }
+        const agents = new Map<string, Dispatcher>()
+        const make = (pin: string | undefined, connectMs: number): Dispatcher => {
+          // An abort signal does not end a connection still being made, so the request's limit is
+          // also the connect timeout (undici's own is 10 s, longer than a short --timeout or a probe).
+          const timeout = { timeout: connectMs }
+          if (pin !== undefined) {
+            return new Agent({
+              connect: pinnedConnector(buildConnector, pin, connectMs),
+              keepAliveTimeout: 10_000,
+            })
+          }
+          return new EnvHttpProxyAgent({
+            ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
+            connect: { ...tls, lookup: loopbackAwareLookup, ...timeout },
+            requestTls: { ...tls, lookup: loopbackAwareLookup, ...timeout },
+            // The connection to the proxy itself is made with these, not with `connect`.
+            proxyTls: timeout,
+            factory: tunnelGuardedFactory(Pool, connectMs),
             keepAliveTimeout: 10_000,
           })
         }
-        return new EnvHttpProxyAgent({
-          ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
-          connect: { ...tls, lookup: loopbackAwareLookup, ...timeout },
-          requestTls: { ...tls, lookup: loopbackAwareLookup, ...timeout },
-          keepAliveTimeout: 10_000,
-        })
-      }
-      return {
-        request,
-        agents,
-        dispatcherFor: (req: HttpRequest) => {
-          const key = `${req.serverCertificateSha1 ?? ''}/${req.probeMs ?? ''}`
-          let agent = agents.get(key)
-          if (agent === undefined) {
-            agent = make(req.serverCertificateSha1, req.probeMs ?? timeoutMs)
-            agents.set(key, agent)
-          }
-          return agent
-        },
-      }
-    }))
+        return {
+          request,
+          agents,
+          dispatcherFor: (req: HttpRequest) => {
+            const key = `${req.serverCertificateSha1 ?? ''}/${req.probeMs ?? ''}`
+            let agent = agents.get(key)
+            if (agent === undefined) {
+              agent = make(req.serverCertificateSha1, req.probeMs ?? timeoutMs)
+              agents.set(key, agent)
+            }
+            return agent
+          },
+        }
+      },
+    ))
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
   const maxRetryAfter = options.maxRetryAfter ?? 10
 
@@ -247,6 +252,56 @@ function byteSize(bytes: number): string {
   return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`
 }
 
+/** Given by `tunnelGuardedFactory`; `toFailure` names it. */
+const proxyClosedConnection = 'ERR_PROXY_CLOSED_CONNECTION'
+
+/**
+ * undici 7 (nodejs/undici#3897) takes a proxy that drops the connection before answering CONNECT
+ * for a live connection lost while idle: it keeps the request queued and reconnects at once, in a
+ * tight loop without end, and the request's abort signal is only looked at once a connection is
+ * made. The tunnel here fails the request instead, and gets the request's limit as its deadline
+ * (the signal is handed on to the CONNECT request, which honours it).
+ */
+function tunnelGuardedFactory(
+  PoolClass: typeof Pool,
+  connectMs: number,
+): NonNullable<Agent.Options['factory']> {
+  return (origin, opts) => {
+    const connect = (opts as Pool.Options).connect
+    if (typeof connect !== 'function') {
+      // A direct connection (no proxy for this origin): undici's connector already fails it.
+      return new PoolClass(origin, opts)
+    }
+    const guarded: buildConnector.connector = (connectOpts, callback) =>
+      connect(
+        { ...connectOpts, signal: AbortSignal.timeout(connectMs) } as typeof connectOpts,
+        (error, socket) => {
+          if (error !== null) {
+            callback(closedTunnel(error), null)
+          } else {
+            callback(null, socket)
+          }
+        },
+      )
+    return new PoolClass(origin, { ...opts, connect: guarded })
+  }
+}
+
+/** undici's socket error, which it would retry forever, as one it fails the request with. */
+function closedTunnel(error: Error): Error {
+  if ((error as { code?: unknown }).code !== 'UND_ERR_SOCKET') {
+    return error
+  }
+  const socket = (error as { socket?: { remoteAddress?: string; remotePort?: number } }).socket
+  return Object.assign(new Error('the proxy closed the connection', { cause: error }), {
+    code: proxyClosedConnection,
+    proxy:
+      socket?.remoteAddress !== undefined && socket.remotePort !== undefined
+        ? `${socket.remoteAddress.includes(':') ? `[${socket.remoteAddress}]` : socket.remoteAddress}:${socket.remotePort}`
+        : undefined,
+  })
+}
+
 /** Thrown by the pinned connector; `toFailure` names it. */
 const thumbprintMismatch = 'ERR_SERVER_CERT_THUMBPRINT'
 
@@ -377,6 +432,14 @@ function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailu
     return new RuntimeFailure(
       'tls_error',
       `the TLS certificate of ${host} is not trusted (${code}); pass --ca-file with its CA, or fix the proxy`,
+      { cause: error },
+    )
+  }
+  if (code === proxyClosedConnection) {
+    const proxy = (error as { proxy?: string }).proxy
+    return new RuntimeFailure(
+      'connection_failed',
+      `cannot reach ${host} through ${proxy === undefined ? 'the proxy' : `the proxy ${proxy}`}: the proxy closed the connection`,
       { cause: error },
     )
   }

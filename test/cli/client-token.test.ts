@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage } from 'node:http'
-import { connect, type AddressInfo, type Socket } from 'node:net'
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
@@ -473,6 +473,33 @@ describe('msal-ts client-token', () => {
       assert.deepEqual(tunnels, [])
     } finally {
       proxy.closeAllConnections()
+      proxy.close()
+    }
+  })
+
+  test('a proxy that closes every connection fails the run after one retry', async () => {
+    let connections = 0
+    const proxy = createNetServer((socket) => {
+      connections += 1
+      socket.on('error', () => undefined)
+      socket.once('data', () => socket.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const proxyHost = `127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    try {
+      const result = await run(
+        await tempDir(),
+        [...secretArgs, '--scope', graph, '--proxy', `http://${proxyHost}`, '--timeout', '3'],
+        { env: secretEnv() },
+      )
+      assert.equal(result.exitCode, 1)
+      assert.equal(result.stdout, '')
+      assert.equal(
+        result.stderr,
+        `msal-ts: connection_failed: cannot reach ${new URL(sts.url).host} through the proxy ${proxyHost}: the proxy closed the connection\n`,
+      )
+      assert.ok(connections <= 2, `${connections} connections to the proxy`)
+    } finally {
       proxy.close()
     }
   })

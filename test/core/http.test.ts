@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { RuntimeFailure } from '../../src/core/errors.js'
 import { createHttpClient } from '../../src/core/http.js'
@@ -166,5 +167,66 @@ describe('createHttpClient', () => {
       500,
     )
     assert.equal(seen.length, 1)
+  })
+
+  test('a proxy that closes the connection fails the request after one retry', async () => {
+    const sockets = new Set<Socket>()
+    const proxy = createTcpServer((socket) => {
+      sockets.add(socket)
+      socket.on('error', () => undefined)
+      // Read the CONNECT request, then hang up without an answer, as a proxy refusing it may.
+      socket.once('data', () => socket.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const proxyHost = `127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    const client = createHttpClient({ proxy: `http://${proxyHost}`, timeoutMs: 10_000 })
+    const target = new URL(base).host
+    try {
+      await assert.rejects(
+        client.request({ method: 'GET', url: `https://${target}/tunnelled` }),
+        (error: unknown) => {
+          assert.ok(error instanceof RuntimeFailure)
+          assert.equal(error.code, 'connection_failed')
+          assert.equal(
+            error.message,
+            `cannot reach ${target} through the proxy ${proxyHost}: the proxy closed the connection`,
+          )
+          return true
+        },
+      )
+      assert.equal(sockets.size, 2, 'one connection and the one retry, never a reconnect loop')
+    } finally {
+      await client.close()
+      await new Promise((resolve) => proxy.close(resolve))
+    }
+  })
+
+  test('a proxy that never answers CONNECT is given up at the request limit', async () => {
+    const sockets = new Set<Socket>()
+    const proxy = createTcpServer((socket) => {
+      sockets.add(socket)
+      socket.on('error', () => undefined)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const client = createHttpClient({
+      proxy: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      timeoutMs: 200,
+    })
+    try {
+      await assert.rejects(
+        client.request({ method: 'GET', url: `https://${new URL(base).host}/tunnelled` }),
+        (error: unknown) => {
+          assert.ok(error instanceof RuntimeFailure)
+          assert.equal(error.code, 'timeout')
+          return true
+        },
+      )
+    } finally {
+      await client.close()
+      for (const socket of sockets) {
+        socket.destroy()
+      }
+      await new Promise((resolve) => proxy.close(resolve))
+    }
   })
 })
