@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { printable } from '../../src/commands/shared/printable.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, run, tempDir } from './harness.js'
+import { assertNoStack, run, tempDir, cacheOnly } from './harness.js'
 import { Terminal } from './terminal.js'
 
 const userRead = 'https://graph.microsoft.com/User.Read'
@@ -166,7 +166,7 @@ describe('text from outside reaches the terminal neutralised', () => {
 
   test('accounts -o table: cells from the cache file are inert; -o json stays exact', async () => {
     const home = await plantedCache()
-    const table = await run(home, ['accounts', ...common(), '-o', 'table'])
+    const table = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'table'])
     assert.equal(table.exitCode, 0, table.stderr)
     assertInert(table.stdout)
     assertNoForgedLine(table.stdout)
@@ -175,14 +175,14 @@ describe('text from outside reaches the terminal neutralised', () => {
     assert.ok(lines.some((line) => line.startsWith(printable(evilUsername))))
 
     // With colour forced the header is bold, and that is the only escape sequence.
-    const coloured = await run(home, ['accounts', ...common(), '-o', 'table'], {
+    const coloured = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'table'], {
       env: { FORCE_COLOR: '1' },
     })
     assert.equal(coloured.exitCode, 0, coloured.stderr)
     assert.match(coloured.stdout, /^\u001b\[1mUSERNAME/)
     assertInert(coloured.stdout.replaceAll('\u001b[1m', '').replaceAll('\u001b[22m', ''))
 
-    const json = await run(home, ['accounts', ...common(), '-o', 'json'])
+    const json = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'json'])
     const usernames = (JSON.parse(json.stdout) as { username: string }[]).map((a) => a.username)
     assert.ok(usernames.includes(evilUsername))
   })
@@ -196,7 +196,7 @@ describe('text from outside reaches the terminal neutralised', () => {
     assertInert(token.stderr)
     assertNoForgedLine(token.stderr)
 
-    const logout = await run(home, ['logout', ...common(), '--all'])
+    const logout = await run(home, ['logout', ...cacheOnly(common()), '--all'])
     assert.equal(logout.exitCode, 0, logout.stderr)
     assert.match(logout.stderr, /^Signed out /)
     assert.equal(logout.stderr.split('\n').length, 2, logout.stderr)
@@ -245,7 +245,7 @@ describe('text from outside reaches the terminal neutralised', () => {
     await terminal.keys('C-c')
     assert.equal((await terminal.finished()).exitCode, 130)
 
-    await terminal.start(['logout', ...common(), '--all'], env)
+    await terminal.start(['logout', ...cacheOnly(common()), '--all'], env)
     const confirm = await terminal.waitFor(/Sign out [\s\S]*\(y\/N\)/)
     assert.ok(confirm.includes(printable(evilUsername)), confirm)
     assertNoForgedLine(confirm)
