@@ -29,7 +29,7 @@ export function accountsCommand(io: Io): Command {
 }
 
 export async function runAccounts(flags: AccountsFlags, io: Io): Promise<void> {
-  const app = publicApp(flags, io)
+  const app = publicApp(flags, io, { cacheOnly: true })
   const accounts = await app.getAccounts(flags.username)
   const format = flags.output ?? (io.stdout.isTTY ? 'table' : 'json')
   if (format === 'json') {

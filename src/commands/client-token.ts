@@ -1,10 +1,11 @@
 import { Command } from 'commander'
 import { ConfidentialClientApplication } from '../core/confidential-client.js'
+import { noRegionReason, takesRegion } from '../core/authority.js'
 import { UsageError } from '../core/errors.js'
 import { resourceToScope } from '../core/scopes.js'
 import { applicationOptions } from './shared/app.js'
 import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
-import { resolveCommon } from './shared/settings.js'
+import { type CommonSettings, resolveCommon, settingsAuthority } from './shared/settings.js'
 import { addCredentialOptions, readText, resolveCredential } from './shared/credential.js'
 import { type Io, readStdin } from './shared/io.js'
 import { federationHttpClient } from './shared/federated-token.js'
@@ -77,6 +78,7 @@ export async function runClientToken(flags: ClientTokenFlags, io: Io): Promise<v
     flags.resource === undefined ? undefined : resourceToScope(flags.resource),
   )
   const settings = resolveCommon(flags, io)
+  refuseInertOptions(flags, settings)
   const clientClaims =
     flags.clientClaims === undefined
       ? undefined
@@ -135,6 +137,34 @@ async function acquire(
     writeToken(io, result, flags.output)
   } finally {
     await app.close()
+  }
+}
+
+/**
+ * Client credentials add no reserved scope, so --exclude-scope has something to drop only on
+ * behalf of a user (as in MSAL, which decorates user flows only); a region serves client
+ * credentials only, and only an authority with regional endpoints.
+ */
+function refuseInertOptions(flags: ClientTokenFlags, settings: CommonSettings): void {
+  const onBehalfOf = flags.onBehalfOf !== undefined
+  if (!onBehalfOf && (flags.excludeScope ?? []).length > 0) {
+    throw new UsageError(
+      'conflicting_options',
+      '--exclude-scope goes with --on-behalf-of: client credentials add no scope to exclude',
+    )
+  }
+  if (flags.region === undefined) {
+    return
+  }
+  if (onBehalfOf) {
+    throw new UsageError(
+      'conflicting_options',
+      '--region acts on client credentials only, not with --on-behalf-of',
+    )
+  }
+  const authority = settingsAuthority(settings)
+  if (!takesRegion(authority)) {
+    throw new UsageError('conflicting_options', `--region: ${noRegionReason(authority)}`)
   }
 }
 

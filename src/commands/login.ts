@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import type { AuthenticationResult } from '../core/application.js'
-import { CancelledError, OAuthServerError, RuntimeFailure, UsageError } from '../core/errors.js'
+import { OAuthServerError, UsageError } from '../core/errors.js'
 import type { PublicClientApplication } from '../core/public-client.js'
 import { normalizeScopes } from '../core/scopes.js'
 import { showSignInPage } from './shared/browser.js'
@@ -176,33 +176,14 @@ async function deviceCodeLogin(
 ) {
   const flow = await app.initiateDeviceFlow(scopes)
   say(io, flow.message)
-  const deadline = AbortSignal.timeout(waitSeconds * 1000)
-  const waitEnds = Math.floor(Date.now() / 1000) + waitSeconds
-  const signal = io.signal ? AbortSignal.any([io.signal, deadline]) : deadline
   const spinner = startSpinner(io, 'Waiting for the sign-in to complete')
   try {
-    return await app.acquireTokenByDeviceFlow(
-      {
-        ...flow,
-        expires_at: Math.min(flow.expires_at, waitEnds),
-      },
-      {
-        signal,
-        ...(maxAge !== undefined ? { maxAge } : {}),
-        ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
-      },
-    )
-  } catch (error) {
-    // --wait ran out (not Ctrl-C, not the code's own expiry): a timeout, exit 1, as in the browser flow.
-    const waitedOut =
-      (error instanceof CancelledError && deadline.aborted && !io.signal?.aborted) ||
-      (error instanceof RuntimeFailure &&
-        error.code === 'expired_token' &&
-        waitEnds < flow.expires_at)
-    if (waitedOut) {
-      throw new RuntimeFailure('timeout', `the sign-in was not completed within ${waitSeconds} s`)
-    }
-    throw error
+    return await app.acquireTokenByDeviceFlow(flow, {
+      timeoutMs: waitSeconds * 1000,
+      ...(io.signal ? { signal: io.signal } : {}),
+      ...(maxAge !== undefined ? { maxAge } : {}),
+      ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
+    })
   } finally {
     spinner.stop()
   }

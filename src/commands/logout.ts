@@ -34,7 +34,7 @@ export async function runLogout(flags: LogoutFlags, io: Io): Promise<void> {
   if ([flags.all, flags.account !== undefined, flags.appTokens].filter(Boolean).length > 1) {
     throw new UsageError('conflicting_options', 'give one of --account, --all and --app-tokens')
   }
-  const app = publicApp(flags, io)
+  const app = publicApp(flags, io, { cacheOnly: true })
   if (flags.appTokens) {
     // Only tokens the app can fetch again by itself go, so there is nothing to confirm.
     await app.removeTokensForClient()

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { UsageError } from './errors.js'
 
 export type AuthorityKind = 'aad' | 'b2c' | 'ciam' | 'adfs' | 'oidc'
@@ -163,6 +164,23 @@ export function needsInstanceDiscovery(authority: Authority): boolean {
 
 export function isWellKnownHost(host: string): boolean {
   return wellKnownHosts.has(host.toLowerCase())
+}
+
+/**
+ * Whether the authority has regional endpoints: Entra ID's only (B2C, CIAM, ADFS and other OpenID
+ * providers have none), and only on a host name a region can prefix, not an IP address.
+ */
+export function takesRegion(authority: Authority): boolean {
+  return authority.kind === 'aad' && isIP(authority.instance.replace(/^\[|\]$/g, '')) === 0
+}
+
+/** Why an authority that does not take a region cannot, for the error refusing one. */
+export function noRegionReason(authority: Authority): string {
+  const which =
+    authority.kind === 'aad'
+      ? `an authority at an IP address (${authority.host})`
+      : `a ${authority.kind === 'oidc' ? 'generic OpenID' : authority.kind.toUpperCase()} authority (${authority.host})`
+  return `regional endpoints exist only for Entra ID authorities on a host name, not for ${which}`
 }
 
 /** The host that serves a region's endpoints for this authority. */

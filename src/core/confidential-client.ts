@@ -5,7 +5,7 @@ import {
   type ClientApplicationOptions,
   type ClientTokenOptions,
 } from './application.js'
-import { regionalHost } from './authority.js'
+import { noRegionReason, regionalHost, takesRegion } from './authority.js'
 import {
   type ClientAuthentication,
   type ClientCredential,
@@ -29,6 +29,9 @@ export class ConfidentialClientApplication extends ClientApplication {
       throw new UsageError('missing_credential', 'a confidential client needs a client credential')
     }
     this.#credential = options.clientCredential
+    if (options.azureRegion && !takesRegion(this.authority)) {
+      throw new UsageError('region_unsupported', `azureRegion: ${noRegionReason(this.authority)}`)
+    }
   }
 
   protected override async clientAuthentication(
@@ -159,7 +162,7 @@ export class ConfidentialClientApplication extends ClientApplication {
   /** Client credentials go to the region's host when one is configured or detected. */
   async #regionalTokenEndpoint(tokenEndpoint: string): Promise<string> {
     const configured = this.options.azureRegion ?? process.env['MSAL_FORCE_REGION']
-    if (!configured || this.authority.kind === 'oidc') {
+    if (!configured || !takesRegion(this.authority)) {
       return tokenEndpoint
     }
     this.#region ??=

@@ -50,6 +50,8 @@ export interface DeviceFlowOptions {
   /** Seconds; the ID token's auth_time must be this recent. */
   maxAge?: number
   signal?: AbortSignal
+  /** How long to keep polling, in milliseconds; the device code's expiry ends it sooner. */
+  timeoutMs?: number
   /** Called after each pending poll, e.g. to move a spinner. */
   onPending?: (state: { interval: number; expiresAt: number }) => void
 }
@@ -136,58 +138,104 @@ export class PublicClientApplication extends ClientApplication {
     return deviceFlowOf(body, { now: this.clock(), scope: decorated })
   }
 
-  /** Polls until the person signs in: at once, then every `interval` s, slower on `slow_down`. */
+  /**
+   * Polls until the person signs in: at once, then every `interval` s (slower on `slow_down`) until
+   * the device code expires or `timeoutMs` passes, the last wait cut short to poll once more at that
+   * moment so the person gets the whole window.
+   */
   async acquireTokenByDeviceFlow(
     flow: DeviceFlow,
     options: DeviceFlowOptions = {},
   ): Promise<AuthenticationResult> {
+    const window = pollingWindow(flow, options.timeoutMs, this.clock())
+    const started = performance.now()
     let interval = pollInterval(flow.interval)
-    for (;;) {
+    for (let lastPoll = false; ;) {
       if (options.signal?.aborted) {
         throw new CancelledError()
       }
       try {
-        return await this.redeemUserGrant({
-          form: {
-            grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
-            device_code: flow.device_code,
-            code: flow.device_code,
-            scope: targetOf(flow.scope),
-            claims: this.claims(options.claimsChallenge),
-          },
-          apiId: apiIds.deviceFlow,
-          refreshReason: refreshReasons.notSilent,
-          scopes: flow.scope,
-          grantType: 'urn:ietf:params:oauth:grant-type:device_code',
-          ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
-        })
+        return await this.#pollDeviceCode(flow, options)
       } catch (error) {
         const code = error instanceof OAuthServerError ? error.code : undefined
         if (code !== 'authorization_pending' && code !== 'slow_down') {
           throw error
         }
         if (code === 'slow_down') {
-          interval += 5
+          interval = Math.min(interval + 5, maxPollInterval)
         }
       }
-      if (this.clock() + interval > flow.expires_at) {
-        throw new RuntimeFailure(
-          'expired_token',
-          'the device code expired before the sign-in was completed',
-        )
+      const leftMs = window.ms - (performance.now() - started)
+      if (lastPoll || leftMs <= 0) {
+        throw window.ended()
       }
       options.onPending?.({ interval, expiresAt: flow.expires_at })
+      lastPoll = leftMs <= interval * 1000
       try {
-        await sleep(interval * 1000, undefined, options.signal ? { signal: options.signal } : {})
+        await sleep(
+          Math.min(interval * 1000, leftMs),
+          undefined,
+          options.signal ? { signal: options.signal } : {},
+        )
       } catch {
         throw new CancelledError()
       }
     }
   }
+
+  #pollDeviceCode(flow: DeviceFlow, options: DeviceFlowOptions): Promise<AuthenticationResult> {
+    return this.redeemUserGrant({
+      form: {
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        device_code: flow.device_code,
+        code: flow.device_code,
+        scope: targetOf(flow.scope),
+        claims: this.claims(options.claimsChallenge),
+      },
+      apiId: apiIds.deviceFlow,
+      refreshReason: refreshReasons.notSilent,
+      scopes: flow.scope,
+      grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+      ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
+    })
+  }
+}
+
+/**
+ * How long polling may go on, and the error naming what ended it: the caller's timeout when it
+ * comes first, else the device code's expiry.
+ */
+function pollingWindow(
+  flow: DeviceFlow,
+  timeoutMs: number | undefined,
+  now: number,
+): { ms: number; ended: () => RuntimeFailure } {
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+    throw new UsageError('invalid_timeout', 'the sign-in timeout must be a positive number of ms')
+  }
+  const expiryMs = (flow.expires_at - now) * 1000
+  if (timeoutMs !== undefined && timeoutMs < expiryMs) {
+    return {
+      ms: timeoutMs,
+      ended: () =>
+        new RuntimeFailure('timeout', `the sign-in was not completed within ${timeoutMs / 1000} s`),
+    }
+  }
+  return {
+    ms: expiryMs,
+    ended: () =>
+      new RuntimeFailure(
+        'expired_token',
+        `the device code expired (it lived ${flow.expires_in} s) before the sign-in was completed`,
+      ),
+  }
 }
 
 /** The longest device code lifetime taken: a day (Entra gives 15 minutes). */
 const maxDeviceCodeLifetime = 86_400
+
+/** The longest wait between polls: a longer one would leave a sign-in unnoticed for minutes. */
+const maxPollInterval = 60
 
 /**
  * The device authorization answer's fields, each checked: codes are non-empty strings, the
@@ -274,14 +322,15 @@ function expiresInOf(body: Record<string, unknown>): number {
 
 /**
  * Seconds between polls: never under one, whatever the provider says (RFC 8628 asks for 5 by
- * default), so a hostile or broken answer cannot make us hammer the token endpoint; nonsense is 5.
+ * default), so a hostile or broken answer cannot make us hammer the token endpoint, nor over a
+ * minute, so it cannot make us sleep through the sign-in; nonsense is 5.
  */
 function pollInterval(value: unknown): number {
   const seconds = numeric(value)
   if (seconds === undefined || seconds <= 0) {
     return 5
   }
-  return Math.min(Math.max(seconds, 1), maxDeviceCodeLifetime)
+  return Math.min(Math.max(seconds, 1), maxPollInterval)
 }
 
 /** A finite number, also from a numeric string (Entra's v1 endpoints send strings). */

@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { run, tempDir } from './harness.js'
+import { run, tempDir, cacheOnly } from './harness.js'
 
 type Section = 'AccessToken' | 'RefreshToken' | 'IdToken' | 'Account' | 'AppMetadata'
 type CacheDoc = Record<Section, Record<string, Record<string, unknown>>>
@@ -77,7 +77,7 @@ describe('msal-ts accounts and logout', () => {
 
   test('accounts -o json: exactly the fields of get_accounts, one object per account', async () => {
     const home = await twoAccounts()
-    const result = await run(home, ['accounts', ...common(), '-o', 'json'])
+    const result = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'json'])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.equal(result.stderr, '')
     const accounts = JSON.parse(result.stdout) as Record<string, unknown>[]
@@ -103,10 +103,10 @@ describe('msal-ts accounts and logout', () => {
     assert.equal(byName.get(bob.username.toLowerCase())?.['username'], bob.username)
 
     // Piped, the default is JSON as well.
-    const piped = await run(home, ['accounts', ...common()])
+    const piped = await run(home, ['accounts', ...cacheOnly(common())])
     assert.deepEqual(JSON.parse(piped.stdout), accounts)
 
-    const empty = await run(await tempDir(), ['accounts', ...common(), '-o', 'json'])
+    const empty = await run(await tempDir(), ['accounts', ...cacheOnly(common()), '-o', 'json'])
     assert.equal(empty.exitCode, 0, empty.stderr)
     assert.deepEqual(JSON.parse(empty.stdout), [])
   })
@@ -115,7 +115,7 @@ describe('msal-ts accounts and logout', () => {
     const home = await twoAccounts()
     const upper = await run(home, [
       'accounts',
-      ...common(),
+      ...cacheOnly(common()),
       '-o',
       'json',
       '--username',
@@ -127,13 +127,20 @@ describe('msal-ts accounts and logout', () => {
       found.map((a) => a['username']),
       [bob.username],
     )
-    const none = await run(home, ['accounts', ...common(), '-o', 'json', '--username', 'carol@x'])
+    const none = await run(home, [
+      'accounts',
+      ...cacheOnly(common()),
+      '-o',
+      'json',
+      '--username',
+      'carol@x',
+    ])
     assert.deepEqual(JSON.parse(none.stdout), [])
   })
 
   test('accounts -o table: a header row and one row per account', async () => {
     const home = await twoAccounts()
-    const result = await run(home, ['accounts', ...common(), '-o', 'table'])
+    const result = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'table'])
     assert.equal(result.exitCode, 0, result.stderr)
     const lines = result.stdout.trimEnd().split('\n')
     assert.equal(lines.length, 3, result.stdout)
@@ -159,7 +166,7 @@ describe('msal-ts accounts and logout', () => {
     sts.clearLog()
     const result = await run(home, [
       'logout',
-      ...common(),
+      ...cacheOnly(common()),
       '--account',
       bob.username.toLowerCase(),
       '--yes',
@@ -182,7 +189,7 @@ describe('msal-ts accounts and logout', () => {
     assert.deepEqual(afterDoc.AppMetadata, before.AppMetadata, 'AppMetadata is kept')
     assert.equal((await stat(path)).mode & 0o777, 0o600)
 
-    const accounts = await run(home, ['accounts', ...common(), '-o', 'json'])
+    const accounts = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'json'])
     assert.deepEqual(
       (JSON.parse(accounts.stdout) as { username: string }[]).map((a) => a.username),
       [sts.defaults.username],
@@ -197,7 +204,7 @@ describe('msal-ts accounts and logout', () => {
     const aliceHome = `${aliceUid}.${sts.tenantId}`
     const result = await run(home, [
       'logout',
-      ...common(),
+      ...cacheOnly(common()),
       '--account',
       `${bobUid}.${sts.tenantId}`.toUpperCase(),
       '--yes',
@@ -210,7 +217,7 @@ describe('msal-ts accounts and logout', () => {
   test('logout --all without a terminal asks nothing and empties the accounts', async () => {
     const home = await twoAccounts()
     const path = await cacheFile(home)
-    const result = await run(home, ['logout', ...common(), '--all'])
+    const result = await run(home, ['logout', ...cacheOnly(common()), '--all'])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.equal(result.stdout, '')
     assert.match(result.stderr, /^Signed out .+, .+\n$/)
@@ -221,7 +228,7 @@ describe('msal-ts accounts and logout', () => {
     assert.equal(Object.keys(doc.AppMetadata).length, 1)
     assert.equal((await stat(path)).mode & 0o777, 0o600)
 
-    const again = await run(home, ['logout', ...common(), '--all'])
+    const again = await run(home, ['logout', ...cacheOnly(common()), '--all'])
     assert.equal(again.exitCode, 0, again.stderr)
     assert.equal(again.stderr, 'No account is signed in.\n')
     const token = await run(home, ['token', ...common(), '--scope', 'User.Read'])
@@ -234,7 +241,7 @@ describe('msal-ts accounts and logout', () => {
     const before = await readFile(path, 'utf8')
     const result = await run(home, [
       'logout',
-      ...common(),
+      ...cacheOnly(common()),
       '--account',
       'carol@contoso.onmicrosoft.com',
       '--yes',
@@ -244,8 +251,8 @@ describe('msal-ts accounts and logout', () => {
     assert.equal(result.stderr, 'carol@contoso.onmicrosoft.com is not signed in; nothing to do.\n')
     assert.equal(await readFile(path, 'utf8'), before)
 
-    await run(home, ['logout', ...common(), '--all'])
-    const nobody = await run(home, ['logout', ...common()])
+    await run(home, ['logout', ...cacheOnly(common()), '--all'])
+    const nobody = await run(home, ['logout', ...cacheOnly(common())])
     assert.equal(nobody.exitCode, 0, nobody.stderr)
     assert.equal(nobody.stdout, '')
     assert.equal(nobody.stderr, 'No account is signed in.\n')
@@ -256,11 +263,17 @@ describe('msal-ts accounts and logout', () => {
     const home = await twoAccounts()
     const path = await cacheFile(home)
     const before = await readFile(path, 'utf8')
-    const result = await run(home, ['logout', ...common(), '--yes'])
+    const result = await run(home, ['logout', ...cacheOnly(common()), '--yes'])
     assert.equal(result.exitCode, 2)
     assert.match(result.stderr, /^msal-ts: several_accounts: /)
     assert.ok(result.stderr.includes(bob.username) && result.stderr.includes(sts.defaults.username))
-    const both = await run(home, ['logout', ...common(), '--all', '--account', bob.username])
+    const both = await run(home, [
+      'logout',
+      ...cacheOnly(common()),
+      '--all',
+      '--account',
+      bob.username,
+    ])
     assert.equal(both.exitCode, 2)
     assert.match(both.stderr, /^msal-ts: conflicting_options: /)
     assert.equal(await readFile(path, 'utf8'), before)
@@ -294,7 +307,7 @@ describe('msal-ts accounts and logout', () => {
 
     const result = await run(home, [
       'logout',
-      ...common(),
+      ...cacheOnly(common()),
       '--cache-file',
       shared,
       '--account',

@@ -89,3 +89,12 @@ export function assertNoStack(stderr: string): void {
     throw new Error(`stack trace on stderr:\n${stderr}`)
   }
 }
+
+/**
+ * Common arguments for accounts and logout, which make no TLS connection and so refuse --ca-file
+ * without a Redis cache: the arguments with it taken out.
+ */
+export function cacheOnly(args: readonly string[]): string[] {
+  const at = args.indexOf('--ca-file')
+  return at === -1 ? [...args] : [...args.slice(0, at), ...args.slice(at + 2)]
+}

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { cleanEnv, run, tempDir } from './harness.js'
+import { cleanEnv, run, tempDir, cacheOnly } from './harness.js'
 
 const python = '/usr/bin/python3'
 const script = resolve(import.meta.dirname, '../interop/msal_python_peer.py')
@@ -113,7 +113,12 @@ describe('a user token cache shared with MSAL Python', () => {
     assert.deepEqual(sts.log, [], 'no request at all, not even discovery')
 
     // The account as msal-ts lists it: get_accounts' fields; 1.21 writes no account_source.
-    const accounts = await run(home, ['accounts', ...common(), '--cache-file', cacheFile])
+    const accounts = await run(home, [
+      'accounts',
+      ...cacheOnly(common()),
+      '--cache-file',
+      cacheFile,
+    ])
     assert.equal(accounts.exitCode, 0, accounts.stderr)
     const [account] = JSON.parse(accounts.stdout) as Record<string, unknown>[]
     const [pythonAccount] = signedIn.accounts

@@ -137,6 +137,64 @@ describe('msal-ts login --device-code', () => {
     assert.deepEqual(entryCounts(await readTokenCache(home)), noTokens)
   })
 
+  /** The token endpoint's polls, as milliseconds after the first one (the STS's own clock). */
+  const pollOffsets = () => {
+    const times = sts.tokenRequests().map((poll) => poll.time ?? 0)
+    return times.map((time) => time - (times[0] ?? 0))
+  }
+
+  const waitedOut = async (wait: number) => {
+    const home = await tempDir()
+    sts.settings.devicePollScript = ['authorization_pending']
+    const result = await run(home, args('--wait', String(wait)))
+    assert.equal(result.exitCode, 1)
+    assertNoStack(result.stderr)
+    assert.deepEqual(result.stderr.split('\n').slice(1), [
+      `msal-ts: timeout: the sign-in was not completed within ${wait} s`,
+      '',
+    ])
+    return pollOffsets()
+  }
+
+  test('--wait is the whole window: the last wait is cut short to poll once more at its end', async () => {
+    sts.settings.deviceCodeInterval = 2
+    const offsets = await waitedOut(5)
+    // At once, after 2 s, after 4 s, then at 5 s rather than giving up at 4 s.
+    assert.equal(offsets.length, 4, `polls at ${offsets.join(', ')} ms`)
+    assert.ok((offsets[3] ?? 0) >= 4000, `last poll ${offsets[3]} ms after the first`)
+    assert.ok((offsets[3] ?? 0) - (offsets[2] ?? 0) < 2000, 'the last wait was cut short')
+  })
+
+  test('a huge interval is held to a minute, so the sign-in is still polled at the end of --wait', async () => {
+    sts.settings.deviceCodeInterval = 1e9
+    const offsets = await waitedOut(3)
+    assert.equal(offsets.length, 2, `polls at ${offsets.join(', ')} ms`)
+    assert.ok((offsets[1] ?? 0) >= 2000, `last poll ${offsets[1]} ms after the first`)
+  })
+
+  for (const interval of ['abc', -1, null, undefined]) {
+    test(`interval ${JSON.stringify(interval)} means 5 s: polled again at the end of --wait`, async () => {
+      sts.settings.deviceCodeInterval = interval as number | string | undefined
+      const offsets = await waitedOut(2)
+      assert.equal(offsets.length, 2, `polls at ${offsets.join(', ')} ms`)
+      assert.ok((offsets[1] ?? 0) >= 1000, `last poll ${offsets[1]} ms after the first`)
+    })
+  }
+
+  test('a device code living less than --wait: its expiry ends the polling, and the error says so', async () => {
+    const home = await tempDir()
+    sts.settings.devicePollScript = ['authorization_pending']
+    sts.settings.deviceCodeInterval = 2
+    sts.settings.deviceCodeExpiresIn = 3
+    const result = await run(home, args('--wait', '60'))
+    assert.equal(result.exitCode, 1)
+    assertNoStack(result.stderr)
+    assert.match(result.stderr.split('\n')[1] ?? '', /^msal-ts: expired_token: .*expired/i)
+    assert.doesNotMatch(result.stderr, /within 60 s/)
+    const offsets = pollOffsets()
+    assert.ok(offsets.length >= 2 && offsets.length <= 3, `polls at ${offsets.join(', ')} ms`)
+  })
+
   test('a declined sign-in is exit 1: the error line, then its codes', async () => {
     const home = await tempDir()
     sts.settings.devicePollScript = ['authorization_declined']

@@ -166,6 +166,8 @@ const perCommand: Record<string, Proof> = {
     'test/cli/managed-identity.test.ts › IMDS, user-assigned by client id, object id or resource id',
   'client-token --mi-resource-id':
     'test/cli/managed-identity.test.ts › IMDS, user-assigned by client id, object id or resource id',
+  'client-token --exclude-scope':
+    'test/cli/option-effects.test.ts › client-token --on-behalf-of --force-refresh asks again instead of using the cached token; --exclude-scope drops offline_access',
   'client-token --region':
     'test/cli/web-flows.test.ts › --region sends client credentials to the regional host',
   'login --no-browser':

@@ -57,8 +57,47 @@ const unknownOptions: Refusal[] = [
   },
 ]
 
+const appToken = ['client-token', '-c', 'x', '-s', graphApp]
+
 /** Options that cannot act with the rest of the command line: exit 2 naming the conflict. */
 const conflicts: Refusal[] = [
+  // Client credentials add no reserved scope: there is nothing for --exclude-scope to drop.
+  {
+    args: [...appToken, '--exclude-scope', 'offline_access'],
+    stderr:
+      /^msal-ts: conflicting_options: --exclude-scope goes with --on-behalf-of: client credentials add no scope to exclude\n$/,
+  },
+  {
+    args: [...appToken, '--on-behalf-of', 'user.jwt', '--region', 'westus'],
+    stderr:
+      /^msal-ts: conflicting_options: --region acts on client credentials only, not with --on-behalf-of\n$/,
+  },
+  // Regional endpoints are Entra ID's, on a host name a region can prefix.
+  ...[
+    [
+      '--oidc-authority',
+      'https://idp.example.com',
+      'generic OpenID authority \\(idp\\.example\\.com\\)',
+    ],
+    ['-a', 'https://adfs.contoso.com/adfs', 'ADFS authority'],
+    ['-a', 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin', 'B2C authority'],
+    ['-a', 'https://contoso.ciamlogin.com/', 'CIAM authority'],
+    ['-a', 'https://127.0.0.1:9/tenant', 'authority at an IP address \\(127\\.0\\.0\\.1:9\\)'],
+  ].map(([option = '', authority = '', names = '']) => ({
+    args: [...appToken, option, authority, '--region', 'westus'],
+    stderr: new RegExp(
+      `^msal-ts: conflicting_options: --region: regional endpoints exist only for Entra ID authorities on a host name, not for an? ${names}`,
+    ),
+  })),
+  // accounts and logout keep the TLS and timeout options for a Redis cache, and only for one.
+  ...['accounts', 'logout'].flatMap((command) =>
+    [['--timeout', '5'], ['--ca-file', 'ca.pem'], ['--insecure']].map((option) => ({
+      args: [command, '-c', 'x', ...option],
+      stderr: new RegExp(
+        `^msal-ts: conflicting_options: ${option[0]} cannot act without a Redis token cache \\(--cache-url or MSAL_TS_CACHE_URL\\)\n$`,
+      ),
+    })),
+  ),
   ...['--client-assertion', '--client-assertion-file'].map((option) => ({
     args: ['client-token', '-c', 'x', '-s', graphApp, '--client-claims', '{}', option, 'a.jwt'],
     stderr: new RegExp(`^msal-ts: conflicting_options: --client-claims .*not with ${option}\\n$`),
@@ -153,6 +192,39 @@ describe('every option acts or is refused', () => {
     }
   })
 
+  test('TLS and timeout defaults from the environment or a profile are no error where nothing uses them', async () => {
+    const home = await tempDir()
+    for (const [key, value] of [
+      ['timeout', '5'],
+      ['ca-file', join(home, 'ca.pem')],
+    ] as const) {
+      await writeFile(join(home, 'ca.pem'), '')
+      assert.equal((await run(home, ['config', 'set', key, value])).exitCode, 0)
+    }
+    for (const command of [
+      ['accounts', '-o', 'json'],
+      ['logout', '--all', '--yes'],
+    ]) {
+      const result = await run(home, [...command, '-c', 'x'], {
+        env: { MSAL_TS_TIMEOUT: '7', SSL_CERT_FILE: join(home, 'ca.pem') },
+      })
+      assert.equal(result.exitCode, 0, `${command.join(' ')}: ${result.stderr}`)
+    }
+  })
+
+  test('a region from the environment or a profile is no error with an authority that has no regions', async () => {
+    const home = await tempDir()
+    assert.equal((await run(home, ['config', 'set', 'region', 'westus'])).exitCode, 0)
+    // Refused as --region would be, the token request would never be made: here it is made, to a port nobody serves.
+    const result = await run(
+      home,
+      [...appToken, '--oidc-authority', 'https://127.0.0.1:9', '--timeout', '2'],
+      { env: { MSAL_TS_REGION: 'eastus', AZURE_CLIENT_SECRET: 's' } },
+    )
+    assert.equal(result.exitCode, 1, result.stderr)
+    assert.doesNotMatch(result.stderr, /region/)
+  })
+
   test("a profile's region does not apply to commands without --region", async () => {
     const home = await tempDir()
     assert.equal((await run(home, ['config', 'set', 'region', 'westus'])).exitCode, 0)
@@ -211,7 +283,7 @@ describe('options that act on the wire and in the cache', () => {
     assert.equal(request?.form?.['claims'], cp1)
   })
 
-  test('client-token --on-behalf-of --force-refresh asks again instead of using the cached token', async () => {
+  test('client-token --on-behalf-of --force-refresh asks again instead of using the cached token; --exclude-scope drops offline_access', async () => {
     const home = await tempDir()
     const middleTier = sts.defaults.confidentialClientId
     const user = await passwordLogin(
@@ -235,9 +307,18 @@ describe('options that act on the wire and in the cache', () => {
       (JSON.parse(forced.stdout) as Record<string, unknown>)['token_source'],
       'identity_provider',
     )
+    const excluded = await run(
+      home,
+      [...args, '--force-refresh', '--exclude-scope', 'offline_access'],
+      { env },
+    )
+    assert.equal(excluded.exitCode, 0, excluded.stderr)
     const obo = sts.tokenRequests()
-    assert.equal(obo.length, 2, 'the forced run made its own request')
+    assert.equal(obo.length, 3, 'each forced run made its own request')
     assert.equal(obo[1]?.form?.['requested_token_use'], 'on_behalf_of')
+    // On behalf of a user the reserved scopes are added, so --exclude-scope has one to drop.
+    assert.ok(obo[1]?.form?.['scope']?.split(' ').includes('offline_access'))
+    assert.ok(!obo[2]?.form?.['scope']?.split(' ').includes('offline_access'))
   })
 
   test('login --username --max-age refuses an old sign-in and caches nothing', async () => {

@@ -212,6 +212,31 @@ test('constructor checks: client id, credential kinds, authority', () => {
   )
 })
 
+test('azureRegion is refused for an authority without regional endpoints, at construction', () => {
+  const http: HttpClient = {
+    request: () => Promise.reject(new Error('no request expected')),
+  }
+  for (const where of [
+    { authority: undefined, oidcAuthority: 'https://op.example/realm' },
+    { authority: 'https://adfs.contoso.com/adfs' },
+    { authority: 'https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin' },
+    { authority: 'https://contoso.ciamlogin.com/' },
+    { authority: 'https://127.0.0.1:8443/tenant' },
+  ]) {
+    for (const azureRegion of ['westus', true] as const) {
+      assert.throws(
+        () => app(http, { ...where, azureRegion }),
+        (error: unknown) =>
+          error instanceof UsageError &&
+          /regional endpoints exist only for Entra ID authorities/.test(error.message),
+        JSON.stringify(where),
+      )
+    }
+    app(http, { ...where, azureRegion: false })
+  }
+  app(http, { authority: 'https://localhost:8443/tenant', azureRegion: 'westus' })
+})
+
 test('a provider that offers only client_secret_basic gets the secret in an Authorization header', async () => {
   const requests: HttpRequest[] = []
   const http: HttpClient = {

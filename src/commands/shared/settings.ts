@@ -4,6 +4,7 @@ import {
   cloudHost,
   defaultAuthority,
   parseAuthority,
+  takesRegion,
 } from '../../core/authority.js'
 import { UsageError } from '../../core/errors.js'
 import type { RedisTarget } from '../../core/redis-store.js'
@@ -109,7 +110,10 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ...optional('oidcAuthority', oidcAuthority),
     validateAuthority: flags.validateAuthority !== false,
     instanceDiscovery: flags.instanceDiscovery === false ? false : customDiscovery || true,
-    ...optional('region', flags.region ?? env['MSAL_TS_REGION'] ?? profile['region']),
+    ...optional(
+      'region',
+      flags.region ?? defaultRegion(env, profile, { authority, oidcAuthority }),
+    ),
     capabilities: flags.capability ?? [],
     excludeScopes: flags.excludeScope ?? [],
     ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file']),
@@ -160,6 +164,46 @@ function resolveAuthority(
     }
   }
   return cloudName ? { authority: authorityBuilder(cloud, 'common') } : {}
+}
+
+/**
+ * The cache-only commands keep --ca-file, --insecure and --timeout for a Redis cache: without one
+ * they would act on nothing, so given on the command line they are refused. The same settings
+ * from the environment or a profile are defaults for other commands too, and stay quiet here.
+ */
+export function refuseIdleRedisOptions(flags: CommonFlags, settings: CommonSettings): void {
+  if (settings.cacheUrl !== undefined) {
+    return
+  }
+  const given = [
+    ['--ca-file', flags.caFile !== undefined],
+    ['--insecure', flags.insecure === true],
+    ['--timeout', flags.timeout !== undefined],
+  ]
+    .filter(([, isGiven]) => isGiven)
+    .map(([name]) => name)
+  if (given.length > 0) {
+    throw new UsageError(
+      'conflicting_options',
+      `${given.join(', ')} cannot act without a Redis token cache (--cache-url or MSAL_TS_CACHE_URL)`,
+    )
+  }
+}
+
+/**
+ * A region from the environment or a profile is a default for the authorities that have regional
+ * endpoints; with any other it is left out rather than refused, as --region would be.
+ */
+function defaultRegion(
+  env: NodeJS.ProcessEnv,
+  profile: Record<string, string>,
+  { authority, oidcAuthority }: { authority?: string; oidcAuthority?: string },
+): string | undefined {
+  const region = env['MSAL_TS_REGION'] ?? profile['region']
+  if (!region || oidcAuthority) {
+    return undefined
+  }
+  return takesRegion(parseAuthority(authority ?? defaultAuthority)) ? region : undefined
 }
 
 /** Caught here, before undici would throw a bare "Invalid URL" at the first request. */
