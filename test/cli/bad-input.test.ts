@@ -267,7 +267,12 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
             assert.equal(result.exitCode, 2, 'exit code')
             assert.equal(result.stdout, '', 'stdout')
             assertNoStack(result.stderr)
-            assert.match(result.stderr, /^msal-ts: [\w-]+: .+\n$/, 'one line')
+            // cli.md: one line, and for usage errors an optional second line with a suggestion.
+            assert.match(
+              result.stderr,
+              /^msal-ts: [\w-]+: .+\n(\(Did you mean .+\?\)\n)?$/,
+              'one line',
+            )
             assert.ok(
               result.stderr.toLowerCase().includes(c.names.toLowerCase()),
               `names ${c.names}`,

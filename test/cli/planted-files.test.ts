@@ -13,7 +13,7 @@ import {
 import { join } from 'node:path'
 import { before, after, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, run, tempDir, type CliResult } from './harness.js'
+import { assertNoStack, cacheOnly, run, tempDir, type CliResult } from './harness.js'
 
 const scope = 'https://graph.microsoft.com/User.Read'
 const graph = 'https://graph.microsoft.com/.default'
@@ -52,6 +52,46 @@ function assertRefused(result: CliResult, what: string): void {
   assert.match(result.stderr, /^msal-ts: unsafe_cache_file: refusing cache file .+\n$/, what)
 }
 
+interface SignedIn {
+  sts: Sts
+  home: string
+  signedIn: string
+  userArgs: string[]
+  appArgs: string[]
+}
+
+/** A test STS and a cache file holding a signed-in user and an app token, made through the binary. */
+async function signedInCache(): Promise<SignedIn> {
+  const sts = await startSts()
+  const home = await tempDir()
+  const signedIn = join(home, 'signed-in.json')
+  const userArgs = sts.cliArgs(sts.defaults.publicClientId)
+  const appArgs = sts.cliArgs(sts.defaults.confidentialClientId)
+  const login = await run(
+    home,
+    [
+      'login',
+      ...userArgs,
+      '--username',
+      sts.defaults.username,
+      '--password-stdin',
+      '--scope',
+      scope,
+      '--cache-file',
+      signedIn,
+    ],
+    { input: sts.defaults.password },
+  )
+  assert.equal(login.exitCode, 0, login.stderr)
+  const app = await run(
+    home,
+    ['client-token', ...appArgs, '--scope', graph, '--cache-file', signedIn],
+    { env: { AZURE_CLIENT_SECRET: sts.defaults.clientSecret } },
+  )
+  assert.equal(app.exitCode, 0, app.stderr)
+  return { sts, home, signedIn, userArgs, appArgs }
+}
+
 describe('a cache file planted by someone else is refused at once', () => {
   let sts: Sts
   let home: string
@@ -61,33 +101,7 @@ describe('a cache file planted by someone else is refused at once', () => {
   const secretEnv = () => ({ AZURE_CLIENT_SECRET: sts.defaults.clientSecret })
 
   before(async () => {
-    sts = await startSts()
-    home = await tempDir()
-    signedIn = join(home, 'signed-in.json')
-    userArgs = sts.cliArgs(sts.defaults.publicClientId)
-    appArgs = sts.cliArgs(sts.defaults.confidentialClientId)
-    const login = await run(
-      home,
-      [
-        'login',
-        ...userArgs,
-        '--username',
-        sts.defaults.username,
-        '--password-stdin',
-        '--scope',
-        scope,
-        '--cache-file',
-        signedIn,
-      ],
-      { input: sts.defaults.password },
-    )
-    assert.equal(login.exitCode, 0, login.stderr)
-    const app = await run(
-      home,
-      ['client-token', ...appArgs, '--scope', graph, '--cache-file', signedIn],
-      { env: secretEnv() },
-    )
-    assert.equal(app.exitCode, 0, app.stderr)
+    ;({ sts, home, signedIn, userArgs, appArgs } = await signedInCache())
   })
   after(() => sts.close())
 
@@ -98,8 +112,8 @@ describe('a cache file planted by someone else is refused at once', () => {
       ['client-token', ['client-token', ...appArgs, '--scope', graph], secretEnv()],
       ['token (cache-hit path)', ['token', ...userArgs, '--scope', scope], {}],
       ['token (full path)', ['token', ...userArgs, '--scope', scope, '--log-level', 'info'], {}],
-      ['accounts', ['accounts', ...userArgs, '-o', 'json'], {}],
-      ['logout', ['logout', ...userArgs, '--all'], {}],
+      ['accounts', ['accounts', ...cacheOnly(userArgs), '-o', 'json'], {}],
+      ['logout', ['logout', ...cacheOnly(userArgs), '--all'], {}],
     ]
     sts.clearLog()
     for (const [what, args, env] of commands) {
@@ -225,33 +239,7 @@ describe('malformed cache entries are absent, never served, and kept', () => {
   const secretEnv = () => ({ AZURE_CLIENT_SECRET: sts.defaults.clientSecret })
 
   before(async () => {
-    sts = await startSts()
-    home = await tempDir()
-    signedIn = join(home, 'signed-in.json')
-    userArgs = sts.cliArgs(sts.defaults.publicClientId)
-    appArgs = sts.cliArgs(sts.defaults.confidentialClientId)
-    const login = await run(
-      home,
-      [
-        'login',
-        ...userArgs,
-        '--username',
-        sts.defaults.username,
-        '--password-stdin',
-        '--scope',
-        scope,
-        '--cache-file',
-        signedIn,
-      ],
-      { input: sts.defaults.password },
-    )
-    assert.equal(login.exitCode, 0, login.stderr)
-    const app = await run(
-      home,
-      ['client-token', ...appArgs, '--scope', graph, '--cache-file', signedIn],
-      { env: secretEnv() },
-    )
-    assert.equal(app.exitCode, 0, app.stderr)
+    ;({ sts, home, signedIn, userArgs, appArgs } = await signedInCache())
   })
   after(() => sts.close())
 
@@ -336,7 +324,14 @@ describe('malformed cache entries are absent, never served, and kept', () => {
   test('an account with a numeric username is absent from accounts, and kept', async () => {
     const path = await plant('Account', 'username', 42)
     for (const output of ['table', 'json']) {
-      const result = await run(home, ['accounts', ...userArgs, '-o', output, '--cache-file', path])
+      const result = await run(home, [
+        'accounts',
+        ...cacheOnly(userArgs),
+        '-o',
+        output,
+        '--cache-file',
+        path,
+      ])
       assert.equal(result.exitCode, 0, result.stderr)
       assert.equal(result.stderr, '')
       if (output === 'json') {
@@ -346,7 +341,13 @@ describe('malformed cache entries are absent, never served, and kept', () => {
     const token = await run(home, ['token', ...userArgs, '--scope', scope, '--cache-file', path])
     assert.equal(token.exitCode, 3, token.stderr)
     assert.equal(token.stdout, '')
-    const logout = await run(home, ['logout', ...userArgs, '--all', '--cache-file', path])
+    const logout = await run(home, [
+      'logout',
+      ...cacheOnly(userArgs),
+      '--all',
+      '--cache-file',
+      path,
+    ])
     assert.equal(logout.exitCode, 0, logout.stderr)
     assert.equal((await entries(path, 'Account'))[0]?.['username'], 42)
   })

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { chmod, chown, mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { cacheOnly } from '../harness.js'
 import { anyError } from './provider-rows.js'
 import {
   clientToken,
@@ -218,7 +219,7 @@ const entries: Row[] = [
         'accounts',
         '-o',
         'json',
-        ...ctx.sts.cliArgs(ctx.sts.defaults.publicClientId),
+        ...cacheOnly(ctx.sts.cliArgs(ctx.sts.defaults.publicClientId)),
         '--cache-file',
         ctx.cacheFile,
       ],
@@ -243,7 +244,7 @@ const entries: Row[] = [
         'accounts',
         '-o',
         'table',
-        ...ctx.sts.cliArgs(ctx.sts.defaults.publicClientId),
+        ...cacheOnly(ctx.sts.cliArgs(ctx.sts.defaults.publicClientId)),
         '--cache-file',
         ctx.cacheFile,
       ],
