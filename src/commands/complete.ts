@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { openJsonFileStore } from '../core/cache-store.js'
+import { isAccount } from '../core/token-cache/schema.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { defaultCacheDir } from './shared/cache-paths.js'
 import type { Io } from './shared/io.js'
@@ -60,7 +61,9 @@ async function cachedUsernames(words: readonly string[], io: Io): Promise<string
     const cache = new SerializableTokenCache()
     cache.deserialize(await openJsonFileStore({ path }).read())
     for (const account of Object.values(cache.toJSON().Account ?? {})) {
-      if (account.username) {
+      // Each line printed is a candidate the shell may put on the command line: a username from
+      // the file with a control character or a space would add a candidate of its own.
+      if (isAccount(account) && /^[^\s\p{Cc}]+$/u.test(account.username ?? '')) {
         usernames.add(account.username)
       }
     }

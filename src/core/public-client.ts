@@ -166,7 +166,8 @@ export class PublicClientApplication extends ClientApplication {
         }
       }
       const leftMs = window.ms - (performance.now() - started)
-      if (lastPoll || leftMs <= 0) {
+      // Less than the shortest gap left: one more poll would come too soon after this one.
+      if (lastPoll || leftMs < minPollInterval * 1000) {
         throw window.ended()
       }
       options.onPending?.({ interval, expiresAt: flow.expires_at })
@@ -233,6 +234,9 @@ function pollingWindow(
 
 /** The longest device code lifetime taken: a day (Entra gives 15 minutes). */
 const maxDeviceCodeLifetime = 86_400
+
+/** The shortest wait between polls, whatever the provider says: no storm of token requests. */
+const minPollInterval = 1
 
 /** The longest wait between polls: a longer one would leave a sign-in unnoticed for minutes. */
 const maxPollInterval = 60
@@ -330,7 +334,7 @@ function pollInterval(value: unknown): number {
   if (seconds === undefined || seconds <= 0) {
     return 5
   }
-  return Math.min(Math.max(seconds, 1), maxPollInterval)
+  return Math.min(Math.max(seconds, minPollInterval), maxPollInterval)
 }
 
 /** A finite number, also from a numeric string (Entra's v1 endpoints send strings). */

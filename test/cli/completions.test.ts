@@ -70,7 +70,8 @@ describe('shell completions', () => {
     const accounts = await execa(bin, ['__complete', 'accounts'], { env, extendEnv: false })
     assert.equal(accounts.stdout, 'alice@contoso.com\nbob@contoso.com')
     const other = join(home, 'other.json')
-    await writeFile(other, cacheWith(['carol@fabrikam.com']))
+    // A username that would add a candidate (or a line) of its own is not offered.
+    await writeFile(other, cacheWith(['carol@fabrikam.com', 'eve@fabrikam.com\n--evil', 'a b']))
     const byFile = await execa(bin, ['__complete', 'accounts', 'token', `--cache-file=${other}`], {
       env,
       extendEnv: false,

@@ -229,10 +229,10 @@ describe('hostile discovery and device code answers', () => {
   }
 
   for (const interval of [undefined, 'junk']) {
-    test(`device code interval ${JSON.stringify(interval)}: polls every 5 s, so once in a 3 s lifetime`, async () => {
+    test(`device code interval ${JSON.stringify(interval)}: polls every 5 s`, async () => {
       const home = await tempDir()
       sts.settings.deviceCodeInterval = interval
-      sts.settings.deviceCodeExpiresIn = 3
+      sts.settings.deviceCodeExpiresIn = 7
       sts.settings.devicePollScript = ['authorization_pending']
       const result = await run(home, [
         'login',
@@ -243,7 +243,12 @@ describe('hostile discovery and device code answers', () => {
       ])
       assert.equal(result.exitCode, 1, result.stderr)
       assert.match(result.stderr, /^msal-ts: expired_token: /m)
-      assert.equal(sts.tokenRequests().length, 1)
+      // At once, 5 s later, and once more as the code expires (the STS's own clock).
+      const times = sts.tokenRequests().map((poll) => poll.time)
+      const gaps = times.slice(1).map((time, i) => time - (times[i] ?? 0))
+      assert.equal(times.length, 3, `gaps ${gaps.join(', ')} ms`)
+      assert.ok((gaps[0] ?? 0) >= 4500, `first gap ${gaps[0]} ms`)
+      assert.ok((gaps[1] ?? 0) >= 1000, `last gap ${gaps[1]} ms`)
     })
   }
 

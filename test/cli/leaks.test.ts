@@ -12,7 +12,7 @@ import { importPKCS8, SignJWT } from 'jose'
 import { Agent, request } from 'undici'
 import { makeClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { run, tempDir, type CliResult } from './harness.js'
+import { cacheOnly, type CliResult, run, tempDir } from './harness.js'
 
 interface Secrets {
   [what: string]: string
@@ -76,7 +76,7 @@ describe('no secret in any log line at --log-level debug', () => {
     ])
     await step('token (refresh)', ['token', ...pub(), '--scope', 'User.Read', '--force-refresh'])
     await step('token (cache)', ['token', ...pub(), '--scope', 'User.Read', '-o', 'json'])
-    await step('accounts', ['accounts', ...pub(), '-o', 'json'])
+    await step('accounts', ['accounts', ...cacheOnly(pub()), '-o', 'json'])
 
     const flowFile = join(home, 'flow.json')
     const url = await step('auth-url', [
@@ -142,7 +142,7 @@ describe('no secret in any log line at --log-level debug', () => {
       '--scope',
       'api://assertion/.default',
     ])
-    await step('logout', ['logout', ...pub(), '--all', '--yes'])
+    await step('logout', ['logout', ...cacheOnly(pub()), '--all', '--yes'])
 
     // Whatever the provider issued: every token the cache ever held and every token printed.
     for (const [i, s] of cacheSecrets(
