@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander'
-import { MsalTsError, OAuthServerError } from './core/errors.js'
-import { version } from './core/version.js'
+import { MsalTsError, OAuthServerError } from './core/kernel/errors.js'
+import { version } from './core/kernel/version.js'
 import { type Io, processIo, say, sayLabelled } from './commands/shared/io.js'
 import { printableLines } from './commands/shared/printable.js'
 import { colours } from './commands/shared/colour.js'

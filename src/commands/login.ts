@@ -1,8 +1,13 @@
 import { Command, Option } from 'commander'
-import type { AuthenticationResult } from '../core/application.js'
-import { CancelledError, OAuthServerError, RuntimeFailure, UsageError } from '../core/errors.js'
-import type { PublicClientApplication } from '../core/public-client.js'
-import { normalizeScopes } from '../core/scopes.js'
+import type { AuthenticationResult } from '../core/clients/application.js'
+import {
+  CancelledError,
+  OAuthServerError,
+  RuntimeFailure,
+  UsageError,
+} from '../core/kernel/errors.js'
+import type { PublicClientApplication } from '../core/clients/public-client.js'
+import { normalizeScopes } from '../core/protocol/scopes.js'
 import { showSignInPage } from './shared/browser.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'

@@ -5,17 +5,17 @@ export {
   type AuthenticationResult,
   type ClientApplicationOptions,
   type ClientTokenOptions,
-} from './application.js'
-export type { SilentOptions } from './silent.js'
-export type { SharedClientOptions } from './client-options.js'
-export { ConfidentialClientApplication } from './confidential-client.js'
-export { popAuthScheme, type PopAuthScheme } from './pop.js'
+} from './clients/application.js'
+export type { SilentOptions } from './session/silent.js'
+export type { SharedClientOptions } from './session/client-options.js'
+export { ConfidentialClientApplication } from './clients/confidential-client.js'
+export { popAuthScheme, type PopAuthScheme } from './protocol/pop.js'
 export {
   PublicClientApplication,
   type DeviceFlow,
   type DeviceFlowOptions,
   type InteractiveOptions,
-} from './public-client.js'
+} from './clients/public-client.js'
 export {
   AuthorityBuilder,
   authorityBuilder,
@@ -23,9 +23,13 @@ export {
   parseAuthority,
   type Authority,
   type AuthorityKind,
-} from './authority.js'
-export type { AssertionCredential, CertificateCredential, ClientCredential } from './client-auth.js'
-export type { Clock } from './clock.js'
+} from './authority/authority.js'
+export type {
+  AssertionCredential,
+  CertificateCredential,
+  ClientCredential,
+} from './credentials/client-auth.js'
+export type { Clock } from './kernel/clock.js'
 export {
   CancelledError,
   InteractionRequiredError,
@@ -35,13 +39,17 @@ export {
   UsageError,
   type ErrorKind,
   type OAuthErrorBody,
-} from './errors.js'
-export { createHttpClient } from './http.js'
-export type { HttpClient, HttpOptions, HttpRequest, HttpResponse } from './http-types.js'
-export { redact, type LogEvent, type Logger } from './log.js'
-export { memoryStore, type JsonStore } from './persistence.js'
-export { openJsonFileStore, type JsonFileStore, type JsonFileStoreOptions } from './cache-store.js'
-export { openRedisStore, type RedisStoreOptions, type RedisTarget } from './redis-store.js'
+} from './kernel/errors.js'
+export { createHttpClient } from './http/client.js'
+export type { HttpClient, HttpOptions, HttpRequest, HttpResponse } from './http/types.js'
+export { redact, type LogEvent, type Logger } from './kernel/log.js'
+export { memoryStore, type JsonStore } from './kernel/json-store.js'
+export {
+  openJsonFileStore,
+  type JsonFileStore,
+  type JsonFileStoreOptions,
+} from './storage/cache-store.js'
+export { openRedisStore, type RedisStoreOptions, type RedisTarget } from './storage/redis-store.js'
 export { SerializableTokenCache, type TokenResponse } from './token-cache/token-cache.js'
 export type * from './token-cache/schema.js'
 export {
@@ -59,4 +67,4 @@ export {
   githubActionsToken,
   type FederatedTokenOptions,
   type FederatedTokenProvider,
-} from './federated-token.js'
+} from './credentials/federated-token.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { OAuthServerError, RuntimeFailure } from '../../src/core/errors.js'
-import { checkTokenResponse, maxLifetimeSeconds } from '../../src/core/token-response.js'
+import { OAuthServerError, RuntimeFailure } from '../../src/core/kernel/errors.js'
+import { checkTokenResponse, maxLifetimeSeconds } from '../../src/core/protocol/token-response.js'
 
 const now = 1_700_000_000
 const from = 'sts.test'

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { safeUrl } from '../../core/endpoint-url.js'
+import { safeUrl } from '../../core/http/endpoint-url.js'
 import { type Io, say } from './io.js'
 
 /** Why no browser can be opened here, or undefined when one probably can. */

@@ -1,4 +1,4 @@
-import { type LogEvent, type Logger, redact } from '../../core/log.js'
+import { type LogEvent, type Logger, redact } from '../../core/kernel/log.js'
 import type { LogLevel } from './settings.js'
 import { type Io, sayLabelled, warn } from './io.js'
 

@@ -1,14 +1,14 @@
 import type { Command } from 'commander'
-import { parseAuthority } from '../../core/authority.js'
-import { openJsonFileStore } from '../../core/cache-store.js'
-import { UsageError } from '../../core/errors.js'
+import { parseAuthority } from '../../core/authority/authority.js'
+import { openJsonFileStore } from '../../core/storage/cache-store.js'
+import { UsageError } from '../../core/kernel/errors.js'
 import {
   identityCacheId,
   ManagedIdentityClient,
   managedIdentityAuthority,
   type ManagedIdentityId,
 } from '../../core/managed-identity/index.js'
-import { memoryStore } from '../../core/persistence.js'
+import { memoryStore } from '../../core/kernel/json-store.js'
 import { tokenStore } from './app.js'
 import { defaultCacheDir, tokenCachePath } from './cache-paths.js'
 import type { CredentialFlags } from './credential.js'

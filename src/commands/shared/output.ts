@@ -1,5 +1,5 @@
-import type { AuthenticationResult } from '../../core/application.js'
-import { UsageError } from '../../core/errors.js'
+import type { AuthenticationResult } from '../../core/clients/application.js'
+import { UsageError } from '../../core/kernel/errors.js'
 import type { Io } from './io.js'
 import { jsonText } from './printable.js'
 

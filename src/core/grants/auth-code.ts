@@ -1,16 +1,16 @@
-import { type AppContext, claimsFor, userScopesFor } from '../app-context.js'
+import { type AppContext, claimsFor, userScopesFor } from '../session/app-context.js'
 import {
   type AuthCodeFlow,
   authCodeOf,
   authorizationUrl,
   checkAuthState,
-} from '../auth-code-flow.js'
-import { safeUrl } from '../endpoint-url.js'
-import { RuntimeFailure, UsageError } from '../errors.js'
-import { codeChallenge, hashNonce, randomToken } from '../id-token.js'
-import type { AuthenticationResult } from '../result.js'
-import { targetOf } from '../scopes.js'
-import { anchorOf } from '../token-response.js'
+} from '../protocol/auth-code-flow.js'
+import { safeUrl } from '../http/endpoint-url.js'
+import { RuntimeFailure, UsageError } from '../kernel/errors.js'
+import { codeChallenge, hashNonce, randomToken } from '../protocol/id-token.js'
+import type { AuthenticationResult } from '../protocol/result.js'
+import { targetOf } from '../protocol/scopes.js'
+import { anchorOf } from '../protocol/token-response.js'
 import { redeemUserGrant } from './redeem.js'
 import { apiIds, refreshReasons } from './token-request.js'
 

@@ -1,6 +1,6 @@
-import { type AppContext, claimsFor, userScopesFor } from '../app-context.js'
-import type { AuthenticationResult } from '../result.js'
-import { targetOf } from '../scopes.js'
+import { type AppContext, claimsFor, userScopesFor } from '../session/app-context.js'
+import type { AuthenticationResult } from '../protocol/result.js'
+import { targetOf } from '../protocol/scopes.js'
 import { redeemUserGrant } from './redeem.js'
 import { apiIds, refreshReasons } from './token-request.js'
 

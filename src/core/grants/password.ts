@@ -1,8 +1,8 @@
-import { type AppContext, claimsFor, userScopesFor } from '../app-context.js'
-import { InteractionRequiredError, RuntimeFailure } from '../errors.js'
-import { type PopAuthScheme, presented } from '../pop.js'
-import type { AuthenticationResult } from '../result.js'
-import { targetOf } from '../scopes.js'
+import { type AppContext, claimsFor, userScopesFor } from '../session/app-context.js'
+import { InteractionRequiredError, RuntimeFailure } from '../kernel/errors.js'
+import { type PopAuthScheme, presented } from '../protocol/pop.js'
+import type { AuthenticationResult } from '../protocol/result.js'
+import { targetOf } from '../protocol/scopes.js'
 import { redeemUserGrant } from './redeem.js'
 import { apiIds, refreshReasons } from './token-request.js'
 

@@ -5,8 +5,8 @@ export {
   managedIdentityRealm,
   type ManagedIdentityClientOptions,
   type ManagedIdentityTokenOptions,
-} from './client.js'
-export { defaultImdsHost } from '../imds.js'
+} from '../clients/managed-identity.js'
+export { defaultImdsHost } from '../authority/imds.js'
 export {
   identityCacheId,
   managedIdentitySource,

@@ -1,4 +1,4 @@
-import { targetCovers, targetOf } from '../scopes.js'
+import { targetCovers, targetOf } from '../protocol/scopes.js'
 import { sameEnvironment } from './aliases.js'
 import { accessTokenKey, accountKey, appMetadataKey, idTokenKey, refreshTokenKey } from './keys.js'
 import type {
@@ -19,7 +19,7 @@ import {
   popSection,
   sections,
 } from './schema.js'
-import { homeAccountIdOf, type IdTokenClaims } from './account-id.js'
+import { homeAccountIdOf, type IdTokenClaims } from '../protocol/client-info.js'
 
 /** A token endpoint's successful answer, as far as the cache cares. */
 export interface TokenResponse {
