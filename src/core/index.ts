@@ -1,21 +1,20 @@
 /** msal-ts as a library: MSAL's ClientApplication family, its token cache and its building blocks. */
-export {
-  ClientApplication,
-  type Account,
-  type AuthenticationResult,
-  type ClientApplicationOptions,
-  type ClientTokenOptions,
-} from './clients/application.js'
+export { ClientApplication } from './clients/application.js'
+export type { Account, AuthenticationResult } from './protocol/result.js'
+export type {
+  ClientApplicationOptions,
+  ClientTokenOptions,
+  SharedClientOptions,
+} from './session/client-options.js'
 export type { SilentOptions } from './session/silent.js'
-export type { SharedClientOptions } from './session/client-options.js'
 export { ConfidentialClientApplication } from './clients/confidential-client.js'
 export { popAuthScheme, type PopAuthScheme } from './protocol/pop.js'
 export {
   PublicClientApplication,
-  type DeviceFlow,
   type DeviceFlowOptions,
   type InteractiveOptions,
 } from './clients/public-client.js'
+export type { DeviceFlow } from './grants/device-code.js'
 export {
   AuthorityBuilder,
   authorityBuilder,
@@ -50,16 +49,19 @@ export {
   type JsonFileStoreOptions,
 } from './storage/cache-store.js'
 export { openRedisStore, type RedisStoreOptions, type RedisTarget } from './storage/redis-store.js'
-export { SerializableTokenCache, type TokenResponse } from './token-cache/token-cache.js'
+export { SerializableTokenCache } from './token-cache/token-cache.js'
+export type { TokenResponse } from './protocol/token-response.js'
 export type * from './token-cache/schema.js'
 export {
   ManagedIdentityClient,
-  managedIdentitySource,
   type ManagedIdentityClientOptions,
+  type ManagedIdentityTokenOptions,
+} from './clients/managed-identity.js'
+export {
+  managedIdentitySource,
   type ManagedIdentityId,
   type ManagedIdentitySourceName,
-  type ManagedIdentityTokenOptions,
-} from './managed-identity/index.js'
+} from './managed-identity/sources.js'
 export {
   azurePipelinesToken,
   defaultFederatedAudience,

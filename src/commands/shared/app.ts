@@ -1,4 +1,4 @@
-import type { ClientApplicationOptions } from '../../core/clients/application.js'
+import type { ClientApplicationOptions } from '../../core/session/client-options.js'
 import type { JsonStore } from '../../core/kernel/json-store.js'
 import { openRedisStore } from '../../core/storage/redis-store.js'
 import type { Authority } from '../../core/authority/authority.js'

@@ -3,11 +3,10 @@ import { parseAuthority } from '../../core/authority/authority.js'
 import { openJsonFileStore } from '../../core/storage/cache-store.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import {
-  identityCacheId,
   ManagedIdentityClient,
   managedIdentityAuthority,
-  type ManagedIdentityId,
-} from '../../core/managed-identity/index.js'
+} from '../../core/clients/managed-identity.js'
+import { identityCacheId, type ManagedIdentityId } from '../../core/managed-identity/sources.js'
 import { memoryStore } from '../../core/kernel/json-store.js'
 import { tokenStore } from './app.js'
 import { defaultCacheDir, tokenCachePath } from './cache-paths.js'

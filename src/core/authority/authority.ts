@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../http/endpoint-url.js'
 import { UsageError } from '../kernel/errors.js'
 
 export type AuthorityKind = 'aad' | 'b2c' | 'ciam' | 'adfs' | 'oidc'
@@ -70,11 +71,6 @@ export class AuthorityBuilder {
 export function cloudHost(cloud: string): string {
   const named = (clouds as Record<string, string>)[cloud.toLowerCase()]
   return named ?? cloud
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
 }
 
 /** Parses and checks an authority URL. `oidc` marks an `--oidc-authority`, which may have no path. */

@@ -1,10 +1,5 @@
-import {
-  type Authority,
-  isLoopbackHost,
-  needsInstanceDiscovery,
-  openIdConfigurationUrl,
-} from './authority.js'
-import { quoted, safeUrl } from '../http/endpoint-url.js'
+import { type Authority, needsInstanceDiscovery, openIdConfigurationUrl } from './authority.js'
+import { isLoopbackHost, quoted, safeUrl } from '../http/endpoint-url.js'
 import { RuntimeFailure } from '../kernel/errors.js'
 import type { HttpClient, HttpResponse } from '../http/types.js'
 import { cloudOf, issuerMatchesAuthority } from './issuer.js'

@@ -1,73 +1,35 @@
-import {
-  type AppContext,
-  appContext,
-  appHeadersFor,
-  type CachingHttpClient,
-  claimsFor,
-  userScopesFor,
-} from '../session/app-context.js'
-import type { Authority, AuthorityBuilder } from '../authority/authority.js'
-import { accountsFor, removeClientTokens, signOut } from '../session/accounts.js'
-import { type PickedToken, pickAccessToken } from '../token-cache/lookup.js'
-import type { ClientAuthentication } from '../credentials/client-auth.js'
-import type { SharedClientOptions } from '../session/client-options.js'
-import type { Clock } from '../kernel/clock.js'
+import type { Authority } from '../authority/authority.js'
 import type { Endpoints } from '../authority/discovery.js'
-import { UsageError } from '../kernel/errors.js'
-import type { AuthCodeFlow } from '../protocol/auth-code-flow.js'
+import type { ClientAuthentication } from '../credentials/client-auth.js'
+import { loadPopKey, type PopKey, rotatePopKey } from '../credentials/pop-key.js'
 import {
   type AuthCodeFlowOptions,
   type AuthorizationUrlOptions,
+  authCodeFlowGrant,
+  authorizationCodeGrant,
   authorizationRequestUrl,
   newAuthCodeFlow,
-  redeemAuthCodeFlow,
-  redeemAuthorizationCode,
 } from '../grants/auth-code.js'
-import { migrateRefreshToken } from '../grants/migrate-refresh-token.js'
-import { redeemPassword } from '../grants/password.js'
-import { redeem, redeemUserGrant, type UserGrant } from '../grants/redeem.js'
-import type { Logger } from '../kernel/log.js'
+import { appHeadersFor, claimsFor, userScopesFor } from '../grants/context.js'
+import { migrationGrant } from '../grants/migrate-refresh-token.js'
+import { passwordGrant } from '../grants/password.js'
+import type { Clock } from '../kernel/clock.js'
+import { UsageError } from '../kernel/errors.js'
 import { type JsonStore, memoryStore } from '../kernel/json-store.js'
-import type { PopAuthScheme } from '../protocol/pop.js'
-import { loadPopKey, type PopKey, rotatePopKey } from '../credentials/pop-key.js'
+import type { Logger } from '../kernel/log.js'
+import type { AuthCodeFlow } from '../protocol/auth-code-flow.js'
+import { type PopAuthScheme, presented } from '../protocol/pop.js'
 import type { Account, AuthenticationResult } from '../protocol/result.js'
+import { accountsFor, removeClientTokens, signOut } from '../session/accounts.js'
+import { type AppContext, appContext, type CachingHttpClient } from '../session/app-context.js'
+import type { ClientApplicationOptions, ClientTokenOptions } from '../session/client-options.js'
+import { type CachedGrant, redeem, redeemUserGrant } from '../session/redeem.js'
 import { type SilentOptions, silentToken } from '../session/silent.js'
 import { cachedOrFetched, fetchOnce, loadCache, realmsKnown } from '../session/single-flight.js'
+import { type PickedToken, pickAccessToken } from '../token-cache/lookup.js'
 import type { AccessTokenQuery, SerializableTokenCache } from '../token-cache/token-cache.js'
 
-/** The constructor options of MSAL's ClientApplication, in camelCase. */
-export interface ClientApplicationOptions extends SharedClientOptions {
-  clientId: string
-  /** Default `https://login.microsoftonline.com/common`. */
-  authority?: string | AuthorityBuilder
-  validateAuthority?: boolean
-  /** false skips instance discovery; a string names a custom instance discovery endpoint. */
-  instanceDiscovery?: boolean | string
-  /** Any OpenID provider: its metadata is at `<oidcAuthority>/.well-known/openid-configuration`. */
-  oidcAuthority?: string
-  clientClaims?: Record<string, unknown>
-  appName?: string
-  appVersion?: string
-  clientCapabilities?: string[]
-  /** A region name, `true` (or "auto") to detect it, false for none. */
-  azureRegion?: string | boolean
-  excludeScopes?: string[]
-  /** Where discovery answers and throttle state are kept between runs; in memory when absent. */
-  httpCache?: JsonStore
-  /** Where the Proof-of-Possession key pair is kept between runs; in memory when absent. */
-  popKeyStore?: JsonStore
-}
-
 export type { Account, AuthenticationResult } from '../protocol/result.js'
-
-export interface ClientTokenOptions {
-  /** An extra claims challenge (JSON), e.g. from a resource's WWW-Authenticate; skips the cached token. */
-  claimsChallenge?: string
-  /** Skip the cached token and ask the identity provider. */
-  forceRefresh?: boolean
-  /** A cached token must stay valid this many seconds (at least MSAL's 300). */
-  minValidity?: number
-}
 
 /** The part common to public and confidential clients: authority, HTTP, discovery and the cache. */
 export class ClientApplication {
@@ -77,7 +39,8 @@ export class ClientApplication {
   protected readonly options: ClientApplicationOptions
   protected readonly clock: Clock
   protected readonly log: Logger
-  readonly #app: AppContext
+  /** The application's grant context, cache and settings, for the flows a subclass adds. */
+  protected readonly app: AppContext
   readonly #popKeyStore: JsonStore
   #popKey: Promise<PopKey> | undefined
 
@@ -95,40 +58,40 @@ export class ClientApplication {
     if (options.excludeScopes?.includes('openid')) {
       throw new UsageError('reserved_scope', 'openid cannot be excluded')
     }
-    this.#app = appContext(options, {
+    this.app = appContext(options, {
       clientAuthentication: (endpoints) => this.clientAuthentication(endpoints),
       popKeyFor: (scheme) => this.#popKeyFor(scheme),
     })
     this.options = options
-    this.clientId = this.#app.clientId
-    this.authority = this.#app.authority
-    this.tokenCache = this.#app.tokenCache
+    this.clientId = this.app.clientId
+    this.authority = this.app.authority
+    this.tokenCache = this.app.tokenCache
     this.#popKeyStore = options.popKeyStore ?? memoryStore()
-    this.clock = this.#app.clock
-    this.log = this.#app.log
+    this.clock = this.app.clock
+    this.log = this.app.log
   }
 
   /** Releases kept-alive connections so the process can exit at once. */
   async close(): Promise<void> {
-    await this.#app.close()
+    await this.app.close()
   }
 
   protected http(): CachingHttpClient {
-    return this.#app.http()
+    return this.app.http()
   }
 
   /** The authority's endpoints, discovered once per application (and once a day across processes). */
   protected endpoints(): Promise<Endpoints> {
-    return this.#app.endpoints()
+    return this.app.endpoints()
   }
 
   /** The realms a cached token of this authority may carry, known without a request. */
   protected knownRealms(): Promise<string[]> {
-    return realmsKnown(this.#app)
+    return realmsKnown(this.app)
   }
 
   protected loadCache(): Promise<void> {
-    return loadCache(this.#app)
+    return loadCache(this.app)
   }
 
   /** Single flight across processes: `fetch` runs under the cache lock only if `cached` still misses. */
@@ -137,7 +100,7 @@ export class ClientApplication {
     fetch: () => Promise<T>,
     { mustPersist = false } = {},
   ): Promise<T> {
-    return fetchOnce(this.#app, cached, fetch, { mustPersist })
+    return fetchOnce(this.app, cached, fetch, { mustPersist })
   }
 
   /** A usable cached token at once, else `fetch` under the cache lock (single-flight.ts). */
@@ -147,11 +110,11 @@ export class ClientApplication {
     fetch: (endpoints: Endpoints, reason: number) => Promise<AuthenticationResult | undefined>,
     extraRealms: readonly string[] = [],
   ): Promise<AuthenticationResult | undefined> {
-    return cachedOrFetched(this.#app, query, options, fetch, extraRealms)
+    return cachedOrFetched(this.app, query, options, fetch, extraRealms)
   }
 
   protected claims(claimsChallenge: string | undefined): string | undefined {
-    return claimsFor(this.#app, claimsChallenge)
+    return claimsFor(this.app, claimsChallenge)
   }
 
   /** The first usable access token; one whose refresh_on has passed is returned as `aging` instead. */
@@ -170,32 +133,32 @@ export class ClientApplication {
   }
 
   /** Redeems a user grant and stores its tokens and account, under the cache lock. */
-  protected redeemUserGrant(grant: UserGrant): Promise<AuthenticationResult> {
-    return redeemUserGrant(this.#app, grant)
+  protected redeemUserGrant(grant: CachedGrant): Promise<AuthenticationResult> {
+    return redeemUserGrant(this.app, grant)
   }
 
   /** The grant itself: request, ID token checks, cache entries. A refused ID token stores nothing. */
-  protected redeem(grant: UserGrant, endpoints: Endpoints): Promise<AuthenticationResult> {
-    return redeem(this.#app, grant, endpoints)
+  protected redeem(grant: CachedGrant, endpoints: Endpoints): Promise<AuthenticationResult> {
+    return redeem(this.app, grant, endpoints)
   }
 
   protected appHeaders(): { appName?: string; appVersion?: string } {
-    return appHeadersFor(this.#app)
+    return appHeadersFor(this.app)
   }
 
   /** The decorated scope set of a user flow, as a sorted string for the wire and as a list. */
   protected userScopes(scopes: readonly string[]): string[] {
-    return userScopesFor(this.#app, scopes)
+    return userScopesFor(this.app, scopes)
   }
 
   /** Signed-in accounts of this authority's host, one per home account, optionally by username (any case). */
   getAccounts(username?: string): Promise<Account[]> {
-    return accountsFor(this.#app, username)
+    return accountsFor(this.app, username)
   }
 
   /** Signs an account out: its tokens and account entries leave the cache. */
   removeAccount(account: Pick<Account, 'home_account_id' | 'environment'>): Promise<void> {
-    return signOut(this.#app, account)
+    return signOut(this.app, account)
   }
 
   /**
@@ -204,7 +167,7 @@ export class ClientApplication {
    * has it on confidential clients only; it needs no credential, so it lives here.
    */
   removeTokensForClient(): Promise<void> {
-    return removeClientTokens(this.#app)
+    return removeClientTokens(this.app)
   }
 
   /** MSAL's acquire_token_silent: a token, or undefined whatever went wrong. */
@@ -234,7 +197,7 @@ export class ClientApplication {
     account: Account | null | undefined,
     options: SilentOptions = {},
   ): Promise<AuthenticationResult | undefined> {
-    return silentToken(this.#app, scopes, account, options)
+    return silentToken(this.app, scopes, account, options)
   }
 
   /**
@@ -267,13 +230,22 @@ export class ClientApplication {
   }
 
   /** MSAL's acquire_token_by_username_password (ROPC). Federated accounts are refused up front. */
-  acquireTokenByUsernamePassword(
+  async acquireTokenByUsernamePassword(
     username: string,
     password: string,
     scopes: readonly string[],
     options: { claimsChallenge?: string; authScheme?: PopAuthScheme; maxAge?: number } = {},
   ): Promise<AuthenticationResult> {
-    return redeemPassword(this.#app, username, password, scopes, options)
+    const popKey = await this.app.popKeyFor(options.authScheme)
+    const grant = await passwordGrant(this.app, username, password, scopes, {
+      ...(options.claimsChallenge !== undefined
+        ? { claimsChallenge: options.claimsChallenge }
+        : {}),
+      ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
+      ...(popKey ? { popKey } : {}),
+    })
+    const result = await redeemUserGrant(this.app, grant)
+    return presented(result, popKey, options.authScheme, this.clock)
   }
 
   /**
@@ -284,7 +256,7 @@ export class ClientApplication {
     scopes: readonly string[],
     options: AuthorizationUrlOptions = {},
   ): Promise<string> {
-    return authorizationRequestUrl(this.#app, scopes, options)
+    return authorizationRequestUrl(this.app, scopes, options)
   }
 
   /**
@@ -295,36 +267,37 @@ export class ClientApplication {
     scopes: readonly string[],
     options: AuthCodeFlowOptions = {},
   ): Promise<AuthCodeFlow> {
-    return newAuthCodeFlow(this.#app, scopes, options)
+    return newAuthCodeFlow(this.app, scopes, options)
   }
 
   /** Redeems the answer to a flow: state, error, nonce and max_age checked as MSAL does, and more. */
-  acquireTokenByAuthCodeFlow(
+  async acquireTokenByAuthCodeFlow(
     flow: AuthCodeFlow,
     response: Record<string, string>,
     scopes?: readonly string[],
     options: { apiId?: number } = {},
   ): Promise<AuthenticationResult> {
-    return redeemAuthCodeFlow(this.#app, flow, response, scopes, options)
+    const grant = await authCodeFlowGrant(this.app, flow, response, scopes, options)
+    return redeemUserGrant(this.app, grant)
   }
 
   /** MSAL's acquire_token_by_authorization_code: a bare code, with an optional raw nonce check. */
-  acquireTokenByAuthorizationCode(
+  async acquireTokenByAuthorizationCode(
     code: string,
     scopes: readonly string[],
     options: { redirectUri?: string; nonce?: string; claimsChallenge?: string } = {},
   ): Promise<AuthenticationResult> {
-    return redeemAuthorizationCode(this.#app, code, scopes, options)
+    return redeemUserGrant(this.app, authorizationCodeGrant(this.app, code, scopes, options))
   }
 
   /**
    * MSAL's acquire_token_by_refresh_token, for migrating a refresh token kept elsewhere: the new
    * tokens and the account are cached; the given token itself never is.
    */
-  acquireTokenByRefreshToken(
+  async acquireTokenByRefreshToken(
     refreshToken: string,
     scopes: readonly string[],
   ): Promise<AuthenticationResult> {
-    return migrateRefreshToken(this.#app, refreshToken, scopes)
+    return redeemUserGrant(this.app, migrationGrant(this.app, refreshToken, scopes))
   }
 }

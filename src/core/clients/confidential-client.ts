@@ -1,22 +1,19 @@
-import { createHash, randomUUID } from 'node:crypto'
-import {
-  ClientApplication,
-  type AuthenticationResult,
-  type ClientApplicationOptions,
-  type ClientTokenOptions,
-} from './application.js'
 import { regionalHost } from '../authority/authority.js'
+import type { Endpoints } from '../authority/discovery.js'
+import { detectRegion, normalizeRegion } from '../authority/region.js'
 import {
   type ClientAuthentication,
   type ClientCredential,
   clientAuthentication,
 } from '../credentials/client-auth.js'
-import type { Endpoints } from '../authority/discovery.js'
+import { requestClientToken } from '../grants/client-credentials.js'
+import { onBehalfOfGrant, userAssertionHashOf } from '../grants/on-behalf-of.js'
 import { RuntimeFailure, UsageError } from '../kernel/errors.js'
-import { apiIds, compactForm, refreshReasons, requestToken } from '../grants/token-request.js'
-import { detectRegion, normalizeRegion } from '../authority/region.js'
-import { requiredScopes, targetOf } from '../protocol/scopes.js'
-import { fromResponse } from '../protocol/token-response.js'
+import type { AuthenticationResult } from '../protocol/result.js'
+import { requiredScopes } from '../protocol/scopes.js'
+import type { ClientApplicationOptions, ClientTokenOptions } from '../session/client-options.js'
+import { redeem, storeAppToken } from '../session/redeem.js'
+import { ClientApplication } from './application.js'
 
 /** A client that can keep a secret: a service, a daemon, a CI job. */
 export class ConfidentialClientApplication extends ClientApplication {
@@ -57,9 +54,15 @@ export class ConfidentialClientApplication extends ClientApplication {
       homeAccountId: null,
       scopes: wanted,
     }
-    const result = await this.cachedOrFetched(query, options, (endpoints, reason) =>
-      this.#requestClientToken(endpoints, wanted, options.claimsChallenge, reason),
-    )
+    const result = await this.cachedOrFetched(query, options, async (endpoints, reason) => {
+      const redeemed = await requestClientToken(this.app, endpoints, {
+        scopes: wanted,
+        claimsChallenge: options.claimsChallenge,
+        reason,
+        tokenEndpointFor: (discovered) => this.#regionalTokenEndpoint(discovered),
+      })
+      return storeAppToken(this.app, endpoints, wanted, redeemed)
+    })
     if (result === undefined) {
       throw new RuntimeFailure('invalid_response', 'the identity provider answered without a token')
     }
@@ -76,10 +79,7 @@ export class ConfidentialClientApplication extends ClientApplication {
     options: { claimsChallenge?: string; forceRefresh?: boolean } = {},
   ): Promise<AuthenticationResult> {
     const wanted = requiredScopes(scopes)
-    if (!userAssertion.trim()) {
-      throw new UsageError('invalid_assertion', 'the user assertion is empty')
-    }
-    const userAssertionHash = createHash('sha256').update(userAssertion.trim()).digest('base64url')
+    const userAssertionHash = userAssertionHashOf(userAssertion)
     const query = {
       clientId: this.clientId,
       environment: this.authority.instance,
@@ -95,65 +95,14 @@ export class ConfidentialClientApplication extends ClientApplication {
       return hit
     }
     const endpoints = await this.endpoints()
-    const decorated = this.userScopes(wanted)
+    const grant = onBehalfOfGrant(this.app, userAssertion, wanted, {
+      claimsChallenge: options.claimsChallenge,
+      forced: !useCache,
+    })
     return this.fetchOnce(
       () => (useCache ? this.pickAccessToken(query, [...realms, endpoints.realm]).hit : undefined),
-      () =>
-        this.redeem(
-          {
-            form: {
-              grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-              assertion: userAssertion.trim(),
-              requested_token_use: 'on_behalf_of',
-              scope: targetOf(decorated),
-              claims: this.claims(options.claimsChallenge),
-            },
-            apiId: apiIds.onBehalfOf,
-            refreshReason: useCache ? refreshReasons.absent : refreshReasons.forced,
-            scopes: decorated,
-            grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-            userAssertionHash,
-          },
-          endpoints,
-        ),
+      () => redeem(this.app, grant, endpoints),
     )
-  }
-
-  async #requestClientToken(
-    endpoints: Endpoints,
-    scopes: string[],
-    claimsChallenge: string | undefined,
-    reason: number,
-  ) {
-    const now = this.clock()
-    const auth = await this.clientAuthentication(endpoints)
-    const form = compactForm({
-      grant_type: 'client_credentials',
-      client_id: this.clientId,
-      scope: [...scopes].sort().join(' '),
-      claims: this.claims(claimsChallenge),
-      client_info: '1',
-      ...auth.form,
-    })
-    const url = await this.#regionalTokenEndpoint(endpoints.tokenEndpoint)
-    const response = await requestToken(this.http(), url, form, {
-      now,
-      apiId: apiIds.clientCredentials,
-      refreshReason: reason,
-      correlationId: randomUUID(),
-      ...this.appHeaders(),
-      ...(auth.headers ? { extraHeaders: auth.headers } : {}),
-    })
-    this.tokenCache.add({
-      clientId: this.clientId,
-      environment: this.authority.instance,
-      realm: endpoints.realm,
-      scopes,
-      response,
-      grantType: 'client_credentials',
-      now,
-    })
-    return fromResponse(response, scopes, now)
   }
 
   /** Client credentials go to the region's host when one is configured or detected. */

@@ -7,7 +7,7 @@ type LookupCallback = (
   address: string | LookupAddress[],
   family?: number,
 ) => void
-import { isLoopbackHost } from '../authority/authority.js'
+import { isLoopbackHost } from './endpoint-url.js'
 import { readCaFile } from './ca-file.js'
 import { RuntimeFailure } from '../kernel/errors.js'
 import {

@@ -1,5 +1,9 @@
-import { isLoopbackHost } from '../authority/authority.js'
 import { RuntimeFailure } from '../kernel/errors.js'
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+}
 
 /**
  * Whether a URL from outside may receive credentials or be shown to a person as where to sign in:

@@ -1,7 +1,22 @@
 import { RuntimeFailure } from '../kernel/errors.js'
 import type { AuthenticationResult } from './result.js'
-import type { TokenResponse } from '../token-cache/token-cache.js'
 import { controlCharacter } from '../kernel/control-characters.js'
+
+/** A token endpoint's successful answer: what the cache keeps and the caller's result is made of. */
+export interface TokenResponse {
+  token_type?: string
+  access_token: string
+  expires_in?: number | string
+  ext_expires_in?: number | string
+  expires_on?: number | string
+  refresh_in?: number | string
+  scope?: string
+  refresh_token?: string
+  id_token?: string
+  client_info?: string
+  foci?: string
+  [field: string]: unknown
+}
 
 /** The caller's result for a token endpoint answer; `requested` stands in when it has no `scope`. */
 export function fromResponse(

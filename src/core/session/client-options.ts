@@ -1,3 +1,4 @@
+import type { AuthorityBuilder } from '../authority/authority.js'
 import type { Clock } from '../kernel/clock.js'
 import type { HttpClient, HttpOptions } from '../http/types.js'
 import type { Logger } from '../kernel/log.js'
@@ -20,6 +21,38 @@ export interface SharedClientOptions {
   /** Lets tokens, secrets, codes and user names reach the logger; they are masked by default. */
   enablePiiLog?: boolean
   clock?: Clock
+}
+
+/** The constructor options of MSAL's ClientApplication, in camelCase. */
+export interface ClientApplicationOptions extends SharedClientOptions {
+  clientId: string
+  /** Default `https://login.microsoftonline.com/common`. */
+  authority?: string | AuthorityBuilder
+  validateAuthority?: boolean
+  /** false skips instance discovery; a string names a custom instance discovery endpoint. */
+  instanceDiscovery?: boolean | string
+  /** Any OpenID provider: its metadata is at `<oidcAuthority>/.well-known/openid-configuration`. */
+  oidcAuthority?: string
+  clientClaims?: Record<string, unknown>
+  appName?: string
+  appVersion?: string
+  clientCapabilities?: string[]
+  /** A region name, `true` (or "auto") to detect it, false for none. */
+  azureRegion?: string | boolean
+  excludeScopes?: string[]
+  /** Where discovery answers and throttle state are kept between runs; in memory when absent. */
+  httpCache?: JsonStore
+  /** Where the Proof-of-Possession key pair is kept between runs; in memory when absent. */
+  popKeyStore?: JsonStore
+}
+
+export interface ClientTokenOptions {
+  /** An extra claims challenge (JSON), e.g. from a resource's WWW-Authenticate; skips the cached token. */
+  claimsChallenge?: string
+  /** Skip the cached token and ask the identity provider. */
+  forceRefresh?: boolean
+  /** A cached token must stay valid this many seconds (at least MSAL's 300). */
+  minValidity?: number
 }
 
 /** MSAL's verify, proxies and timeout (seconds) as the options of our own HTTP client. */

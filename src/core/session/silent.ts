@@ -1,14 +1,13 @@
-import { type AppContext, claimsFor, userScopesFor } from './app-context.js'
-import type { ClientTokenOptions } from '../clients/application.js'
+import type { AppContext } from './app-context.js'
+import type { ClientTokenOptions } from './client-options.js'
 import { accountRealms } from '../token-cache/lookup.js'
 import type { Endpoints } from '../authority/discovery.js'
 import { OAuthServerError } from '../kernel/errors.js'
-import { redeem } from '../grants/redeem.js'
-import { apiIds } from '../grants/token-request.js'
+import { refreshGrant, type RefreshRequest } from '../grants/refresh.js'
 import { type PopAuthScheme, presented } from '../protocol/pop.js'
-import type { PopKey } from '../credentials/pop-key.js'
 import type { Account, AuthenticationResult } from '../protocol/result.js'
-import { requiredScopes, targetOf } from '../protocol/scopes.js'
+import { requiredScopes } from '../protocol/scopes.js'
+import { redeem } from './redeem.js'
 import { cachedOrFetched } from './single-flight.js'
 import type { RefreshTokenEntry } from '../token-cache/schema.js'
 
@@ -59,42 +58,20 @@ async function redeemCachedRefreshToken(
   account: Account,
   scopes: string[],
   endpoints: Endpoints,
-  request: {
-    claimsChallenge: string | undefined
-    reason: number
-    popKey: PopKey | undefined
-    correlationId: string | undefined
-  },
+  request: Omit<RefreshRequest, 'homeAccountId'>,
 ): Promise<AuthenticationResult | undefined> {
   const environment = app.authority.instance
   const home = account.home_account_id
   const familyId = app.tokenCache.appMetadata(app.clientId, environment)?.family_id
   const known = app.tokenCache.appMetadata(app.clientId, environment) !== undefined
-  // A generic OpenID provider may grant offline_access only with prompt=consent (OIDC Core
-  // §11) and then refuses it on refresh; the refresh token is already in hand, so it is not asked.
-  const decorated = userScopesFor(app, scopes).filter(
-    (scope) => app.authority.kind !== 'oidc' || scope !== 'offline_access',
-  )
   let familyError: unknown
   const attempt = async (rt: RefreshTokenEntry) =>
     redeem(
       app,
       {
-        form: {
-          grant_type: 'refresh_token',
-          refresh_token: rt.secret,
-          scope: targetOf(decorated),
-          claims: claimsFor(app, request.claimsChallenge),
-        },
-        apiId: apiIds.silent,
-        refreshReason: request.reason,
-        scopes: decorated,
-        grantType: 'refresh_token',
+        ...refreshGrant(app, rt.secret, scopes, { ...request, homeAccountId: home }),
         redeemedRefreshToken: rt,
         skipAccountCreation: true,
-        anchor: `Oid:${home.replace('.', '@')}`,
-        ...(request.popKey ? { popKey: request.popKey } : {}),
-        ...(request.correlationId ? { correlationId: request.correlationId } : {}),
       },
       endpoints,
     )

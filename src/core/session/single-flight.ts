@@ -1,5 +1,5 @@
 import type { AppContext } from './app-context.js'
-import type { ClientTokenOptions } from '../clients/application.js'
+import type { ClientTokenOptions } from './client-options.js'
 import { openIdConfigurationUrl } from '../authority/authority.js'
 import { findAccessTokens, knownRealms, pickAccessToken } from '../token-cache/lookup.js'
 import type { Endpoints } from '../authority/discovery.js'

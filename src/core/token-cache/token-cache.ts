@@ -20,22 +20,7 @@ import {
   sections,
 } from './schema.js'
 import { homeAccountIdOf, type IdTokenClaims } from '../protocol/client-info.js'
-
-/** A token endpoint's successful answer, as far as the cache cares. */
-export interface TokenResponse {
-  token_type?: string
-  access_token: string
-  expires_in?: number | string
-  ext_expires_in?: number | string
-  expires_on?: number | string
-  refresh_in?: number | string
-  scope?: string
-  refresh_token?: string
-  id_token?: string
-  client_info?: string
-  foci?: string
-  [field: string]: unknown
-}
+import type { TokenResponse } from '../protocol/token-response.js'
 
 export interface CacheEvent {
   clientId: string
