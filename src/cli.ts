@@ -39,11 +39,11 @@ export async function main(argv: readonly string[], plainIo: Io = processIo()): 
     await program.parseAsync([...argv], { from: 'user' })
     return exitCodes.ok
   } catch (error) {
-    return report(error, io, verbose)
+    return report(error, io, { verbose })
   }
 }
 
-function report(error: unknown, io: Io, verbose: boolean): number {
+function report(error: unknown, io: Io, { verbose }: { verbose: boolean }): number {
   if (error instanceof CommanderError) {
     // Asked-for help and the version exit 0; help shown for a missing command is a usage error.
     return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage

@@ -160,7 +160,7 @@ function browserLogin(
   io: Io,
 ) {
   return app.acquireTokenInteractive(scopes, {
-    openBrowser: (url) => showSignInPage(io, url, !flags.browser),
+    openBrowser: (url) => showSignInPage(io, url, { browser: flags.browser }),
     timeoutMs: waitSeconds * 1000,
     ...(io.signal ? { signal: io.signal } : {}),
     ...(flags.redirectPort !== undefined ? { port: port(flags.redirectPort) } : {}),

@@ -9,7 +9,7 @@ import { stderrLogger } from './logging.js'
 
 /** The engine's options for the common settings: file-backed caches, logging, TLS and proxy. */
 export function applicationOptions(settings: CommonSettings, io: Io): ClientApplicationOptions {
-  const logger = stderrLogger(io, settings.logLevel, settings.pii)
+  const logger = stderrLogger(io, settings)
   if (settings.insecure) {
     warn(
       io,

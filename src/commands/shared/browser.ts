@@ -27,10 +27,14 @@ export function whyNoBrowser(
 }
 
 /** Shows the sign-in page: the browser when one can open, and the URL on stderr in every case. */
-export async function showSignInPage(io: Io, url: string, noBrowser: boolean): Promise<void> {
+export async function showSignInPage(
+  io: Io,
+  url: string,
+  options: { browser: boolean },
+): Promise<void> {
   // Core only builds https (or loopback http) sign-in URLs; this is the last line before a browser.
   safeUrl(url, 'the sign-in URL')
-  if (noBrowser) {
+  if (!options.browser) {
     say(io, url)
     return
   }

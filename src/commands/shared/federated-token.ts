@@ -115,6 +115,6 @@ export function federationHttpClient(
       ...(settings.caFile ? { caFile: settings.caFile } : {}),
       ...(settings.insecure ? { insecure: true } : {}),
     },
-    stderrLogger(io, settings.logLevel, settings.pii),
+    stderrLogger(io, settings),
   )
 }

@@ -31,7 +31,10 @@ function render(event: LogEvent): string {
 }
 
 /** The stderr sink: events at or above the level, redacted unless --pii. */
-export function stderrLogger(io: Io, level: LogLevel, pii: boolean): Logger {
+export function stderrLogger(
+  io: Io,
+  { logLevel: level, pii }: { logLevel: LogLevel; pii: boolean },
+): Logger {
   return (event) => {
     const eventLevel = levelOf(event)
     if (levels[eventLevel] > levels[level]) {

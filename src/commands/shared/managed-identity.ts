@@ -133,7 +133,7 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
     verify: settings.insecure ? false : (settings.caFile ?? true),
     ...(settings.proxy ? { proxies: settings.proxy } : {}),
     timeout: settings.timeoutSeconds,
-    logger: stderrLogger(io, settings.logLevel, settings.pii),
+    logger: stderrLogger(io, settings),
     enablePiiLog: settings.pii,
     env: io.env,
   })

@@ -157,10 +157,6 @@ export function needsInstanceDiscovery(authority: Authority): boolean {
   return authority.kind === 'aad' && !wellKnownHosts.has(authority.instance)
 }
 
-export function isWellKnownHost(host: string): boolean {
-  return wellKnownHosts.has(host.toLowerCase())
-}
-
 /** The host that serves a region's endpoints for this authority. */
 export function regionalHost(authority: Authority, region: string): string {
   if (regionalCapableHosts.has(authority.instance)) {

@@ -75,7 +75,8 @@ const interactionErrors = new Set([
 /** The identity provider said no. The raw body stays off the enumerable fields so it never lands in logs. */
 export class OAuthServerError extends MsalTsError {
   readonly status: number
-  readonly body: OAuthErrorBody
+  /** Not enumerable: spreading, logging or JSON-encoding the error leaves it out. */
+  declare readonly body: OAuthErrorBody
 
   /** Fields of another shape than Entra gives them are dropped, whoever built `body`. */
   constructor(status: number, body: OAuthErrorBody) {
@@ -86,7 +87,7 @@ export class OAuthServerError extends MsalTsError {
       firstLine(checked.error_description) ?? `the identity provider answered ${status}`,
     )
     this.status = status
-    this.body = checked
+    Object.defineProperty(this, 'body', { value: checked, enumerable: false })
   }
 }
 

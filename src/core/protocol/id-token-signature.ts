@@ -20,16 +20,16 @@ export async function verifyIdTokenSignature(
     )
   }
   const { createLocalJWKSet, jwtVerify, errors } = await import('jose')
-  const verify = async (fresh: boolean) =>
-    jwtVerify(idToken, createLocalJWKSet(await keySet(http, endpoints.jwksUri ?? '', fresh)))
+  const verify = async (keys: { fresh: boolean }) =>
+    jwtVerify(idToken, createLocalJWKSet(await keySet(http, endpoints.jwksUri ?? '', keys)))
   try {
     try {
-      await verify(false)
+      await verify({ fresh: false })
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey)) {
         throw error
       }
-      await verify(true)
+      await verify({ fresh: true })
     }
   } catch (error) {
     if (error instanceof RuntimeFailure) {
@@ -49,7 +49,12 @@ export async function verifyIdTokenSignature(
 /** More keys than any provider publishes (Entra: under 10) means a hostile or broken answer. */
 const maxKeys = 100
 
-async function keySet(http: HttpClient, url: string, fresh: boolean): Promise<JSONWebKeySet> {
+/** The provider's keys; `fresh` asks past any cache, when a token names a key not yet known. */
+async function keySet(
+  http: HttpClient,
+  url: string,
+  { fresh }: { fresh: boolean },
+): Promise<JSONWebKeySet> {
   const response = await http.request({
     method: 'GET',
     url,
