@@ -1,5 +1,5 @@
 /**
- * The HTTP seam. The engine speaks only through this interface; `createHttpClient` in http.ts is
+ * The HTTP seam. The engine speaks only through this interface; `createHttpClient` in client.ts is
  * the undici implementation, and callers may bring their own.
  */
 export interface HttpRequest {

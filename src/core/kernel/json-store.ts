@@ -1,6 +1,6 @@
 /**
  * Where the engine keeps documents between runs (the token cache, the HTTP cache). The file store in
- * cache-store.ts is the CLI's; a library user may pass any object of this shape.
+ * storage/cache-store.ts is the CLI's; a library user may pass any object of this shape.
  */
 export interface JsonStore {
   /** The document, or undefined when there is none yet. */

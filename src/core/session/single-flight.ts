@@ -8,7 +8,7 @@ import { refreshReasons } from '../grants/token-request.js'
 import type { AuthenticationResult } from '../protocol/result.js'
 import type { AccessTokenQuery } from '../token-cache/token-cache.js'
 
-/** What a store reports when its file cannot be locked or written (cache-store.ts); `cache_lock_lost` only ever comes after the fetch. */
+/** What a store reports when its file cannot be locked or written (storage/cache-store.ts); `cache_lock_lost` only ever comes after the fetch. */
 const unwritableCacheCodes = new Set(['cache_file', 'cache_io', 'cache_lock_lost'])
 
 export async function loadCache(app: AppContext): Promise<void> {
