@@ -1,4 +1,4 @@
-import { fromCache } from '../token-cache/lookup.js'
+import { findAccessTokens, pickAccessToken } from '../token-cache/lookup.js'
 import { type Clock, systemClock } from '../kernel/clock.js'
 import { UsageError } from '../kernel/errors.js'
 import { httpOptionsOf, type SharedClientOptions } from '../session/client-options.js'
@@ -89,27 +89,20 @@ export class ManagedIdentityClient {
     const query = {
       clientId: this.#cacheId,
       environment: managedIdentityEnvironment,
-      realm: managedIdentityRealm,
       homeAccountId: null,
       scopes: [wanted],
     }
     const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
-    const pick = (exclude: ReadonlySet<string>) => {
-      const now = this.#clock()
-      for (const at of this.tokenCache.findAccessTokens(query)) {
-        if (Number(at.expires_on) - now < 300 || exclude.has(at.secret)) {
-          continue
-        }
-        const result = fromCache(at, now)
-        return at.refresh_on !== undefined && Number(at.refresh_on) <= now
-          ? { aging: result }
-          : { hit: result }
-      }
-      return {}
-    }
+    const pick = (exclude: ReadonlySet<string>) =>
+      pickAccessToken(this.tokenCache, query, [managedIdentityRealm], {
+        now: this.#clock(),
+        exclude,
+      })
     await this.#loadCache()
     const replaced = new Set(
-      skipCache ? this.tokenCache.findAccessTokens(query).map((at) => at.secret) : [],
+      skipCache
+        ? findAccessTokens(this.tokenCache, query, [managedIdentityRealm]).map((at) => at.secret)
+        : [],
     )
     let aging: AuthenticationResult | undefined
     if (!skipCache) {
