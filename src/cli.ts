@@ -1,96 +1,11 @@
-import { Command, CommanderError } from 'commander'
-import { MsalTsError, OAuthServerError } from './core/errors.js'
-import { version } from './core/version.js'
+import { type Command, CommanderError } from 'commander'
+import { MsalTsError, OAuthServerError } from './core/kernel/errors.js'
 import { type Io, processIo, say, sayLabelled } from './commands/shared/io.js'
-import { printableLines } from './commands/shared/printable.js'
 import { colours } from './commands/shared/colour.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
-
-/** Each command's module is loaded only when that command runs. */
-const commands: Record<
-  string,
-  { description: string; group: string; load: () => Promise<(io: Io) => Command> }
-> = {
-  login: {
-    group: 'Sign in:',
-    description: 'sign in a person: browser (default), device code, or username and password',
-    load: async () => (await import('./commands/login.js')).loginCommand,
-  },
-  token: {
-    group: 'Tokens:',
-    description: 'get a token for a signed-in account, from the cache or by refreshing it',
-    load: async () => (await import('./commands/token.js')).tokenCommand,
-  },
-  accounts: {
-    group: 'Accounts:',
-    description: 'list the signed-in accounts in the cache',
-    load: async () => (await import('./commands/accounts.js')).accountsCommand,
-  },
-  logout: {
-    group: 'Accounts:',
-    description: 'remove an account and its tokens from the cache',
-    load: async () => (await import('./commands/logout.js')).logoutCommand,
-  },
-  'auth-url': {
-    group: 'Web apps:',
-    description:
-      'print an authorization URL; with --flow-file, start an auth code flow (PKCE, state, nonce)',
-    load: async () => (await import('./commands/auth-url.js')).authUrlCommand,
-  },
-  redeem: {
-    group: 'Web apps:',
-    description: 'redeem an authorization code: from a flow file and its response, or a bare code',
-    load: async () => (await import('./commands/redeem.js')).redeemCommand,
-  },
-  'migrate-rt': {
-    group: 'Web apps:',
-    description: 'move a refresh token from elsewhere into the cache (never from argv)',
-    load: async () => (await import('./commands/migrate-rt.js')).migrateRtCommand,
-  },
-  'client-token': {
-    group: 'Tokens:',
-    description: 'get an app-only token with client credentials (secret, certificate or assertion)',
-    load: async () => (await import('./commands/client-token.js')).clientTokenCommand,
-  },
-  config: {
-    group: 'Helpers:',
-    description:
-      'keep default options in named profiles (client id, authority, cache dir, output, ...)',
-    load: async () => (await import('./commands/config.js')).configCommand,
-  },
-  completion: {
-    group: 'Helpers:',
-    description: 'print a completion script for bash, zsh or fish',
-    load: async () => (await import('./commands/completion.js')).completionCommand,
-  },
-}
+import { commands, newProgram } from './registry.js'
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
-
-/** The program with its options and output; commands are added by the caller. */
-function newProgram(io: Io): Command {
-  return new Command('msal-ts')
-    .description(
-      'Get OAuth 2.0 / OpenID Connect tokens from Microsoft Entra ID and any OpenID provider.',
-    )
-    .version(version, '-V, --version')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      // Its errors and help quote the command line, which may hold anything a script pasted in.
-      writeErr: (text) => io.stderr.write(printableLines(text)),
-      outputError: (text, write) => write(`msal-ts: usage: ${text.replace(/^error: /, '')}`),
-    })
-}
-
-/** The program with every command loaded: what shell completions are made from. */
-export async function fullProgram(io: Io): Promise<Command> {
-  const program = newProgram(io)
-  for (const entry of Object.values(commands)) {
-    program.addCommand((await entry.load())(io).helpGroup(entry.group))
-  }
-  return program
-}
 
 /** Parses argv, runs the command, and maps whatever it throws to one stderr line and an exit code. */
 export async function main(argv: readonly string[], plainIo: Io = processIo()): Promise<number> {
@@ -124,11 +39,11 @@ export async function main(argv: readonly string[], plainIo: Io = processIo()): 
     await program.parseAsync([...argv], { from: 'user' })
     return exitCodes.ok
   } catch (error) {
-    return report(error, io, verbose)
+    return report(error, io, { verbose })
   }
 }
 
-function report(error: unknown, io: Io, verbose: boolean): number {
+function report(error: unknown, io: Io, { verbose }: { verbose: boolean }): number {
   if (error instanceof CommanderError) {
     // Asked-for help and the version exit 0; help shown for a missing command is a usage error.
     return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
-import { UsageError } from '../core/errors.js'
-import { PublicClientApplication } from '../core/public-client.js'
+import { UsageError } from '../core/kernel/errors.js'
+import { PublicClientApplication } from '../core/clients/public-client.js'
 import { applicationOptions } from './shared/app.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags, resolveCommon } from './shared/settings.js'

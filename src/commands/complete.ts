@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { openJsonFileStore } from '../core/cache-store.js'
+import { openJsonFileStore } from '../core/storage/cache-store.js'
 import { isAccount } from '../core/token-cache/schema.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { defaultCacheDir } from './shared/cache-paths.js'

@@ -22,13 +22,17 @@ token cache (read locally, no network). The same scripts ship in the package's c
 
 const scripts = { bash: bashScript, zsh: zshScript, fish: fishScript }
 
-export function completionCommand(io: Io): Command {
+/** The whole program, every command loaded, which the scripts are made from. */
+export interface CompletionOptions {
+  program: () => Promise<Command>
+}
+
+export function completionCommand(io: Io, options: CompletionOptions): Command {
   return new Command('completion')
     .description('print a completion script for bash, zsh or fish')
     .addArgument(new Argument('<shell>', 'the shell').choices(shells))
     .addHelpText('after', examples)
     .action(async (shell: Shell) => {
-      const { fullProgram } = await import('../cli.js')
-      io.stdout.write(scripts[shell](commandSpec(await fullProgram(io))))
+      io.stdout.write(scripts[shell](commandSpec(await options.program())))
     })
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, Option } from 'commander'
-import { RuntimeFailure } from '../core/errors.js'
+import { RuntimeFailure } from '../core/kernel/errors.js'
 import type { Io } from './shared/io.js'
 import { jsonText, printable } from './shared/printable.js'
 import { checkProfileValue, profileKey, profileKeys } from './shared/profile-keys.js'

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander'
-import type { AuthenticationResult } from '../core/application.js'
-import { OAuthServerError, UsageError } from '../core/errors.js'
-import type { PublicClientApplication } from '../core/public-client.js'
-import { normalizeScopes } from '../core/scopes.js'
+import type { AuthenticationResult } from '../core/clients/application.js'
+import { OAuthServerError, UsageError } from '../core/kernel/errors.js'
+import type { PublicClientApplication } from '../core/clients/public-client.js'
+import { normalizeScopes } from '../core/protocol/scopes.js'
 import { showSignInPage } from './shared/browser.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
@@ -155,7 +155,7 @@ function browserLogin(
   io: Io,
 ) {
   return app.acquireTokenInteractive(scopes, {
-    openBrowser: (url) => showSignInPage(io, url, !flags.browser),
+    openBrowser: (url) => showSignInPage(io, url, { browser: flags.browser }),
     timeoutMs: waitSeconds * 1000,
     ...(io.signal ? { signal: io.signal } : {}),
     ...(flags.redirectPort !== undefined ? { port: port(flags.redirectPort) } : {}),

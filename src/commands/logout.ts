@@ -1,6 +1,6 @@
 import { Command } from 'commander'
-import type { Account } from '../core/application.js'
-import { CancelledError, InteractionRequiredError, UsageError } from '../core/errors.js'
+import type { Account } from '../core/clients/application.js'
+import { CancelledError, InteractionRequiredError, UsageError } from '../core/kernel/errors.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { UsageError } from '../core/errors.js'
+import { UsageError } from '../core/kernel/errors.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { readText } from './shared/credential.js'

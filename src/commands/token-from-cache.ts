@@ -1,8 +1,13 @@
-import { openIdConfigurationUrl } from '../core/authority.js'
-import { accountRealms, accountsIn, knownRealms, pickAccessToken } from '../core/cache-lookup.js'
-import { systemClock } from '../core/clock.js'
-import { cachedGetBody } from '../core/http-cache-entries.js'
-import { resourceToScope } from '../core/scopes.js'
+import { openIdConfigurationUrl } from '../core/authority/authority.js'
+import {
+  accountRealms,
+  accountsIn,
+  knownRealms,
+  pickAccessToken,
+} from '../core/token-cache/lookup.js'
+import { systemClock } from '../core/kernel/clock.js'
+import { cachedGetBody } from '../core/http/cache-entries.js'
+import { resourceToScope } from '../core/protocol/scopes.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { localCaches } from './shared/local-caches.js'

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
-import { InteractionRequiredError, OAuthServerError, UsageError } from '../core/errors.js'
-import { resourceToScope } from '../core/scopes.js'
+import { InteractionRequiredError, OAuthServerError, UsageError } from '../core/kernel/errors.js'
+import { resourceToScope } from '../core/protocol/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'

@@ -1,21 +1,20 @@
 /** msal-ts as a library: MSAL's ClientApplication family, its token cache and its building blocks. */
-export {
-  ClientApplication,
-  type Account,
-  type AuthenticationResult,
-  type ClientApplicationOptions,
-  type ClientTokenOptions,
-} from './application.js'
-export type { SilentOptions } from './silent.js'
-export type { SharedClientOptions } from './client-options.js'
-export { ConfidentialClientApplication } from './confidential-client.js'
-export { popAuthScheme, type PopAuthScheme } from './pop.js'
+export { ClientApplication } from './clients/application.js'
+export type { Account, AuthenticationResult } from './protocol/result.js'
+export type {
+  ClientApplicationOptions,
+  ClientTokenOptions,
+  SharedClientOptions,
+} from './session/client-options.js'
+export type { SilentOptions } from './session/silent.js'
+export { ConfidentialClientApplication } from './clients/confidential-client.js'
+export { popAuthScheme, type PopAuthScheme } from './protocol/pop.js'
 export {
   PublicClientApplication,
-  type DeviceFlow,
   type DeviceFlowOptions,
   type InteractiveOptions,
-} from './public-client.js'
+} from './clients/public-client.js'
+export type { DeviceFlow } from './grants/device-code.js'
 export {
   AuthorityBuilder,
   authorityBuilder,
@@ -23,9 +22,13 @@ export {
   parseAuthority,
   type Authority,
   type AuthorityKind,
-} from './authority.js'
-export type { AssertionCredential, CertificateCredential, ClientCredential } from './client-auth.js'
-export type { Clock } from './clock.js'
+} from './authority/authority.js'
+export type {
+  AssertionCredential,
+  CertificateCredential,
+  ClientCredential,
+} from './credentials/client-auth.js'
+export type { Clock } from './kernel/clock.js'
 export {
   CancelledError,
   InteractionRequiredError,
@@ -35,23 +38,30 @@ export {
   UsageError,
   type ErrorKind,
   type OAuthErrorBody,
-} from './errors.js'
-export { createHttpClient } from './http.js'
-export type { HttpClient, HttpOptions, HttpRequest, HttpResponse } from './http-types.js'
-export { redact, type LogEvent, type Logger } from './log.js'
-export { memoryStore, type JsonStore } from './persistence.js'
-export { openJsonFileStore, type JsonFileStore, type JsonFileStoreOptions } from './cache-store.js'
-export { openRedisStore, type RedisStoreOptions, type RedisTarget } from './redis-store.js'
-export { SerializableTokenCache, type TokenResponse } from './token-cache/token-cache.js'
+} from './kernel/errors.js'
+export { createHttpClient } from './http/client.js'
+export type { HttpClient, HttpOptions, HttpRequest, HttpResponse } from './http/types.js'
+export { redact, type LogEvent, type Logger } from './kernel/log.js'
+export { memoryStore, type JsonStore } from './kernel/json-store.js'
+export {
+  openJsonFileStore,
+  type JsonFileStore,
+  type JsonFileStoreOptions,
+} from './storage/cache-store.js'
+export { openRedisStore, type RedisStoreOptions, type RedisTarget } from './storage/redis-store.js'
+export { SerializableTokenCache } from './token-cache/token-cache.js'
+export type { TokenResponse } from './protocol/token-response.js'
 export type * from './token-cache/schema.js'
 export {
   ManagedIdentityClient,
-  managedIdentitySource,
   type ManagedIdentityClientOptions,
+  type ManagedIdentityTokenOptions,
+} from './clients/managed-identity.js'
+export {
+  managedIdentitySource,
   type ManagedIdentityId,
   type ManagedIdentitySourceName,
-  type ManagedIdentityTokenOptions,
-} from './managed-identity/index.js'
+} from './managed-identity/sources.js'
 export {
   azurePipelinesToken,
   defaultFederatedAudience,
@@ -59,4 +69,4 @@ export {
   githubActionsToken,
   type FederatedTokenOptions,
   type FederatedTokenProvider,
-} from './federated-token.js'
+} from './credentials/federated-token.js'

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { test } from 'node:test'
 import type { Command } from 'commander'
-import { fullProgram } from '../../src/cli.js'
+import { fullProgram } from '../../src/registry.js'
 import { processIo } from '../../src/commands/shared/io.js'
 
 const root = resolve(import.meta.dirname, '../..')

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ConfidentialClientApplication } from '../../src/core/confidential-client.js'
-import { PublicClientApplication } from '../../src/core/public-client.js'
-import { OAuthServerError, UsageError } from '../../src/core/errors.js'
-import type { HttpClient, HttpRequest, HttpResponse } from '../../src/core/http-types.js'
-import { memoryStore } from '../../src/core/persistence.js'
+import { ConfidentialClientApplication } from '../../src/core/clients/confidential-client.js'
+import { PublicClientApplication } from '../../src/core/clients/public-client.js'
+import { OAuthServerError, UsageError } from '../../src/core/kernel/errors.js'
+import type { HttpClient, HttpRequest, HttpResponse } from '../../src/core/http/types.js'
+import { memoryStore } from '../../src/core/kernel/json-store.js'
 
 const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { authCodeOf } from '../../src/core/auth-code-flow.js'
-import { OAuthServerError, UsageError } from '../../src/core/errors.js'
+import { authCodeOf } from '../../src/core/protocol/auth-code-flow.js'
+import { OAuthServerError, UsageError } from '../../src/core/kernel/errors.js'
 
 const entra = 'https://login.microsoftonline.com/{tenantid}/v2.0'
 const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47'

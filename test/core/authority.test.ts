@@ -8,8 +8,8 @@ import {
   openIdConfigurationUrl,
   parseAuthority,
   regionalHost,
-} from '../../src/core/authority.js'
-import { UsageError } from '../../src/core/errors.js'
+} from '../../src/core/authority/authority.js'
+import { UsageError } from '../../src/core/kernel/errors.js'
 
 test('AuthorityBuilder joins a cloud host and a tenant', () => {
   assert.equal(

@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ConfidentialClientApplication } from '../../src/core/confidential-client.js'
-import { UsageError } from '../../src/core/errors.js'
-import type { HttpClient } from '../../src/core/http-types.js'
-import { memoryStore } from '../../src/core/persistence.js'
-import { PublicClientApplication } from '../../src/core/public-client.js'
-import type { Account } from '../../src/core/result.js'
+import { ConfidentialClientApplication } from '../../src/core/clients/confidential-client.js'
+import { UsageError } from '../../src/core/kernel/errors.js'
+import type { HttpClient } from '../../src/core/http/types.js'
+import { memoryStore } from '../../src/core/kernel/json-store.js'
+import { PublicClientApplication } from '../../src/core/clients/public-client.js'
+import type { Account } from '../../src/core/protocol/result.js'
 
 const authority = 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47'
 

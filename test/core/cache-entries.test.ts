@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { UnsafeFile, readFileSafely } from '../../src/core/safe-file.js'
+import { UnsafeFile, readFileSafely } from '../../src/core/kernel/safe-file.js'
 import {
   isAccessToken,
   isAccount,

@@ -2,7 +2,7 @@
 //   add  <path> <id>: under the lock, read the document, add key <id>, write it back.
 //   hold <path>:      take the lock, print "locked", then wait until killed.
 //   churn <path>:     write ever larger documents under the lock, printing "writing" once, until killed.
-import { openJsonFileStore } from '../../src/core/cache-store.js'
+import { openJsonFileStore } from '../../src/core/storage/cache-store.js'
 
 const [mode, path, id] = process.argv.slice(2)
 if (path === undefined) {

@@ -16,8 +16,8 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { openJsonFileStore } from '../../src/core/cache-store.js'
-import { RuntimeFailure, UsageError } from '../../src/core/errors.js'
+import { openJsonFileStore } from '../../src/core/storage/cache-store.js'
+import { RuntimeFailure, UsageError } from '../../src/core/kernel/errors.js'
 
 const worker = fileURLToPath(new URL('./cache-store-worker.ts', import.meta.url))
 const isWindows = process.platform === 'win32'
@@ -370,7 +370,7 @@ void test('reading a healthy file loads neither proper-lockfile nor write-file-a
   const path = join(dir, 'cache.json')
   await writeFile(path, '{"a": 1}')
   const script = [
-    `import { openJsonFileStore } from ${JSON.stringify(new URL('../../src/core/cache-store.ts', import.meta.url).href)}`,
+    `import { openJsonFileStore } from ${JSON.stringify(new URL('../../src/core/storage/cache-store.ts', import.meta.url).href)}`,
     `import { createRequire } from 'node:module'`,
     `const store = openJsonFileStore({ path: ${JSON.stringify(path)} })`,
     `const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((k) => /proper-lockfile|write-file-atomic/.test(k)).length > 0`,

@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { parseAuthority } from '../../src/core/authority.js'
-import { discoverEndpoints, type Endpoints } from '../../src/core/discovery.js'
-import { isSafeUrl } from '../../src/core/endpoint-url.js'
-import { RuntimeFailure } from '../../src/core/errors.js'
-import { withHttpCache } from '../../src/core/http-cache.js'
-import type { HttpClient, HttpRequest, HttpResponse } from '../../src/core/http-types.js'
-import { issuerMatchesAuthority } from '../../src/core/issuer.js'
-import { memoryStore } from '../../src/core/persistence.js'
-import { PublicClientApplication } from '../../src/core/public-client.js'
+import { parseAuthority } from '../../src/core/authority/authority.js'
+import { discoverEndpoints, type Endpoints } from '../../src/core/authority/discovery.js'
+import { isSafeUrl } from '../../src/core/http/endpoint-url.js'
+import { RuntimeFailure } from '../../src/core/kernel/errors.js'
+import { withHttpCache } from '../../src/core/http/cache.js'
+import type { HttpClient, HttpRequest, HttpResponse } from '../../src/core/http/types.js'
+import { issuerMatchesAuthority } from '../../src/core/authority/issuer.js'
+import { memoryStore } from '../../src/core/kernel/json-store.js'
+import { PublicClientApplication } from '../../src/core/clients/public-client.js'
 
 const json = (status: number, body: unknown): Promise<HttpResponse> =>
   Promise.resolve({ status, headers: {}, body: JSON.stringify(body) })

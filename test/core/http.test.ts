@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { RuntimeFailure } from '../../src/core/errors.js'
-import { createHttpClient } from '../../src/core/http.js'
-import type { LogEvent } from '../../src/core/log.js'
+import { RuntimeFailure } from '../../src/core/kernel/errors.js'
+import { createHttpClient } from '../../src/core/http/client.js'
+import type { LogEvent } from '../../src/core/kernel/log.js'
 import { serveOnLoopback } from '../fixtures/loopback-server.js'
 
 /**

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
-import type { Endpoints } from '../../src/core/discovery.js'
-import { RuntimeFailure } from '../../src/core/errors.js'
-import type { HttpClient, HttpRequest } from '../../src/core/http-types.js'
-import { verifyIdTokenSignature } from '../../src/core/id-token-signature.js'
+import type { Endpoints } from '../../src/core/authority/discovery.js'
+import { RuntimeFailure } from '../../src/core/kernel/errors.js'
+import type { HttpClient, HttpRequest } from '../../src/core/http/types.js'
+import { verifyIdTokenSignature } from '../../src/core/protocol/id-token-signature.js'
 
 const endpoints: Endpoints = {
   tokenEndpoint: 'https://op/token',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { redact } from '../../src/core/log.js'
+import { redact } from '../../src/core/kernel/log.js'
 
 test('redact masks tokens, codes, secrets and user names', () => {
   const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl'

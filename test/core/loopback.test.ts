@@ -3,8 +3,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { request, type IncomingHttpHeaders } from 'node:http'
 import { connect, createServer, type AddressInfo, type Server } from 'node:net'
 import { test } from 'node:test'
-import { CancelledError, RuntimeFailure, UsageError } from '../../src/core/errors.js'
-import { startLoopback, type LoopbackListener } from '../../src/core/loopback.js'
+import { CancelledError, RuntimeFailure, UsageError } from '../../src/core/kernel/errors.js'
+import { startLoopback, type LoopbackListener } from '../../src/core/loopback/listener.js'
 
 const state = 'c3RhdGUtZm9yLXRoZS10ZXN0'
 

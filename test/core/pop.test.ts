@@ -8,16 +8,16 @@ import {
   jwtVerify,
   type JWK,
 } from 'jose'
-import { UsageError } from '../../src/core/errors.js'
-import { memoryStore } from '../../src/core/persistence.js'
+import { UsageError } from '../../src/core/kernel/errors.js'
+import { memoryStore } from '../../src/core/kernel/json-store.js'
 import {
   checkPopResponse,
   popAuthScheme,
   popRequestForm,
   signedHttpRequest,
-} from '../../src/core/pop.js'
-import { loadPopKey, rotatePopKey } from '../../src/core/pop-key.js'
-import type { AuthenticationResult } from '../../src/core/result.js'
+} from '../../src/core/protocol/pop.js'
+import { loadPopKey, rotatePopKey } from '../../src/core/credentials/pop-key.js'
+import type { AuthenticationResult } from '../../src/core/protocol/result.js'
 import { SerializableTokenCache } from '../../src/core/token-cache/token-cache.js'
 
 const now = 1_700_000_000

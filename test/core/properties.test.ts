@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 
-import { normalizeScopes, targetCovers, targetOf } from '../../src/core/scopes.js'
+import { normalizeScopes, targetCovers, targetOf } from '../../src/core/protocol/scopes.js'
 import { accessTokenKey } from '../../src/core/token-cache/keys.js'
 import { sections } from '../../src/core/token-cache/schema.js'
 import { SerializableTokenCache } from '../../src/core/token-cache/token-cache.js'

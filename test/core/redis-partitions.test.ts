@@ -5,7 +5,7 @@ import {
   mergePartitions,
   partitionKeys,
   splitDocument,
-} from '../../src/core/redis-partitions.js'
+} from '../../src/core/storage/redis-partitions.js'
 
 const now = 1_800_000_000
 const clientId = 'AAAA-Client'

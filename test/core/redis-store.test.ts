@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { MsalTsError } from '../../src/core/errors.js'
-import { memoryStore } from '../../src/core/persistence.js'
-import { openRedisStore, type RedisStoreOptions } from '../../src/core/redis-store.js'
+import { MsalTsError } from '../../src/core/kernel/errors.js'
+import { memoryStore } from '../../src/core/kernel/json-store.js'
+import { openRedisStore, type RedisStoreOptions } from '../../src/core/storage/redis-store.js'
 import { startRedis, type RedisServer } from '../fixtures/redis.js'
 
 const now = 1_800_000_000

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { UsageError } from '../../src/core/errors.js'
+import { UsageError } from '../../src/core/kernel/errors.js'
 import {
   decorateScopes,
   mergeClaims,
   normalizeScopes,
   resourceToScope,
   targetOf,
-} from '../../src/core/scopes.js'
+} from '../../src/core/protocol/scopes.js'
 
 test('user flows add the reserved scopes, minus the excluded ones', () => {
   assert.equal(targetOf(decorateScopes(['User.Read'])), 'User.Read offline_access openid profile')

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { Account } from '../../src/core/application.js'
-import { OAuthServerError, RuntimeFailure } from '../../src/core/errors.js'
-import type { HttpClient, HttpRequest, HttpResponse } from '../../src/core/http-types.js'
-import { memoryStore, type JsonStore } from '../../src/core/persistence.js'
-import { PublicClientApplication } from '../../src/core/public-client.js'
+import type { Account } from '../../src/core/clients/application.js'
+import { OAuthServerError, RuntimeFailure } from '../../src/core/kernel/errors.js'
+import type { HttpClient, HttpRequest, HttpResponse } from '../../src/core/http/types.js'
+import { memoryStore, type JsonStore } from '../../src/core/kernel/json-store.js'
+import { PublicClientApplication } from '../../src/core/clients/public-client.js'
 import {
   accessTokenKey,
   accountKey,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Agent, request } from 'undici'
-import { PublicClientApplication } from '../../src/core/public-client.js'
+import { PublicClientApplication } from '../../src/core/clients/public-client.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 
 let sts: Sts

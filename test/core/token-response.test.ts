@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { OAuthServerError, RuntimeFailure } from '../../src/core/errors.js'
-import { checkTokenResponse, maxLifetimeSeconds } from '../../src/core/token-response.js'
+import { OAuthServerError, RuntimeFailure } from '../../src/core/kernel/errors.js'
+import { checkTokenResponse, maxLifetimeSeconds } from '../../src/core/protocol/token-response.js'
 
 const now = 1_700_000_000
 const from = 'sts.test'
@@ -201,5 +201,17 @@ describe('OAuthServerError keeps only well-shaped error fields', () => {
     })
     assert.equal(error.message, 'AADSTS50034: no such user')
     assert.equal(error.kind, 'interaction_required')
+  })
+
+  test('the body is readable but not enumerable, so a logged or spread error leaves it out', () => {
+    const error = new OAuthServerError(400, {
+      error: 'invalid_grant',
+      error_description: 'AADSTS50034: no such user',
+      trace_id: 'trace',
+    })
+    assert.equal(error.body.trace_id, 'trace')
+    assert.equal(Object.keys(error).includes('body'), false)
+    assert.equal('body' in { ...error }, false)
+    assert.equal(JSON.stringify(error).includes('trace'), false)
   })
 })

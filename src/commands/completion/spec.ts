@@ -1,5 +1,5 @@
 import type { Command, Option } from 'commander'
-import { clouds } from '../../core/authority.js'
+import { clouds } from '../../core/authority/authority.js'
 import { profileKeys } from '../shared/profile-keys.js'
 
 /** What a value can be completed from. `dynamic` values come from `msal-ts __complete <what>`. */

@@ -1,5 +1,5 @@
-import type { Account } from '../../core/application.js'
-import { InteractionRequiredError, UsageError } from '../../core/errors.js'
+import type { Account } from '../../core/clients/application.js'
+import { InteractionRequiredError, UsageError } from '../../core/kernel/errors.js'
 import type { Io } from './io.js'
 import { canPrompt, select } from './prompter.js'
 

@@ -1,7 +1,7 @@
-import type { ClientApplicationOptions } from '../../core/application.js'
-import type { JsonStore } from '../../core/persistence.js'
-import { openRedisStore } from '../../core/redis-store.js'
-import type { Authority } from '../../core/authority.js'
+import type { ClientApplicationOptions } from '../../core/session/client-options.js'
+import type { JsonStore } from '../../core/kernel/json-store.js'
+import { openRedisStore } from '../../core/storage/redis-store.js'
+import type { Authority } from '../../core/authority/authority.js'
 import { localCaches } from './local-caches.js'
 import { type CommonSettings, settingsAuthority } from './settings.js'
 import { type Io, warn } from './io.js'
@@ -9,7 +9,7 @@ import { stderrLogger } from './logging.js'
 
 /** The engine's options for the common settings: file-backed caches, logging, TLS and proxy. */
 export function applicationOptions(settings: CommonSettings, io: Io): ClientApplicationOptions {
-  const logger = stderrLogger(io, settings.logLevel, settings.pii)
+  const logger = stderrLogger(io, settings)
   if (settings.insecure) {
     warn(
       io,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { safeUrl } from '../../core/endpoint-url.js'
+import { safeUrl } from '../../core/http/endpoint-url.js'
 import { type Io, say } from './io.js'
 
 /** Why no browser can be opened here, or undefined when one probably can. */
@@ -27,10 +27,14 @@ export function whyNoBrowser(
 }
 
 /** Shows the sign-in page: the browser when one can open, and the URL on stderr in every case. */
-export async function showSignInPage(io: Io, url: string, noBrowser: boolean): Promise<void> {
+export async function showSignInPage(
+  io: Io,
+  url: string,
+  options: { browser: boolean },
+): Promise<void> {
   // Core only builds https (or loopback http) sign-in URLs; this is the last line before a browser.
   safeUrl(url, 'the sign-in URL')
-  if (noBrowser) {
+  if (!options.browser) {
     say(io, url)
     return
   }

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
-import type { Authority } from '../../core/authority.js'
+import type { Authority } from '../../core/authority/authority.js'
 import type { Io } from './io.js'
 
 /** The platform's per-user cache directory for msal-ts. */

@@ -1,5 +1,5 @@
-import { UsageError } from '../../core/errors.js'
-import type { RedisTarget } from '../../core/redis-store.js'
+import { UsageError } from '../../core/kernel/errors.js'
+import type { RedisTarget } from '../../core/storage/redis-store.js'
 
 const shape = 'redis://[user@]host[:port][/db] or rediss://...'
 

@@ -1,11 +1,4 @@
-import type { ChalkInstance } from 'chalk'
-import type { Io } from './io.js'
-
-/** Chalk instances for the streams that get colour; a stream without one stays plain. */
-export interface Colours {
-  stdout?: ChalkInstance
-  stderr?: ChalkInstance
-}
+import type { Colours, Io } from './io.js'
 
 /**
  * Colour for a stream: never with --no-color or NO_COLOR; always with FORCE_COLOR (other than 0);

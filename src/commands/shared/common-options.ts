@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander'
-import { defaultAuthority } from '../../core/authority.js'
+import { defaultAuthority } from '../../core/authority/authority.js'
 import { tokenFormats } from './output.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]

@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
-import type { ClientCredential } from '../../core/client-auth.js'
-import { UsageError } from '../../core/errors.js'
-import { UnsafeFile, readFileSafely } from '../../core/safe-file.js'
-import type { HttpClient } from '../../core/http-types.js'
+import type { ClientCredential } from '../../core/credentials/client-auth.js'
+import { UsageError } from '../../core/kernel/errors.js'
+import { UnsafeFile, readFileSafely } from '../../core/kernel/safe-file.js'
+import type { HttpClient } from '../../core/http/types.js'
 import {
   addFederatedOptions,
   type FederatedFlags,

@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
-import { UsageError } from '../../core/errors.js'
-import { federatedTokenCredential } from '../../core/federated-token.js'
-import { createHttpClient } from '../../core/http.js'
-import type { HttpClient } from '../../core/http-types.js'
+import { UsageError } from '../../core/kernel/errors.js'
+import { federatedTokenCredential } from '../../core/credentials/federated-token.js'
+import { createHttpClient } from '../../core/http/client.js'
+import type { HttpClient } from '../../core/http/types.js'
 import type { Io } from './io.js'
 import { stderrLogger } from './logging.js'
 import type { CommonSettings } from './settings.js'
@@ -115,6 +115,6 @@ export function federationHttpClient(
       ...(settings.caFile ? { caFile: settings.caFile } : {}),
       ...(settings.insecure ? { insecure: true } : {}),
     },
-    stderrLogger(io, settings.logLevel, settings.pii),
+    stderrLogger(io, settings),
   )
 }

@@ -1,12 +1,24 @@
 import { writeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
-import type { Colours } from './colour.js'
 import { printable } from './printable.js'
 
 /** Where a command's results go: all it ever does with stdout. */
 export interface Output {
   write(text: string): unknown
   readonly isTTY?: boolean
+}
+
+/** The styles a stream may get (colour.ts makes them); each is given text already made printable. */
+export interface Styles {
+  red: (text: string) => string
+  yellow: (text: string) => string
+  bold: (text: string) => string
+}
+
+/** The streams that get colour; a stream without styles stays plain. */
+export interface Colours {
+  stdout?: Styles
+  stderr?: Styles
 }
 
 /** The process's streams, passed to commands so they never reach for globals. */

@@ -1,4 +1,4 @@
-import { type LogEvent, type Logger, redact } from '../../core/log.js'
+import { type LogEvent, type Logger, redact } from '../../core/kernel/log.js'
 import type { LogLevel } from './settings.js'
 import { type Io, sayLabelled, warn } from './io.js'
 
@@ -31,7 +31,10 @@ function render(event: LogEvent): string {
 }
 
 /** The stderr sink: events at or above the level, redacted unless --pii. */
-export function stderrLogger(io: Io, level: LogLevel, pii: boolean): Logger {
+export function stderrLogger(
+  io: Io,
+  { logLevel: level, pii }: { logLevel: LogLevel; pii: boolean },
+): Logger {
   return (event) => {
     const eventLevel = levelOf(event)
     if (levels[eventLevel] > levels[level]) {

@@ -1,14 +1,13 @@
 import type { Command } from 'commander'
-import { parseAuthority } from '../../core/authority.js'
-import { openJsonFileStore } from '../../core/cache-store.js'
-import { UsageError } from '../../core/errors.js'
+import { parseAuthority } from '../../core/authority/authority.js'
+import { openJsonFileStore } from '../../core/storage/cache-store.js'
+import { UsageError } from '../../core/kernel/errors.js'
 import {
-  identityCacheId,
   ManagedIdentityClient,
   managedIdentityAuthority,
-  type ManagedIdentityId,
-} from '../../core/managed-identity/index.js'
-import { memoryStore } from '../../core/persistence.js'
+} from '../../core/clients/managed-identity.js'
+import { identityCacheId, type ManagedIdentityId } from '../../core/managed-identity/sources.js'
+import { memoryStore } from '../../core/kernel/json-store.js'
 import { tokenStore } from './app.js'
 import { defaultCacheDir, tokenCachePath } from './cache-paths.js'
 import type { CredentialFlags } from './credential.js'
@@ -134,7 +133,7 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
     verify: settings.insecure ? false : (settings.caFile ?? true),
     ...(settings.proxy ? { proxies: settings.proxy } : {}),
     timeout: settings.timeoutSeconds,
-    logger: stderrLogger(io, settings.logLevel, settings.pii),
+    logger: stderrLogger(io, settings),
     enablePiiLog: settings.pii,
     env: io.env,
   })

@@ -1,5 +1,4 @@
-import type { AuthenticationResult } from '../../core/application.js'
-import { UsageError } from '../../core/errors.js'
+import type { AuthenticationResult } from '../../core/clients/application.js'
 import type { Io } from './io.js'
 import { jsonText } from './printable.js'
 
@@ -81,14 +80,4 @@ export function tokenJson(
     ...(result.id_token_claims ? { id_token_claims: result.id_token_claims } : {}),
     ...extra,
   }
-}
-
-export function parseTokenFormat(value: string): TokenFormat {
-  if ((tokenFormats as readonly string[]).includes(value)) {
-    return value as TokenFormat
-  }
-  throw new UsageError(
-    'invalid_output',
-    `unknown output format ${JSON.stringify(value)}; use ${tokenFormats.join(', ')}`,
-  )
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
-import type { ClientApplication } from '../../core/application.js'
-import { UsageError } from '../../core/errors.js'
-import { popAuthScheme, type PopAuthScheme } from '../../core/pop.js'
+import type { ClientApplication } from '../../core/clients/application.js'
+import { UsageError } from '../../core/kernel/errors.js'
+import { popAuthScheme, type PopAuthScheme } from '../../core/protocol/pop.js'
 
 export interface PopFlags {
   popMethod?: string

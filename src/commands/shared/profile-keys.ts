@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
-import { parseAuthority } from '../../core/authority.js'
-import { UsageError } from '../../core/errors.js'
+import { parseAuthority } from '../../core/authority/authority.js'
+import { UsageError } from '../../core/kernel/errors.js'
 import { logLevels, parseTimeout } from './settings.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { tokenFormats } from './output.js'

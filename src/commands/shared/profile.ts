@@ -1,8 +1,8 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { UsageError } from '../../core/errors.js'
-import { UnsafeFile, maxCacheBytes, readFileSafely } from '../../core/safe-file.js'
+import { UsageError } from '../../core/kernel/errors.js'
+import { UnsafeFile, maxCacheBytes, readFileSafely } from '../../core/kernel/safe-file.js'
 
 /** The profile whose values apply whatever else is chosen; a named profile is laid over it. */
 export const defaultProfile = 'default'

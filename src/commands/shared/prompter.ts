@@ -1,4 +1,4 @@
-import { CancelledError, UsageError } from '../../core/errors.js'
+import { CancelledError, UsageError } from '../../core/kernel/errors.js'
 import type { Io } from './io.js'
 import { printable } from './printable.js'
 

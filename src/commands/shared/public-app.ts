@@ -1,4 +1,4 @@
-import { PublicClientApplication } from '../../core/public-client.js'
+import { PublicClientApplication } from '../../core/clients/public-client.js'
 import { applicationOptions } from './app.js'
 import { type CommonFlags, refuseIdleRedisOptions, resolveCommon } from './settings.js'
 import type { Io } from './io.js'

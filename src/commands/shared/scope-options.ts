@@ -1,5 +1,5 @@
-import { UsageError } from '../../core/errors.js'
-import { normalizeScopes } from '../../core/scopes.js'
+import { UsageError } from '../../core/kernel/errors.js'
+import { normalizeScopes } from '../../core/protocol/scopes.js'
 
 /** `--scope` (repeatable, or space-separated) or `--resource`: exactly one of them. */
 export function scopesFrom(

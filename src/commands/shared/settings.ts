@@ -5,9 +5,9 @@ import {
   defaultAuthority,
   parseAuthority,
   takesRegion,
-} from '../../core/authority.js'
-import { UsageError } from '../../core/errors.js'
-import type { RedisTarget } from '../../core/redis-store.js'
+} from '../../core/authority/authority.js'
+import { UsageError } from '../../core/kernel/errors.js'
+import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
 import { profileValues } from './profile.js'

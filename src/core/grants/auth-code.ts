@@ -1,17 +1,16 @@
-import { type AppContext, claimsFor, userScopesFor } from '../app-context.js'
 import {
   type AuthCodeFlow,
   authCodeOf,
   authorizationUrl,
   checkAuthState,
-} from '../auth-code-flow.js'
-import { safeUrl } from '../endpoint-url.js'
-import { RuntimeFailure, UsageError } from '../errors.js'
-import { codeChallenge, hashNonce, randomToken } from '../id-token.js'
-import type { AuthenticationResult } from '../result.js'
-import { targetOf } from '../scopes.js'
-import { anchorOf } from '../token-response.js'
-import { redeemUserGrant } from './redeem.js'
+} from '../protocol/auth-code-flow.js'
+import { safeUrl } from '../http/endpoint-url.js'
+import { RuntimeFailure, UsageError } from '../kernel/errors.js'
+import { codeChallenge, hashNonce, randomToken } from '../protocol/id-token.js'
+import { targetOf } from '../protocol/scopes.js'
+import { anchorOf } from '../protocol/token-response.js'
+import { claimsFor, type GrantContext, userScopesFor } from './context.js'
+import type { UserGrant } from './redeem.js'
 import { apiIds, refreshReasons } from './token-request.js'
 
 export interface AuthorizationUrlOptions {
@@ -40,51 +39,54 @@ function checkRedirectUri(uri: string | undefined): void {
   }
 }
 
-async function authorizationEndpoint(app: AppContext): Promise<string> {
-  const endpoints = await app.endpoints()
+async function authorizationEndpoint(context: GrantContext): Promise<string> {
+  const endpoints = await context.endpoints()
   if (!endpoints.authorizationEndpoint) {
-    throw new RuntimeFailure('unsupported', `${app.authority.url} has no authorization endpoint`)
+    throw new RuntimeFailure(
+      'unsupported',
+      `${context.authority.url} has no authorization endpoint`,
+    )
   }
   // The sign-in URL is shown and opened: never a `javascript:` or plain-http one.
   return safeUrl(endpoints.authorizationEndpoint, 'the authorization endpoint')
 }
 
 export async function authorizationRequestUrl(
-  app: AppContext,
+  context: GrantContext,
   scopes: readonly string[],
   options: AuthorizationUrlOptions,
 ): Promise<string> {
   checkRedirectUri(options.redirectUri)
-  const endpoint = await authorizationEndpoint(app)
+  const endpoint = await authorizationEndpoint(context)
   return authorizationUrl(endpoint, {
-    client_id: app.clientId,
+    client_id: context.clientId,
     response_type: options.responseType ?? 'code',
     redirect_uri: options.redirectUri,
-    scope: targetOf(userScopesFor(app, scopes)),
+    scope: targetOf(userScopesFor(context, scopes)),
     state: options.state,
     nonce: options.nonce,
     login_hint: options.loginHint,
     prompt: options.prompt,
     domain_hint: options.domainHint,
-    claims: claimsFor(app, options.claimsChallenge),
+    claims: claimsFor(context, options.claimsChallenge),
     max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
     response_mode: options.responseMode,
   })
 }
 
 export async function newAuthCodeFlow(
-  app: AppContext,
+  context: GrantContext,
   scopes: readonly string[],
   options: AuthCodeFlowOptions,
 ): Promise<AuthCodeFlow> {
   checkRedirectUri(options.redirectUri)
-  const endpoint = await authorizationEndpoint(app)
-  const decorated = userScopesFor(app, scopes)
+  const endpoint = await authorizationEndpoint(context)
+  const decorated = userScopesFor(context, scopes)
   const state = options.state ?? randomToken(16)
   const nonce = randomToken(16)
   const verifier = randomToken(32)
   const authUri = authorizationUrl(endpoint, {
-    client_id: app.clientId,
+    client_id: context.clientId,
     response_type: 'code',
     redirect_uri: options.redirectUri,
     scope: targetOf(decorated),
@@ -96,7 +98,7 @@ export async function newAuthCodeFlow(
     login_hint: options.loginHint,
     domain_hint: options.domainHint,
     prompt: options.prompt,
-    claims: claimsFor(app, options.claimsChallenge),
+    claims: claimsFor(context, options.claimsChallenge),
     max_age: options.maxAge === undefined ? undefined : String(options.maxAge),
     response_mode: options.responseMode,
     'X-AnchorMailbox': options.loginHint ? `UPN:${options.loginHint}` : undefined,
@@ -113,30 +115,31 @@ export async function newAuthCodeFlow(
   }
 }
 
-export async function redeemAuthCodeFlow(
-  app: AppContext,
+/** The grant that redeems the answer to a flow, once its state, error and issuer are checked. */
+export async function authCodeFlowGrant(
+  context: GrantContext,
   flow: AuthCodeFlow,
   response: Record<string, string>,
   scopes: readonly string[] | undefined,
   options: { apiId?: number },
-): Promise<AuthenticationResult> {
+): Promise<UserGrant> {
   checkAuthState(flow, response, scopes)
-  const endpoints = await app.endpoints()
+  const endpoints = await context.endpoints()
   const code = authCodeOf(response, {
     ...(endpoints.issuer !== undefined ? { issuer: endpoints.issuer } : {}),
     required: endpoints.issInAuthorizationResponse === true,
   })
-  const decorated = scopes ? userScopesFor(app, scopes) : flow.scope
+  const decorated = scopes ? userScopesFor(context, scopes) : flow.scope
   const clientInfo = response['client_info']
   const anchor = clientInfo ? anchorOf(clientInfo) : undefined
-  return redeemUserGrant(app, {
+  return {
     form: {
       grant_type: 'authorization_code',
       code,
       redirect_uri: flow.redirect_uri,
       code_verifier: flow.code_verifier,
       scope: targetOf(decorated),
-      claims: claimsFor(app, flow.claims_challenge ?? undefined),
+      claims: claimsFor(context, flow.claims_challenge ?? undefined),
     },
     apiId: options.apiId ?? apiIds.authCode,
     refreshReason: refreshReasons.notSilent,
@@ -145,32 +148,32 @@ export async function redeemAuthCodeFlow(
     nonceClaim: hashNonce(flow.nonce),
     ...(flow.max_age !== undefined ? { maxAge: flow.max_age } : {}),
     ...(anchor ? { anchor } : {}),
-  })
+  }
 }
 
-export async function redeemAuthorizationCode(
-  app: AppContext,
+export function authorizationCodeGrant(
+  context: GrantContext,
   code: string,
   scopes: readonly string[],
   options: { redirectUri?: string; nonce?: string; claimsChallenge?: string },
-): Promise<AuthenticationResult> {
+): UserGrant {
   checkRedirectUri(options.redirectUri)
   if (typeof code !== 'string' || code.trim() === '') {
     throw new UsageError('missing_code', 'the authorization code is empty')
   }
-  const decorated = userScopesFor(app, scopes)
-  return redeemUserGrant(app, {
+  const decorated = userScopesFor(context, scopes)
+  return {
     form: {
       grant_type: 'authorization_code',
       code,
       redirect_uri: options.redirectUri,
       scope: targetOf(decorated),
-      claims: claimsFor(app, options.claimsChallenge),
+      claims: claimsFor(context, options.claimsChallenge),
     },
     apiId: apiIds.authCode,
     refreshReason: refreshReasons.notSilent,
     scopes: decorated,
     grantType: 'authorization_code',
     ...(options.nonce !== undefined ? { nonceClaim: options.nonce } : {}),
-  })
+  }
 }

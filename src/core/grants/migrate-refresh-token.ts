@@ -1,27 +1,26 @@
-import { type AppContext, claimsFor, userScopesFor } from '../app-context.js'
-import type { AuthenticationResult } from '../result.js'
-import { targetOf } from '../scopes.js'
-import { redeemUserGrant } from './redeem.js'
+import { targetOf } from '../protocol/scopes.js'
+import { claimsFor, type GrantContext, userScopesFor } from './context.js'
+import type { UserGrant } from './redeem.js'
 import { apiIds, refreshReasons } from './token-request.js'
 
 /** The given refresh token is sent, never cached; what it buys (tokens, account) is. */
-export async function migrateRefreshToken(
-  app: AppContext,
+export function migrationGrant(
+  context: GrantContext,
   refreshToken: string,
   scopes: readonly string[],
-): Promise<AuthenticationResult> {
-  const decorated = userScopesFor(app, scopes)
-  return redeemUserGrant(app, {
+): UserGrant {
+  const decorated = userScopesFor(context, scopes)
+  return {
     form: {
       grant_type: 'refresh_token',
       refresh_token: refreshToken,
       scope: targetOf(decorated),
       // As msal-node does: the capabilities go on every grant, this one included.
-      claims: claimsFor(app, undefined),
+      claims: claimsFor(context, undefined),
     },
     apiId: apiIds.byRefreshToken,
     refreshReason: refreshReasons.forced,
     scopes: decorated,
     grantType: 'refresh_token',
-  })
+  }
 }

@@ -1,30 +1,32 @@
-import { type AppContext, claimsFor, userScopesFor } from '../app-context.js'
-import { InteractionRequiredError, RuntimeFailure } from '../errors.js'
-import { type PopAuthScheme, presented } from '../pop.js'
-import type { AuthenticationResult } from '../result.js'
-import { targetOf } from '../scopes.js'
-import { redeemUserGrant } from './redeem.js'
+import type { PopKey } from '../credentials/pop-key.js'
+import { InteractionRequiredError, RuntimeFailure } from '../kernel/errors.js'
+import { targetOf } from '../protocol/scopes.js'
+import { claimsFor, type GrantContext, userScopesFor } from './context.js'
+import type { UserGrant } from './redeem.js'
 import { apiIds, refreshReasons } from './token-request.js'
 
-export async function redeemPassword(
-  app: AppContext,
+/**
+ * ROPC. Federated accounts are refused before the password is sent: user realm discovery says
+ * where the account signs in.
+ */
+export async function passwordGrant(
+  context: GrantContext,
   username: string,
   password: string,
   scopes: readonly string[],
-  options: { claimsChallenge?: string; authScheme?: PopAuthScheme; maxAge?: number },
-): Promise<AuthenticationResult> {
-  const decorated = userScopesFor(app, scopes)
-  const popKey = await app.popKeyFor(options.authScheme)
-  if (app.authority.kind === 'aad') {
-    await refuseFederated(app, username)
+  options: { claimsChallenge?: string; maxAge?: number; popKey?: PopKey },
+): Promise<UserGrant> {
+  const decorated = userScopesFor(context, scopes)
+  if (context.authority.kind === 'aad') {
+    await refuseFederated(context, username)
   }
-  const result = await redeemUserGrant(app, {
+  return {
     form: {
       grant_type: 'password',
       username,
       password,
       scope: targetOf(decorated),
-      claims: claimsFor(app, options.claimsChallenge),
+      claims: claimsFor(context, options.claimsChallenge),
     },
     apiId: apiIds.usernamePassword,
     refreshReason: refreshReasons.notSilent,
@@ -33,15 +35,14 @@ export async function redeemPassword(
     username,
     anchor: `upn:${username}`,
     ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
-    ...(popKey ? { popKey } : {}),
-  })
-  return presented(result, popKey, options.authScheme, app.clock)
+    ...(options.popKey ? { popKey: options.popKey } : {}),
+  }
 }
 
 /** Entra's user realm discovery says whether the account signs in at its own (federated) provider. */
-async function refuseFederated(app: AppContext, username: string): Promise<void> {
-  const url = `${app.authority.scheme}//${app.authority.host}/common/userrealm/${encodeURIComponent(username)}?api-version=1.0`
-  const response = await app.http().request({
+async function refuseFederated(context: GrantContext, username: string): Promise<void> {
+  const url = `${context.authority.scheme}//${context.authority.host}/common/userrealm/${encodeURIComponent(username)}?api-version=1.0`
+  const response = await context.http().request({
     method: 'GET',
     url,
     headers: { accept: 'application/json' },

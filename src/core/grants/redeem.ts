@@ -1,15 +1,11 @@
-import { accountIn } from '../accounts.js'
-import { type AppContext, appHeadersFor } from '../app-context.js'
-import type { Endpoints } from '../discovery.js'
-import { verifyIdTokenSignature } from '../id-token-signature.js'
-import { checkIdToken, decodeIdToken } from '../id-token.js'
-import { checkPopResponse, popRequestForm } from '../pop.js'
-import type { PopKey } from '../pop-key.js'
-import type { AuthenticationResult } from '../result.js'
-import { updateCache } from '../single-flight.js'
-import { homeAccountIdOf } from '../token-cache/account-id.js'
-import type { RefreshTokenEntry } from '../token-cache/schema.js'
-import { fromResponse } from '../token-response.js'
+import type { Endpoints } from '../authority/discovery.js'
+import type { PopKey } from '../credentials/pop-key.js'
+import type { IdTokenClaims } from '../protocol/client-info.js'
+import { verifyIdTokenSignature } from '../protocol/id-token-signature.js'
+import { checkIdToken, decodeIdToken } from '../protocol/id-token.js'
+import { checkPopResponse, popRequestForm } from '../protocol/pop.js'
+import type { TokenResponse } from '../protocol/token-response.js'
+import { appHeadersFor, type GrantContext } from './context.js'
 import { compactForm, requestToken } from './token-request.js'
 
 /** How a user grant is redeemed and what is checked on the way back. */
@@ -24,8 +20,6 @@ export interface UserGrant {
   nonceClaim?: string
   maxAge?: number
   username?: string
-  redeemedRefreshToken?: RefreshTokenEntry
-  skipAccountCreation?: boolean
   /** The caller's `client-request-id`; a fresh one when absent. */
   correlationId?: string
   /** Routes the request to the account's home (X-AnchorMailbox). */
@@ -36,36 +30,34 @@ export interface UserGrant {
   popKey?: PopKey
 }
 
-/** Redeems a user grant and stores its tokens and account, under the cache lock. */
-export async function redeemUserGrant(
-  app: AppContext,
-  grant: UserGrant,
-): Promise<AuthenticationResult> {
-  const endpoints = await app.endpoints()
-  return updateCache(app, () => redeem(app, grant, endpoints))
+/** A grant's checked answer: the tokens, the ID token's checked claims, and when it was asked. */
+export interface RedeemedGrant {
+  response: TokenResponse
+  claims?: IdTokenClaims
+  now: number
 }
 
-/** The grant itself: request, ID token checks, cache entries. A refused ID token stores nothing. */
-export async function redeem(
-  app: AppContext,
+/** The grant itself: request, then the PoP binding and the ID token checked. Nothing is stored. */
+export async function redeemGrant(
+  context: GrantContext,
   grant: UserGrant,
   endpoints: Endpoints,
-): Promise<AuthenticationResult> {
-  const now = app.clock()
-  const auth = await app.clientAuthentication(endpoints)
+): Promise<RedeemedGrant> {
+  const now = context.clock()
+  const auth = await context.clientAuthentication(endpoints)
   const form = compactForm({
     ...grant.form,
     ...(grant.popKey ? popRequestForm(grant.popKey) : {}),
-    client_id: app.clientId,
+    client_id: context.clientId,
     client_info: '1',
     ...auth.form,
   })
-  const response = await requestToken(app.http(), endpoints.tokenEndpoint, form, {
+  const response = await requestToken(context.http(), endpoints.tokenEndpoint, form, {
     now,
     apiId: grant.apiId,
     refreshReason: grant.refreshReason,
     ...(grant.correlationId ? { correlationId: grant.correlationId } : {}),
-    ...appHeadersFor(app),
+    ...appHeadersFor(context),
     extraHeaders: {
       ...auth.headers,
       ...(grant.anchor ? { 'x-anchormailbox': grant.anchor } : {}),
@@ -75,13 +67,13 @@ export async function redeem(
     checkPopResponse(response, grant.popKey)
   }
   const claims = response.id_token ? decodeIdToken(response.id_token) : undefined
-  if (response.id_token && app.authority.kind === 'oidc') {
-    await verifyIdTokenSignature(response.id_token, app.http(), endpoints)
+  if (response.id_token && context.authority.kind === 'oidc') {
+    await verifyIdTokenSignature(response.id_token, context.http(), endpoints)
   }
   if (claims) {
     checkIdToken(claims, {
-      clientId: app.clientId,
-      ...(endpoints.issuer && app.options.validateAuthority !== false
+      clientId: context.clientId,
+      ...(endpoints.issuer && context.options.validateAuthority !== false
         ? { issuer: endpoints.issuer }
         : {}),
       ...(grant.nonceClaim !== undefined ? { nonceClaim: grant.nonceClaim } : {}),
@@ -89,29 +81,5 @@ export async function redeem(
       now,
     })
   }
-  app.tokenCache.add({
-    clientId: app.clientId,
-    environment: app.authority.instance,
-    realm: endpoints.realm,
-    scopes: grant.scopes,
-    response,
-    ...(claims ? { idTokenClaims: claims } : {}),
-    grantType: grant.grantType,
-    ...(grant.username !== undefined ? { username: grant.username } : {}),
-    ...(grant.redeemedRefreshToken ? { redeemedRefreshToken: grant.redeemedRefreshToken } : {}),
-    ...(grant.userAssertionHash !== undefined
-      ? { userAssertionHash: grant.userAssertionHash }
-      : {}),
-    ...(grant.skipAccountCreation ? { skipAccountCreation: true } : {}),
-    ...(grant.popKey ? { keyId: grant.popKey.kid } : {}),
-    now,
-  })
-  const homeAccountId = homeAccountIdOf(response.client_info, claims)
-  const account =
-    homeAccountId === null ? undefined : accountIn(app, homeAccountId, endpoints.realm)
-  return {
-    ...fromResponse(response, grant.scopes, now),
-    ...(claims ? { id_token_claims: claims } : {}),
-    ...(account ? { account } : {}),
-  }
+  return { response, ...(claims ? { claims } : {}), now }
 }

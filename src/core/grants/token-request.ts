@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { checkErrorBody, OAuthServerError, RuntimeFailure } from '../errors.js'
-import type { HttpClient } from '../http-types.js'
-import { retryAfterSeconds } from '../retry-after.js'
-import type { TokenResponse } from '../token-cache/token-cache.js'
-import { checkTokenResponse } from '../token-response.js'
-import { clientSku, version } from '../version.js'
+import { checkErrorBody, OAuthServerError, RuntimeFailure } from '../kernel/errors.js'
+import type { HttpClient } from '../http/types.js'
+import { retryAfterSeconds } from '../http/retry-after.js'
+import { checkTokenResponse, type TokenResponse } from '../protocol/token-response.js'
+import { clientSku, version } from '../kernel/version.js'
 
 /** MSAL's telemetry API ids. */
 export const apiIds = {

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises'
 import { dirname, extname, join, resolve } from 'node:path'
-import { RuntimeFailure, UsageError } from '../errors.js'
+import { RuntimeFailure, UsageError } from '../kernel/errors.js'
 import {
   type ManagedIdentityId,
   type ManagedIdentityToken,

@@ -1,7 +1,12 @@
-import { OAuthServerError, RuntimeFailure, UsageError, type OAuthErrorBody } from '../errors.js'
-import type { HttpClient, HttpRequest, HttpResponse } from '../http-types.js'
-import type { Logger } from '../log.js'
-import { checkTokenResponse } from '../token-response.js'
+import {
+  OAuthServerError,
+  RuntimeFailure,
+  UsageError,
+  type OAuthErrorBody,
+} from '../kernel/errors.js'
+import type { HttpClient, HttpRequest, HttpResponse } from '../http/types.js'
+import type { Logger } from '../kernel/log.js'
+import { checkTokenResponse } from '../protocol/token-response.js'
 
 /** One request to a managed identity endpoint, and the reading of its answer, for every source. */
 

@@ -1,4 +1,4 @@
-import { imdsHost, imdsProbeMs, probeImds } from '../imds.js'
+import { imdsHost, imdsProbeMs, probeImds } from '../authority/imds.js'
 import {
   type ManagedIdentityId,
   type ManagedIdentityToken,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { UsageError } from '../errors.js'
+import { UsageError } from '../kernel/errors.js'
 import { arcToken, himdsPaths } from './azure-arc.js'
 import {
   type ManagedIdentityId,

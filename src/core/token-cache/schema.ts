@@ -2,7 +2,7 @@
  * MSAL's unified token cache, as it is on disk: snake_case fields, epoch seconds as strings.
  * These are also the in-memory types; fields we do not know are kept as they are.
  */
-import { controlCharacter } from '../control-characters.js'
+import { controlCharacter } from '../kernel/control-characters.js'
 
 export type CredentialType = 'AccessToken' | 'RefreshToken' | 'IdToken'
 

@@ -1,4 +1,4 @@
-import { targetCovers, targetOf } from '../scopes.js'
+import { targetCovers, targetOf } from '../protocol/scopes.js'
 import { sameEnvironment } from './aliases.js'
 import { accessTokenKey, accountKey, appMetadataKey, idTokenKey, refreshTokenKey } from './keys.js'
 import type {
@@ -19,23 +19,8 @@ import {
   popSection,
   sections,
 } from './schema.js'
-import { homeAccountIdOf, type IdTokenClaims } from './account-id.js'
-
-/** A token endpoint's successful answer, as far as the cache cares. */
-export interface TokenResponse {
-  token_type?: string
-  access_token: string
-  expires_in?: number | string
-  ext_expires_in?: number | string
-  expires_on?: number | string
-  refresh_in?: number | string
-  scope?: string
-  refresh_token?: string
-  id_token?: string
-  client_info?: string
-  foci?: string
-  [field: string]: unknown
-}
+import { homeAccountIdOf, type IdTokenClaims } from '../protocol/client-info.js'
+import type { TokenResponse } from '../protocol/token-response.js'
 
 export interface CacheEvent {
   clientId: string
@@ -151,7 +136,7 @@ export class SerializableTokenCache {
         at.user_assertion_hash = event.userAssertionHash
       }
       const section =
-        at.credential_type === 'AccessToken' ? this.#doc.AccessToken : this.#popTokens(true)
+        at.credential_type === 'AccessToken' ? this.#doc.AccessToken : this.#writablePopTokens()
       section[accessTokenKey(at)] = at
     }
     if (homeAccountId !== null && response.id_token) {
@@ -212,7 +197,7 @@ export class SerializableTokenCache {
 
   /** Access tokens that match the query, the longest-lived first. Expired ones are left to the caller's margin. */
   findAccessTokens(query: AccessTokenQuery): AccessTokenEntry[] {
-    const section = query.authScheme === 'pop' ? this.#popTokens(false) : this.#doc.AccessToken
+    const section = query.authScheme === 'pop' ? this.#popTokens() : this.#doc.AccessToken
     return Object.values(section)
       .filter(
         (at) =>
@@ -301,7 +286,7 @@ export class SerializableTokenCache {
     }
     const owned: [Record<string, Owned>, (entry: unknown) => boolean][] = [
       [this.#doc.AccessToken, isAccessToken],
-      [this.#popTokens(false), isAccessToken],
+      [this.#popTokens(), isAccessToken],
       [this.#doc.IdToken, isIdToken],
       [this.#doc.Account, isAccount],
     ]
@@ -348,7 +333,7 @@ export class SerializableTokenCache {
   }
 
   #purgeExpired(now: number): void {
-    for (const section of [this.#doc.AccessToken, this.#popTokens(false)]) {
+    for (const section of [this.#doc.AccessToken, this.#popTokens()]) {
       for (const [key, at] of Object.entries(section)) {
         if (isAccessToken(at) && Number(at.expires_on) < now) {
           delete section[key]
@@ -361,17 +346,17 @@ export class SerializableTokenCache {
    * msal-ts's PoP tokens (see `popSection`). The section is made on the first PoP token only, so
    * a cache that never held one is written as MSAL Python writes it.
    */
-  #popTokens(create: boolean): Record<string, AccessTokenEntry> {
+  /** The PoP token section, or an empty one when the document has none (nothing is added). */
+  #popTokens(): Record<string, AccessTokenEntry> {
     const section = this.#doc[popSection]
-    if (isRecord(section)) {
-      return section
-    }
-    if (!create) {
-      return {}
-    }
-    const made: Record<string, AccessTokenEntry> = {}
-    this.#doc[popSection] = made
-    return made
+    return isRecord(section) ? section : {}
+  }
+
+  /** The PoP token section, added to the document when it has none (or one that is not a section). */
+  #writablePopTokens(): Record<string, AccessTokenEntry> {
+    const section = this.#popTokens()
+    this.#doc[popSection] = section
+    return section
   }
 }
 

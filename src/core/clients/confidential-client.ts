@@ -1,0 +1,129 @@
+import { noRegionReason, regionalHost, takesRegion } from '../authority/authority.js'
+import type { Endpoints } from '../authority/discovery.js'
+import { detectRegion, normalizeRegion } from '../authority/region.js'
+import {
+  type ClientAuthentication,
+  type ClientCredential,
+  clientAuthentication,
+} from '../credentials/client-auth.js'
+import { requestClientToken } from '../grants/client-credentials.js'
+import { onBehalfOfGrant, userAssertionHashOf } from '../grants/on-behalf-of.js'
+import { RuntimeFailure, UsageError } from '../kernel/errors.js'
+import type { AuthenticationResult } from '../protocol/result.js'
+import { requiredScopes } from '../protocol/scopes.js'
+import type { ClientApplicationOptions, ClientTokenOptions } from '../session/client-options.js'
+import { redeem, storeAppToken } from '../session/redeem.js'
+import { ClientApplication } from './application.js'
+
+/** A client that can keep a secret: a service, a daemon, a CI job. */
+export class ConfidentialClientApplication extends ClientApplication {
+  readonly #credential: ClientCredential
+  #region: Promise<string | undefined> | undefined
+
+  constructor(options: ClientApplicationOptions & { clientCredential: ClientCredential }) {
+    super(options)
+    if (!options.clientCredential) {
+      throw new UsageError('missing_credential', 'a confidential client needs a client credential')
+    }
+    if (options.azureRegion && !takesRegion(this.authority)) {
+      throw new UsageError('region_unsupported', `azureRegion: ${noRegionReason(this.authority)}`)
+    }
+    this.#credential = options.clientCredential
+  }
+
+  protected override async clientAuthentication(
+    endpoints: Endpoints,
+  ): Promise<ClientAuthentication> {
+    return clientAuthentication(this.#credential, {
+      clientId: this.clientId,
+      audience: endpoints.tokenEndpoint,
+      now: this.clock(),
+      ...(this.options.clientClaims ? { clientClaims: this.options.clientClaims } : {}),
+      ...(endpoints.tokenEndpointAuthMethods
+        ? { authMethods: endpoints.tokenEndpointAuthMethods }
+        : {}),
+    })
+  }
+
+  /** An app-only token (client credentials), from the cache when one is still valid. */
+  async acquireTokenForClient(
+    scopes: readonly string[],
+    options: ClientTokenOptions = {},
+  ): Promise<AuthenticationResult> {
+    const wanted = requiredScopes(scopes)
+    const query = {
+      clientId: this.clientId,
+      environment: this.authority.instance,
+      homeAccountId: null,
+      scopes: wanted,
+    }
+    const result = await this.cachedOrFetched(query, options, async (endpoints, reason) => {
+      const redeemed = await requestClientToken(this.app, endpoints, {
+        scopes: wanted,
+        claimsChallenge: options.claimsChallenge,
+        reason,
+        tokenEndpointFor: (discovered) => this.#regionalTokenEndpoint(discovered),
+      })
+      return storeAppToken(this.app, endpoints, wanted, redeemed)
+    })
+    if (result === undefined) {
+      throw new RuntimeFailure('invalid_response', 'the identity provider answered without a token')
+    }
+    return result
+  }
+
+  /**
+   * On-behalf-of: a middle tier trades the token its caller sent for one to a downstream API. The
+   * tokens are kept per incoming assertion, so a repeat with the same assertion is a cache hit.
+   */
+  async acquireTokenOnBehalfOf(
+    userAssertion: string,
+    scopes: readonly string[],
+    options: { claimsChallenge?: string; forceRefresh?: boolean } = {},
+  ): Promise<AuthenticationResult> {
+    const wanted = requiredScopes(scopes)
+    const userAssertionHash = userAssertionHashOf(userAssertion)
+    const query = {
+      clientId: this.clientId,
+      environment: this.authority.instance,
+      homeAccountId: null,
+      userAssertionHash,
+      scopes: wanted,
+    }
+    const useCache = options.claimsChallenge === undefined && options.forceRefresh !== true
+    await this.loadCache()
+    const realms = await this.knownRealms()
+    const hit = useCache ? this.pickAccessToken(query, realms).hit : undefined
+    if (hit) {
+      return hit
+    }
+    const endpoints = await this.endpoints()
+    const grant = onBehalfOfGrant(this.app, userAssertion, wanted, {
+      claimsChallenge: options.claimsChallenge,
+      forced: !useCache,
+    })
+    return this.fetchOnce(
+      () => (useCache ? this.pickAccessToken(query, [...realms, endpoints.realm]).hit : undefined),
+      () => redeem(this.app, grant, endpoints),
+    )
+  }
+
+  /** Client credentials go to the region's host when one is configured or detected. */
+  async #regionalTokenEndpoint(tokenEndpoint: string): Promise<string> {
+    const configured = this.options.azureRegion ?? process.env['MSAL_FORCE_REGION']
+    if (!configured || !takesRegion(this.authority)) {
+      return tokenEndpoint
+    }
+    this.#region ??=
+      configured === true || configured === 'auto'
+        ? detectRegion(this.http())
+        : Promise.resolve(normalizeRegion(configured))
+    const region = await this.#region
+    if (!region) {
+      return tokenEndpoint
+    }
+    const url = new URL(tokenEndpoint)
+    url.host = regionalHost(this.authority, region)
+    return url.toString()
+  }
+}

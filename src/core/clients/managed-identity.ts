@@ -1,0 +1,199 @@
+import { findAccessTokens, pickAccessToken } from '../token-cache/lookup.js'
+import { type Clock, systemClock } from '../kernel/clock.js'
+import { UsageError } from '../kernel/errors.js'
+import { httpOptionsOf, type SharedClientOptions } from '../session/client-options.js'
+import { createHttpClient } from '../http/client.js'
+import type { HttpClient } from '../http/types.js'
+import { type Logger, piiAwareLogger, silentLogger } from '../kernel/log.js'
+import { type JsonStore, memoryStore } from '../kernel/json-store.js'
+import type { AuthenticationResult } from '../protocol/result.js'
+import { SerializableTokenCache } from '../token-cache/token-cache.js'
+import {
+  defaultImdsRetryDelaysMs,
+  identityCacheId,
+  type ManagedIdentityId,
+  type ManagedIdentitySourceName,
+  managedIdentitySource,
+  obtainToken,
+} from '../managed-identity/sources.js'
+
+/** Where managed identity tokens are filed in the cache (msal-node's placeholder authority). */
+export const managedIdentityEnvironment = 'login.microsoftonline.com'
+export const managedIdentityRealm = 'managed_identity'
+export const managedIdentityAuthority = `https://${managedIdentityEnvironment}/${managedIdentityRealm}`
+
+export interface ManagedIdentityClientOptions extends SharedClientOptions {
+  /** A user-assigned identity by one of its ids; the system-assigned identity when absent. */
+  managedIdentity?: ManagedIdentityId
+  /** Where the source is read from; default `process.env`. */
+  env?: Record<string, string | undefined>
+  /** The waits between IMDS attempts on 404/408/410/429/5xx; default 250, 500, 1000 ms. */
+  imdsRetryDelaysMs?: readonly number[]
+}
+
+export interface ManagedIdentityTokenOptions {
+  /** Skip the cached token. */
+  forceRefresh?: boolean
+  /** A claims challenge from a resource: skips the cached token (the sources take no claims). */
+  claimsChallenge?: string
+  signal?: AbortSignal
+}
+
+/** MSAL's ManagedIdentityClient: app-only tokens for the machine's (or the app's) managed identity. */
+export class ManagedIdentityClient {
+  readonly tokenCache: SerializableTokenCache
+  readonly #options: ManagedIdentityClientOptions
+  readonly #store: JsonStore
+  readonly #clock: Clock
+  readonly #log: Logger
+  readonly #cacheId: string
+  #http: HttpClient | undefined
+  readonly #imds = { answered: false }
+  #closeHttp: (() => Promise<void>) | undefined
+
+  /** No network here. */
+  constructor(options: ManagedIdentityClientOptions = {}) {
+    const id = options.managedIdentity
+    if (id !== undefined && !identityCacheId(id).trim()) {
+      throw new UsageError('invalid_identity', 'the managed identity id is empty')
+    }
+    this.#options = options
+    this.tokenCache = options.tokenCache ?? new SerializableTokenCache()
+    this.#store = options.cacheStore ?? memoryStore()
+    this.#clock = options.clock ?? systemClock
+    this.#log = options.logger ? piiAwareLogger(options.logger, options) : silentLogger
+    this.#cacheId = identityCacheId(id)
+  }
+
+  /** The source the environment names; no request is made. */
+  get source(): ManagedIdentitySourceName {
+    return managedIdentitySource(this.#options.env ?? process.env)
+  }
+
+  async close(): Promise<void> {
+    await this.#closeHttp?.()
+  }
+
+  /**
+   * A token for `resource` (a resource URI; a trailing `/.default` is dropped), from the cache when one
+   * is still valid. A token past its refresh_on is refreshed, and served if the refresh fails.
+   */
+  async acquireTokenForClient(
+    resource: string,
+    options: ManagedIdentityTokenOptions = {},
+  ): Promise<AuthenticationResult> {
+    const wanted = resource.trim().replace(/\/\.default$/i, '')
+    if (!wanted) {
+      throw new UsageError('missing_resource', 'a resource is required')
+    }
+    const query = {
+      clientId: this.#cacheId,
+      environment: managedIdentityEnvironment,
+      homeAccountId: null,
+      scopes: [wanted],
+    }
+    const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
+    const pick = (exclude: ReadonlySet<string>) =>
+      pickAccessToken(this.tokenCache, query, [managedIdentityRealm], {
+        now: this.#clock(),
+        exclude,
+      })
+    await this.#loadCache()
+    const replaced = new Set(
+      skipCache
+        ? findAccessTokens(this.tokenCache, query, [managedIdentityRealm]).map((at) => at.secret)
+        : [],
+    )
+    let aging: AuthenticationResult | undefined
+    if (!skipCache) {
+      const found = pick(replaced)
+      if (found.hit) {
+        this.#log({ kind: 'cache', op: 'hit', detail: 'managed identity access token' })
+        return found.hit
+      }
+      aging = found.aging
+    }
+    try {
+      return await this.#store.withLock(async () => {
+        // Another process may have just stored the token.
+        await this.#loadCache()
+        const hit = pick(replaced).hit
+        if (hit) {
+          return hit
+        }
+        const result = await this.#request(wanted, options.signal)
+        if (this.#options.cacheStore && this.tokenCache.hasStateChanged) {
+          await this.#store.write({ ...this.tokenCache.toJSON() })
+        }
+        return result
+      })
+    } catch (error) {
+      if (aging && !(error instanceof UsageError)) {
+        return aging
+      }
+      throw error
+    }
+  }
+
+  /** Without a cache store the tokenCache object itself is the state (MSAL's `token_cache=`). */
+  async #loadCache(): Promise<void> {
+    if (this.#options.cacheStore) {
+      this.tokenCache.deserialize(await this.#store.read())
+    }
+  }
+
+  async #request(resource: string, signal: AbortSignal | undefined): Promise<AuthenticationResult> {
+    const now = this.#clock()
+    const token = await obtainToken(
+      {
+        http: this.#httpClient(),
+        env: this.#options.env ?? process.env,
+        log: this.#log,
+        now: this.#clock,
+        retryDelaysMs: this.#options.imdsRetryDelaysMs ?? defaultImdsRetryDelaysMs,
+        imds: this.#imds,
+        ...(signal ? { signal } : {}),
+      },
+      this.#options.managedIdentity,
+      resource,
+    )
+    // MSAL refreshes long-lived managed identity tokens at half their lifetime.
+    const refreshIn = token.expires_in >= 7200 ? Math.trunc(token.expires_in / 2) : undefined
+    this.tokenCache.add({
+      clientId: this.#cacheId,
+      environment: managedIdentityEnvironment,
+      realm: managedIdentityRealm,
+      scopes: [resource],
+      response: {
+        access_token: token.access_token,
+        token_type: token.token_type,
+        expires_in: token.expires_in,
+        ...(refreshIn !== undefined ? { refresh_in: refreshIn } : {}),
+      },
+      grantType: 'managed_identity',
+      now,
+    })
+    return {
+      access_token: token.access_token,
+      token_type: token.token_type,
+      expires_in: token.expires_in,
+      expires_on: now + token.expires_in,
+      ...(refreshIn !== undefined ? { refresh_on: now + refreshIn } : {}),
+      scope: [resource],
+      token_source: 'identity_provider',
+    }
+  }
+
+  #httpClient(): HttpClient {
+    if (this.#http === undefined) {
+      if (this.#options.httpClient) {
+        this.#http = this.#options.httpClient
+      } else {
+        const client = createHttpClient(httpOptionsOf(this.#options), this.#log)
+        this.#closeHttp = () => client.close()
+        this.#http = client
+      }
+    }
+    return this.#http
+  }
+}

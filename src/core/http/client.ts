@@ -1,0 +1,462 @@
+import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
+import { rootCertificates, type TLSSocket } from 'node:tls'
+import type { Agent, buildConnector, Dispatcher, Pool, request as undiciRequest } from 'undici'
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void
+import { isLoopbackHost } from './endpoint-url.js'
+import { readCaFile } from './ca-file.js'
+import { RuntimeFailure } from '../kernel/errors.js'
+import {
+  defaultMaxBodyBytes,
+  defaultTimeoutMs,
+  type HttpClient,
+  type HttpOptions,
+  type HttpRequest,
+  type HttpResponse,
+} from './types.js'
+import { type Logger, silentLogger } from '../kernel/log.js'
+import { retryAfterSeconds } from './retry-after.js'
+
+const tlsErrorCodes = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+])
+
+/**
+ * The undici HTTP client: keep-alive, timeout, proxy, extra CAs, one retry on a connection failure
+ * or a 5xx, and a short in-process wait for `Retry-After` on 429/503. Bodies are read up to a bound
+ * (undici bounds the headers itself, by `maxHeaderSize`), and a credential never leaves over plain
+ * http to a host that is not loopback.
+ */
+export function createHttpClient(
+  options: HttpOptions = {},
+  log: Logger = silentLogger,
+): HttpClient & { close(): Promise<void> } {
+  // undici is loaded on the first request only: a run answered from the cache never pays for it.
+  let undici:
+    | Promise<{
+        request: typeof undiciRequest
+        /** The dispatcher for a request: the client's, a probe's or a pinned server's. */
+        dispatcherFor: (req: HttpRequest) => Dispatcher
+        agents: Map<string, Dispatcher>
+      }>
+    | undefined
+  const load = () =>
+    (undici ??= import('undici').then(
+      ({ Agent, EnvHttpProxyAgent, Pool, buildConnector, request }) => {
+        const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
+        const tls = {
+          ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
+          ...(options.insecure ? { rejectUnauthorized: false } : {}),
+        }
+        const agents = new Map<string, Dispatcher>()
+        const make = (pin: string | undefined, connectMs: number): Dispatcher => {
+          // An abort signal does not end a connection still being made, so the request's limit is
+          // also the connect timeout (undici's own is 10 s, longer than a short --timeout or a probe).
+          const timeout = { timeout: connectMs }
+          if (pin !== undefined) {
+            return new Agent({
+              connect: pinnedConnector(buildConnector, pin, connectMs),
+              keepAliveTimeout: 10_000,
+            })
+          }
+          return new EnvHttpProxyAgent({
+            ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
+            connect: { ...tls, lookup: loopbackAwareLookup, ...timeout },
+            requestTls: { ...tls, lookup: loopbackAwareLookup, ...timeout },
+            // The connection to the proxy itself is made with these, not with `connect`.
+            proxyTls: timeout,
+            factory: tunnelGuardedFactory(Pool, connectMs),
+            keepAliveTimeout: 10_000,
+          })
+        }
+        return {
+          request,
+          agents,
+          dispatcherFor: (req: HttpRequest) => {
+            const key = `${req.serverCertificateSha1 ?? ''}/${req.probeMs ?? ''}`
+            let agent = agents.get(key)
+            if (agent === undefined) {
+              agent = make(req.serverCertificateSha1, req.probeMs ?? timeoutMs)
+              agents.set(key, agent)
+            }
+            return agent
+          },
+        }
+      },
+    ))
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
+  const maxRetryAfter = options.maxRetryAfter ?? 10
+
+  async function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
+    const started = Date.now()
+    const limitMs = req.probeMs ?? timeoutMs
+    const body = req.form ? new URLSearchParams(req.form).toString() : undefined
+    const headers = {
+      ...req.headers,
+      ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+    }
+    const { request, dispatcherFor } = await load()
+    try {
+      const res = await request(req.url, {
+        method: req.method,
+        headers,
+        body,
+        dispatcher: dispatcherFor(req),
+        signal: req.signal
+          ? AbortSignal.any([req.signal, AbortSignal.timeout(limitMs)])
+          : AbortSignal.timeout(limitMs),
+      })
+      const text = await readBody(res, req)
+      log({
+        kind: 'http',
+        method: req.method,
+        url: req.url,
+        status: res.statusCode,
+        ms: Date.now() - started,
+        attempt,
+      })
+      return { status: res.statusCode, headers: flatten(res.headers), body: text }
+    } catch (error) {
+      log({
+        kind: 'http',
+        method: req.method,
+        url: req.url,
+        ms: Date.now() - started,
+        attempt,
+        error: describe(error),
+      })
+      throw error instanceof RuntimeFailure ? error : toFailure(error, req.url, limitMs)
+    }
+  }
+
+  return {
+    async request(req) {
+      refuseCleartextCredential(req)
+      if (req.probeMs !== undefined || req.retry === false) {
+        return once(req, 1)
+      }
+      let response: HttpResponse
+      try {
+        response = await once(req, 1)
+      } catch (error) {
+        if (!(error instanceof RuntimeFailure) || error.code !== 'connection_failed') {
+          throw error
+        }
+        log({ kind: 'retry', url: req.url, reason: error.message, waitMs: 0 })
+        return once(req, 2)
+      }
+      const wait = retryAfterSeconds(response.headers['retry-after'])
+      if ((response.status === 429 || response.status === 503) && wait !== undefined) {
+        if (wait > maxRetryAfter) {
+          return response
+        }
+        log({
+          kind: 'retry',
+          url: req.url,
+          reason: `status ${response.status}`,
+          waitMs: wait * 1000,
+        })
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000))
+        return once(req, 2)
+      }
+      if (response.status >= 500) {
+        log({ kind: 'retry', url: req.url, reason: `status ${response.status}`, waitMs: 0 })
+        return once(req, 2)
+      }
+      return response
+    },
+    close: async () => {
+      if (undici) {
+        const { agents } = await undici
+        await Promise.all([...agents.values()].map((agent) => agent.close()))
+      }
+    },
+  }
+}
+
+/**
+ * A credential (any form body: secrets, assertions, codes, refresh tokens, passwords) seen on the
+ * wire by anyone between us and a remote host would be stolen; this is checked before the request
+ * is even prepared, whoever chose the URL (a discovery document, an environment variable).
+ */
+function refuseCleartextCredential(req: HttpRequest): void {
+  if (req.form === undefined && req.carriesCredential !== true) {
+    return
+  }
+  let url: URL | undefined
+  try {
+    url = new URL(req.url)
+  } catch {
+    url = undefined
+  }
+  if (url?.protocol === 'https:' || (url?.protocol === 'http:' && isLoopback(url.hostname))) {
+    return
+  }
+  const where =
+    url === undefined ? 'to a malformed URL' : `over ${url.protocol.slice(0, -1)} to ${url.host}`
+  throw new RuntimeFailure(
+    'insecure_endpoint',
+    `refusing to send a credential ${where}: only https, or http to a loopback host, may carry one`,
+  )
+}
+
+/** `*.localhost` too, as `loopbackAwareLookup` resolves those names to 127.0.0.1. */
+function isLoopback(hostname: string): boolean {
+  return isLoopbackHost(hostname) || /\.localhost\.?$/i.test(hostname)
+}
+
+/** The body as text, given up as soon as it passes the request's bound, however it is framed. */
+async function readBody(
+  res: { headers: Record<string, string | string[] | undefined>; body: AsyncIterable<Buffer> },
+  req: HttpRequest,
+): Promise<string> {
+  const limit = req.maxBodyBytes ?? defaultMaxBodyBytes
+  const tooLarge = () =>
+    new RuntimeFailure(
+      'response_too_large',
+      `answer from ${safeHost(req.url)} is larger than ${byteSize(limit)}`,
+    )
+  // A declared length past the bound fails at the first chunk, before the rest is waited for.
+  const declared = Number(res.headers['content-length'])
+  const chunks: Buffer[] = []
+  let size = 0
+  // Leaving the loop early (the throw) destroys the body, which ends the request.
+  for await (const chunk of res.body) {
+    size += chunk.length
+    if (size > limit || declared > limit) {
+      throw tooLarge()
+    }
+    chunks.push(chunk)
+  }
+  // TextDecoder drops a leading BOM, as undici's own `text()` does.
+  return new TextDecoder().decode(Buffer.concat(chunks))
+}
+
+function byteSize(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) {
+    return `${bytes / (1024 * 1024)} MiB`
+  }
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`
+}
+
+/** Given by `tunnelGuardedFactory`; `toFailure` names it. */
+const proxyClosedConnection = 'ERR_PROXY_CLOSED_CONNECTION'
+
+/**
+ * undici 7 (nodejs/undici#3897) takes a proxy that drops the connection before answering CONNECT
+ * for a live connection lost while idle: it keeps the request queued and reconnects at once, in a
+ * tight loop without end, and the request's abort signal is only looked at once a connection is
+ * made. The tunnel here fails the request instead, and gets the request's limit as its deadline
+ * (the signal is handed on to the CONNECT request, which honours it).
+ */
+function tunnelGuardedFactory(
+  PoolClass: typeof Pool,
+  connectMs: number,
+): NonNullable<Agent.Options['factory']> {
+  return (origin, opts) => {
+    const connect = (opts as Pool.Options).connect
+    if (typeof connect !== 'function') {
+      // A direct connection (no proxy for this origin): undici's connector already fails it.
+      return new PoolClass(origin, opts)
+    }
+    const guarded: buildConnector.connector = (connectOpts, callback) =>
+      connect(
+        { ...connectOpts, signal: AbortSignal.timeout(connectMs) } as typeof connectOpts,
+        (error, socket) => {
+          if (error !== null) {
+            callback(closedTunnel(error), null)
+          } else {
+            callback(null, socket)
+          }
+        },
+      )
+    return new PoolClass(origin, { ...opts, connect: guarded })
+  }
+}
+
+/** undici's socket error, which it would retry forever, as one it fails the request with. */
+function closedTunnel(error: Error): Error {
+  if ((error as { code?: unknown }).code !== 'UND_ERR_SOCKET') {
+    return error
+  }
+  const socket = (error as { socket?: { remoteAddress?: string; remotePort?: number } }).socket
+  return Object.assign(new Error('the proxy closed the connection', { cause: error }), {
+    code: proxyClosedConnection,
+    proxy:
+      socket?.remoteAddress !== undefined && socket.remotePort !== undefined
+        ? `${socket.remoteAddress.includes(':') ? `[${socket.remoteAddress}]` : socket.remoteAddress}:${socket.remotePort}`
+        : undefined,
+  })
+}
+
+/** Thrown by the pinned connector; `toFailure` names it. */
+const thumbprintMismatch = 'ERR_SERVER_CERT_THUMBPRINT'
+
+/**
+ * Accepts the HTTPS server whose certificate has this SHA-1 thumbprint, whoever issued it (Service
+ * Fabric's token service has a self-signed one), and no other: CA checks are off, the pin replaces
+ * them. No TLS session is reused, so every connection shows its certificate.
+ */
+function pinnedConnector(
+  build: typeof buildConnector,
+  sha1: string,
+  connectMs: number,
+): buildConnector.connector {
+  const wanted = sha1.replace(/[^0-9a-f]/gi, '').toLowerCase()
+  const connect = build({
+    rejectUnauthorized: false,
+    maxCachedSessions: 0,
+    lookup: loopbackAwareLookup,
+    timeout: connectMs,
+  })
+  return (options, callback) => {
+    connect(options, (error, socket) => {
+      if (error !== null) {
+        callback(error, null)
+        return
+      }
+      if (options.protocol === 'https:') {
+        const seen = (socket as TLSSocket).getPeerCertificate().fingerprint ?? ''
+        if (seen.replace(/:/g, '').toLowerCase() !== wanted) {
+          socket.destroy()
+          callback(
+            Object.assign(new Error('the server certificate has another thumbprint'), {
+              code: thumbprintMismatch,
+            }),
+            null,
+          )
+          return
+        }
+      }
+      callback(null, socket)
+    })
+  }
+}
+
+/**
+ * RFC 6761: names under `localhost.` are loopback. Browsers resolve them so; glibc does not, and
+ * local identity providers (regional hosts such as `westus2.localhost`) need it.
+ */
+function loopbackAwareLookup(
+  hostname: string,
+  options: LookupOptions,
+  callback: LookupCallback,
+): void {
+  if (!/\.localhost\.?$/i.test(hostname)) {
+    lookup(hostname, options, callback)
+    return
+  }
+  if (options.all) {
+    callback(null, [{ address: '127.0.0.1', family: 4 }])
+  } else {
+    callback(null, '127.0.0.1', 4)
+  }
+}
+
+function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) {
+      flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
+    }
+  }
+  return flat
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET' && code !== 'UND_ERR_CONNECT') {
+      return code
+    }
+    current = current.cause
+  }
+  return (error as { code?: string } | undefined)?.code
+}
+
+function describe(error: unknown): string {
+  return errorCode(error) ?? (error instanceof Error ? error.message : String(error))
+}
+
+function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailure {
+  const host = safeHost(url)
+  const code = errorCode(error)
+  const name = error instanceof Error ? error.name : ''
+  if (
+    name === 'TimeoutError' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  ) {
+    return new RuntimeFailure('timeout', `${host} did not answer within ${timeoutMs / 1000} s`, {
+      cause: error,
+    })
+  }
+  // Another CA would not help with these two, so the advice differs.
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return new RuntimeFailure(
+      'tls_error',
+      `the TLS certificate of ${host} ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'} (${code}); check the server's certificate and this machine's clock`,
+      { cause: error },
+    )
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new RuntimeFailure(
+      'tls_error',
+      `the TLS certificate of ${host} is not for that host name (${code}); check the authority's host, or the proxy`,
+      { cause: error },
+    )
+  }
+  if (code === thumbprintMismatch) {
+    return new RuntimeFailure(
+      'tls_error',
+      `the TLS certificate of ${host} does not have the pinned SHA-1 thumbprint`,
+      { cause: error },
+    )
+  }
+  if (code !== undefined && tlsErrorCodes.has(code)) {
+    return new RuntimeFailure(
+      'tls_error',
+      `the TLS certificate of ${host} is not trusted (${code}); pass --ca-file with its CA, or fix the proxy`,
+      { cause: error },
+    )
+  }
+  if (code === proxyClosedConnection) {
+    const proxy = (error as { proxy?: string }).proxy
+    return new RuntimeFailure(
+      'connection_failed',
+      `cannot reach ${host} through ${proxy === undefined ? 'the proxy' : `the proxy ${proxy}`}: the proxy closed the connection`,
+      { cause: error },
+    )
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new RuntimeFailure('connection_failed', `cannot resolve ${host} (${code})`, {
+      cause: error,
+    })
+  }
+  return new RuntimeFailure('connection_failed', `cannot reach ${host}: ${describe(error)}`, {
+    cause: error,
+  })
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return 'the server'
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The closed set of failures the engine reports. Every error carries a stable `code`;
+ * `kind` says which family it belongs to, which is what a caller (or the CLI's exit code) needs.
+ */
+
+export type ErrorKind =
+  /** The caller gave something unusable: a malformed authority, PEM, JSON, a missing credential. */
+  | 'usage'
+  /** The identity provider answered with an OAuth error. */
+  | 'server'
+  /** A person has to sign in: no usable account, token or refresh token. */
+  | 'interaction_required'
+  /** Network, TLS, timeout, unreadable response, file-system failure. */
+  | 'runtime'
+  /** The user stopped it. */
+  | 'cancelled'
+
+export interface ErrorOptions {
+  cause?: unknown
+}
+
+export class MsalTsError extends Error {
+  readonly code: string
+  readonly kind: ErrorKind
+
+  constructor(kind: ErrorKind, code: string, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.kind = kind
+    this.code = code
+  }
+}
+
+/** Bad input from the caller; the CLI exits 2. */
+export class UsageError extends MsalTsError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super('usage', code, message, options)
+  }
+}
+
+/** Network, TLS, I/O or protocol failure; the CLI exits 1. */
+export class RuntimeFailure extends MsalTsError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super('runtime', code, message, options)
+  }
+}
+
+export class CancelledError extends MsalTsError {
+  constructor(message = 'interrupted') {
+    super('cancelled', 'cancelled', message)
+  }
+}
+
+/** The parsed OAuth error body, as Entra sends it. */
+export interface OAuthErrorBody {
+  error: string
+  error_description?: string
+  error_codes?: number[]
+  suberror?: string
+  trace_id?: string
+  correlation_id?: string
+  timestamp?: string
+  error_uri?: string
+  claims?: string
+  [other: string]: unknown
+}
+
+const interactionErrors = new Set([
+  'interaction_required',
+  'invalid_grant',
+  'consent_required',
+  'login_required',
+])
+
+/** The identity provider said no. The raw body stays off the enumerable fields so it never lands in logs. */
+export class OAuthServerError extends MsalTsError {
+  readonly status: number
+  /** Not enumerable: spreading, logging or JSON-encoding the error leaves it out. */
+  declare readonly body: OAuthErrorBody
+
+  /** Fields of another shape than Entra gives them are dropped, whoever built `body`. */
+  constructor(status: number, body: OAuthErrorBody) {
+    const checked = checkErrorBody(body) ?? { error: 'invalid_response' }
+    super(
+      interactionErrors.has(checked.error) ? 'interaction_required' : 'server',
+      checked.error,
+      firstLine(checked.error_description) ?? `the identity provider answered ${status}`,
+    )
+    this.status = status
+    Object.defineProperty(this, 'body', { value: checked, enumerable: false })
+  }
+}
+
+/**
+ * An OAuth error answer with only the fields that have the shape RFC 6749 and Entra give them:
+ * anything else is dropped rather than trusted. Undefined when `error` is not shaped as a code.
+ */
+export function checkErrorBody(body: Record<string, unknown>): OAuthErrorBody | undefined {
+  const error = body['error']
+  // The code becomes the `<code>` of the CLI's error line, so it must look like one: RFC 6749's
+  // codes (and Entra's) are short ASCII words, never spaces, quotes or control characters.
+  if (typeof error !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(error)) {
+    return undefined
+  }
+  const checked: OAuthErrorBody = { error }
+  for (const name of [
+    'error_description',
+    'error_uri',
+    'suberror',
+    'trace_id',
+    'correlation_id',
+    'timestamp',
+    'claims',
+  ]) {
+    const value = body[name]
+    if (typeof value === 'string') {
+      checked[name] = value
+    }
+  }
+  const codes = body['error_codes']
+  if (Array.isArray(codes) && codes.every((code) => Number.isSafeInteger(code))) {
+    checked.error_codes = codes as number[]
+  }
+  // MSAL stops trying family refresh tokens when this list holds `client_mismatch`.
+  const additional = body['error_additional_info']
+  if (Array.isArray(additional) && additional.every((item) => typeof item === 'string')) {
+    checked['error_additional_info'] = additional
+  }
+  return checked
+}
+
+/** Silent acquisition cannot go on without the user; the CLI exits 3. */
+export class InteractionRequiredError extends MsalTsError {
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super('interaction_required', code, message, options)
+  }
+}
+
+function firstLine(text: string | undefined): string | undefined {
+  // Entra descriptions carry "\r\nTrace ID: ..." tails; those are reported from their own fields.
+  const line = text?.split(/\r?\n/, 1)[0]?.trim()
+  return line === '' ? undefined : line
+}

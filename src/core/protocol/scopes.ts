@@ -1,0 +1,126 @@
+import { UsageError } from '../kernel/errors.js'
+
+/** Scopes MSAL adds to every user flow and forbids callers to pass. */
+export const reservedScopes = ['openid', 'profile', 'offline_access'] as const
+
+const graphResources = [
+  'https://graph.microsoft.com',
+  'https://graph.microsoft.us',
+  'https://dod-graph.microsoft.us',
+  'https://microsoftgraph.chinacloudapi.cn',
+  '00000003-0000-0000-c000-000000000000',
+]
+
+/** Splits, trims and de-duplicates scopes given as a list or as space-separated strings. */
+export function normalizeScopes(scopes: readonly string[]): string[] {
+  // The library's callers may be untyped JavaScript: refuse here, not with a TypeError below.
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) {
+    throw new UsageError('invalid_scope', 'scopes must be a list of strings')
+  }
+  const seen = new Set<string>()
+  for (const scope of scopes.flatMap((s) => s.split(/\s+/))) {
+    if (scope !== '') {
+      seen.add(scope)
+    }
+  }
+  return [...seen]
+}
+
+/** The caller's scopes, split and de-duplicated; an empty list is a usage error. */
+export function requiredScopes(scopes: readonly string[]): string[] {
+  const wanted = normalizeScopes(scopes)
+  if (wanted.length === 0) {
+    throw new UsageError('missing_scope', 'at least one scope is required')
+  }
+  return wanted
+}
+
+/** `--resource <uri>` means the `.default` scope of that resource. */
+export function resourceToScope(resource: string): string {
+  return `${resource.replace(/\/+$/, '')}/.default`
+}
+
+/** The user-flow scope set: the caller's scopes plus the reserved ones, minus the excluded ones. */
+export function decorateScopes(
+  scopes: readonly string[],
+  excludeScopes: readonly string[] = [],
+): string[] {
+  const reserved = scopes.filter((s) => (reservedScopes as readonly string[]).includes(s))
+  if (reserved.length > 0) {
+    throw new UsageError(
+      'reserved_scope',
+      `${reserved.join(', ')} is added by msal-ts itself; leave it out of --scope (use --exclude-scope to drop profile or offline_access)`,
+    )
+  }
+  if (excludeScopes.includes('openid')) {
+    throw new UsageError('reserved_scope', 'openid cannot be excluded')
+  }
+  const decorated = new Set([...scopes, ...reservedScopes])
+  for (const excluded of excludeScopes) {
+    decorated.delete(excluded)
+  }
+  return [...decorated]
+}
+
+/** The cache's target format: space-joined, sorted by code point, as MSAL writes it. */
+export function targetOf(scopes: readonly string[]): string {
+  return [...new Set(scopes)].sort().join(' ')
+}
+
+/**
+ * Whether a cached target holds every requested scope. Unlike MSAL Python this ignores case, and it
+ * finds a Graph scope requested with its resource prefix when Entra echoed it bare (`User.Read`).
+ */
+export function targetCovers(target: string, requested: readonly string[]): boolean {
+  const cached = new Set(target.split(/\s+/).map((s) => s.toLowerCase()))
+  return requested.every((scope) => {
+    const wanted = scope.toLowerCase()
+    return (
+      cached.has(wanted) ||
+      (bareGraphScope(wanted) !== undefined && cached.has(bareGraphScope(wanted) ?? ''))
+    )
+  })
+}
+
+function bareGraphScope(scope: string): string | undefined {
+  const resource = graphResources.find((r) => scope.startsWith(`${r}/`))
+  const bare = resource === undefined ? undefined : scope.slice(resource.length + 1)
+  return bare === '.default' ? undefined : bare
+}
+
+/**
+ * The `claims` parameter: the claims challenge, with the client capabilities set as
+ * `access_token.xms_cc`. Without capabilities the challenge passes through untouched.
+ */
+export function mergeClaims(
+  claimsChallenge: string | undefined,
+  capabilities: readonly string[] = [],
+): string | undefined {
+  if (capabilities.length === 0) {
+    return claimsChallenge
+  }
+  const claims = parseClaims(claimsChallenge)
+  const accessToken = isObject(claims['access_token']) ? claims['access_token'] : {}
+  claims['access_token'] = { ...accessToken, xms_cc: { values: [...capabilities] } }
+  return JSON.stringify(claims)
+}
+
+function parseClaims(text: string | undefined): Record<string, unknown> {
+  if (text === undefined || text === '') {
+    return {}
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new UsageError('invalid_claims', 'the claims challenge is not valid JSON')
+  }
+  if (!isObject(parsed)) {
+    throw new UsageError('invalid_claims', 'the claims challenge must be a JSON object')
+  }
+  return parsed
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
