@@ -2,6 +2,7 @@ import { type Command, CommanderError } from 'commander'
 import { MsalTsError, OAuthServerError } from './core/kernel/errors.js'
 import { type Io, processIo, say, sayLabelled } from './commands/shared/io.js'
 import { colours } from './commands/shared/colour.js'
+import { withCliHint } from './commands/shared/hints.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
 import { commands, newProgram } from './registry.js'
 
@@ -49,7 +50,7 @@ function report(error: unknown, io: Io, { verbose }: { verbose: boolean }): numb
     return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage
   }
   if (error instanceof MsalTsError) {
-    sayLabelled(io, error.code, error.message, 'red')
+    sayLabelled(io, error.code, withCliHint(error), 'red')
     const details = error instanceof OAuthServerError ? serverDetails(error) : undefined
     if (details !== undefined) {
       say(io, details)

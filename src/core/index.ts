@@ -36,6 +36,7 @@ export {
   OAuthServerError,
   RuntimeFailure,
   UsageError,
+  type ErrorHint,
   type ErrorKind,
   type OAuthErrorBody,
 } from './kernel/errors.js'

@@ -216,6 +216,20 @@ describe('msal-ts client-token', () => {
       wrong.stderr,
       /^msal-ts: invalid_certificate: cannot use the private key: wrong password/,
     )
+    const noPassword = await run(home, [
+      ...certArgs(home),
+      '--certificate',
+      cert.encryptedPemFile ?? '',
+      '--scope',
+      graph,
+      '--force-refresh',
+    ])
+    assert.equal(noPassword.exitCode, 2)
+    assert.equal(noPassword.stdout, '')
+    assert.match(
+      noPassword.stderr,
+      /^msal-ts: invalid_certificate: the private key is encrypted; give its password \(the certificate passphrase\): pass --certificate-password-stdin or set AZURE_CLIENT_CERTIFICATE_PASSWORD\n$/,
+    )
   })
 
   test('an assertion file is read afresh on every run', async () => {

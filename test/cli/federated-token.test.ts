@@ -213,7 +213,7 @@ describe('msal-ts client-token --federated-token', () => {
     assert.equal(pipelines.exitCode, 2)
     assert.match(
       pipelines.stderr,
-      /^msal-ts: missing_environment: .*AZURESUBSCRIPTION_SERVICE_CONNECTION_ID.*\n$/,
+      /^msal-ts: missing_environment: .*AZURESUBSCRIPTION_SERVICE_CONNECTION_ID.*; pass --service-connection-id or set it\n$/,
     )
     const { SYSTEM_OIDCREQUESTURI } = runtime.pipelinesEnv()
     const noToken = await run(

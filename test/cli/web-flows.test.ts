@@ -503,7 +503,10 @@ describe('web-app and migration flows', () => {
       { input: 'x' },
     )
     assert.equal(reserved.exitCode, 2)
-    assert.match(reserved.stderr, /^msal-ts: reserved_scope: /)
+    assert.match(
+      reserved.stderr,
+      /^msal-ts: reserved_scope: openid is added by msal-ts itself; leave it out of the scopes given with --scope \(use --exclude-scope to drop profile or offline_access\)\n$/,
+    )
   })
 
   describe('regions', () => {

@@ -319,10 +319,8 @@ test('a fixed free port works; a port in use is a UsageError', async () => {
       (error: unknown) => {
         assert.ok(error instanceof UsageError)
         assert.equal(error.code, 'port_in_use')
-        assert.equal(
-          error.message,
-          `cannot listen on 127.0.0.1:${takenPort}: it is in use; pick another --redirect-port`,
-        )
+        assert.equal(error.message, `cannot listen on 127.0.0.1:${takenPort}: it is in use`)
+        assert.equal(error.hint, 'redirect_port')
         return true
       },
     )

@@ -105,7 +105,8 @@ function tenantDiscoveryEndpointOf(response: HttpResponse, authority: Authority)
   if (body['error'] === 'invalid_instance') {
     throw new RuntimeFailure(
       'invalid_instance',
-      `${authority.host} is not a known Entra ID authority (instance discovery said invalid_instance); pass --no-validate-authority to trust it`,
+      `${authority.host} is not a known Entra ID authority (instance discovery said invalid_instance)`,
+      { hint: 'validate_authority' },
     )
   }
   const endpoint = body['tenant_discovery_endpoint']

@@ -146,7 +146,8 @@ function privateKeyOf(credential: CertificateCredential): KeyObject {
   if (encrypted && !credential.passphrase) {
     throw new UsageError(
       'invalid_certificate',
-      'the private key is encrypted; give its password (--certificate-password-stdin or AZURE_CLIENT_CERTIFICATE_PASSWORD)',
+      'the private key is encrypted; give its password (the certificate passphrase)',
+      { hint: 'certificate_password' },
     )
   }
   try {
@@ -181,7 +182,8 @@ function sha1Thumbprint(der: Buffer | undefined): string {
   if (der === undefined) {
     throw new UsageError(
       'invalid_certificate',
-      'no certificate found to compute the thumbprint from; give the certificate or --thumbprint',
+      'no certificate found to compute the thumbprint from; give the certificate or its thumbprint',
+      { hint: 'certificate_thumbprint' },
     )
   }
   return createHash('sha1').update(der).digest('hex')

@@ -74,7 +74,8 @@ export function federatedTokenCredential(
       if (!serviceConnectionId?.trim()) {
         throw new UsageError(
           'missing_environment',
-          'azure-pipelines federation needs the service connection id: pass --service-connection-id or set AZURESUBSCRIPTION_SERVICE_CONNECTION_ID',
+          'azure-pipelines federation needs the service connection id, and AZURESUBSCRIPTION_SERVICE_CONNECTION_ID is not set',
+          { hint: 'service_connection_id' },
         )
       }
       return {
@@ -185,8 +186,10 @@ async function ask(
     response = await http.request(request)
   } catch (error) {
     if (error instanceof RuntimeFailure) {
+      // The hint stays: what gets past an untrusted certificate is the same for the CI runtime.
       throw new RuntimeFailure('federated_token_failed', `${what}: ${error.message}`, {
         cause: error,
+        ...(error.hint === undefined ? {} : { hint: error.hint }),
       })
     }
     throw error

@@ -51,7 +51,8 @@ async function refuseFederated(context: GrantContext, username: string): Promise
   if (realm['account_type'] === 'Federated') {
     throw new InteractionRequiredError(
       'federated_account',
-      'this account signs in at its own identity provider (federated), where a password grant is not supported: use msal-ts login (browser) or --device-code',
+      'this account signs in at its own identity provider (federated), where a password grant is not supported',
+      { hint: 'interactive_sign_in' },
     )
   }
 }

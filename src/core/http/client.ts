@@ -431,8 +431,8 @@ function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailu
   if (code !== undefined && tlsErrorCodes.has(code)) {
     return new RuntimeFailure(
       'tls_error',
-      `the TLS certificate of ${host} is not trusted (${code}); pass --ca-file with its CA, or fix the proxy`,
-      { cause: error },
+      `the TLS certificate of ${host} is not trusted (${code})`,
+      { cause: error, hint: 'trust_certificate' },
     )
   }
   if (code === proxyClosedConnection) {

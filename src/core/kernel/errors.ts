@@ -15,19 +15,49 @@ export type ErrorKind =
   /** The user stopped it. */
   | 'cancelled'
 
+/**
+ * What the caller can change to get past an error, when that is one of its settings. The engine's
+ * message names no CLI flag; a front end keys its own advice ("pass --ca-file") on this.
+ */
+export type ErrorHint =
+  /** Trust the CA of the server's TLS certificate (the `verify` option). */
+  | 'trust_certificate'
+  /** Turn authority validation off to use an authority instance discovery does not know. */
+  | 'validate_authority'
+  /** Listen for the redirect on another port. */
+  | 'redirect_port'
+  /** Sign in interactively (browser or device code) instead of with a password. */
+  | 'interactive_sign_in'
+  /** Leave the reserved scopes out of the requested ones; exclude profile or offline_access instead. */
+  | 'reserved_scope'
+  /** Start the auth code flow with the library's own initiation, which writes a complete flow. */
+  | 'start_auth_code_flow'
+  /** Give the passphrase of the encrypted private key. */
+  | 'certificate_password'
+  /** Give the certificate's thumbprint, or the certificate itself. */
+  | 'certificate_thumbprint'
+  /** Give the Azure Pipelines service connection id. */
+  | 'service_connection_id'
+
 export interface ErrorOptions {
   cause?: unknown
+  hint?: ErrorHint
 }
 
 export class MsalTsError extends Error {
   readonly code: string
   readonly kind: ErrorKind
+  /** Set when changing one of the caller's settings gets past the error. */
+  readonly hint?: ErrorHint
 
   constructor(kind: ErrorKind, code: string, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.kind = kind
     this.code = code
+    if (options.hint !== undefined) {
+      this.hint = options.hint
+    }
   }
 }
 

@@ -327,17 +327,16 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
 
 function listenError(error: NodeJS.ErrnoException, port: number): Error {
   if (error.code === 'EADDRINUSE') {
-    return new UsageError(
-      'port_in_use',
-      `cannot listen on ${bindHost}:${port}: it is in use; pick another --redirect-port`,
-      { cause: error },
-    )
+    return new UsageError('port_in_use', `cannot listen on ${bindHost}:${port}: it is in use`, {
+      cause: error,
+      hint: 'redirect_port',
+    })
   }
   if (error.code === 'EACCES') {
     return new UsageError(
       'port_denied',
-      `cannot listen on ${bindHost}:${port}: permission denied; pick another --redirect-port`,
-      { cause: error },
+      `cannot listen on ${bindHost}:${port}: permission denied`,
+      { cause: error, hint: 'redirect_port' },
     )
   }
   return new RuntimeFailure(

@@ -69,10 +69,7 @@ export function checkAuthState(
   scopes?: readonly string[],
 ): void {
   if (!flow.state) {
-    throw new UsageError(
-      'state_missing',
-      'the flow has no state; start it with msal-ts auth-url --flow-file',
-    )
+    throw new UsageError('state_missing', 'the flow has no state', { hint: 'start_auth_code_flow' })
   }
   if (response['state'] !== flow.state) {
     throw new UsageError(
@@ -155,10 +152,9 @@ export function parseFlow(text: string): AuthCodeFlow {
     !Array.isArray(f.scope) ||
     typeof f.code_verifier !== 'string'
   ) {
-    throw new UsageError(
-      'invalid_flow',
-      'the flow file is not an auth code flow written by msal-ts auth-url --flow-file',
-    )
+    throw new UsageError('invalid_flow', 'the flow file is not an auth code flow', {
+      hint: 'start_auth_code_flow',
+    })
   }
   return f as AuthCodeFlow
 }

@@ -49,7 +49,8 @@ export function decorateScopes(
   if (reserved.length > 0) {
     throw new UsageError(
       'reserved_scope',
-      `${reserved.join(', ')} is added by msal-ts itself; leave it out of --scope (use --exclude-scope to drop profile or offline_access)`,
+      `${reserved.join(', ')} is added by msal-ts itself; leave it out of the scopes`,
+      { hint: 'reserved_scope' },
     )
   }
   if (excludeScopes.includes('openid')) {
