@@ -2,6 +2,17 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import globals from 'globals'
 
+const noProcessExit = {
+  object: 'process',
+  property: 'exit',
+  message: 'the engine throws its errors; only the CLI ends the process',
+}
+const noProcessEnv = {
+  object: 'process',
+  property: 'env',
+  message: 'take the environment as an option; only src/core/clients/ defaults to the process one',
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bin/'] },
   js.configs.recommended,
@@ -18,6 +29,17 @@ export default tseslint.config(
       curly: ['error', 'all'],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
+  },
+  {
+    // The engine is a library: it never ends the process, and only the public classes of clients/
+    // fall back to the process environment; below them the caller's environment is passed in.
+    files: ['src/core/**/*.ts'],
+    ignores: ['src/core/clients/**'],
+    rules: { 'no-restricted-properties': ['error', noProcessExit, noProcessEnv] },
+  },
+  {
+    files: ['src/core/clients/**/*.ts'],
+    rules: { 'no-restricted-properties': ['error', noProcessExit] },
   },
   {
     // node:test's test() returns a promise the runner itself awaits.

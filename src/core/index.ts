@@ -63,10 +63,10 @@ export {
   type ManagedIdentityId,
   type ManagedIdentitySourceName,
 } from './managed-identity/sources.js'
+export { federatedTokenCredential } from './clients/federated-token.js'
 export {
   azurePipelinesToken,
   defaultFederatedAudience,
-  federatedTokenCredential,
   githubActionsToken,
   type FederatedTokenOptions,
   type FederatedTokenProvider,

@@ -172,6 +172,30 @@ test('region auto reads REGION_NAME', async () => {
   }
 })
 
+test('the env option, not the process environment, is where MSAL_FORCE_REGION and REGION_NAME are read', async () => {
+  process.env['MSAL_FORCE_REGION'] = 'westeurope'
+  try {
+    const forced = fakeIdp()
+    await app(forced.http, { env: { MSAL_FORCE_REGION: 'northeurope' } }).acquireTokenForClient([
+      's/.default',
+    ])
+    assert.equal(
+      new URL(forced.tokenRequests()[0]?.url ?? '').host,
+      'northeurope.login.microsoft.com',
+    )
+    const detected = fakeIdp()
+    await app(detected.http, {
+      env: { MSAL_FORCE_REGION: 'auto', REGION_NAME: 'eastus' },
+    }).acquireTokenForClient(['s/.default'])
+    assert.equal(new URL(detected.tokenRequests()[0]?.url ?? '').host, 'eastus.login.microsoft.com')
+    const none = fakeIdp()
+    await app(none.http, { env: {} }).acquireTokenForClient(['s/.default'])
+    assert.equal(new URL(none.tokenRequests()[0]?.url ?? '').host, 'login.microsoftonline.com')
+  } finally {
+    delete process.env['MSAL_FORCE_REGION']
+  }
+})
+
 test("the provider's error comes back as OAuthServerError with its fields", async () => {
   const idp = fakeIdp(() => ({
     status: 401,

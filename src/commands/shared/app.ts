@@ -38,6 +38,7 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
     clientCapabilities: settings.capabilities,
     excludeScopes: settings.excludeScopes,
     ...(region !== undefined ? { azureRegion: region } : {}),
+    env: io.env,
     enablePiiLog: settings.pii,
     logger,
   }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../core/kernel/errors.js'
-import { federatedTokenCredential } from '../../core/credentials/federated-token.js'
+import { federatedTokenCredentialIn } from '../../core/credentials/federated-token.js'
 import { createHttpClient } from '../../core/http/client.js'
 import type { HttpClient } from '../../core/http/types.js'
 import type { Io } from './io.js'
@@ -84,8 +84,7 @@ export function runtimeAssertion(
   io: Io,
   httpClient: HttpClient | undefined,
 ): () => Promise<string> {
-  const credential = federatedTokenCredential(provider, {
-    env: io.env,
+  const credential = federatedTokenCredentialIn(io.env, provider, {
     ...(httpClient ? { httpClient } : {}),
     ...(flags.federatedAudience !== undefined ? { audience: flags.federatedAudience } : {}),
     ...(flags.serviceConnectionId !== undefined

@@ -9,7 +9,7 @@ export function normalizeRegion(name: string): string {
 /** The region this machine runs in: REGION_NAME, else the instance metadata service, else undefined. */
 export async function detectRegion(
   http: HttpClient,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Record<string, string | undefined>,
 ): Promise<string | undefined> {
   if (env['REGION_NAME']?.trim()) {
     return normalizeRegion(env['REGION_NAME'])

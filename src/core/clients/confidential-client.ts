@@ -110,13 +110,16 @@ export class ConfidentialClientApplication extends ClientApplication {
 
   /** Client credentials go to the region's host when one is configured or detected. */
   async #regionalTokenEndpoint(tokenEndpoint: string): Promise<string> {
-    const configured = this.options.azureRegion ?? process.env['MSAL_FORCE_REGION']
+    // The public entry point is the one place the process environment is read (MSAL does so for
+    // MSAL_FORCE_REGION and the region detection); a caller such as the CLI passes its own.
+    const env = this.options.env ?? process.env
+    const configured = this.options.azureRegion ?? env['MSAL_FORCE_REGION']
     if (!configured || !takesRegion(this.authority)) {
       return tokenEndpoint
     }
     this.#region ??=
       configured === true || configured === 'auto'
-        ? detectRegion(this.http())
+        ? detectRegion(this.http(), env)
         : Promise.resolve(normalizeRegion(configured))
     const region = await this.#region
     if (!region) {

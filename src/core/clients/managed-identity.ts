@@ -25,7 +25,10 @@ export const managedIdentityAuthority = `https://${managedIdentityEnvironment}/$
 export interface ManagedIdentityClientOptions extends SharedClientOptions {
   /** A user-assigned identity by one of its ids; the system-assigned identity when absent. */
   managedIdentity?: ManagedIdentityId
-  /** Where the source is read from; default `process.env`. */
+  /**
+   * Where the source (IDENTITY_ENDPOINT, MSI_ENDPOINT, AZURE_POD_IDENTITY_AUTHORITY_HOST, ...) is read
+   * from; default the process environment, as MSAL reads it.
+   */
   env?: Record<string, string | undefined>
   /** The waits between IMDS attempts on 404/408/410/429/5xx; default 250, 500, 1000 ms. */
   imdsRetryDelaysMs?: readonly number[]
@@ -43,6 +46,7 @@ export interface ManagedIdentityTokenOptions {
 export class ManagedIdentityClient {
   readonly tokenCache: SerializableTokenCache
   readonly #options: ManagedIdentityClientOptions
+  readonly #env: Record<string, string | undefined>
   readonly #store: JsonStore
   readonly #clock: Clock
   readonly #log: Logger
@@ -58,6 +62,9 @@ export class ManagedIdentityClient {
       throw new UsageError('invalid_identity', 'the managed identity id is empty')
     }
     this.#options = options
+    // The public entry point is the one place the process environment is read: the engine below
+    // takes it as given, so a caller (the CLI) can hand over its own.
+    this.#env = options.env ?? process.env
     this.tokenCache = options.tokenCache ?? new SerializableTokenCache()
     this.#store = options.cacheStore ?? memoryStore()
     this.#clock = options.clock ?? systemClock
@@ -67,7 +74,7 @@ export class ManagedIdentityClient {
 
   /** The source the environment names; no request is made. */
   get source(): ManagedIdentitySourceName {
-    return managedIdentitySource(this.#options.env ?? process.env)
+    return managedIdentitySource(this.#env)
   }
 
   async close(): Promise<void> {
@@ -147,7 +154,7 @@ export class ManagedIdentityClient {
     const token = await obtainToken(
       {
         http: this.#httpClient(),
-        env: this.#options.env ?? process.env,
+        env: this.#env,
         log: this.#log,
         now: this.#clock,
         retryDelaysMs: this.#options.imdsRetryDelaysMs ?? defaultImdsRetryDelaysMs,

@@ -17,7 +17,7 @@ export const azurePipelinesApiVersion = '7.1'
 export type FederatedTokenProvider = 'github' | 'azure-pipelines'
 
 export interface FederatedTokenOptions {
-  /** Where the variables come from; default `process.env`. */
+  /** Where the variables come from; default the process environment. */
   env?: Record<string, string | undefined>
   /** The HTTP client the runtime is asked through; default a fresh `createHttpClient()`. */
   httpClient?: HttpClient
@@ -34,14 +34,14 @@ export interface FederatedTokenOptions {
 
 /**
  * A client-assertion credential whose assertion is the CI job's OIDC token, asked for afresh at every
- * token request (a cache hit asks for nothing). The environment is checked here, at once: a missing
- * variable is a usage error naming it.
+ * token request (a cache hit asks for nothing). `env` is checked here, at once: a missing variable is
+ * a usage error naming it.
  */
-export function federatedTokenCredential(
+export function federatedTokenCredentialIn(
+  env: Record<string, string | undefined>,
   provider: FederatedTokenProvider,
-  options: FederatedTokenOptions = {},
+  options: Omit<FederatedTokenOptions, 'env'> = {},
 ): AssertionCredential {
-  const env = options.env ?? process.env
   // Without a client of the caller's, each fetch uses its own and closes it, so nothing lingers.
   const withHttp = async (fetch: (http: HttpClient) => Promise<string>): Promise<string> => {
     if (options.httpClient) {

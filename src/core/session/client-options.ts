@@ -39,6 +39,11 @@ export interface ClientApplicationOptions extends SharedClientOptions {
   clientCapabilities?: string[]
   /** A region name, `true` (or "auto") to detect it, false for none. */
   azureRegion?: string | boolean
+  /**
+   * Where MSAL_FORCE_REGION, REGION_NAME and AZURE_POD_IDENTITY_AUTHORITY_HOST are read from;
+   * default the process environment, as MSAL reads them.
+   */
+  env?: Record<string, string | undefined>
   excludeScopes?: string[]
   /** Where discovery answers and throttle state are kept between runs; in memory when absent. */
   httpCache?: JsonStore
