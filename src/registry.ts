@@ -49,6 +49,12 @@ export const commands: Record<
     description: 'get an app-only token with client credentials (secret, certificate or assertion)',
     load: async () => (await import('./commands/client-token.js')).clientTokenCommand,
   },
+  serve: {
+    group: 'Tokens:',
+    description:
+      'serve tokens to local programs as App Service managed identity does (Azure SDKs use it as is)',
+    load: async () => (await import('./commands/serve.js')).serveCommand,
+  },
   config: {
     group: 'Helpers:',
     description:

@@ -12,6 +12,7 @@ import { federationHttpClient } from './shared/federated-token.js'
 import {
   addManagedIdentityOptions,
   type ManagedIdentityFlags,
+  refuseStrayIdentityOptions,
   runManagedIdentity,
 } from './shared/managed-identity.js'
 import { writeToken } from './shared/output.js'
@@ -67,12 +68,7 @@ export async function runClientToken(flags: ClientTokenFlags, io: Io): Promise<v
   if (flags.managedIdentity) {
     return runManagedIdentity(flags, io)
   }
-  if (flags.objectId !== undefined || flags.miResourceId !== undefined) {
-    throw new UsageError(
-      'missing_option',
-      '--object-id and --mi-resource-id go with --managed-identity',
-    )
-  }
+  refuseStrayIdentityOptions(flags)
   const scopes = scopesFrom(
     flags.scope,
     flags.resource === undefined ? undefined : resourceToScope(flags.resource),

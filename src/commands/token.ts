@@ -92,7 +92,7 @@ export async function runToken(flags: TokenFlags, io: Io): Promise<void> {
 }
 
 /** invalid_grant and friends mean a person has to sign in again: say how, keeping the provider's details. */
-function withSignInHint(error: unknown): unknown {
+export function withSignInHint(error: unknown): unknown {
   if (!(error instanceof OAuthServerError) || error.kind !== 'interaction_required') {
     return error
   }

@@ -5,12 +5,14 @@ import { canPrompt, select } from './prompter.js'
 
 /**
  * The account a command acts for: `--account` (username or home account id) or MSAL_TS_ACCOUNT;
- * else the only one; else a prompt on a terminal; else a usage error that lists them.
+ * else the only one; else a prompt on a terminal (unless `prompt` is false); else a usage error
+ * that lists them.
  */
 export async function chooseAccount(
   accounts: Account[],
   wanted: string | undefined,
   io: Io,
+  { prompt = true }: { prompt?: boolean } = {},
 ): Promise<Account> {
   const name = wanted ?? io.env['MSAL_TS_ACCOUNT']
   if (name) {
@@ -32,7 +34,7 @@ export async function chooseAccount(
   if (accounts.length === 1 && accounts[0]) {
     return accounts[0]
   }
-  if (!canPrompt(io)) {
+  if (!prompt || !canPrompt(io)) {
     const names = accounts.map((a) => a.username || a.home_account_id).join(', ')
     throw new UsageError(
       'several_accounts',

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { printable } from './printable.js'
 
@@ -6,6 +6,8 @@ import { printable } from './printable.js'
 export interface Output {
   write(text: string): unknown
   readonly isTTY?: boolean
+  /** No more output: a reader waiting for its end (`$(...)`) gets it while the process runs on. */
+  end?(): void
 }
 
 /** The styles a stream may get (colour.ts makes them); each is given text already made printable. */
@@ -86,6 +88,18 @@ function fdOutput(): Output {
         return stream.write(rest)
       }
       return true
+    },
+    end() {
+      if (stream) {
+        stream.end()
+        return
+      }
+      closeSync(1)
+      // Descriptor 1 goes to /dev/null rather than to the next file or socket the process opens.
+      const spare = openSync('/dev/null', 'w')
+      if (spare !== 1) {
+        closeSync(spare)
+      }
     },
   }
 }

@@ -14,13 +14,17 @@ import type { CredentialFlags } from './credential.js'
 import { type Io, warn } from './io.js'
 import { stderrLogger } from './logging.js'
 import { type TokenFormat, writeToken } from './output.js'
-import { type CommonFlags, resolveCommon } from './settings.js'
+import { type CommonFlags, type CommonSettings, resolveCommon } from './settings.js'
 
-/** The options of `client-token`, which this path serves with --managed-identity. */
-export interface ManagedIdentityFlags extends CommonFlags, CredentialFlags {
+/** The options that pick a managed identity, and the credential options it refuses. */
+export interface ManagedIdentitySelection extends CommonFlags, CredentialFlags {
   managedIdentity?: boolean
   objectId?: string
   miResourceId?: string
+}
+
+/** The options of `client-token`, which this path serves with --managed-identity. */
+export interface ManagedIdentityFlags extends ManagedIdentitySelection {
   scope: string[]
   resource?: string
   clientClaims?: string
@@ -53,8 +57,18 @@ const credentialOptions: [keyof CredentialFlags, string][] = [
   ['federatedToken', '--federated-token'],
 ]
 
+/** `--object-id` and `--mi-resource-id` mean nothing without `--managed-identity`. */
+export function refuseStrayIdentityOptions(flags: ManagedIdentitySelection): void {
+  if (flags.objectId !== undefined || flags.miResourceId !== undefined) {
+    throw new UsageError(
+      'missing_option',
+      '--object-id and --mi-resource-id go with --managed-identity',
+    )
+  }
+}
+
 /** The identity the flags select: `--client-id` (the flag, not AZURE_CLIENT_ID), `--object-id` or `--mi-resource-id`. */
-export function selectedIdentity(flags: ManagedIdentityFlags): ManagedIdentityId | undefined {
+export function selectedIdentity(flags: ManagedIdentitySelection): ManagedIdentityId | undefined {
   const given: ManagedIdentityId[] = []
   if (flags.clientId !== undefined) {
     given.push({ clientId: flags.clientId.trim() })
@@ -80,6 +94,34 @@ export function selectedIdentity(flags: ManagedIdentityFlags): ManagedIdentityId
 
 /** `client-token --managed-identity`: a token for one resource, from the cache when it can. */
 export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): Promise<void> {
+  const { client, close } = openManagedIdentity(flags, io, [
+    ['--on-behalf-of', flags.onBehalfOf !== undefined],
+    ['--client-claims', flags.clientClaims !== undefined],
+  ])
+  try {
+    const result = await client.acquireTokenForClient(resourceOf(flags), {
+      ...(flags.forceRefresh ? { forceRefresh: true } : {}),
+    })
+    writeToken(io, result, flags.output)
+  } finally {
+    await close()
+  }
+}
+
+/**
+ * The managed identity client the flags select, with its token cache; `inert` names options of
+ * the calling command that a managed identity cannot act on, refused with the common ones.
+ */
+export function openManagedIdentity(
+  flags: ManagedIdentitySelection,
+  io: Io,
+  inert: readonly (readonly [string, boolean])[] = [],
+): {
+  client: ManagedIdentityClient
+  identity: ManagedIdentityId | undefined
+  settings: CommonSettings
+  close: () => Promise<void>
+} {
   const conflicting = credentialOptions.filter(
     ([key]) => flags[key] !== undefined && flags[key] !== false,
   )
@@ -89,9 +131,8 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
       `--managed-identity takes no client credential (${conflicting.map(([, name]) => name).join(', ')})`,
     )
   }
-  const inert = [
-    ['--on-behalf-of', flags.onBehalfOf !== undefined],
-    ['--client-claims', flags.clientClaims !== undefined],
+  const refused = [
+    ...inert,
     // The sources take a resource and nothing else: no capabilities, scopes to drop or region.
     ['--capability', (flags.capability ?? []).length > 0],
     ['--exclude-scope', (flags.excludeScope ?? []).length > 0],
@@ -99,8 +140,9 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
     // MSAL sends no telemetry headers to the managed identity sources.
     ['--app-name', flags.appName !== undefined],
     ['--app-version', flags.appVersion !== undefined],
-  ] as const
-  const refused = inert.filter(([, given]) => given).map(([name]) => name)
+  ]
+    .filter(([, given]) => given)
+    .map(([name]) => name)
   if (refused.length > 0) {
     throw new UsageError(
       'conflicting_options',
@@ -108,7 +150,6 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
     )
   }
   const id = selectedIdentity(flags)
-  const resource = resourceOf(flags)
   const cacheId = identityCacheId(id)
   // The common settings need a client id; with a managed identity that is the identity's.
   const settings = resolveCommon({ ...flags, clientId: cacheId }, io)
@@ -137,15 +178,15 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
     enablePiiLog: settings.pii,
     env: io.env,
   })
-  try {
-    const result = await client.acquireTokenForClient(resource, {
-      ...(flags.forceRefresh ? { forceRefresh: true } : {}),
-    })
-    writeToken(io, result, flags.output)
-  } finally {
-    await client.close()
-    // The client leaves its store open; a Redis connection would keep the process alive.
-    await cacheStore.close?.()
+  return {
+    client,
+    identity: id,
+    settings,
+    close: async () => {
+      await client.close()
+      // The client leaves its store open; a Redis connection would keep the process alive.
+      await cacheStore.close?.()
+    },
   }
 }
 

@@ -1,0 +1,150 @@
+import { decodeJwt } from 'jose'
+import type { Account, AuthenticationResult } from '../../core/clients/application.js'
+import { ConfidentialClientApplication } from '../../core/clients/confidential-client.js'
+import { PublicClientApplication } from '../../core/clients/public-client.js'
+import { noRegionReason, takesRegion } from '../../core/authority/authority.js'
+import { InteractionRequiredError, UsageError } from '../../core/kernel/errors.js'
+import { resourceToScope } from '../../core/protocol/scopes.js'
+import { withSignInHint } from '../token.js'
+import { chooseAccount } from './account-choice.js'
+import { applicationOptions } from './app.js'
+import { resolveOptionalCredential } from './credential.js'
+import { federationHttpClient } from './federated-token.js'
+import type { Io } from './io.js'
+import {
+  type ManagedIdentitySelection,
+  openManagedIdentity,
+  refuseStrayIdentityOptions,
+} from './managed-identity.js'
+import { type CommonSettings, resolveCommon, settingsAuthority } from './settings.js'
+
+/** The options that pick where tokens for other programs come from. */
+export interface TokenSourceFlags extends ManagedIdentitySelection {
+  account?: string
+}
+
+/** Tokens by resource, from one identity, for as long as the source is open. */
+export interface TokenSource {
+  /** Whom the tokens are for, to tell the person who started it. */
+  readonly holder: string
+  readonly settings: CommonSettings
+  acquire(resource: string): Promise<AuthenticationResult>
+  /** The application (or managed identity) the token was issued to. */
+  clientId(token: { access_token: string }): string
+  close(): Promise<void>
+}
+
+/**
+ * `--managed-identity`; else a client credential as `client-token` takes it (options, then the
+ * environment); else the signed-in account as `token` gets it, chosen now and never by a prompt.
+ */
+export async function openTokenSource(flags: TokenSourceFlags, io: Io): Promise<TokenSource> {
+  if (flags.managedIdentity) {
+    return managedIdentitySource(flags, io)
+  }
+  refuseStrayIdentityOptions(flags)
+  const settings = resolveCommon(flags, io)
+  const federationHttp = federationHttpClient(flags, settings, io)
+  const credential = await resolveOptionalCredential(
+    flags,
+    io,
+    federationHttp ? { httpClient: federationHttp } : {},
+  )
+  if (credential === undefined) {
+    return accountSource(flags, settings, io)
+  }
+  if (flags.account !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      '--account picks a signed-in account: it goes without a client credential',
+    )
+  }
+  if (settings.region !== undefined && !takesRegion(settingsAuthority(settings))) {
+    throw new UsageError(
+      'conflicting_options',
+      `--region: ${noRegionReason(settingsAuthority(settings))}`,
+    )
+  }
+  const app = new ConfidentialClientApplication({
+    ...applicationOptions(settings, io),
+    clientCredential: credential,
+  })
+  return {
+    holder: `the application ${settings.clientId}`,
+    settings,
+    acquire: (resource) => app.acquireTokenForClient([resourceToScope(resource)]),
+    clientId: () => settings.clientId,
+    close: async () => {
+      await app.close()
+      await federationHttp?.close()
+    },
+  }
+}
+
+function managedIdentitySource(flags: TokenSourceFlags, io: Io): TokenSource {
+  const { client, identity, settings, close } = openManagedIdentity(flags, io, [
+    ['--account', flags.account !== undefined],
+  ])
+  const named = identity === undefined ? undefined : Object.values(identity)[0]
+  return {
+    holder: named === undefined ? 'the managed identity' : `the managed identity ${String(named)}`,
+    settings,
+    acquire: (resource) => client.acquireTokenForClient(resource),
+    clientId: (token) =>
+      identity !== undefined && 'clientId' in identity ? identity.clientId : appIdOf(token),
+    close,
+  }
+}
+
+async function accountSource(
+  flags: TokenSourceFlags,
+  settings: CommonSettings,
+  io: Io,
+): Promise<TokenSource> {
+  if (settings.region !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      '--region acts on client credentials only, not on a signed-in account',
+    )
+  }
+  const app = new PublicClientApplication(applicationOptions(settings, io))
+  let account: Account
+  try {
+    account = await chooseAccount(await app.getAccounts(), flags.account, io, { prompt: false })
+  } catch (error) {
+    await app.close()
+    throw error
+  }
+  const name = account.username || account.home_account_id
+  return {
+    holder: name,
+    settings,
+    acquire: async (resource) => {
+      const result = await app
+        .acquireTokenSilentWithError([resourceToScope(resource)], account)
+        .catch((error: unknown) => {
+          throw withSignInHint(error)
+        })
+      if (result === undefined) {
+        throw new InteractionRequiredError(
+          'no_token',
+          `no token for ${name} can be had silently; run msal-ts login`,
+        )
+      }
+      return result
+    },
+    clientId: () => settings.clientId,
+    close: () => app.close(),
+  }
+}
+
+/** The system-assigned identity's client id is known only to the token it was issued. */
+function appIdOf(token: { access_token: string }): string {
+  try {
+    const claims = decodeJwt(token.access_token)
+    const id = claims['appid'] ?? claims['azp']
+    return typeof id === 'string' ? id : ''
+  } catch {
+    return ''
+  }
+}
