@@ -9,14 +9,18 @@ import { dirname, resolve } from 'node:path'
 import { execa } from 'execa'
 import { bin, cliEnv, type CliResult } from './harness.js'
 
-const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8')
+/** The documents that hold recipes, by their path in the repository. */
+export type RecipeDoc = 'README.md' | 'docs/serve.md'
 
-/** The code of the block marked `<!-- recipe: name -->`. */
-export function recipe(name: string): string {
+/**
+ * The code of the block marked `<!-- recipe: name -->` in the README, or in `doc`.
+ */
+export function recipe(name: string, { doc = 'README.md' }: { doc?: RecipeDoc } = {}): string {
+  const text = readFileSync(resolve(import.meta.dirname, '../..', doc), 'utf8')
   const marker = `<!-- recipe: ${name} -->`
-  const at = readme.indexOf(marker)
-  assert.ok(at >= 0, `README.md has no ${marker}`)
-  const block = /^```\w*\n([\s\S]*?)^```$/m.exec(readme.slice(at + marker.length))
+  const at = text.indexOf(marker)
+  assert.ok(at >= 0, `${doc} has no ${marker}`)
+  const block = /^```\w*\n([\s\S]*?)^```$/m.exec(text.slice(at + marker.length))
   assert.ok(block?.[1] !== undefined, `no fenced block after ${marker}`)
   return block[1]
 }
