@@ -3,7 +3,7 @@
 
 __msal_ts_cmds() { # command path -> its subcommands
   case "$1" in
-    '') echo 'login token accounts logout auth-url redeem migrate-rt client-token config completion' ;;
+    '') echo 'login token accounts logout auth-url redeem migrate-rt client-token serve config completion' ;;
     'config') echo 'set unset get list path' ;;
   esac
 }
@@ -19,6 +19,7 @@ __msal_ts_opts() { # command path -> its options
     'redeem') echo '--code -s --scope --redirect-uri --nonce --claims-challenge --flow-file --response -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'migrate-rt') echo '-s --scope --refresh-token-stdin --refresh-token-file -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'client-token') echo '-s --scope --resource --client-claims --force-refresh --on-behalf-of -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'serve') echo '--port --allow-resource --account -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'config') echo '-h --help' ;;
     'config set') echo '--profile -h --help' ;;
     'config unset') echo '--profile -h --help' ;;
@@ -230,6 +231,40 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'client-token --app-version') echo 'n' ;;
     'client-token --profile') echo 'a:profiles' ;;
     'client-token --log-level') echo 'w:error warn info debug' ;;
+    'serve --port') echo 'n' ;;
+    'serve --allow-resource') echo 'n' ;;
+    'serve --account') echo 'a:accounts' ;;
+    'serve -o'|'serve --output') echo 'w:env json' ;;
+    'serve --client-secret') echo 'n' ;;
+    'serve --client-secret-file') echo 'f' ;;
+    'serve --certificate') echo 'f' ;;
+    'serve --private-key') echo 'f' ;;
+    'serve --thumbprint') echo 'n' ;;
+    'serve --client-assertion') echo 'n' ;;
+    'serve --client-assertion-file') echo 'f' ;;
+    'serve --federated-token') echo 'w:github azure-pipelines file:' ;;
+    'serve --federated-audience') echo 'n' ;;
+    'serve --service-connection-id') echo 'n' ;;
+    'serve --object-id') echo 'n' ;;
+    'serve --mi-resource-id') echo 'n' ;;
+    'serve -c'|'serve --client-id') echo 'n' ;;
+    'serve -a'|'serve --authority') echo 'n' ;;
+    'serve -t'|'serve --tenant') echo 'n' ;;
+    'serve --cloud') echo 'w:public usgov china' ;;
+    'serve --oidc-authority') echo 'n' ;;
+    'serve --region') echo 'n' ;;
+    'serve --capability') echo 'n' ;;
+    'serve --exclude-scope') echo 'n' ;;
+    'serve --cache-file') echo 'f' ;;
+    'serve --cache-dir') echo 'd' ;;
+    'serve --cache-url') echo 'n' ;;
+    'serve --proxy') echo 'n' ;;
+    'serve --ca-file') echo 'f' ;;
+    'serve --timeout') echo 'n' ;;
+    'serve --app-name') echo 'n' ;;
+    'serve --app-version') echo 'n' ;;
+    'serve --profile') echo 'a:profiles' ;;
+    'serve --log-level') echo 'w:error warn info debug' ;;
     'config set --profile') echo 'a:profiles' ;;
     'config unset --profile') echo 'a:profiles' ;;
     'config get --profile') echo 'a:profiles' ;;

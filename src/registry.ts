@@ -50,7 +50,7 @@ export const commands: Record<
     load: async () => (await import('./commands/client-token.js')).clientTokenCommand,
   },
   serve: {
-    group: 'Tokens:',
+    group: 'Tools for other programs:',
     description:
       'serve tokens to local programs as App Service managed identity does (Azure SDKs use it as is)',
     load: async () => (await import('./commands/serve.js')).serveCommand,

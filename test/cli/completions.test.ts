@@ -103,6 +103,10 @@ describe('shell completions', () => {
       ['raw', 'json', 'header', 'env', 'kubectl'],
     ],
     [['msal-ts', 'token', '--cloud', 'u'], ['usgov']],
+    [
+      ['msal-ts', 'serve', '-o', ''],
+      ['env', 'json'],
+    ],
     [['msal-ts', 'token', '--log-level', 'd'], ['debug']],
     [['msal-ts', 'login', '--prompt', 's'], ['select_account']],
     [

@@ -12,6 +12,7 @@ const commands = [
   'redeem',
   'migrate-rt',
   'client-token',
+  'serve',
 ]
 
 test('--version prints the package version and exits 0', async () => {
@@ -68,6 +69,7 @@ test('--help groups the commands by job', async () => {
     ['Tokens', ['token', 'client-token']],
     ['Accounts', ['accounts', 'logout']],
     ['Web apps', ['auth-url', 'redeem', 'migrate-rt']],
+    ['Tools for other programs', ['serve']],
     ['Helpers', ['config', 'completion', 'help']],
   ])
 })

@@ -170,6 +170,20 @@ const perCommand: Record<string, Proof> = {
     'test/cli/option-effects.test.ts › client-token --on-behalf-of --force-refresh asks again instead of using the cached token; --exclude-scope drops offline_access',
   'client-token --region':
     'test/cli/web-flows.test.ts › --region sends client credentials to the regional host',
+  'serve --port': 'test/cli/serve.test.ts › each run has a new secret; --port is honoured',
+  'serve --allow-resource':
+    'test/cli/serve.test.ts › 401 without the secret, 403 outside --allow-resource, 400 for a bad request',
+  'serve --account':
+    'test/cli/serve.test.ts › --account picks one of several signed-in accounts; without it serve does not guess',
+  'serve --output': 'test/cli/serve.test.ts › -o json prints one object with the two variables',
+  'serve --managed-identity':
+    'test/cli/serve.test.ts › --managed-identity: a user-assigned identity’s tokens, as client-token takes them',
+  'serve --object-id':
+    'test/cli/serve.test.ts › sources that cannot apply are refused at once: exit 2 (or 3 with no one signed in)',
+  'serve --mi-resource-id':
+    'test/cli/serve.test.ts › sources that cannot apply are refused at once: exit 2 (or 3 with no one signed in)',
+  'serve --region':
+    'test/cli/serve.test.ts › sources that cannot apply are refused at once: exit 2 (or 3 with no one signed in)',
   'login --no-browser':
     'test/cli/option-effects.test.ts › login --no-browser prints only the URL, which carries --prompt, --login-hint, --domain-hint and --claims-challenge',
   'login --prompt':

@@ -385,6 +385,34 @@ describe('msal-ts serve', () => {
     await assertServerGone(result.stderr)
   })
 
+  test('--account picks one of several signed-in accounts; without it serve does not guess', async () => {
+    const twoHome = await tempDir()
+    const bob = { username: 'bob@contoso.onmicrosoft.com', password: 'bob password 1' }
+    sts.addUser(bob)
+    for (const user of [sts.defaults, bob]) {
+      const login = await run(
+        twoHome,
+        ['login', ...pub(), '--username', user.username, '--password-stdin'],
+        { input: user.password },
+      )
+      assert.equal(login.exitCode, 0, login.stderr)
+    }
+    const guess = await run(twoHome, ['serve', ...pub()])
+    assert.equal(guess.exitCode, 2, guess.stderr)
+    assert.match(guess.stderr, /^msal-ts: several_accounts: .*--account/)
+    const serve = await startServe(twoHome, [...pub(), '--account', bob.username])
+    try {
+      const answer = await ask(serve)
+      assert.equal(answer.status, 200, answer.body)
+      const claims = decodeJwt(
+        (JSON.parse(answer.body) as Record<string, string>)['access_token'] ?? '',
+      )
+      assert.equal(claims['preferred_username'], bob.username)
+    } finally {
+      await stop(serve)
+    }
+  })
+
   test('sources that cannot apply are refused at once: exit 2 (or 3 with no one signed in)', async () => {
     const nobody = await tempDir()
     const cases: [string, string[], Record<string, string>, number][] = [
@@ -398,6 +426,7 @@ describe('msal-ts serve', () => {
       ],
       ['--managed-identity with --account', ['--managed-identity', '--account', 'a@b.c'], {}, 2],
       ['--object-id alone', [...pub(), '--object-id', 'abc'], {}, 2],
+      ['--mi-resource-id alone', [...pub(), '--mi-resource-id', '/subscriptions/x'], {}, 2],
       ['--region for a person', [...pub(), '--region', 'westus'], {}, 2],
       ['--port 0', [...pub(), '--port', '0'], {}, 2],
       ['--port 70000', [...pub(), '--port', '70000'], {}, 2],
