@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander'
+import { readCaFile } from '../core/http/ca-file.js'
 import { CancelledError, MsalTsError, UsageError } from '../core/kernel/errors.js'
 import { controlCharacter } from '../core/kernel/control-characters.js'
 import {
@@ -64,6 +65,10 @@ export async function runServe(flags: ServeFlags, io: Io): Promise<void> {
   const source = await openTokenSource(flags, io)
   let endpoint: IdentityEndpoint
   try {
+    // Read by each request's TLS connection otherwise: a bad one would fail every answer, not the start.
+    if (source.settings.caFile !== undefined) {
+      readCaFile(source.settings.caFile)
+    }
     endpoint = await startIdentityEndpoint({
       port,
       allowResources,

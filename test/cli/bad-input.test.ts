@@ -22,7 +22,15 @@ interface BadInput {
 }
 
 type Command =
-  'login' | 'token' | 'accounts' | 'logout' | 'auth-url' | 'redeem' | 'migrate-rt' | 'client-token'
+  | 'login'
+  | 'token'
+  | 'accounts'
+  | 'logout'
+  | 'auth-url'
+  | 'redeem'
+  | 'migrate-rt'
+  | 'client-token'
+  | 'serve'
 
 const graph = 'https://graph.microsoft.com/.default'
 
@@ -95,13 +103,15 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     'auth-url': { args: ['--scope', 'User.Read'] },
     redeem: { args: ['--code', 'abc', '--scope', 'User.Read'] },
     'migrate-rt': { args: ['--scope', 'User.Read', '--refresh-token-stdin'], input: 'rt' },
+    // The signed-in account's tokens: a case that failed to fail would serve until the timeout.
+    serve: { args: [] },
   })
 
   /**
    * Network options are checked when a request is made: commands that make none (or answer from
    * the cache, as `token` does here) have no use for them.
    */
-  const online = new Set<Command>(['client-token', 'login', 'redeem', 'migrate-rt'])
+  const online = new Set<Command>(['client-token', 'login', 'redeem', 'migrate-rt', 'serve'])
 
   /** Options every command takes, tried on each command (the network ones where they apply). */
   const commonCases = (command: Command): BadInput[] => [
@@ -233,6 +243,21 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
         names: 'refresh token',
       },
       { args: ['--refresh-token-stdin'], input: 'rt', names: '--scope' },
+    ],
+    serve: [
+      { args: ['--port', '0'], names: '--port' },
+      { args: ['--port', '65536'], names: '--port' },
+      { args: ['--port', '80x'], names: '--port' },
+      { args: ['--allow-resource', ''], names: '--allow-resource' },
+      { args: ['--allow-resource', 'https://a.example\r\nX: 1'], names: '--allow-resource' },
+      { args: ['-o', 'raw'], names: '--output' },
+      { args: ['--account', 'a@b.c', '--client-secret-stdin'], input: 's', names: '--account' },
+      { args: ['--managed-identity', '--client-secret-stdin'], input: 's', names: 'credential' },
+      { args: ['--managed-identity', '--account', 'a@b.c'], names: '--account' },
+      { args: ['--object-id', 'abc'], names: '--object-id' },
+      { args: ['--region', 'westus'], names: '--region' },
+      { args: ['--certificate', files.badPem], names: 'certificate' },
+      { args: ['--client-assertion-file', files.missing], names: 'assertion' },
     ],
   })
 

@@ -13,6 +13,7 @@ import { Agent, request } from 'undici'
 import { makeClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { cacheOnly, type CliResult, run, tempDir } from './harness.js'
+import { ask, startServe } from './serve-process.js'
 
 interface Secrets {
   [what: string]: string
@@ -106,6 +107,17 @@ describe('no secret in any log line at --log-level debug', () => {
       refreshToken,
     )
 
+    // serve at debug level: its secret, and the token it hands out, in no line of its stderr.
+    const serve = await startServe(home, [...pub(), '--account', sts.defaults.username, ...debug])
+    const served = await ask(serve, { resource: 'api://served' })
+    assert.equal(served.status, 200, served.body)
+    secrets['identity header'] = serve.secret
+    secrets['served token'] = (JSON.parse(served.body) as { access_token: string }).access_token
+    serve.kill('SIGINT')
+    const serveResult = await serve.done
+    assert.equal(serveResult.exitCode, 130, serveResult.stderr)
+    runs.push({ name: 'serve', result: serveResult })
+
     const conf = ['client-token', ...sts.cliArgs(sts.defaults.confidentialClientId)]
     await step('client-token (secret)', [...conf, '--scope', 'api://secret/.default'], undefined, {
       AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
@@ -186,10 +198,10 @@ describe('no secret in any log line at --log-level debug', () => {
       [],
       `${Object.keys(secrets).length} secrets checked in ${runs.length} runs`,
     )
-    assert.equal(runs.length, 12)
+    assert.equal(runs.length, 13)
     const logged = runs.filter(({ result }) => result.stderr.includes('msal-ts: debug: '))
     // The cached `token` answer, accounts and logout make no request: nothing to log.
-    assert.equal(logged.length, 9, 'the runs did log at debug level')
+    assert.equal(logged.length, 10, 'the runs did log at debug level')
 
     // Files that hold tokens or flows, and the directories msal-ts made for them.
     for (const file of [flowFile, join(cacheDir, cacheName)]) {

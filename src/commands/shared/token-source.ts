@@ -59,6 +59,11 @@ export async function openTokenSource(flags: TokenSourceFlags, io: Io): Promise<
       '--account picks a signed-in account: it goes without a client credential',
     )
   }
+  if (typeof credential === 'object' && 'clientAssertion' in credential) {
+    // Read afresh for every token; read once now too, so that a missing file stops the start.
+    const { clientAssertion } = credential
+    await (typeof clientAssertion === 'function' ? clientAssertion() : clientAssertion)
+  }
   if (settings.region !== undefined && !takesRegion(settingsAuthority(settings))) {
     throw new UsageError(
       'conflicting_options',
