@@ -316,6 +316,51 @@ describe('msal-ts serve', () => {
     assert.match(stderr, /^msal-ts: warning: a token for api:\/\/faulty: /m)
   })
 
+  test('the fault matrix: whatever breaks between serve and the provider is a 502 JSON error', async () => {
+    const appHome = await tempDir()
+    const serve = await startServe(appHome, [...app(), '--timeout', '2'], { env: secretEnv() })
+    try {
+      for (const kind of ['garbage', 'truncated', 'drop', 'reset', 'html', 'hang'] as const) {
+        sts.inject({ match: { grantType: 'client_credentials' }, kind, times: 5 })
+        const failed = await ask(serve, { resource: `api://fault-${kind}` })
+        sts.clearFaults()
+        assert.equal(failed.status, 502, `${kind}: ${failed.body}`)
+        const body = JSON.parse(failed.body) as Record<string, string>
+        assert.deepEqual(Object.keys(body).sort(), ['error', 'error_description'], kind)
+        // Another resource: msal-ts, as MSAL, holds back a repeat of a request the provider failed.
+        const again = await ask(serve, { resource: `api://after-${kind}` })
+        assert.equal(again.status, 200, `${kind}: ${again.body}`)
+      }
+    } finally {
+      await stop(serve)
+    }
+    assertNoStack((await serve.done).stderr)
+  })
+
+  test('a signed-in account whose refresh token was revoked: 400 saying to run msal-ts login', async () => {
+    const revokedHome = await tempDir()
+    // A user of its own: revocation ends every refresh token of the user.
+    const carol = { username: 'carol@contoso.onmicrosoft.com', password: 'carol password 1' }
+    sts.addUser(carol)
+    const login = await run(
+      revokedHome,
+      ['login', ...pub(), '--username', carol.username, '--password-stdin'],
+      { input: carol.password },
+    )
+    assert.equal(login.exitCode, 0, login.stderr)
+    const serve = await startServe(revokedHome, pub())
+    try {
+      sts.revokeRefreshTokens(carol.username)
+      const answer = await ask(serve, { resource: 'api://after-revocation' })
+      assert.equal(answer.status, 400, answer.body)
+      const body = JSON.parse(answer.body) as Record<string, string>
+      assert.equal(body['error'], 'invalid_grant')
+      assert.match(body['error_description'] ?? '', /Run msal-ts login/)
+    } finally {
+      await stop(serve)
+    }
+  })
+
   test('-o json prints one object with the two variables', async () => {
     const serve = await startServe(home, [...pub(), '-o', 'json'])
     try {
