@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { test } from 'node:test'
 import { OAuthServerError, RuntimeFailure, UsageError } from '../../src/core/kernel/errors.js'
 import {
@@ -144,4 +145,22 @@ test('a port in use is a runtime failure; a port out of range a usage error', as
     }),
     { code: 'invalid_port' },
   )
+})
+
+test('a request target no URL parser takes is a 400, and the endpoint serves on', async (t) => {
+  const endpoint = await withEndpoint(t, {
+    acquire: () => Promise.resolve(token('abc', Date.now() / 1000 + 3600)),
+  })
+  const answer = await new Promise<string>((done) => {
+    let text = ''
+    const socket = connect(endpoint.port, '127.0.0.1', () =>
+      socket.write('GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'),
+    )
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (text += chunk))
+    socket.on('error', () => undefined)
+    socket.on('close', () => done(text))
+  })
+  assert.match(answer, /^HTTP\/1\.1 400 /)
+  assert.equal((await ask(endpoint)).status, 200)
 })

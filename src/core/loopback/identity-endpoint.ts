@@ -95,7 +95,15 @@ export async function startIdentityEndpoint(
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.on('error', () => undefined)
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    const url = URL.canParse(req.url ?? '/', 'http://localhost')
+      ? new URL(req.url ?? '/', 'http://localhost')
+      : undefined
+    if (url === undefined) {
+      // An absolute-form target the HTTP parser let through but no URL parser takes.
+      sendError(res, badRequest('the request target is not a URL'))
+      options.onRequest?.({ method: req.method ?? '', path: '', status: 400 })
+      return
+    }
     const report = (status: number, extra: Partial<EndpointRequest> = {}) =>
       options.onRequest?.({ method: req.method ?? '', path: url.pathname, status, ...extra })
     const refusal = refuse(req, url, { secretDigest, port: boundPort, allowed })
