@@ -77,14 +77,18 @@ describe('msal-ts serve', () => {
   before(async () => {
     sts = await startSts()
     home = await tempDir()
-    const login = await run(
-      home,
-      [...['login', ...pub()], '--username', sts.defaults.username, '--password-stdin'],
-      { input: sts.defaults.password },
-    )
-    assert.equal(login.exitCode, 0, login.stderr)
+    await signIn(home, sts.defaults)
   })
   after(() => sts.close())
+
+  async function signIn(into: string, user: { username: string; password: string }): Promise<void> {
+    const login = await run(
+      into,
+      ['login', ...pub(), '--username', user.username, '--password-stdin'],
+      { input: user.password },
+    )
+    assert.equal(login.exitCode, 0, login.stderr)
+  }
 
   test('python3-azure and @azure/identity get the signed-in account’s token; Ctrl-C exits 130', async () => {
     const serve = await startServe(home, [...pub(), '--log-level', 'info'])
@@ -342,12 +346,7 @@ describe('msal-ts serve', () => {
     // A user of its own: revocation ends every refresh token of the user.
     const carol = { username: 'carol@contoso.onmicrosoft.com', password: 'carol password 1' }
     sts.addUser(carol)
-    const login = await run(
-      revokedHome,
-      ['login', ...pub(), '--username', carol.username, '--password-stdin'],
-      { input: carol.password },
-    )
-    assert.equal(login.exitCode, 0, login.stderr)
+    await signIn(revokedHome, carol)
     const serve = await startServe(revokedHome, pub())
     try {
       sts.revokeRefreshTokens(carol.username)
@@ -435,12 +434,7 @@ describe('msal-ts serve', () => {
     const bob = { username: 'bob@contoso.onmicrosoft.com', password: 'bob password 1' }
     sts.addUser(bob)
     for (const user of [sts.defaults, bob]) {
-      const login = await run(
-        twoHome,
-        ['login', ...pub(), '--username', user.username, '--password-stdin'],
-        { input: user.password },
-      )
-      assert.equal(login.exitCode, 0, login.stderr)
+      await signIn(twoHome, user)
     }
     const guess = await run(twoHome, ['serve', ...pub()])
     assert.equal(guess.exitCode, 2, guess.stderr)
