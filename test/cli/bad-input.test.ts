@@ -256,6 +256,11 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       { args: ['--managed-identity', '--account', 'a@b.c'], names: '--account' },
       { args: ['--object-id', 'abc'], names: '--object-id' },
       { args: ['--region', 'westus'], names: '--region' },
+      {
+        args: ['--exclude-scope', 'offline_access', '--client-secret-stdin'],
+        input: 's',
+        names: '--exclude-scope',
+      },
       { args: ['--certificate', files.badPem], names: 'certificate' },
       { args: ['--client-assertion-file', files.missing], names: 'assertion' },
     ],

@@ -64,6 +64,12 @@ export async function openTokenSource(flags: TokenSourceFlags, io: Io): Promise<
     const { clientAssertion } = credential
     await (typeof clientAssertion === 'function' ? clientAssertion() : clientAssertion)
   }
+  if (settings.excludeScopes.length > 0) {
+    throw new UsageError(
+      'conflicting_options',
+      '--exclude-scope goes with a signed-in account: client credentials add no scope to exclude',
+    )
+  }
   if (settings.region !== undefined && !takesRegion(settingsAuthority(settings))) {
     throw new UsageError(
       'conflicting_options',
