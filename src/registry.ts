@@ -49,6 +49,11 @@ export const commands: Record<
     description: 'get an app-only token with client credentials (secret, certificate or assertion)',
     load: async () => (await import('./commands/client-token.js')).clientTokenCommand,
   },
+  decode: {
+    group: 'Tools for other programs:',
+    description: "show a token's header and claims (JWT from stdin); --verify checks its signature",
+    load: async () => (await import('./commands/decode.js')).decodeCommand,
+  },
   config: {
     group: 'Helpers:',
     description:
