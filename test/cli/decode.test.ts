@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { createServer, type IncomingMessage } from 'node:http'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { startJwtIssuer, type JwtIssuer } from '../fixtures/jwt-issuer.js'
 import { demoResource, startOidcProvider, type OidcProvider } from '../fixtures/oidc/provider.js'
@@ -256,5 +258,45 @@ describe('msal-ts decode', () => {
   test('--ca-file, --proxy and --timeout act only with --verify', async () => {
     const token = await issuer.sign(validClaims())
     assertRefused(await decode(['--timeout', '5'], token), 2, 'conflicting_options')
+  })
+
+  test('--proxy carries the requests of --verify; --insecure works without the CA, with a warning; --verbose logs the requests, never the token', async () => {
+    const token = await issuer.sign(validClaims())
+    const tunnels: string[] = []
+    const proxy = createServer()
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '')
+      const [host, port] = (req.url ?? '').split(':')
+      const upstream = connect(Number(port), host ?? '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.write(head)
+        upstream.pipe(client)
+        client.pipe(upstream)
+      })
+      upstream.on('error', () => client.destroy())
+      client.on('error', () => upstream.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+      const proxied = await decode([...verifyArgs(), '--proxy', proxyUrl], token)
+      assert.equal(proxied.exitCode, 0, proxied.stderr)
+      assert.ok(tunnels.includes(new URL(issuer.issuer).host), `tunnels: ${tunnels.join(', ')}`)
+    } finally {
+      proxy.closeAllConnections()
+      proxy.close()
+    }
+
+    const insecure = await decode(['--verify', '--insecure'], token)
+    assert.equal(insecure.exitCode, 0, insecure.stderr)
+    assert.match(insecure.stderr, /^msal-ts: warning: TLS certificate verification is off/)
+
+    const verbose = await decode([...verifyArgs(), '--verbose'], token)
+    assert.equal(verbose.exitCode, 0, verbose.stderr)
+    assert.match(
+      verbose.stderr,
+      /^msal-ts: debug: http GET https:\/\/127\.0\.0\.1:\d+\/tenant\/v2\.0\/discovery\/keys 200 /m,
+    )
+    assert.ok(!verbose.stderr.includes(token.split('.')[1] ?? ''), 'the token is not logged')
   })
 })

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
 import { startGitServer, type GitServer } from '../fixtures/git-server.js'
+import { startManagedIdentityEndpoints } from '../fixtures/managed-identity.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, bin, cliEnv, run, tempDir } from './harness.js'
 
@@ -52,11 +53,14 @@ describe('msal-ts git-credential', () => {
   const common = () => sts.cliArgs(sts.defaults.publicClientId)
   const helperCommand = (args: string[] = common()) => `!${bin} git-credential ${args.join(' ')}`
 
-  async function login(dir: string): Promise<void> {
+  async function login(
+    dir: string,
+    user = { username: sts.defaults.username, password: sts.defaults.password },
+  ): Promise<void> {
     const result = await run(
       dir,
-      ['login', ...common(), '--username', sts.defaults.username, '--password-stdin'],
-      { input: `${sts.defaults.password}\n` },
+      ['login', ...common(), '--username', user.username, '--password-stdin'],
+      { input: `${user.password}\n` },
     )
     assert.equal(result.exitCode, 0, result.stderr)
   }
@@ -244,5 +248,55 @@ describe('msal-ts git-credential', () => {
     ])
     assert.equal(stdinSecret.exitCode, 2)
     assert.match(stdinSecret.stderr, /^msal-ts: conflicting_options: --client-secret-stdin/)
+  })
+
+  test("several accounts: exit 2 naming them (no prompt on git's pipe); --account chooses", async () => {
+    const dir = await tempDir()
+    const bob = { username: 'bob@contoso.onmicrosoft.com', password: 'bob password 1' }
+    sts.addUser({ ...bob, name: 'Bob Example' })
+    await login(dir)
+    await login(dir, bob)
+    const request = 'protocol=https\nhost=dev.azure.com\n\n'
+    const ambiguous = await helper(dir, 'get', request)
+    assert.equal(ambiguous.exitCode, 2)
+    assert.equal(ambiguous.stdout, '')
+    assert.match(ambiguous.stderr, /^msal-ts: several_accounts: .*--account/)
+    const chosen = await helper(dir, 'get', request, ['--account', bob.username])
+    assert.equal(chosen.exitCode, 0, chosen.stderr)
+    assert.equal(fields(chosen.stdout).get('username'), bob.username)
+    assert.equal(
+      claimsOf(fields(chosen.stdout).get('password') ?? '')['preferred_username'],
+      bob.username,
+    )
+  })
+
+  test('--managed-identity (system- or user-assigned by --object-id / --mi-resource-id): a token for the Azure DevOps resource', async () => {
+    const mi = await startManagedIdentityEndpoints()
+    try {
+      const dir = await tempDir()
+      const cases: [string[], Record<string, string>][] = [
+        [[], {}],
+        [['--object-id', 'uami-object'], { object_id: 'uami-object' }],
+        [
+          ['--mi-resource-id', '/subscriptions/s/rg/r/uami'],
+          { msi_res_id: '/subscriptions/s/rg/r/uami' },
+        ],
+      ]
+      for (const [flags, selector] of cases) {
+        const result = await run(dir, ['git-credential', 'get', '--managed-identity', ...flags], {
+          input: 'protocol=https\nhost=dev.azure.com\n\n',
+          env: mi.imdsEnv(),
+        })
+        assert.equal(result.exitCode, 0, result.stderr)
+        assert.equal(fields(result.stdout).get('password'), mi.issued.at(-1))
+        assert.deepEqual(mi.requests.at(-1)?.query, {
+          'api-version': '2018-02-01',
+          resource: devOps,
+          ...selector,
+        })
+      }
+    } finally {
+      await mi.close()
+    }
   })
 })
