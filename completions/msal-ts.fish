@@ -298,7 +298,8 @@ complete -c msal-ts -n '__fish_seen_subcommand_from decode' -l ca-file -r -F -d 
 complete -c msal-ts -n '__fish_seen_subcommand_from decode' -l insecure -d 'do not verify TLS certificates (prints a warning every run)'
 complete -c msal-ts -n '__fish_seen_subcommand_from decode' -l proxy -x -d 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]'
 complete -c msal-ts -n '__fish_seen_subcommand_from decode' -l timeout -x -d 'per HTTP request (default: 30) [env: MSAL_TS_TIMEOUT]'
-complete -c msal-ts -n '__fish_seen_subcommand_from decode' -s v -l verbose -d 'log the requests of --verify to stderr'
+complete -c msal-ts -n '__fish_seen_subcommand_from decode' -s v -l verbose -d 'log the requests of --verify to stderr (debug level)'
+complete -c msal-ts -n '__fish_seen_subcommand_from decode' -l log-level -x -a 'error warn info debug' -d 'log level [env: MSAL_TS_LOG_LEVEL]'
 complete -c msal-ts -n '__fish_seen_subcommand_from decode' -l no-color -d 'no colour [env: NO_COLOR]'
 complete -c msal-ts -n '__fish_seen_subcommand_from decode' -s h -l help -d 'display help for command'
 complete -c msal-ts -n '__fish_seen_subcommand_from decode' -x

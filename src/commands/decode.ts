@@ -16,6 +16,7 @@ interface DecodeFlags {
   proxy?: string
   timeout?: string
   verbose?: boolean
+  logLevel?: LogLevel
   color: boolean
 }
 
@@ -54,7 +55,10 @@ export function decodeCommand(io: Io): Command {
     .option('--insecure', 'do not verify TLS certificates (prints a warning every run)')
     .option('--proxy <url>', 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]')
     .option('--timeout <seconds>', 'per HTTP request (default: 30) [env: MSAL_TS_TIMEOUT]')
-    .option('-v, --verbose', 'log the requests of --verify to stderr')
+    .option('-v, --verbose', 'log the requests of --verify to stderr (debug level)')
+    .addOption(
+      new Option('--log-level <level>', 'log level [env: MSAL_TS_LOG_LEVEL]').choices(logLevels),
+    )
     .option('--no-color', 'no colour [env: NO_COLOR]')
   command.addHelpText('after', examples)
   return command.action(async (token: string | undefined, flags: DecodeFlags) =>
@@ -154,8 +158,14 @@ async function verify(decoded: DecodedJwt, flags: DecodeFlags, io: Io): Promise<
 }
 
 function logLevelOf(flags: DecodeFlags, io: Io): LogLevel {
-  const level = flags.verbose ? 'debug' : (io.env['MSAL_TS_LOG_LEVEL'] ?? 'warn')
-  return (logLevels as readonly string[]).includes(level) ? (level as LogLevel) : 'warn'
+  const level = flags.verbose ? 'debug' : (flags.logLevel ?? io.env['MSAL_TS_LOG_LEVEL'] ?? 'warn')
+  if (!(logLevels as readonly string[]).includes(level)) {
+    throw new UsageError(
+      'invalid_log_level',
+      `MSAL_TS_LOG_LEVEL must be error, warn, info or debug, not ${JSON.stringify(level)}`,
+    )
+  }
+  return level as LogLevel
 }
 
 /** The claims that are times, shown also as local times. */

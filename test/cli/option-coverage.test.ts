@@ -241,6 +241,8 @@ const perCommand: Record<string, Proof> = {
   'decode --proxy': 'test/cli/decode.test.ts › --proxy carries the requests of --verify',
   'decode --insecure': 'test/cli/decode.test.ts › --insecure works without the CA, with a warning',
   'decode --verbose': 'test/cli/decode.test.ts › --verbose logs the requests, never the token',
+  'decode --log-level':
+    'test/cli/leaks.test.ts › every command, then a scan of everything they wrote to stderr',
   'git-credential --host':
     'test/cli/git-credential.test.ts › Azure DevOps hosts on any port, <org>.visualstudio.com, --host',
   'git-credential --account':
