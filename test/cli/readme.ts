@@ -1,5 +1,5 @@
 /**
- * The README's recipes as tests run them: the fenced block after `<!-- recipe: NAME -->`, its
+ * The recipes of the README and of docs/ as tests run them: the fenced block after `<!-- recipe: NAME -->`, its
  * placeholders and public hosts swapped for the loopback fixtures, run by bash with the built
  * `msal-ts` first on PATH. A recipe that changes so a swap no longer applies fails the test.
  */
@@ -9,14 +9,15 @@ import { dirname, resolve } from 'node:path'
 import { execa } from 'execa'
 import { bin, cliEnv, type CliResult } from './harness.js'
 
-const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8')
+const root = resolve(import.meta.dirname, '../..')
 
-/** The code of the block marked `<!-- recipe: name -->`. */
-export function recipe(name: string): string {
+/** The code of the block marked `<!-- recipe: name -->` in README.md, or in `file` (from the repository root). */
+export function recipe(name: string, file = 'README.md'): string {
+  const text = readFileSync(resolve(root, file), 'utf8')
   const marker = `<!-- recipe: ${name} -->`
-  const at = readme.indexOf(marker)
-  assert.ok(at >= 0, `README.md has no ${marker}`)
-  const block = /^```\w*\n([\s\S]*?)^```$/m.exec(readme.slice(at + marker.length))
+  const at = text.indexOf(marker)
+  assert.ok(at >= 0, `${file} has no ${marker}`)
+  const block = /^```\w*\n([\s\S]*?)^```$/m.exec(text.slice(at + marker.length))
   assert.ok(block?.[1] !== undefined, `no fenced block after ${marker}`)
   return block[1]
 }
