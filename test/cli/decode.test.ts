@@ -3,10 +3,11 @@ import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
+import { execa } from 'execa'
 import { startJwtIssuer, type JwtIssuer } from '../fixtures/jwt-issuer.js'
 import { demoResource, startOidcProvider, type OidcProvider } from '../fixtures/oidc/provider.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, run, tempDir, type CliResult } from './harness.js'
+import { assertNoStack, bin, cliEnv, run, tempDir, type CliResult } from './harness.js'
 
 const now = () => Math.floor(Date.now() / 1000)
 
@@ -298,5 +299,21 @@ describe('msal-ts decode', () => {
       /^msal-ts: debug: http GET https:\/\/127\.0\.0\.1:\d+\/tenant\/v2\.0\/discovery\/keys 200 /m,
     )
     assert.ok(!verbose.stderr.includes(token.split('.')[1] ?? ''), 'the token is not logged')
+  })
+
+  test('on a terminal the table is the default; piped, JSON', async () => {
+    const token = await issuer.sign(validClaims())
+    // script(1) gives the command a pseudo-terminal for stdout; the token still comes down a pipe.
+    const onTerminal = await execa(
+      'script',
+      ['-qec', `printf %s '${token}' | '${bin}' decode`, '/dev/null'],
+      { env: cliEnv(home), extendEnv: false, input: '' },
+    )
+    assert.match(
+      onTerminal.stdout.replaceAll('\r\n', '\n'),
+      /^Header\n {2}alg +RS256\n[\s\S]*^Claims\n/m,
+    )
+    const piped = await decode([], token)
+    assert.deepEqual(Object.keys(JSON.parse(piped.stdout) as object), ['header', 'claims'])
   })
 })
