@@ -228,6 +228,12 @@ async function devOpsToken(flags: GitCredentialFlags, io: Io): Promise<TokenAnsw
     },
   }
   if (asApplication(flags, io)) {
+    if (flags.account !== undefined) {
+      throw new UsageError(
+        'conflicting_options',
+        "--account chooses a signed-in person; with a client credential or --managed-identity the token is the app's",
+      )
+    }
     const appFlags: ManagedIdentityFlags = {
       ...flags,
       scope: [],
@@ -236,9 +242,30 @@ async function devOpsToken(flags: GitCredentialFlags, io: Io): Promise<TokenAnsw
     }
     await runClientToken(appFlags, quiet)
   } else {
+    refuseAppOnlyOptions(flags)
     await runToken({ ...flags, scope: [], resource: azureDevOpsResource, output: 'json' }, quiet)
   }
   return tokenAnswer(output)
+}
+
+/** The options that qualify a client credential or a managed identity, given without either. */
+function refuseAppOnlyOptions(flags: GitCredentialFlags): void {
+  const given = [
+    ['--thumbprint', flags.thumbprint !== undefined],
+    ['--send-x5c', flags.sendX5c === true],
+    ['--federated-audience', flags.federatedAudience !== undefined],
+    ['--service-connection-id', flags.serviceConnectionId !== undefined],
+    ['--object-id', flags.objectId !== undefined],
+    ['--mi-resource-id', flags.miResourceId !== undefined],
+  ]
+    .filter(([, isGiven]) => isGiven)
+    .map(([name]) => name)
+  if (given.length > 0) {
+    throw new UsageError(
+      'conflicting_options',
+      `${given.join(', ')} go with a client credential or --managed-identity, and none is given`,
+    )
+  }
 }
 
 function tokenAnswer(json: string): TokenAnswer {

@@ -261,6 +261,14 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
         input: devOpsRequest,
         names: '--client-secret-stdin',
       },
+      { args: ['get', '--object-id', 'x'], input: devOpsRequest, names: '--object-id' },
+      { args: ['get', '--send-x5c'], input: devOpsRequest, names: '--send-x5c' },
+      {
+        args: ['get', '--account', 'a@b.c'],
+        input: devOpsRequest,
+        env: { AZURE_CLIENT_SECRET: 's' },
+        names: '--account',
+      },
     ],
   })
 
