@@ -75,6 +75,9 @@ export async function runDecode(
   if (argument !== undefined) {
     warn(io, 'a token on the command line is visible to other users: pipe it on stdin instead')
   }
+  if (argument === undefined && io.stdin.isTTY) {
+    say(io, 'Paste the token, then press Enter and Ctrl-D')
+  }
   const text = argument ?? (await readBoundedStdin(io, maxInputBytes, 'the token'))
   const decoded = await decodeJwt(tokenIn(text))
   if (flags.verify) {

@@ -8,6 +8,7 @@ import { startJwtIssuer, type JwtIssuer } from '../fixtures/jwt-issuer.js'
 import { demoResource, startOidcProvider, type OidcProvider } from '../fixtures/oidc/provider.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, bin, cliEnv, run, tempDir, type CliResult } from './harness.js'
+import { Terminal } from './terminal.js'
 
 const now = () => Math.floor(Date.now() / 1000)
 
@@ -315,5 +316,17 @@ describe('msal-ts decode', () => {
     )
     const piped = await decode([], token)
     assert.deepEqual(Object.keys(JSON.parse(piped.stdout) as object), ['header', 'claims'])
+  })
+
+  test('typed on a terminal: it asks for the token, which is read up to Ctrl-D', async () => {
+    const token = await issuer.sign(validClaims())
+    const terminal = new Terminal(await tempDir())
+    await terminal.start(['decode', '-o', 'json'], cliEnv(home))
+    await terminal.waitFor(/Paste the token, then press Enter and Ctrl-D/)
+    await terminal.keys('-l', token)
+    await terminal.keys('Enter', 'C-d')
+    const { exitCode, stdout } = await terminal.finished()
+    assert.equal(exitCode, 0)
+    assert.equal((JSON.parse(stdout) as { claims: { iss: string } }).claims.iss, issuer.issuer)
   })
 })
