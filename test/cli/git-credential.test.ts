@@ -299,4 +299,16 @@ describe('msal-ts git-credential', () => {
       await mi.close()
     }
   })
+
+  test('the identity provider failing: exit 1, one line, no password for git', async () => {
+    const dir = await tempDir()
+    await login(dir)
+    sts.inject({ match: { path: '/oauth2/v2.0/token' }, status: 503, times: 2 })
+    const result = await helper(dir, 'get', 'protocol=https\nhost=dev.azure.com\n\n')
+    sts.clearFaults()
+    assert.equal(result.exitCode, 1, result.stderr)
+    assert.equal(result.stdout, '')
+    assertNoStack(result.stderr)
+    assert.match(result.stderr, /^msal-ts: [\w_]+: [^\n]+\n( {2}status \d+;[^\n]*\n)?$/)
+  })
 })
