@@ -6,6 +6,7 @@ import { readBoundedStdin } from './shared/bounded-stdin.js'
 import { type Io, say, warn } from './shared/io.js'
 import { stderrLogger } from './shared/logging.js'
 import { jsonText, printable } from './shared/printable.js'
+import { refuseGivenOptions } from './shared/refuse-options.js'
 import { type LogLevel, logLevels, parseTimeout } from './shared/settings.js'
 
 interface DecodeFlags {
@@ -96,20 +97,15 @@ function refuseIdleTransportOptions(flags: DecodeFlags): void {
   if (flags.verify) {
     return
   }
-  const given = [
-    ['--ca-file', flags.caFile !== undefined],
-    ['--insecure', flags.insecure === true],
-    ['--proxy', flags.proxy !== undefined],
-    ['--timeout', flags.timeout !== undefined],
-  ]
-    .filter(([, isGiven]) => isGiven)
-    .map(([name]) => name)
-  if (given.length > 0) {
-    throw new UsageError(
-      'conflicting_options',
-      `${given.join(', ')} act on the requests of --verify, and there are none without it`,
-    )
-  }
+  refuseGivenOptions(
+    [
+      ['--ca-file', flags.caFile !== undefined],
+      ['--insecure', flags.insecure === true],
+      ['--proxy', flags.proxy !== undefined],
+      ['--timeout', flags.timeout !== undefined],
+    ],
+    (names) => `${names} act on the requests of --verify, and there are none without it`,
+  )
 }
 
 /**

@@ -7,6 +7,7 @@ import { readBoundedStdin } from './shared/bounded-stdin.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { addCredentialOptions, type CredentialFlags } from './shared/credential.js'
 import { type Io, say } from './shared/io.js'
+import { refuseGivenOptions } from './shared/refuse-options.js'
 import { addManagedIdentityOptions, type ManagedIdentityFlags } from './shared/managed-identity.js'
 import type { CommonFlags } from './shared/settings.js'
 
@@ -114,18 +115,13 @@ function extraHosts(hosts: string[]): Set<string> {
 }
 
 function refuseStdinOptions(flags: GitCredentialFlags): void {
-  const given = [
-    ['--client-secret-stdin', flags.clientSecretStdin === true],
-    ['--certificate-password-stdin', flags.certificatePasswordStdin === true],
-  ]
-    .filter(([, isGiven]) => isGiven)
-    .map(([name]) => name)
-  if (given.length > 0) {
-    throw new UsageError(
-      'conflicting_options',
-      `${given.join(', ')}: stdin carries git's request; use the environment or a file`,
-    )
-  }
+  refuseGivenOptions(
+    [
+      ['--client-secret-stdin', flags.clientSecretStdin === true],
+      ['--certificate-password-stdin', flags.certificatePasswordStdin === true],
+    ],
+    (names) => `${names}: stdin carries git's request; use the environment or a file`,
+  )
 }
 
 /**
@@ -250,22 +246,17 @@ async function devOpsToken(flags: GitCredentialFlags, io: Io): Promise<TokenAnsw
 
 /** The options that qualify a client credential or a managed identity, given without either. */
 function refuseAppOnlyOptions(flags: GitCredentialFlags): void {
-  const given = [
-    ['--thumbprint', flags.thumbprint !== undefined],
-    ['--send-x5c', flags.sendX5c === true],
-    ['--federated-audience', flags.federatedAudience !== undefined],
-    ['--service-connection-id', flags.serviceConnectionId !== undefined],
-    ['--object-id', flags.objectId !== undefined],
-    ['--mi-resource-id', flags.miResourceId !== undefined],
-  ]
-    .filter(([, isGiven]) => isGiven)
-    .map(([name]) => name)
-  if (given.length > 0) {
-    throw new UsageError(
-      'conflicting_options',
-      `${given.join(', ')} go with a client credential or --managed-identity, and none is given`,
-    )
-  }
+  refuseGivenOptions(
+    [
+      ['--thumbprint', flags.thumbprint !== undefined],
+      ['--send-x5c', flags.sendX5c === true],
+      ['--federated-audience', flags.federatedAudience !== undefined],
+      ['--service-connection-id', flags.serviceConnectionId !== undefined],
+      ['--object-id', flags.objectId !== undefined],
+      ['--mi-resource-id', flags.miResourceId !== undefined],
+    ],
+    (names) => `${names} go with a client credential or --managed-identity, and none is given`,
+  )
 }
 
 function tokenAnswer(json: string): TokenAnswer {

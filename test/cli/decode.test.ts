@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { createServer, type IncomingMessage } from 'node:http'
-import { connect, type AddressInfo, type Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
+import { startConnectProxy } from '../fixtures/connect-proxy.js'
 import { startJwtIssuer, type JwtIssuer } from '../fixtures/jwt-issuer.js'
 import { demoResource, startOidcProvider, type OidcProvider } from '../fixtures/oidc/provider.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
@@ -264,28 +263,15 @@ describe('msal-ts decode', () => {
 
   test('--proxy carries the requests of --verify; --insecure works without the CA, with a warning; --verbose logs the requests, never the token', async () => {
     const token = await issuer.sign(validClaims())
-    const tunnels: string[] = []
-    const proxy = createServer()
-    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
-      tunnels.push(req.url ?? '')
-      const [host, port] = (req.url ?? '').split(':')
-      const upstream = connect(Number(port), host ?? '127.0.0.1', () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-        upstream.write(head)
-        upstream.pipe(client)
-        client.pipe(upstream)
-      })
-      upstream.on('error', () => client.destroy())
-      client.on('error', () => upstream.destroy())
-    })
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const proxy = await startConnectProxy()
     try {
-      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
-      const proxied = await decode([...verifyArgs(), '--proxy', proxyUrl], token)
+      const proxied = await decode([...verifyArgs(), '--proxy', proxy.url], token)
       assert.equal(proxied.exitCode, 0, proxied.stderr)
-      assert.ok(tunnels.includes(new URL(issuer.issuer).host), `tunnels: ${tunnels.join(', ')}`)
+      assert.ok(
+        proxy.tunnels.includes(new URL(issuer.issuer).host),
+        `tunnels: ${proxy.tunnels.join(', ')}`,
+      )
     } finally {
-      proxy.closeAllConnections()
       proxy.close()
     }
 
