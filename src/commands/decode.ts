@@ -6,6 +6,7 @@ import { readBoundedStdin } from './shared/bounded-stdin.js'
 import { type Io, say, warn } from './shared/io.js'
 import { stderrLogger } from './shared/logging.js'
 import { jsonText, printable } from './shared/printable.js'
+import { profileValues } from './shared/profile.js'
 import { refuseGivenOptions } from './shared/refuse-options.js'
 import { type LogLevel, logLevels, parseTimeout } from './shared/settings.js'
 
@@ -125,11 +126,7 @@ function tokenIn(text: string): string {
 }
 
 async function verify(decoded: DecodedJwt, flags: DecodeFlags, io: Io): Promise<void> {
-  if (flags.proxy !== undefined && !URL.canParse(flags.proxy)) {
-    throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(flags.proxy)}`)
-  }
-  const timeoutSeconds = parseTimeout(flags.timeout ?? io.env['MSAL_TS_TIMEOUT'])
-  const caFile = flags.caFile ?? io.env['NODE_EXTRA_CA_CERTS'] ?? io.env['SSL_CERT_FILE']
+  const transport = transportSettings(flags, io)
   if (flags.insecure) {
     warn(
       io,
@@ -138,12 +135,12 @@ async function verify(decoded: DecodedJwt, flags: DecodeFlags, io: Io): Promise<
   }
   const http = createHttpClient(
     {
-      timeoutMs: timeoutSeconds * 1000,
-      ...(flags.proxy ? { proxy: flags.proxy } : {}),
-      ...(caFile ? { caFile } : {}),
+      timeoutMs: transport.timeoutSeconds * 1000,
+      ...(transport.proxy ? { proxy: transport.proxy } : {}),
+      ...(transport.caFile ? { caFile: transport.caFile } : {}),
       ...(flags.insecure ? { insecure: true } : {}),
     },
-    stderrLogger(io, { logLevel: logLevelOf(flags, io), pii: false }),
+    stderrLogger(io, { logLevel: transport.logLevel, pii: false }),
   )
   try {
     const verification = await verifyJwt(decoded, http)
@@ -156,15 +153,40 @@ async function verify(decoded: DecodedJwt, flags: DecodeFlags, io: Io): Promise<
   }
 }
 
-function logLevelOf(flags: DecodeFlags, io: Io): LogLevel {
-  const level = flags.verbose ? 'debug' : (flags.logLevel ?? io.env['MSAL_TS_LOG_LEVEL'] ?? 'warn')
+/**
+ * Option > environment > profile (MSAL_TS_PROFILE, else the default one), as for the other
+ * commands: a CA or proxy kept in a profile serves --verify too. The environment's proxy is
+ * applied by the HTTP layer; the profile's only when it has none.
+ */
+function transportSettings(
+  flags: DecodeFlags,
+  io: Io,
+): { timeoutSeconds: number; caFile?: string; proxy?: string; logLevel: LogLevel } {
+  const { env } = io
+  const profile = profileValues(env['MSAL_TS_PROFILE'], env)
+  const envProxy =
+    env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
+  const proxy = flags.proxy ?? (envProxy ? undefined : profile['proxy'])
+  if (proxy !== undefined && !URL.canParse(proxy)) {
+    throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
+  }
+  const caFile =
+    flags.caFile ?? env['NODE_EXTRA_CA_CERTS'] ?? env['SSL_CERT_FILE'] ?? profile['ca-file']
+  const level = flags.verbose
+    ? 'debug'
+    : (flags.logLevel ?? env['MSAL_TS_LOG_LEVEL'] ?? profile['log-level'] ?? 'warn')
   if (!(logLevels as readonly string[]).includes(level)) {
     throw new UsageError(
       'invalid_log_level',
       `MSAL_TS_LOG_LEVEL must be error, warn, info or debug, not ${JSON.stringify(level)}`,
     )
   }
-  return level as LogLevel
+  return {
+    timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
+    ...(caFile ? { caFile } : {}),
+    ...(proxy ? { proxy } : {}),
+    logLevel: level as LogLevel,
+  }
 }
 
 /** The claims that are times, shown also as local times. */

@@ -315,4 +315,15 @@ describe('msal-ts decode', () => {
     assert.equal(exitCode, 0)
     assert.equal((JSON.parse(stdout) as { claims: { iss: string } }).claims.iss, issuer.issuer)
   })
+
+  test('a CA file kept in the default profile serves --verify too', async () => {
+    const dir = await tempDir()
+    const set = await run(dir, ['config', 'set', 'ca-file', issuer.caFile])
+    assert.equal(set.exitCode, 0, set.stderr)
+    const verified = await run(dir, ['decode', '--verify'], {
+      input: await issuer.sign(validClaims()),
+    })
+    assert.equal(verified.exitCode, 0, verified.stderr)
+    assert.match(verified.stderr, /^signature verified: /)
+  })
 })
