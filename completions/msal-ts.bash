@@ -3,7 +3,7 @@
 
 __msal_ts_cmds() { # command path -> its subcommands
   case "$1" in
-    '') echo 'login token accounts logout auth-url redeem migrate-rt client-token serve config completion' ;;
+    '') echo 'login token accounts logout auth-url redeem migrate-rt client-token serve decode git-credential config completion' ;;
     'config') echo 'set unset get list path' ;;
   esac
 }
@@ -20,6 +20,8 @@ __msal_ts_opts() { # command path -> its options
     'migrate-rt') echo '-s --scope --refresh-token-stdin --refresh-token-file -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'client-token') echo '-s --scope --resource --client-claims --force-refresh --on-behalf-of -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'serve') echo '--port --allow-resource --account -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'decode') echo '--verify -o --output --ca-file --insecure --proxy --timeout -v --verbose --log-level --no-color -h --help' ;;
+    'git-credential') echo '--host --account --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'config') echo '-h --help' ;;
     'config set') echo '--profile -h --help' ;;
     'config unset') echo '--profile -h --help' ;;
@@ -265,6 +267,42 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'serve --app-version') echo 'n' ;;
     'serve --profile') echo 'a:profiles' ;;
     'serve --log-level') echo 'w:error warn info debug' ;;
+    'decode -o'|'decode --output') echo 'w:table json' ;;
+    'decode --ca-file') echo 'f' ;;
+    'decode --proxy') echo 'n' ;;
+    'decode --timeout') echo 'n' ;;
+    'decode --log-level') echo 'w:error warn info debug' ;;
+    'git-credential --host') echo 'n' ;;
+    'git-credential --account') echo 'a:accounts' ;;
+    'git-credential --client-secret') echo 'n' ;;
+    'git-credential --client-secret-file') echo 'f' ;;
+    'git-credential --certificate') echo 'f' ;;
+    'git-credential --private-key') echo 'f' ;;
+    'git-credential --thumbprint') echo 'n' ;;
+    'git-credential --client-assertion') echo 'n' ;;
+    'git-credential --client-assertion-file') echo 'f' ;;
+    'git-credential --federated-token') echo 'w:github azure-pipelines file:' ;;
+    'git-credential --federated-audience') echo 'n' ;;
+    'git-credential --service-connection-id') echo 'n' ;;
+    'git-credential --object-id') echo 'n' ;;
+    'git-credential --mi-resource-id') echo 'n' ;;
+    'git-credential -c'|'git-credential --client-id') echo 'n' ;;
+    'git-credential -a'|'git-credential --authority') echo 'n' ;;
+    'git-credential -t'|'git-credential --tenant') echo 'n' ;;
+    'git-credential --cloud') echo 'w:public usgov china' ;;
+    'git-credential --oidc-authority') echo 'n' ;;
+    'git-credential --capability') echo 'n' ;;
+    'git-credential --exclude-scope') echo 'n' ;;
+    'git-credential --cache-file') echo 'f' ;;
+    'git-credential --cache-dir') echo 'd' ;;
+    'git-credential --cache-url') echo 'n' ;;
+    'git-credential --proxy') echo 'n' ;;
+    'git-credential --ca-file') echo 'f' ;;
+    'git-credential --timeout') echo 'n' ;;
+    'git-credential --app-name') echo 'n' ;;
+    'git-credential --app-version') echo 'n' ;;
+    'git-credential --profile') echo 'a:profiles' ;;
+    'git-credential --log-level') echo 'w:error warn info debug' ;;
     'config set --profile') echo 'a:profiles' ;;
     'config unset --profile') echo 'a:profiles' ;;
     'config get --profile') echo 'a:profiles' ;;
@@ -275,6 +313,8 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
 
 __msal_ts_args() { # "path index" -> how that positional argument completes
   case "$1" in
+    'decode 0') echo 'n' ;;
+    'git-credential 0') echo 'n' ;;
     'config set 0') echo 'w:client-id authority tenant cloud oidc-authority cache-dir cache-file output region timeout log-level proxy ca-file cache-url' ;;
     'config set 1') echo 'n' ;;
     'config unset 0') echo 'w:client-id authority tenant cloud oidc-authority cache-dir cache-file output region timeout log-level proxy ca-file cache-url' ;;

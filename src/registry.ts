@@ -55,6 +55,16 @@ export const commands: Record<
       'serve tokens to local programs as App Service managed identity does (Azure SDKs use it as is)',
     load: async () => (await import('./commands/serve.js')).serveCommand,
   },
+  decode: {
+    group: 'Tools for other programs:',
+    description: "show a token's header and claims (JWT from stdin); --verify checks its signature",
+    load: async () => (await import('./commands/decode.js')).decodeCommand,
+  },
+  'git-credential': {
+    group: 'Tools for other programs:',
+    description: 'a git credential helper: Azure DevOps access tokens for git over https',
+    load: async () => (await import('./commands/git-credential.js')).gitCredentialCommand,
+  },
   config: {
     group: 'Helpers:',
     description:

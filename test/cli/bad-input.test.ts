@@ -31,8 +31,10 @@ type Command =
   | 'migrate-rt'
   | 'client-token'
   | 'serve'
+  | 'git-credential'
 
 const graph = 'https://graph.microsoft.com/.default'
+const devOpsRequest = 'protocol=https\nhost=dev.azure.com\n\n'
 
 describe('bad input: exit 2 and a message naming what is wrong', () => {
   let sts: Sts
@@ -105,13 +107,21 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     'migrate-rt': { args: ['--scope', 'User.Read', '--refresh-token-stdin'], input: 'rt' },
     // The signed-in account's tokens: a case that failed to fail would serve until the timeout.
     serve: { args: [] },
+    'git-credential': { args: ['get'], input: devOpsRequest },
   })
 
   /**
    * Network options are checked when a request is made: commands that make none (or answer from
    * the cache, as `token` does here) have no use for them.
    */
-  const online = new Set<Command>(['client-token', 'login', 'redeem', 'migrate-rt', 'serve'])
+  const online = new Set<Command>([
+    'client-token',
+    'login',
+    'redeem',
+    'migrate-rt',
+    'serve',
+    'git-credential',
+  ])
 
   /** Options every command takes, tried on each command (the network ones where they apply). */
   const commonCases = (command: Command): BadInput[] => [
@@ -264,6 +274,26 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       { args: ['--certificate', files.badPem], names: 'certificate' },
       { args: ['--client-assertion-file', files.missing], names: 'assertion' },
     ],
+    'git-credential': [
+      { args: [], input: devOpsRequest, names: 'operation' },
+      { args: ['get'], input: 'protocol=https\nhost=dev.azure.com\rx=y\n\n', names: 'request' },
+      { args: ['get'], input: 'protocol\n\n', names: 'key=value' },
+      { args: ['get'], input: `path=${'p'.repeat(70_000)}\n\n`, names: 'request' },
+      { args: ['get', '--host', 'https://tfs.contoso.com'], input: devOpsRequest, names: '--host' },
+      {
+        args: ['get', '--client-secret-stdin'],
+        input: devOpsRequest,
+        names: '--client-secret-stdin',
+      },
+      { args: ['get', '--object-id', 'x'], input: devOpsRequest, names: '--object-id' },
+      { args: ['get', '--send-x5c'], input: devOpsRequest, names: '--send-x5c' },
+      {
+        args: ['get', '--account', 'a@b.c'],
+        input: devOpsRequest,
+        env: { AZURE_CLIENT_SECRET: 's' },
+        names: '--account',
+      },
+    ],
   })
 
   test('every command refuses malformed values of its options', async () => {
@@ -321,5 +351,43 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       `${failures.length} of ${cases.length} cases:\n${failures.join('\n')}`,
     )
     assert.equal(sts.tokenRequests().length, before, 'no bad input reached the token endpoint')
+  })
+
+  test('decode refuses malformed input and options: exit 2, one line, nothing on stdout', async () => {
+    const token = [{ alg: 'none' }, { iss: 'https://login.example.com/t' }]
+      .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+      .concat('')
+      .join('.')
+    const cases: BadInput[] = [
+      { args: [], input: 'not a token', names: 'JWT' },
+      { args: [], input: '', names: 'no token' },
+      { args: [], input: 'x'.repeat(300_000), names: 'stdin' },
+      { args: ['-o', 'yaml'], input: token, names: '--output' },
+      { args: ['--timeout', '5'], input: token, names: '--verify' },
+      { args: ['--verify', '--timeout', '-1'], input: token, names: '--timeout' },
+      { args: ['--verify', '--proxy', 'not a url'], input: token, names: '--proxy' },
+      { args: ['--unknown-option'], input: token, names: '--unknown-option' },
+      {
+        args: ['--verify'],
+        input: token,
+        env: { MSAL_TS_LOG_LEVEL: 'loud' },
+        names: 'MSAL_TS_LOG_LEVEL',
+      },
+    ]
+    for (const c of cases) {
+      const result = await run(home, ['decode', ...c.args], {
+        input: c.input ?? '',
+        ...(c.env ? { env: c.env } : {}),
+      })
+      const what = `decode ${c.args.join(' ')}`
+      assert.equal(result.exitCode, 2, `${what}: ${result.stderr}`)
+      assert.equal(result.stdout, '', what)
+      assertNoStack(result.stderr)
+      assert.match(result.stderr, /^msal-ts: [\w-]+: .+\n$/, what)
+      assert.ok(
+        result.stderr.toLowerCase().includes(c.names.toLowerCase()),
+        `${what}: names ${c.names}`,
+      )
+    }
   })
 })

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { createServer, type IncomingMessage } from 'node:http'
-import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
 import { SignJWT, importPKCS8 } from 'jose'
+import { startConnectProxy } from '../fixtures/connect-proxy.js'
 import { makeClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, cleanEnv, run, tempDir } from './harness.js'
@@ -444,22 +444,8 @@ describe('msal-ts client-token', () => {
   })
 
   test('a proxy from --proxy or HTTPS_PROXY carries the requests, NO_PROXY bypasses it', async () => {
-    const tunnels: string[] = []
-    const proxy = createServer()
-    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
-      tunnels.push(req.url ?? '')
-      const [host, port] = (req.url ?? '').split(':')
-      const upstream = connect(Number(port), host ?? '127.0.0.1', () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-        upstream.write(head)
-        upstream.pipe(client)
-        client.pipe(upstream)
-      })
-      upstream.on('error', () => client.destroy())
-      client.on('error', () => upstream.destroy())
-    })
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    const proxy = await startConnectProxy()
+    const { tunnels, url: proxyUrl } = proxy
     try {
       const home = await tempDir()
       const viaOption = await run(
@@ -486,7 +472,6 @@ describe('msal-ts client-token', () => {
       assert.equal(bypassed.exitCode, 0, bypassed.stderr)
       assert.deepEqual(tunnels, [])
     } finally {
-      proxy.closeAllConnections()
       proxy.close()
     }
   })

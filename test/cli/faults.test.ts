@@ -240,3 +240,171 @@ describe('fault matrix: client-token against a misbehaving identity provider', (
     })
   }
 })
+
+interface VerifyFault {
+  name: string
+  /** Injected into the STS at the discovery document or the key set. */
+  at?: 'discovery' | 'keys'
+  fault?: Omit<Fault, 'match'>
+  /** Whose token: the STS's, one from an STS with a broken certificate, or one naming a blackhole. */
+  issuer?: BrokenCertificate | 'blackhole'
+  untrusted?: boolean
+  timeout?: number
+  error: RegExp
+  attempts?: number
+}
+
+const keySetAt = String.raw`https://${host}/[\w-]+/discovery/v2\.0/keys`
+const verifyFaults: VerifyFault[] = [
+  ...[500, 503].map((status) => ({
+    name: `discovery: HTTP ${status}`,
+    at: 'discovery' as const,
+    fault: { status, times: 2 },
+    error: new RegExp(
+      `^server_error: cannot fetch the keys of the issuer: the OpenID configuration failed: the server answered ${status}$`,
+    ),
+    attempts: 2,
+  })),
+  ...[500, 503].map((status) => ({
+    name: `key set: HTTP ${status}`,
+    at: 'keys' as const,
+    fault: { status, times: 2 },
+    error: new RegExp(
+      `^invalid_response: the provider's key set at ${keySetAt} answered ${status} without keys$`,
+    ),
+    attempts: 2,
+  })),
+  {
+    name: 'key set: invalid JSON',
+    at: 'keys',
+    fault: { kind: 'garbage' },
+    error: new RegExp(
+      `^invalid_response: the provider's key set at ${keySetAt} answered 200 without keys$`,
+    ),
+    attempts: 1,
+  },
+  {
+    name: 'discovery: a hang (the timeout fires)',
+    at: 'discovery',
+    fault: { kind: 'hang', times: 2 },
+    timeout: 1,
+    error: new RegExp(
+      `^timeout: cannot fetch the keys of the issuer: ${host} did not answer within 1 s$`,
+    ),
+    attempts: 1,
+  },
+  {
+    name: 'key set: a hang (the timeout fires)',
+    at: 'keys',
+    fault: { kind: 'hang', times: 2 },
+    timeout: 1,
+    error: new RegExp(`^timeout: ${host} did not answer within 1 s$`),
+    attempts: 1,
+  },
+  {
+    name: "an issuer whose connection never completes (the timeout fires, not undici's 10 s)",
+    issuer: 'blackhole',
+    timeout: 1,
+    error: new RegExp(
+      `^timeout: cannot fetch the keys of the issuer: ${host} did not answer within 1 s$`,
+    ),
+  },
+  {
+    name: 'TLS: a certificate from an unknown CA',
+    untrusted: true,
+    error: new RegExp(
+      `^tls_error: cannot fetch the keys of the issuer: the TLS certificate of ${host} is not trusted`,
+    ),
+  },
+  {
+    name: 'TLS: an expired certificate',
+    issuer: 'expired',
+    error: new RegExp(
+      `^tls_error: cannot fetch the keys of the issuer: the TLS certificate of ${host} has expired`,
+    ),
+  },
+  {
+    name: 'TLS: a certificate for another host name',
+    issuer: 'wrong-host',
+    error: new RegExp(
+      `^tls_error: cannot fetch the keys of the issuer: the TLS certificate of ${host} is not for that host name`,
+    ),
+  },
+]
+
+describe('fault matrix: decode --verify against a misbehaving issuer', () => {
+  let sts: Sts
+  const broken = new Map<BrokenCertificate, Sts>()
+  let blackhole: Blackhole
+  const tokens = new Map<string, string>()
+
+  /** An app token from `server` (its certificate not checked: only its `iss` matters here). */
+  async function appToken(server: Sts): Promise<string> {
+    const result = await run(
+      await tempDir(),
+      [
+        'client-token',
+        '-c',
+        server.defaults.confidentialClientId,
+        '-a',
+        server.authority(),
+        '--insecure',
+        '--resource',
+        'api://verify',
+      ],
+      { env: { AZURE_CLIENT_SECRET: server.defaults.clientSecret } },
+    )
+    assert.equal(result.exitCode, 0, result.stderr)
+    return result.stdout.trim()
+  }
+
+  before(async () => {
+    const pkiDir = await tempDir()
+    blackhole = await startBlackhole()
+    sts = await startSts({ pkiDir })
+    tokens.set('sts', await appToken(sts))
+    for (const kind of ['expired', 'wrong-host'] as const) {
+      const server = await startSts({ pkiDir, serverCertificate: kind })
+      broken.set(kind, server)
+      tokens.set(kind, await appToken(server))
+    }
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    tokens.set(
+      'blackhole',
+      `${part({ alg: 'RS256', kid: 'k' })}.${part({ iss: `https://127.0.0.1:${blackhole.port}/t/v2.0` })}.c2ln`,
+    )
+  })
+  after(async () => {
+    blackhole.close()
+    await Promise.all([sts, ...broken.values()].map((s) => s.close()))
+  })
+
+  for (const c of verifyFaults) {
+    test(`${c.name}: exit 1, one line, nothing on stdout`, async () => {
+      const path = c.at === 'keys' ? '/discovery/v2.0/keys' : '/.well-known/openid-configuration'
+      if (c.fault !== undefined) {
+        sts.inject({ ...c.fault, match: { path } })
+      }
+      sts.clearLog()
+      const result = await run(
+        await tempDir(),
+        [
+          'decode',
+          '--verify',
+          ...(c.untrusted === true ? [] : ['--ca-file', sts.caFile]),
+          ...(c.timeout === undefined ? [] : ['--timeout', String(c.timeout)]),
+        ],
+        { input: tokens.get(c.issuer ?? 'sts') ?? '' },
+      )
+      sts.clearFaults()
+      assert.equal(result.exitCode, 1, result.stderr)
+      assert.equal(result.stdout, '')
+      assertNoStack(result.stderr)
+      assert.match(result.stderr, /^msal-ts: [^\n]+\n$/)
+      assert.match(result.stderr.replace(/^msal-ts: /, '').trimEnd(), c.error)
+      if (c.attempts !== undefined) {
+        assert.equal(sts.requests({ path }).length, c.attempts, 'attempts at the faulty endpoint')
+      }
+    })
+  }
+})

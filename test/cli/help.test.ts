@@ -13,6 +13,7 @@ const commands = [
   'migrate-rt',
   'client-token',
   'serve',
+  'git-credential',
 ]
 
 test('--version prints the package version and exits 0', async () => {
@@ -69,14 +70,14 @@ test('--help groups the commands by job', async () => {
     ['Tokens', ['token', 'client-token']],
     ['Accounts', ['accounts', 'logout']],
     ['Web apps', ['auth-url', 'redeem', 'migrate-rt']],
-    ['Tools for other programs', ['serve']],
+    ['Tools for other programs', ['serve', 'decode', 'git-credential']],
     ['Helpers', ['config', 'completion', 'help']],
   ])
 })
 
 test('the helpers have help with examples too', async () => {
   const home = await tempDir()
-  for (const command of ['config', 'completion']) {
+  for (const command of ['config', 'completion', 'decode']) {
     const result = await run(home, [command, '--help'])
     assert.equal(result.exitCode, 0, command)
     assert.match(result.stdout, new RegExp(`^Usage: msal-ts ${command} `), command)

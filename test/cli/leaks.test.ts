@@ -154,6 +154,13 @@ describe('no secret in any log line at --log-level debug', () => {
       '--scope',
       'api://assertion/.default',
     ])
+    const devOps = await step(
+      'git-credential',
+      ['git-credential', 'get', ...pub()],
+      'protocol=https\nhost=dev.azure.com\n\n',
+    )
+    const devOpsToken = /^password=(.+)$/m.exec(devOps.stdout)?.[1] ?? ''
+    await step('decode --verify', ['decode', '--verify', '--ca-file', sts.caFile], devOpsToken)
     await step('logout', ['logout', ...cacheOnly(pub()), '--all', '--yes'])
 
     // Whatever the provider issued: every token the cache ever held and every token printed.
@@ -198,10 +205,10 @@ describe('no secret in any log line at --log-level debug', () => {
       [],
       `${Object.keys(secrets).length} secrets checked in ${runs.length} runs`,
     )
-    assert.equal(runs.length, 13)
+    assert.equal(runs.length, 15)
     const logged = runs.filter(({ result }) => result.stderr.includes('msal-ts: debug: '))
     // The cached `token` answer, accounts and logout make no request: nothing to log.
-    assert.equal(logged.length, 10, 'the runs did log at debug level')
+    assert.equal(logged.length, 12, 'the runs did log at debug level')
 
     // Files that hold tokens or flows, and the directories msal-ts made for them.
     for (const file of [flowFile, join(cacheDir, cacheName)]) {

@@ -244,6 +244,29 @@ const perCommand: Record<string, Proof> = {
   'client-token --client-claims':
     'test/cli/client-token.test.ts › a certificate: RS256 assertion with x5t computed from the certificate, no x5c unless asked',
   'client-token --output': 'test/cli/client-token.test.ts › -o json and -o header',
+  'decode --verify':
+    'test/cli/decode.test.ts › a token from the test STS: {header, claims} as JSON when piped; --verify fetches discovery and keys',
+  'decode --output':
+    'test/cli/decode.test.ts › a table: times also in local time (TZ) with the time left',
+  'decode --ca-file':
+    'test/cli/decode.test.ts › faults on the way to the keys: 5xx, a hang past --timeout, an untrusted certificate',
+  'decode --timeout':
+    'test/cli/decode.test.ts › faults on the way to the keys: 5xx, a hang past --timeout, an untrusted certificate',
+  'decode --proxy': 'test/cli/decode.test.ts › --proxy carries the requests of --verify',
+  'decode --insecure': 'test/cli/decode.test.ts › --insecure works without the CA, with a warning',
+  'decode --verbose': 'test/cli/decode.test.ts › --verbose logs the requests, never the token',
+  'decode --log-level':
+    'test/cli/leaks.test.ts › every command, then a scan of everything they wrote to stderr',
+  'git-credential --host':
+    'test/cli/git-credential.test.ts › Azure DevOps hosts on any port, <org>.visualstudio.com, --host',
+  'git-credential --account':
+    'test/cli/git-credential.test.ts › several accounts: exit 2 naming them',
+  'git-credential --managed-identity':
+    'test/cli/git-credential.test.ts › --managed-identity (system- or user-assigned by --object-id / --mi-resource-id)',
+  'git-credential --object-id':
+    'test/cli/git-credential.test.ts › --managed-identity (system- or user-assigned by --object-id / --mi-resource-id)',
+  'git-credential --mi-resource-id':
+    'test/cli/git-credential.test.ts › --managed-identity (system- or user-assigned by --object-id / --mi-resource-id)',
   'config unset --profile':
     'test/cli/profiles.test.ts › set, get, unset and list keep profiles in a 0600 file in a 0700 directory',
   'config get --profile':

@@ -1,5 +1,5 @@
 /**
- * The README's recipes as tests run them: the fenced block after `<!-- recipe: NAME -->`, its
+ * The recipes of the README and of docs/ as tests run them: the fenced block after `<!-- recipe: NAME -->`, its
  * placeholders and public hosts swapped for the loopback fixtures, run by bash with the built
  * `msal-ts` first on PATH. A recipe that changes so a swap no longer applies fails the test.
  */
@@ -10,7 +10,7 @@ import { execa } from 'execa'
 import { bin, cliEnv, type CliResult } from './harness.js'
 
 /** The documents that hold recipes, by their path in the repository. */
-export type RecipeDoc = 'README.md' | 'docs/serve.md'
+export type RecipeDoc = 'README.md' | 'docs/serve.md' | 'docs/git-credential.md' | 'docs/decode.md'
 
 /**
  * The code of the block marked `<!-- recipe: name -->` in the README, or in `doc`.

@@ -50,7 +50,7 @@ export async function verifyIdTokenSignature(
 const maxKeys = 100
 
 /** The provider's keys; `fresh` asks past any cache, when a token names a key not yet known. */
-async function keySet(
+export async function keySet(
   http: HttpClient,
   url: string,
   { fresh }: { fresh: boolean },

@@ -1,0 +1,255 @@
+import { Command, Option } from 'commander'
+import { createHttpClient } from '../core/http/client.js'
+import { UsageError } from '../core/kernel/errors.js'
+import { type DecodedJwt, decodeJwt, verifyJwt } from '../core/protocol/jwt-inspection.js'
+import { readBoundedStdin } from './shared/bounded-stdin.js'
+import { type Io, say, warn } from './shared/io.js'
+import { stderrLogger } from './shared/logging.js'
+import { jsonText, printable } from './shared/printable.js'
+import { profileValues } from './shared/profile.js'
+import { refuseGivenOptions } from './shared/refuse-options.js'
+import { type LogLevel, logLevels, parseTimeout } from './shared/settings.js'
+
+interface DecodeFlags {
+  verify?: boolean
+  output?: 'table' | 'json'
+  caFile?: string
+  insecure?: boolean
+  proxy?: string
+  timeout?: string
+  verbose?: boolean
+  logLevel?: LogLevel
+  color: boolean
+}
+
+/** Far above any real token (Entra's with many groups stay under 16 KiB), far below harm. */
+const maxInputBytes = 256 * 1024
+
+const examples = `
+Examples:
+  # What is in the token a command gets (json when piped, a table on a terminal)
+  msal-ts token --resource https://management.azure.com | msal-ts decode -o table
+
+  # The claims a script needs, e.g. the roles of an app-only token
+  msal-ts client-token --resource api://my-api | msal-ts decode | jq .claims.roles
+
+  # An Authorization header as -o header prints it (or pasted from a request) works too
+  msal-ts token --scope api://my-api/read -o header | msal-ts decode
+
+  # Check the signature against the issuer's published keys: exit 1 with the reason when it fails
+  msal-ts token --scope api://my-api/read | msal-ts decode --verify`
+
+export function decodeCommand(io: Io): Command {
+  const command = new Command('decode')
+    .description("show a token's header and claims (JWT from stdin); --verify checks its signature")
+    .argument('[token]', 'the token, when not on stdin (visible to other users: prefer stdin)')
+    .option('--verify', "check the signature with the issuer's published keys (exit 1 if it fails)")
+    .addOption(
+      new Option(
+        '-o, --output <format>',
+        'output format (default: table on a terminal, else json)',
+      ).choices(['table', 'json']),
+    )
+    .option(
+      '--ca-file <pem>',
+      'extra trusted CA certificates [env: NODE_EXTRA_CA_CERTS, SSL_CERT_FILE]',
+    )
+    .option('--insecure', 'do not verify TLS certificates (prints a warning every run)')
+    .option('--proxy <url>', 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]')
+    .option('--timeout <seconds>', 'per HTTP request (default: 30) [env: MSAL_TS_TIMEOUT]')
+    .option('-v, --verbose', 'log the requests of --verify to stderr (debug level)')
+    .addOption(
+      new Option('--log-level <level>', 'log level [env: MSAL_TS_LOG_LEVEL]').choices(logLevels),
+    )
+    .option('--no-color', 'no colour [env: NO_COLOR]')
+  command.addHelpText('after', examples)
+  return command.action(async (token: string | undefined, flags: DecodeFlags) =>
+    runDecode(token, flags, io),
+  )
+}
+
+export async function runDecode(
+  argument: string | undefined,
+  flags: DecodeFlags,
+  io: Io,
+): Promise<void> {
+  refuseIdleTransportOptions(flags)
+  if (argument !== undefined) {
+    warn(io, 'a token on the command line is visible to other users: pipe it on stdin instead')
+  }
+  if (argument === undefined && io.stdin.isTTY) {
+    say(io, 'Paste the token, then press Enter and Ctrl-D')
+  }
+  const text = argument ?? (await readBoundedStdin(io, maxInputBytes, 'the token'))
+  const decoded = await decodeJwt(tokenIn(text))
+  if (flags.verify) {
+    await verify(decoded, flags, io)
+  }
+  const format = flags.output ?? (io.stdout.isTTY ? 'table' : 'json')
+  io.stdout.write(
+    format === 'json'
+      ? jsonText({ header: decoded.header, claims: decoded.claims })
+      : table(decoded, Date.now() / 1000),
+  )
+}
+
+/** The options that only act on the requests of --verify. */
+function refuseIdleTransportOptions(flags: DecodeFlags): void {
+  if (flags.verify) {
+    return
+  }
+  refuseGivenOptions(
+    [
+      ['--ca-file', flags.caFile !== undefined],
+      ['--insecure', flags.insecure === true],
+      ['--proxy', flags.proxy !== undefined],
+      ['--timeout', flags.timeout !== undefined],
+    ],
+    (names) => `${names} act on the requests of --verify, and there are none without it`,
+  )
+}
+
+/**
+ * The token from a bare JWT or an `Authorization: <type> <token>` line (what `-o header` prints),
+ * with surrounding blank space; anything else is refused without being repeated.
+ */
+function tokenIn(text: string): string {
+  const line = text.trim()
+  if (line === '') {
+    throw new UsageError('missing_token', 'no token: pipe one on stdin, or give it as an argument')
+  }
+  if (/[\r\n]/.test(line)) {
+    throw new UsageError('invalid_token', 'the input holds more than one line: give one token')
+  }
+  const header = /^authorization:[ \t]*(?:[!-~]+[ \t]+)?([!-~]+)$/i.exec(line)
+  return header?.[1] ?? line
+}
+
+async function verify(decoded: DecodedJwt, flags: DecodeFlags, io: Io): Promise<void> {
+  const transport = transportSettings(flags, io)
+  if (flags.insecure) {
+    warn(
+      io,
+      'TLS certificate verification is off (--insecure): anyone on the network path can forge the keys',
+    )
+  }
+  const http = createHttpClient(
+    {
+      timeoutMs: transport.timeoutSeconds * 1000,
+      ...(transport.proxy ? { proxy: transport.proxy } : {}),
+      ...(transport.caFile ? { caFile: transport.caFile } : {}),
+      ...(flags.insecure ? { insecure: true } : {}),
+    },
+    stderrLogger(io, { logLevel: transport.logLevel, pii: false }),
+  )
+  try {
+    const verification = await verifyJwt(decoded, http)
+    say(
+      io,
+      `signature verified: key ${verification.kid ?? '(no kid)'} from ${verification.jwksUri}`,
+    )
+  } finally {
+    await http.close()
+  }
+}
+
+/**
+ * Option > environment > profile (MSAL_TS_PROFILE, else the default one), as for the other
+ * commands: a CA or proxy kept in a profile serves --verify too. The environment's proxy is
+ * applied by the HTTP layer; the profile's only when it has none.
+ */
+function transportSettings(
+  flags: DecodeFlags,
+  io: Io,
+): { timeoutSeconds: number; caFile?: string; proxy?: string; logLevel: LogLevel } {
+  const { env } = io
+  const profile = profileValues(env['MSAL_TS_PROFILE'], env)
+  const envProxy =
+    env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
+  const proxy = flags.proxy ?? (envProxy ? undefined : profile['proxy'])
+  if (proxy !== undefined && !URL.canParse(proxy)) {
+    throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
+  }
+  const caFile =
+    flags.caFile ?? env['NODE_EXTRA_CA_CERTS'] ?? env['SSL_CERT_FILE'] ?? profile['ca-file']
+  const level = flags.verbose
+    ? 'debug'
+    : (flags.logLevel ?? env['MSAL_TS_LOG_LEVEL'] ?? profile['log-level'] ?? 'warn')
+  if (!(logLevels as readonly string[]).includes(level)) {
+    throw new UsageError(
+      'invalid_log_level',
+      `MSAL_TS_LOG_LEVEL must be error, warn, info or debug, not ${JSON.stringify(level)}`,
+    )
+  }
+  return {
+    timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
+    ...(caFile ? { caFile } : {}),
+    ...(proxy ? { proxy } : {}),
+    logLevel: level as LogLevel,
+  }
+}
+
+/** The claims that are times, shown also as local times. */
+const timeClaims = new Set(['exp', 'iat', 'nbf', 'auth_time'])
+
+/** Two sections of `name  value` rows; every value made printable, times spelled out. */
+function table(decoded: DecodedJwt, now: number): string {
+  const rows = (values: Record<string, unknown>) =>
+    Object.entries(values).map(([name, value]) => [printable(name), cell(name, value, now)])
+  const sections = [
+    ['Header', rows(decoded.header)],
+    ['Claims', rows(decoded.claims)],
+  ] as const
+  const width = Math.max(0, ...sections.flatMap(([, r]) => r.map(([name]) => name?.length ?? 0)))
+  return sections
+    .map(
+      ([title, r]) =>
+        `${title}\n${r.map(([name, value]) => `  ${(name ?? '').padEnd(width)}  ${value ?? ''}\n`).join('')}`,
+    )
+    .join('')
+}
+
+function cell(name: string, value: unknown, now: number): string {
+  const text = printable(typeof value === 'string' ? value : JSON.stringify(value))
+  if (!timeClaims.has(name) || typeof value !== 'number' || !Number.isFinite(value)) {
+    return text
+  }
+  const when = localTime(new Date(value * 1000))
+  if (name !== 'exp') {
+    return `${text}  ${when}`
+  }
+  const left = Math.round(value - now)
+  return `${text}  ${when}  (${left > 0 ? `expires in ${duration(left)}` : `expired ${duration(-left)} ago`})`
+}
+
+/** `2026-12-07 01:10:00 +05:30`: the local time, with its offset so it is never ambiguous. */
+function localTime(date: Date): string {
+  if (Number.isNaN(date.getTime())) {
+    return '(not a time)'
+  }
+  const two = (n: number) => String(n).padStart(2, '0')
+  const offset = -date.getTimezoneOffset()
+  const sign = offset >= 0 ? '+' : '-'
+  return (
+    `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ` +
+    `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())} ` +
+    `${sign}${two(Math.floor(Math.abs(offset) / 60))}:${two(Math.abs(offset) % 60)}`
+  )
+}
+
+/** `1d 2h`, `1h 5m`, `4m 10s`, `30s`: the largest unit and the next one. */
+function duration(seconds: number): string {
+  const units: [string, number][] = [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ]
+  const found = units.findIndex(([, size]) => seconds >= size)
+  const index = found === -1 ? units.length - 1 : found
+  const [unit, size] = units[index] ?? ['s', 1]
+  const next = units[index + 1]
+  const rest = next === undefined ? 0 : Math.floor((seconds % size) / next[1])
+  const first = `${Math.floor(seconds / size)}${unit}`
+  return next !== undefined && rest > 0 ? `${first} ${rest}${next[0]}` : first
+}
