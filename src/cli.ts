@@ -4,6 +4,7 @@ import { type Io, processIo, say, sayLabelled } from './commands/shared/io.js'
 import { colours } from './commands/shared/colour.js'
 import { withCliHint } from './commands/shared/hints.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
+import type { CommonFlags } from './commands/shared/settings.js'
 import { commands, newProgram } from './registry.js'
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
@@ -35,22 +36,30 @@ export async function main(argv: readonly string[], plainIo: Io = processIo()): 
     command.commands.forEach(configure)
   }
   program.commands.forEach(configure)
-  program.hook('preAction', (_program, command) => applyProfileOutput(command, io.env))
+  let ran: Command | undefined
+  program.hook('preAction', (_program, command) => {
+    ran = command
+    applyProfileOutput(command, io.env)
+  })
   try {
     await program.parseAsync([...argv], { from: 'user' })
     return exitCodes.ok
   } catch (error) {
-    return report(error, io, { verbose })
+    return report(error, io, { verbose, flags: ran?.opts<CommonFlags>() })
   }
 }
 
-function report(error: unknown, io: Io, { verbose }: { verbose: boolean }): number {
+function report(
+  error: unknown,
+  io: Io,
+  { verbose, flags }: { verbose: boolean; flags: CommonFlags | undefined },
+): number {
   if (error instanceof CommanderError) {
     // Asked-for help and the version exit 0; help shown for a missing command is a usage error.
     return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage
   }
   if (error instanceof MsalTsError) {
-    sayLabelled(io, error.code, withCliHint(error), 'red')
+    sayLabelled(io, error.code, withCliHint(error, { flags, env: io.env }), 'red')
     const details = error instanceof OAuthServerError ? serverDetails(error) : undefined
     if (details !== undefined) {
       say(io, details)

@@ -110,7 +110,7 @@ function addTransportOptions(command: Command, { http }: { http: boolean }): voi
   command
     .option(
       '--ca-file <pem>',
-      'extra trusted CA certificates [env: NODE_EXTRA_CA_CERTS, SSL_CERT_FILE]',
+      'extra trusted CA certificates [env: MSAL_TS_CA_FILE; below the profile: SSL_CERT_FILE, NODE_EXTRA_CA_CERTS]',
     )
     .option('--insecure', 'do not verify TLS certificates (prints a warning every run)')
     .option('--timeout <seconds>', 'per HTTP request (default: 30) [env: MSAL_TS_TIMEOUT]')
