@@ -7,41 +7,14 @@ import {
   takesRegion,
 } from '../../core/authority/authority.js'
 import { UsageError } from '../../core/kernel/errors.js'
+import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
 import { profileSetting, profileValues } from './profile.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
-export interface CommonFlags {
-  clientId?: string
-  authority?: string
-  tenant?: string
-  cloud?: string
-  oidcAuthority?: string
-  /** Absent from the cache-only commands, which send no HTTP request, like proxy and app name. */
-  validateAuthority?: boolean
-  instanceDiscovery?: boolean
-  /** Absent from commands that request no app token; the request options from commands that request none. */
-  region?: string
-  capability?: string[]
-  excludeScope?: string[]
-  cacheFile?: string
-  cacheDir?: string
-  cacheUrl?: string
-  cache: boolean
-  proxy?: string
-  caFile?: string
-  insecure?: boolean
-  timeout?: string
-  appName?: string
-  appVersion?: string
-  profile?: string
-  verbose?: boolean
-  logLevel?: string
-  pii?: boolean
-  color: boolean
-}
+export type { CommonFlags } from './common-option-table.js'
 
 /** Common options after option > environment > profile > default. */
 export interface CommonSettings {
