@@ -12,6 +12,7 @@ import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
 import { profileSetting, profileValues } from './profile.js'
+import { checkAuthorityScheme } from './suggestion.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
 export type { CommonFlags } from './common-option-table.js'
@@ -66,6 +67,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     )
   }
   const { authority, oidcAuthority } = resolveAuthority(flags, env, profile)
+  checkAuthorityScheme(authority ?? oidcAuthority)
   const customDiscovery = env['MSAL_TS_INSTANCE_DISCOVERY_URL']?.trim()
   const logLevel = (
     flags.verbose
