@@ -323,6 +323,16 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       assert.equal(result.stdout, '')
       assert.equal(result.stderr, expected)
     }
+    const config = await run(home, ['config', 'set', 'authority', schemeless], {
+      env: { MSAL_TS_CONFIG_DIR: join(await tempDir(), 'config') },
+    })
+    assert.equal(config.exitCode, 2)
+    assert.match(
+      config.stderr,
+      new RegExp(
+        `^msal-ts: invalid_config_value: .+\\n\\(Did you mean https://${schemeless}\\?\\)\\n$`,
+      ),
+    )
     assert.equal(sts.tokenRequests().length, before)
   })
 })
