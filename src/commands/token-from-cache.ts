@@ -109,7 +109,8 @@ interface TokenArgs {
  * turned away after they are resolved, as the same settings from the environment are.
  */
 export const fastPathOptions: readonly OptionDeclaration[] = [
-  ...commonOptionsFor('user-tokens'),
+  // A Redis cache goes the full way, which checks its URL (and warns of a password in it) once.
+  ...commonOptionsFor('user-tokens').filter(({ flags }) => attributeName(flags) !== 'cacheUrl'),
   ...tokenCacheHitOptions,
 ]
 const tokenOwnKeys = new Set(tokenCacheHitOptions.map(({ flags }) => attributeName(flags)))
