@@ -12,7 +12,7 @@ __msal_ts_opts() { # command path -> its options
   case "$1" in
     '') echo '-V --version -h --help' ;;
     'login') echo '-s --scope --device-code --username --password-stdin --no-browser --redirect-port --prompt --login-hint --domain-hint --max-age --response-mode --claims-challenge --wait -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'token') echo '-s --scope --resource --account --force-refresh --claims-challenge --min-validity -o --output --pop-method --pop-url --pop-nonce --pop-rotate-key -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
+    'token') echo '-s --scope --resource --account --min-validity -o --output --force-refresh --claims-challenge --pop-method --pop-url --pop-nonce --pop-rotate-key -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'accounts') echo '--username -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --cache-file --cache-dir --cache-url --no-cache --ca-file --insecure --timeout --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'logout') echo '--account --all --app-tokens -y --yes -c --client-id -a --authority -t --tenant --cloud --oidc-authority --cache-file --cache-dir --cache-url --no-cache --ca-file --insecure --timeout --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'auth-url') echo '-s --scope --redirect-uri --state --nonce --prompt --login-hint --domain-hint --response-type --claims-challenge --max-age --response-mode --flow-file -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
@@ -65,9 +65,9 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'token -s'|'token --scope') echo 'n' ;;
     'token --resource') echo 'n' ;;
     'token --account') echo 'a:accounts' ;;
-    'token --claims-challenge') echo 'n' ;;
     'token --min-validity') echo 'n' ;;
     'token -o'|'token --output') echo 'w:raw json header env kubectl' ;;
+    'token --claims-challenge') echo 'n' ;;
     'token --pop-method') echo 'n' ;;
     'token --pop-url') echo 'n' ;;
     'token --pop-nonce') echo 'n' ;;

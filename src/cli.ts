@@ -1,20 +1,23 @@
 import { type Command, CommanderError } from 'commander'
-import { MsalTsError, OAuthServerError } from './core/kernel/errors.js'
+import { MsalTsError, OAuthServerError, UsageError } from './core/kernel/errors.js'
 import { type Io, processIo, say, sayLabelled } from './commands/shared/io.js'
 import { colours } from './commands/shared/colour.js'
 import { withCliHint } from './commands/shared/hints.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
+import type { CommonFlags } from './commands/shared/settings.js'
+import { SuggestedUsageError } from './commands/shared/suggestion.js'
 import { commands, newProgram } from './registry.js'
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
 
 /** Parses argv, runs the command, and maps whatever it throws to one stderr line and an exit code. */
-export async function main(argv: readonly string[], plainIo: Io = processIo()): Promise<number> {
-  if (argv[0] === '__complete') {
+export async function main(given: readonly string[], plainIo: Io = processIo()): Promise<number> {
+  if (given[0] === '__complete') {
     // Asked by shell completions on every Tab: answered before any command is loaded, never an error.
-    await (await import('./commands/complete.js')).complete(argv.slice(1), plainIo)
+    await (await import('./commands/complete.js')).complete(given.slice(1), plainIo)
     return exitCodes.ok
   }
+  const argv = asked(given)
   const io = { ...plainIo, colours: await colours(plainIo, argv) }
   const verbose = argv.includes('--verbose') || argv.includes('-v')
   const program = newProgram(io)
@@ -32,25 +35,72 @@ export async function main(argv: readonly string[], plainIo: Io = processIo()): 
   program.commandsGroup('Helpers:').helpCommand(true)
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput())
+    if (command.registeredArguments.length === 0 && command.commands.length === 0) {
+      // Refused in the preAction hook instead, with a better hint than "too many arguments".
+      command.allowExcessArguments()
+    }
     command.commands.forEach(configure)
   }
   program.commands.forEach(configure)
-  program.hook('preAction', (_program, command) => applyProfileOutput(command, io.env))
+  let ran: Command | undefined
+  program.hook('preAction', (_program, command) => {
+    ran = command
+    refuseStrayArguments(command)
+    applyProfileOutput(command, io.env)
+  })
   try {
     await program.parseAsync([...argv], { from: 'user' })
     return exitCodes.ok
   } catch (error) {
-    return report(error, io, { verbose })
+    return report(error, io, { verbose, flags: ran?.opts<CommonFlags>() })
   }
 }
 
-function report(error: unknown, io: Io, { verbose }: { verbose: boolean }): number {
+/**
+ * What the words ask for: bare `msal-ts` is a request for help (cli.md), and a typo after `help`
+ * is the same typo as a command, so it gets the same suggestion.
+ */
+function asked(argv: readonly string[]): readonly string[] {
+  if (argv.length === 0) {
+    return ['--help']
+  }
+  const [first, second] = argv
+  const typo = second !== undefined && !second.startsWith('-') && second !== 'help'
+  if (first === 'help' && typo && !(second in commands)) {
+    return [second]
+  }
+  return argv
+}
+
+/** A word where an option was meant, above all a scope without --scope. */
+function refuseStrayArguments(command: Command): void {
+  const stray = command.args
+  if (stray.length === 0 || command.registeredArguments.length > 0) {
+    return
+  }
+  const message = `${command.name()} takes options only, not ${stray.map((arg) => JSON.stringify(arg)).join(' ')}`
+  const takesScope = command.options.some((option) => option.long === '--scope')
+  if (takesScope && stray.every((arg) => /^[\w.:/-]+$/.test(arg))) {
+    const fix = stray.map((scope) => `--scope ${scope}`).join(' ')
+    throw new SuggestedUsageError('unexpected_argument', message, `Did you mean ${fix}?`)
+  }
+  throw new UsageError('unexpected_argument', message)
+}
+
+function report(
+  error: unknown,
+  io: Io,
+  { verbose, flags }: { verbose: boolean; flags: CommonFlags | undefined },
+): number {
   if (error instanceof CommanderError) {
     // Asked-for help and the version exit 0; help shown for a missing command is a usage error.
     return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage
   }
   if (error instanceof MsalTsError) {
-    sayLabelled(io, error.code, withCliHint(error), 'red')
+    sayLabelled(io, error.code, withCliHint(error, { flags, env: io.env }), 'red')
+    if (error instanceof SuggestedUsageError) {
+      say(io, `(${error.suggestion})`)
+    }
     const details = error instanceof OAuthServerError ? serverDetails(error) : undefined
     if (details !== undefined) {
       say(io, details)

@@ -81,6 +81,29 @@ export const commands: Record<
   },
 }
 
+const topLevelHelp = `
+Examples:
+  # Sign in once: a browser opens (--device-code over SSH)
+  msal-ts login --client-id <app id> --tenant contoso.onmicrosoft.com
+
+  # A Graph token for the signed-in account, from the cache or refreshed, ready for curl
+  curl -H "$(msal-ts token --scope https://graph.microsoft.com/User.Read -o header)" https://graph.microsoft.com/v1.0/me
+
+  # An app-only token with a client secret (or --certificate, or a federated credential)
+  AZURE_CLIENT_SECRET=... msal-ts client-token -c <app id> -t <tenant> --resource https://graph.microsoft.com
+
+  # Keep the client id and tenant as defaults
+  msal-ts config set client-id <app id> && msal-ts config set tenant contoso.onmicrosoft.com
+
+Exit codes:
+  0    success
+  1    runtime failure: the identity provider refused, or a network, TLS or file error
+  2    usage or bad input: unknown option, missing value, malformed authority, scope, JSON or PEM
+  3    sign-in needed: run msal-ts login
+  130  interrupted (Ctrl-C)
+
+Run \`msal-ts <command> --help\` for more.`
+
 /** The program with its options and output; commands are added by the caller. */
 export function newProgram(io: Io): Command {
   return new Command('msal-ts')
@@ -88,6 +111,7 @@ export function newProgram(io: Io): Command {
       'Get OAuth 2.0 / OpenID Connect tokens from Microsoft Entra ID and any OpenID provider.',
     )
     .version(version, '-V, --version')
+    .addHelpText('after', topLevelHelp)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

@@ -14,6 +14,13 @@ import { localCaches } from './shared/local-caches.js'
 import type { Io } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
 import { scopesFrom } from './shared/scope-options.js'
+import {
+  type OptionDeclaration,
+  attributeName,
+  commonOptionsFor,
+  longName,
+} from './shared/common-option-table.js'
+import { tokenCacheHitOptions } from './token-options.js'
 import { type CommonFlags, resolveCommon, settingsAuthority } from './shared/settings.js'
 
 /**
@@ -95,104 +102,82 @@ interface TokenArgs {
   output?: string
 }
 
-const valueOptions: Record<string, string> = {
-  '-c': 'clientId',
-  '--client-id': 'clientId',
-  '-a': 'authority',
-  '--authority': 'authority',
-  '-t': 'tenant',
-  '--tenant': 'tenant',
-  '--cloud': 'cloud',
-  '--oidc-authority': 'oidcAuthority',
-  '--region': 'region',
-  '--capability': 'capability',
-  '--exclude-scope': 'excludeScope',
-  '--cache-file': 'cacheFile',
-  '--cache-dir': 'cacheDir',
-  '--proxy': 'proxy',
-  '--ca-file': 'caFile',
-  '--timeout': 'timeout',
-  '--app-name': 'appName',
-  '--app-version': 'appVersion',
-  '--log-level': 'logLevel',
-  '--profile': 'profile',
-  '-s': 'scope',
-  '--scope': 'scope',
-  '--resource': 'resource',
-  '--account': 'account',
-  '--min-validity': 'minValidity',
-  '-o': 'output',
-  '--output': 'output',
-}
-const repeatable = new Set(['capability', 'excludeScope', 'scope'])
-const flagOptions: Record<string, [string, boolean]> = {
-  '--pii': ['pii', true],
-  '--no-color': ['color', false],
-  '--no-validate-authority': ['validateAuthority', false],
-  '--no-instance-discovery': ['instanceDiscovery', false],
+/**
+ * The options parsed here: the shared ones the `token` command lists, from the same table, and
+ * those of its own that a cache hit honours. Any other (--force-refresh, --pop-*, ...) is handed
+ * to the full CLI. Settings a hit cannot honour (--no-cache, --insecure, -v) are parsed, then
+ * turned away after they are resolved, as the same settings from the environment are.
+ */
+export const fastPathOptions: readonly OptionDeclaration[] = [
+  // A Redis cache goes the full way, which checks its URL (and warns of a password in it) once.
+  ...commonOptionsFor('user-tokens').filter(({ flags }) => attributeName(flags) !== 'cacheUrl'),
+  ...tokenCacheHitOptions,
+]
+const tokenOwnKeys = new Set(tokenCacheHitOptions.map(({ flags }) => attributeName(flags)))
+
+interface Parsed {
+  key: string
+  takesValue: boolean
+  /** For an option without a value: what it sets. */
+  sets: boolean
 }
 
+const byName = new Map<string, Parsed>(
+  fastPathOptions.flatMap(({ flags }) => {
+    const parsed = {
+      key: attributeName(flags),
+      takesValue: flags.includes('<'),
+      sets: !longName(flags).negated,
+    }
+    return flags
+      .split(/[ ,]+/)
+      .filter((word) => word.startsWith('-'))
+      .map((name): [string, Parsed] => [name, parsed])
+  }),
+)
+const repeatable = new Set(
+  fastPathOptions.filter((option) => option.repeatable).map(({ flags }) => attributeName(flags)),
+)
+
 /** The `token` options a cache hit can honour; undefined for anything else. */
-function parseTokenArgs(args: readonly string[]): TokenArgs | undefined {
+export function parseTokenArgs(args: readonly string[]): TokenArgs | undefined {
   const values: Record<string, string[]> = {}
   const flags: Record<string, boolean> = {}
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? ''
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1
-    const name = eq > 0 ? arg.slice(0, eq) : arg
-    const flag = flagOptions[name]
-    if (flag && eq < 0) {
-      flags[flag[0]] = flag[1]
-      continue
-    }
-    const key = valueOptions[name]
-    const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
-    if (key === undefined || value === undefined || (eq < 0 && value.startsWith('-'))) {
+    const option = byName.get(eq > 0 ? arg.slice(0, eq) : arg)
+    if (option === undefined) {
       return undefined
     }
-    values[key] = repeatable.has(key) ? [...(values[key] ?? []), value] : [value]
+    if (!option.takesValue) {
+      if (eq > 0) {
+        return undefined
+      }
+      flags[option.key] = option.sets
+      continue
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
+    if (value === undefined || (eq < 0 && value.startsWith('-'))) {
+      return undefined
+    }
+    values[option.key] = repeatable.has(option.key)
+      ? [...(values[option.key] ?? []), value]
+      : [value]
   }
   const one = (key: string) => values[key]?.at(-1)
-  const output = one('output')
   const minValidity = one('minValidity')
   if (minValidity !== undefined && !/^\d+$/.test(minValidity)) {
     return undefined
   }
-  const common: CommonFlags = {
-    validateAuthority: flags['validateAuthority'] ?? true,
-    instanceDiscovery: flags['instanceDiscovery'] ?? true,
-    capability: values['capability'] ?? [],
-    excludeScope: values['excludeScope'] ?? [],
-    cache: true,
-    color: flags['color'] ?? true,
-    ...(flags['pii'] ? { pii: true } : {}),
-  }
-  for (const key of [
-    'clientId',
-    'authority',
-    'tenant',
-    'cloud',
-    'oidcAuthority',
-    'region',
-    'cacheFile',
-    'cacheDir',
-    'proxy',
-    'caFile',
-    'timeout',
-    'appName',
-    'appVersion',
-    'logLevel',
-    'profile',
-  ] as const) {
-    const value = one(key)
-    if (value !== undefined) {
-      common[key] = value
-    }
-  }
+  const common = Object.entries(values)
+    .filter(([key]) => !tokenOwnKeys.has(key))
+    .map(([key, list]) => [key, repeatable.has(key) ? list : list.at(-1)])
   const resource = one('resource')
   const account = one('account')
+  const output = one('output')
   return {
-    flags: common,
+    flags: { cache: true, color: true, ...flags, ...Object.fromEntries(common) } as CommonFlags,
     scope: values['scope'] ?? [],
     ...(resource !== undefined ? { resource } : {}),
     ...(account !== undefined ? { account } : {}),

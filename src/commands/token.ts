@@ -2,23 +2,16 @@ import { Command } from 'commander'
 import { InteractionRequiredError, OAuthServerError, UsageError } from '../core/kernel/errors.js'
 import { resourceToScope } from '../core/protocol/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
-import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
+import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { type TokenOwnFlags, tokenCacheHitOptions, tokenRefreshOptions } from './token-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { Io } from './shared/io.js'
-import { type TokenFormat, writeToken } from './shared/output.js'
+import { writeToken } from './shared/output.js'
 import { addPopOptions, type PopFlags, popSchemeFrom } from './shared/pop-options.js'
 import { publicApp } from './shared/public-app.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
-interface TokenFlags extends CommonFlags, PopFlags {
-  scope: string[]
-  resource?: string
-  account?: string
-  forceRefresh?: boolean
-  claimsChallenge?: string
-  minValidity?: string
-  output: TokenFormat
-}
+type TokenFlags = CommonFlags & PopFlags & TokenOwnFlags
 
 const examples = `
 Examples:
@@ -38,15 +31,12 @@ Examples:
   curl -H "$(msal-ts token --scope api://my-api/read --pop-method GET --pop-url https://api.contoso.com/items -o header)" https://api.contoso.com/items`
 
 export function tokenCommand(io: Io): Command {
-  const command = new Command('token')
-    .description('get a token for a signed-in account, from the cache or by refreshing it')
-    .option('-s, --scope <scope>', 'scope (repeatable)', (v: string, p: string[]) => [...p, v], [])
-    .option('--resource <uri>', 'resource URI: the scope <uri>/.default')
-    .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
-    .option('--force-refresh', 'ignore the cached access token')
-    .option('--claims-challenge <json>', 'claims challenge from a resource (skips the cache)')
-    .option('--min-validity <seconds>', 'the token must stay valid this long (default: 300)')
-    .addOption(tokenOutputOption())
+  const command = new Command('token').description(
+    'get a token for a signed-in account, from the cache or by refreshing it',
+  )
+  for (const declaration of [...tokenCacheHitOptions, ...tokenRefreshOptions]) {
+    command.addOption(commanderOption(declaration))
+  }
   addPopOptions(command)
   addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)

@@ -390,4 +390,47 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       )
     }
   })
+
+  test('a scope without --scope, or an authority without https://, gets the fix suggested', async () => {
+    const before = sts.tokenRequests().length
+    const positional = await run(home, ['token', ...common('token'), 'User.Read'])
+    assert.equal(positional.exitCode, 2)
+    assert.equal(positional.stdout, '')
+    assert.equal(
+      positional.stderr,
+      'msal-ts: unexpected_argument: token takes options only, not "User.Read"\n(Did you mean --scope User.Read?)\n',
+    )
+    const stray = await run(home, ['accounts', 'everyone'])
+    assert.equal(stray.exitCode, 2)
+    assert.equal(
+      stray.stderr,
+      'msal-ts: unexpected_argument: accounts takes options only, not "everyone"\n',
+    )
+    const schemeless = 'login.microsoftonline.com/contoso'
+    const expected = `msal-ts: invalid_authority: the authority "${schemeless}" is not a URL: it has no https:// in front\n(Did you mean https://${schemeless}?)\n`
+    for (const [args, env] of [
+      [['-a', schemeless], {}],
+      [[], { MSAL_TS_AUTHORITY: schemeless }],
+    ] as const) {
+      const result = await run(
+        home,
+        ['token', '-c', sts.defaults.publicClientId, ...args, '--scope', 'User.Read'],
+        { env },
+      )
+      assert.equal(result.exitCode, 2, JSON.stringify(env))
+      assert.equal(result.stdout, '')
+      assert.equal(result.stderr, expected)
+    }
+    const config = await run(home, ['config', 'set', 'authority', schemeless], {
+      env: { MSAL_TS_CONFIG_DIR: join(await tempDir(), 'config') },
+    })
+    assert.equal(config.exitCode, 2)
+    assert.match(
+      config.stderr,
+      new RegExp(
+        `^msal-ts: invalid_config_value: .+\\n\\(Did you mean https://${schemeless}\\?\\)\\n$`,
+      ),
+    )
+    assert.equal(sts.tokenRequests().length, before)
+  })
 })

@@ -48,15 +48,66 @@ test('every command has --help with its options, environment variables and examp
   assert.match(viaHelp.stdout, /--min-validity/)
 })
 
-test('no command, or a misspelled one, is a usage error that points the way', async () => {
+test('bare msal-ts prints the top-level help and exits 0', async () => {
   const home = await tempDir()
   const bare = await run(home, [])
-  assert.equal(bare.exitCode, 2)
-  assert.equal(bare.stdout, '')
-  assert.match(bare.stderr, /^Usage: msal-ts /)
-  const typo = await run(home, ['tokn'])
-  assert.equal(typo.exitCode, 2)
-  assert.equal(typo.stderr, "msal-ts: usage: unknown command 'tokn'\n(Did you mean token?)\n")
+  assert.equal(bare.exitCode, 0)
+  assert.equal(bare.stderr, '')
+  assert.equal(bare.stdout, (await run(home, ['--help'])).stdout)
+  assert.match(bare.stdout, /^Usage: msal-ts /)
+})
+
+test('the top-level help has examples, the exit codes, and where to read more', async () => {
+  const { stdout } = await run(await tempDir(), ['--help'])
+  assert.match(stdout, /\nExamples:\n {2}# .+\n {2}msal-ts login /)
+  const codes = /\nExit codes:\n((?: {2}.+\n)+)/.exec(stdout)?.[1] ?? ''
+  assert.deepEqual(
+    [...codes.matchAll(/^ {2}(\d+) /gm)].map((m) => m[1]),
+    ['0', '1', '2', '3', '130'],
+  )
+  assert.match(stdout, /\nRun `msal-ts <command> --help` for more\.\n$/)
+})
+
+test('a misspelled command, also after help, gets the closest one suggested', async () => {
+  const home = await tempDir()
+  for (const args of [['tokn'], ['help', 'tokn']]) {
+    const typo = await run(home, args)
+    assert.equal(typo.exitCode, 2, args.join(' '))
+    assert.equal(typo.stdout, '')
+    assert.equal(typo.stderr, "msal-ts: usage: unknown command 'tokn'\n(Did you mean token?)\n")
+  }
+})
+
+/** The option names under each heading of a command's help. */
+function optionGroups(help: string): Map<string, string[]> {
+  const groups = new Map<string, string[]>()
+  for (const [, heading, body] of help.matchAll(/^(\w[\w ]*):\n((?: {2}.*\n?)+)/gm)) {
+    const names = [...(body ?? '').matchAll(/^ {2}(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1] ?? '')
+    groups.set(heading ?? '', names)
+  }
+  return groups
+}
+
+test("a command's own options come first, then the shared ones under their own heading", async () => {
+  const home = await tempDir()
+  const token = await run(home, ['token', '--help'])
+  const text = token.stdout
+  assert.ok(text.indexOf('\nOptions:\n') < text.indexOf('\nShared options:\n'))
+  const groups = optionGroups(text)
+  const own = groups.get('Options') ?? []
+  const shared = groups.get('Shared options') ?? []
+  assert.ok(own.includes('--min-validity') && own.includes('--scope'), own.join(' '))
+  assert.ok(!own.includes('--client-id'), 'shared options are not mixed in')
+  assert.ok(shared.includes('--client-id') && shared.includes('--help'), shared.join(' '))
+  // Only options that change what the command does: token requests no app token.
+  assert.ok(!shared.includes('--region'))
+  const accounts = optionGroups((await run(home, ['accounts', '--help'])).stdout)
+  const accountsShared = accounts.get('Shared options') ?? []
+  for (const idle of ['--proxy', '--app-name', '--capability', '--no-instance-discovery']) {
+    assert.ok(!accountsShared.includes(idle), `accounts lists ${idle}`)
+  }
+  const clientToken = optionGroups((await run(home, ['client-token', '--help'])).stdout)
+  assert.ok(clientToken.get('Shared options')?.includes('--region'))
 })
 
 test('--help groups the commands by job', async () => {
@@ -64,7 +115,7 @@ test('--help groups the commands by job', async () => {
   const groups = [...result.stdout.matchAll(/^(\w[\w ]*):\n((?: {2}.*\n?)+)/gm)].map(
     ([, heading, body]) => [heading, [...(body ?? '').matchAll(/^ {2}(\S+)/gm)].map((m) => m[1])],
   )
-  assert.deepEqual(groups, [
+  assert.deepEqual(groups.slice(0, 6), [
     ['Options', ['-V,', '-h,']],
     ['Sign in', ['login']],
     ['Tokens', ['token', 'client-token']],

@@ -27,6 +27,7 @@ import {
 } from './hostile/row.js'
 import { startScriptedServer, type ScriptedServer } from './hostile/scripted-server.js'
 import {
+  afterAdvice,
   browserlessClient,
   entryCounts,
   startLogin,
@@ -352,7 +353,7 @@ describe('hostile redirects to the login listener: ignored, or a clean exit 1; n
         return
       }
       assert.deepEqual(redeemed, [], 'nothing redeemed')
-      const lines = result.stderr.replace(/\n$/, '').split('\n').slice(1) // after the URL
+      const lines = afterAdvice(result.stderr).replace(/\n$/, '').split('\n').slice(1) // after the URL
       assert.match(lines[0] ?? '', /^msal-ts: [a-z][a-z0-9_]*: /)
       assert.ok(
         lines.slice(1).every((line) => line.startsWith('  ')),

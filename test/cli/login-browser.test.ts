@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { launchBrowser, signInWithForm, type TestBrowser } from './chromium.js'
 import { assertNoStack, run, tempDir } from './harness.js'
-import { entryCounts, readTokenCache, startLogin, stsArgs } from './login-process.js'
+import { afterAdvice, entryCounts, readTokenCache, startLogin, stsArgs } from './login-process.js'
 
 const userRead = 'https://graph.microsoft.com/User.Read'
 
@@ -60,7 +60,7 @@ describe('msal-ts login in a real browser (Chromium)', () => {
     assert.equal(result.exitCode, 0, result.stderr)
     assert.equal(result.stdout, '')
     assertNoStack(result.stderr)
-    const lines = result.stderr.split('\n')
+    const lines = afterAdvice(result.stderr).split('\n')
     assert.deepEqual(lines, [url.toString(), `Signed in as ${sts.defaults.username}`, ''])
 
     // The authorization request: PKCE S256, state, nonce, client_info, a loopback redirect.

@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, run, tempDir } from './harness.js'
 import {
+  afterAdvice,
   browserlessClient,
   entryCounts,
   readTokenCache,
@@ -137,7 +138,7 @@ describe('msal-ts login: the loopback redirect listener', () => {
     assert.equal(result.exitCode, 1)
     assert.equal(result.stdout, '')
     assertNoStack(result.stderr)
-    const lines = result.stderr.split('\n').slice(1) // after the URL
+    const lines = afterAdvice(result.stderr).split('\n').slice(1) // after the URL
     assert.equal(lines[0], 'msal-ts: access_denied: <script>alert(1)</script>')
     assert.ok(
       lines.slice(1).every((line) => line === '' || line.startsWith('  ')),
@@ -168,6 +169,22 @@ describe('msal-ts login: the loopback redirect listener', () => {
     const result = await signIn.done
     assert.equal(result.exitCode, 0, result.stderr)
     assert.notEqual(await probe('127.0.0.1', port), 'connected', 'closed after the sign-in')
+  })
+
+  test('--no-browser says what to do with the URL: the port it waits on and how to forward it over SSH', async () => {
+    const home = await tempDir()
+    const signIn = login(home)
+    const url = await signIn.url
+    const port = redirectOf(url).redirectUri.port
+    await client.get(await client.authorize(url))
+    const result = await signIn.done
+    assert.equal(result.exitCode, 0, result.stderr)
+    const lines = result.stderr.split('\n')
+    assert.equal(
+      lines[0],
+      `Open this URL in a browser to sign in; msal-ts waits for the browser to come back to http://localhost:${port}. With the browser on another machine, first run there: ssh -L ${port}:localhost:${port} <this host> (--redirect-port keeps the port the same between runs).`,
+    )
+    assert.deepEqual(lines.slice(1), [url.toString(), `Signed in as ${sts.defaults.username}`, ''])
   })
 
   test('without --no-browser and with no display to open one, the URL is printed on its own line', async () => {
@@ -230,7 +247,7 @@ describe('msal-ts login: the loopback redirect listener', () => {
     assert.equal(result.stdout, '')
     assertNoStack(result.stderr)
     assert.equal(
-      result.stderr,
+      afterAdvice(result.stderr),
       `${url.toString()}\nmsal-ts: timeout: no sign-in response within 2 s\n`,
     )
     assert.notEqual(await probe('127.0.0.1', port), 'connected', 'the listener is gone')
@@ -273,7 +290,7 @@ describe('msal-ts login: the loopback redirect listener', () => {
     assert.equal(result.stdout, '')
     assertNoStack(result.stderr)
     assert.match(
-      result.stderr.split('\n')[1] ?? '',
+      afterAdvice(result.stderr).split('\n')[1] ?? '',
       /^msal-ts: invalid_id_token: the ID token was refused: its nonce does not match/,
     )
     assert.doesNotMatch(result.stderr, /Signed in as/)
@@ -291,7 +308,7 @@ describe('msal-ts login: the loopback redirect listener', () => {
     assert.equal(refused.exitCode, 1)
     assertNoStack(refused.stderr)
     assert.match(
-      refused.stderr.split('\n')[1] ?? '',
+      afterAdvice(refused.stderr).split('\n')[1] ?? '',
       /^msal-ts: invalid_id_token: the ID token was refused: the sign-in is older than max_age \(600 s\)$/,
     )
     assert.deepEqual(entryCounts(await readTokenCache(home)), noTokens)

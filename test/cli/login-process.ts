@@ -10,6 +10,14 @@ import { Agent, fetch, type Response } from 'undici'
 import type { Sts } from '../fixtures/sts/index.js'
 import { bin, cliEnv, type CliResult } from './harness.js'
 
+/**
+ * stderr after the sentence `login --no-browser` prints before its URL (what to do with it, the
+ * port, the SSH forward), which login-loopback.test.ts checks word for word.
+ */
+export function afterAdvice(stderr: string): string {
+  return stderr.replace(/^Open this URL in a browser to sign in\b.*\n/, '')
+}
+
 export interface LoginProcess {
   /** The sign-in URL, once msal-ts has printed it alone on its own line of stderr. */
   readonly url: Promise<URL>

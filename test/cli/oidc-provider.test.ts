@@ -17,7 +17,13 @@ import {
 } from '../fixtures/oidc/provider.js'
 import { launchBrowser, type TestBrowser } from './chromium.js'
 import { assertNoStack, cacheOnly, run, tempDir } from './harness.js'
-import { entryCounts, readTokenCache, startLogin, type TokenCacheFile } from './login-process.js'
+import {
+  afterAdvice,
+  entryCounts,
+  readTokenCache,
+  startLogin,
+  type TokenCacheFile,
+} from './login-process.js'
 
 const demoDefault = `${demoResource}/.default`
 const demoRead = `${demoResource}/read`
@@ -315,7 +321,7 @@ describe('msal-ts --oidc-authority against oidc-provider', () => {
       assert.equal(result.exitCode, 0, result.stderr)
       assert.equal(result.stdout, '')
       assertNoStack(result.stderr)
-      assert.deepEqual(result.stderr.split('\n'), [
+      assert.deepEqual(afterAdvice(result.stderr).split('\n'), [
         url.toString(),
         `Signed in as ${op.user.preferred_username}`,
         '',

@@ -8,7 +8,7 @@ import { startManagedIdentityEndpoints, type MiEndpoints } from '../fixtures/man
 import { startRedis, type RedisServer } from '../fixtures/redis.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, run, tempDir } from './harness.js'
-import { browserlessClient, startLogin } from './login-process.js'
+import { afterAdvice, browserlessClient, startLogin } from './login-process.js'
 
 const graphRead = 'https://graph.microsoft.com/User.Read'
 const graphApp = 'https://graph.microsoft.com/.default'
@@ -378,7 +378,7 @@ describe('options that act on the wire and in the cache', () => {
       await client.get(await client.authorize(url))
       const result = await signIn.done
       assert.equal(result.exitCode, 0, result.stderr)
-      assert.deepEqual(result.stderr.split('\n'), [
+      assert.deepEqual(afterAdvice(result.stderr).split('\n'), [
         url.toString(),
         `Signed in as ${sts.defaults.username}`,
         '',

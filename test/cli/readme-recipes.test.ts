@@ -129,6 +129,45 @@ describe('README recipes', () => {
     return token['secret']
   }
 
+  test('install: npm pack, npm install -g the tarball, as the README and the GitHub Actions step do', async () => {
+    const { version } = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as {
+      version: string
+    }
+    const cache = (await execa('npm', ['config', 'get', 'cache'])).stdout.trim()
+    const home = await tempDir()
+    // The npm cache `npm ci` filled, so the dependencies come from it; the global prefix is the test's.
+    const npmEnv = { npm_config_cache: cache, NPM_CONFIG_PREFIX: join(home, 'global') }
+    const offline = '--prefer-offline --no-audit --no-fund'
+    const installed = await runShell(
+      home,
+      fillIn(recipe('install'), {
+        // --ignore-scripts: `prepare` would rebuild dist/ under the other tests; this runs after a build.
+        'npm pack ': `npm pack --ignore-scripts --silent ${repo} `,
+        'npm install -g': `npm install -g ${offline}`,
+        'msal-ts --version': '"$NPM_CONFIG_PREFIX/bin/msal-ts" --version',
+      }),
+      npmEnv,
+    )
+    assert.equal(installed.exitCode, 0, installed.stderr)
+    assert.match(installed.stdout, new RegExp(`^${version.replaceAll('.', '\\.')}$`, 'm'))
+
+    const step = recipe('github-actions')
+      .split('\n')
+      .map((line) => /^\s*- run: (npm install .*?)(?: #.*)?$/.exec(line)?.[1])
+      .find((command) => command !== undefined)
+    assert.ok(step, 'the workflow installs msal-ts')
+    const checkout = await tempDir()
+    await mkdir(join(checkout, 'tools'))
+    await execa('cp', [join(home, `msal-ts-${version}.tgz`), join(checkout, 'tools')])
+    const ci = await runShell(
+      checkout,
+      `${step.replace('npm install -g', `npm install -g ${offline}`)}\n"$NPM_CONFIG_PREFIX/bin/msal-ts" --version`,
+      { npm_config_cache: cache, NPM_CONFIG_PREFIX: join(checkout, 'global') },
+    )
+    assert.equal(ci.exitCode, 0, ci.stderr)
+    assert.equal(ci.stdout.trim().split('\n').at(-1), version)
+  })
+
   test('curl with -o header: the API gets the cached token, and no token request is made', async () => {
     const home = await tempDir()
     await signIn(home, userRead)

@@ -35,6 +35,7 @@ export async function showSignInPage(
   // Core only builds https (or loopback http) sign-in URLs; this is the last line before a browser.
   safeUrl(url, 'the sign-in URL')
   if (!options.browser) {
+    say(io, noBrowserAdvice(url))
     say(io, url)
     return
   }
@@ -53,4 +54,21 @@ export async function showSignInPage(
   } catch {
     // The URL is already on the screen; the person can open it by hand.
   }
+}
+
+/**
+ * What to do with a printed sign-in URL: the browser's redirect comes back to a port on this
+ * machine, so a browser elsewhere needs that port forwarded here.
+ */
+function noBrowserAdvice(url: string): string {
+  const redirect = new URL(url).searchParams.get('redirect_uri') ?? ''
+  const port = URL.canParse(redirect) ? new URL(redirect).port : ''
+  if (!port) {
+    return 'Open this URL in a browser to sign in:'
+  }
+  return (
+    `Open this URL in a browser to sign in; msal-ts waits for the browser to come back to http://localhost:${port}. ` +
+    `With the browser on another machine, first run there: ssh -L ${port}:localhost:${port} <this host> ` +
+    '(--redirect-port keeps the port the same between runs).'
+  )
 }

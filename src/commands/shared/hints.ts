@@ -1,4 +1,6 @@
 import type { ErrorHint, MsalTsError } from '../../core/kernel/errors.js'
+import { profileValues } from './profile.js'
+import { type CommonFlags, caSetting } from './settings.js'
 
 /**
  * The CLI's advice for each engine hint: the engine names no flag, so the flag that gets past the
@@ -17,7 +19,33 @@ const cliHints: Record<ErrorHint, string> = {
   service_connection_id: '; pass --service-connection-id or set it',
 }
 
-/** The error's message as the CLI prints it: with the flag to use when the engine gave a hint. */
-export function withCliHint(error: MsalTsError): string {
-  return error.hint === undefined ? error.message : `${error.message}${cliHints[error.hint]}`
+/**
+ * The error's message as the CLI prints it: with the flag to use when the engine gave a hint, and
+ * for an untrusted certificate the CA file in effect, from the options of the command that ran.
+ */
+export function withCliHint(
+  error: MsalTsError,
+  { flags, env }: { flags: CommonFlags | undefined; env: NodeJS.ProcessEnv },
+): string {
+  if (error.hint === undefined) {
+    return error.message
+  }
+  const note = error.hint === 'trust_certificate' && flags ? ` ${caNote(flags, env)}` : ''
+  return `${error.message}${cliHints[error.hint]}${note}`
+}
+
+/** A certificate can be untrusted because the wrong CA file won: say which one is in effect. */
+function caNote(flags: CommonFlags, env: NodeJS.ProcessEnv): string {
+  const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
+  let profile: Record<string, string> = {}
+  try {
+    profile = profileValues(profileName, env)
+  } catch {
+    // The command got past its profile before the request failed; a config file changed since is
+    // no reason to hide the error itself.
+  }
+  const { caFile, caSource } = caSetting(flags, env, { profile, profileName })
+  return caFile === undefined
+    ? "(no CA file set: Node's built-in CAs only)"
+    : `(CA file from ${caSource}: ${caFile})`
 }

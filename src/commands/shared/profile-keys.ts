@@ -4,6 +4,7 @@ import { UsageError } from '../../core/kernel/errors.js'
 import { logLevels, parseTimeout } from './settings.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { tokenFormats } from './output.js'
+import { SuggestedUsageError, checkAuthorityScheme } from './suggestion.js'
 
 /** What a profile may hold: defaults for common options, each checked when it is set. */
 interface ProfileKey {
@@ -25,7 +26,13 @@ const oneOf = (values: readonly string[]) => (value: string) => {
 /** Add a key here and to resolveCommon's layers (settings.ts) to make it a profile default. */
 export const profileKeys: Record<string, ProfileKey> = {
   'client-id': { description: 'application (client) id', check: text },
-  authority: { description: 'authority URL', check: (v) => parseAuthority(v).url },
+  authority: {
+    description: 'authority URL',
+    check: (v) => {
+      checkAuthorityScheme(v)
+      return parseAuthority(v).url
+    },
+  },
   tenant: { description: 'tenant id or domain, on the cloud', check: text },
   cloud: {
     description: 'public, usgov, china, or an authority host URL',
@@ -33,7 +40,10 @@ export const profileKeys: Record<string, ProfileKey> = {
   },
   'oidc-authority': {
     description: 'any OpenID provider',
-    check: (v) => parseAuthority(v, { oidc: true }).url,
+    check: (v) => {
+      checkAuthorityScheme(v)
+      return parseAuthority(v, { oidc: true }).url
+    },
   },
   'cache-dir': { description: 'directory of the default token and HTTP caches', check: path },
   'cache-file': { description: 'token cache file', check: path },
@@ -94,10 +104,10 @@ export function checkProfileValue(key: string, value: string): string {
       throw error
     }
     const reason = error instanceof Error ? `: ${error.message}` : ''
-    throw new UsageError(
-      'invalid_config_value',
-      `${JSON.stringify(value)} is not a valid ${key}${reason}`,
-    )
+    const message = `${JSON.stringify(value)} is not a valid ${key}${reason}`
+    throw error instanceof SuggestedUsageError
+      ? new SuggestedUsageError('invalid_config_value', message, error.suggestion)
+      : new UsageError('invalid_config_value', message)
   }
   if (!checked) {
     throw new UsageError('invalid_config_value', `${JSON.stringify(value)} is not a valid ${key}`)

@@ -73,6 +73,15 @@ export function profileValues(
   return { ...profiles[defaultProfile], ...(name ? profiles[name] : {}) }
 }
 
+/** Which profile a merged value came from: the named one when it sets the key, else the default. */
+export function profileSetting(
+  name: string | undefined,
+  key: string,
+  env: NodeJS.ProcessEnv,
+): string {
+  return name && readProfiles(env)[name]?.[key] !== undefined ? name : defaultProfile
+}
+
 /**
  * A profile's `output` stands in for a command's `-o` default (token, client-token, redeem), where
  * the command offers that format; commands whose `-o` has no default (login, accounts) keep theirs.

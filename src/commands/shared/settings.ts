@@ -7,41 +7,15 @@ import {
   takesRegion,
 } from '../../core/authority/authority.js'
 import { UsageError } from '../../core/kernel/errors.js'
+import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
-import { profileValues } from './profile.js'
+import { profileSetting, profileValues } from './profile.js'
+import { checkAuthorityScheme } from './suggestion.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
-export interface CommonFlags {
-  clientId?: string
-  authority?: string
-  tenant?: string
-  cloud?: string
-  oidcAuthority?: string
-  /** Absent from the cache-only commands, which send no HTTP request, like proxy and app name. */
-  validateAuthority?: boolean
-  instanceDiscovery?: boolean
-  /** Absent from commands that request no app token; the request options from commands that request none. */
-  region?: string
-  capability?: string[]
-  excludeScope?: string[]
-  cacheFile?: string
-  cacheDir?: string
-  cacheUrl?: string
-  cache: boolean
-  proxy?: string
-  caFile?: string
-  insecure?: boolean
-  timeout?: string
-  appName?: string
-  appVersion?: string
-  profile?: string
-  verbose?: boolean
-  logLevel?: string
-  pii?: boolean
-  color: boolean
-}
+export type { CommonFlags } from './common-option-table.js'
 
 /** Common options after option > environment > profile > default. */
 export interface CommonSettings {
@@ -61,6 +35,8 @@ export interface CommonSettings {
   noCache: boolean
   proxy?: string
   caFile?: string
+  /** Where caFile came from, for error messages: `--ca-file`, `profile default`, `SSL_CERT_FILE`, ... */
+  caSource?: string
   insecure: boolean
   timeoutSeconds: number
   appName?: string
@@ -80,7 +56,8 @@ export type LogLevel = (typeof logLevels)[number]
  */
 export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
   const env = io.env
-  const profile = profileValues(flags.profile ?? env['MSAL_TS_PROFILE'], env)
+  const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
+  const profile = profileValues(profileName, env)
   const clientId =
     flags.clientId ?? env['MSAL_TS_CLIENT_ID'] ?? env['AZURE_CLIENT_ID'] ?? profile['client-id']
   if (!clientId?.trim()) {
@@ -90,6 +67,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     )
   }
   const { authority, oidcAuthority } = resolveAuthority(flags, env, profile)
+  checkAuthorityScheme(authority ?? oidcAuthority)
   const customDiscovery = env['MSAL_TS_INSTANCE_DISCOVERY_URL']?.trim()
   const logLevel = (
     flags.verbose
@@ -122,10 +100,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     noCache: !flags.cache,
     // The environment's proxy is applied by the HTTP layer; the profile's only when it has none.
     ...optional('proxy', checkProxy(flags.proxy ?? (envProxy ? undefined : profile['proxy']))),
-    ...optional(
-      'caFile',
-      flags.caFile ?? env['NODE_EXTRA_CA_CERTS'] ?? env['SSL_CERT_FILE'] ?? profile['ca-file'],
-    ),
+    ...caSetting(flags, env, { profile, profileName }),
     insecure: flags.insecure === true,
     timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
     ...optional('appName', flags.appName),
@@ -164,6 +139,34 @@ function resolveAuthority(
     }
   }
   return cloudName ? { authority: authorityBuilder(cloud, 'common') } : {}
+}
+
+/** The CA file in effect and where it came from. */
+export interface CaSetting {
+  caFile?: string
+  caSource?: string
+}
+
+/**
+ * msal-ts's own CA settings (option, MSAL_TS_CA_FILE, profile) beat the machine-wide variables
+ * (cli.md): a profile made for one identity provider must not lose to a bundle set for everything.
+ * A file of msal-ts's own is passed to TLS as the whole trust list beside Node's built-in CAs,
+ * which also keeps NODE_EXTRA_CA_CERTS (added by Node itself at start-up) out of it.
+ */
+export function caSetting(
+  flags: Pick<CommonFlags, 'caFile'>,
+  env: NodeJS.ProcessEnv,
+  { profile, profileName }: { profile: Record<string, string>; profileName: string | undefined },
+): CaSetting {
+  const layers: [string | undefined, () => string][] = [
+    [flags.caFile, () => '--ca-file'],
+    [env['MSAL_TS_CA_FILE'], () => 'MSAL_TS_CA_FILE'],
+    [profile['ca-file'], () => `profile ${profileSetting(profileName, 'ca-file', env)}`],
+    [env['SSL_CERT_FILE'], () => 'SSL_CERT_FILE'],
+    [env['NODE_EXTRA_CA_CERTS'], () => 'NODE_EXTRA_CA_CERTS'],
+  ]
+  const [caFile, source] = layers.find(([value]) => value) ?? []
+  return caFile && source ? { caFile, caSource: source() } : {}
 }
 
 /**

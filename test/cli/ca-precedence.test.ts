@@ -1,0 +1,122 @@
+/**
+ * Which CA file msal-ts trusts when several are set (cli.md, `--ca-file`): its own settings
+ * (option, MSAL_TS_CA_FILE, profile) beat the machine-wide SSL_CERT_FILE and NODE_EXTRA_CA_CERTS,
+ * and an untrusted certificate names the CA file in effect and where it came from.
+ */
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { makePki } from '../fixtures/pki.js'
+import { startSts, type Sts } from '../fixtures/sts/index.js'
+import { run, tempDir } from './harness.js'
+
+const graph = 'https://graph.microsoft.com/.default'
+
+describe('CA file precedence', () => {
+  let sts: Sts
+  /** A CA that did not sign the STS's certificate. */
+  let otherCa: string
+
+  before(async () => {
+    sts = await startSts()
+    otherCa = makePki(await tempDir()).caFile
+  })
+  after(() => sts.close())
+
+  /** A home whose config dir is its own, with `ca-file` set in the given profile. */
+  async function homeWithProfileCa(
+    caFile: string,
+    profile?: string,
+  ): Promise<{ home: string; env: Record<string, string> }> {
+    const home = await tempDir()
+    const env = { MSAL_TS_CONFIG_DIR: join(home, 'config') }
+    const where = profile === undefined ? [] : ['--profile', profile]
+    const set = await run(home, ['config', 'set', ...where, 'ca-file', caFile], { env })
+    assert.equal(set.exitCode, 0, set.stderr)
+    return { home, env }
+  }
+
+  /** Each run with a cache of its own, so every one makes its TLS connections. */
+  const clientToken = async (home: string, env: Record<string, string>, extra: string[] = []) =>
+    run(
+      home,
+      [
+        'client-token',
+        '-c',
+        sts.defaults.confidentialClientId,
+        '-a',
+        sts.authority(),
+        '--scope',
+        graph,
+        ...extra,
+      ],
+      {
+        env: {
+          AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
+          MSAL_TS_CACHE_DIR: await tempDir(),
+          ...env,
+        },
+      },
+    )
+
+  const untrusted = (source: string, file: string) =>
+    new RegExp(
+      `^msal-ts: tls_error: the TLS certificate of 127\\.0\\.0\\.1:\\d+ is not trusted \\(\\w+\\); pass --ca-file with its CA, or fix the proxy \\(CA file from ${source}: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)\n$`,
+    )
+
+  test("the profile's CA file beats SSL_CERT_FILE and NODE_EXTRA_CA_CERTS set to another CA", async () => {
+    const { home, env } = await homeWithProfileCa(sts.caFile)
+    const result = await clientToken(home, {
+      ...env,
+      SSL_CERT_FILE: otherCa,
+      NODE_EXTRA_CA_CERTS: otherCa,
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
+  })
+
+  test('NODE_EXTRA_CA_CERTS that Node trusts adds no trust beside a profile CA file, and the error names the profile', async () => {
+    const { home, env } = await homeWithProfileCa(otherCa)
+    const result = await clientToken(home, { ...env, NODE_EXTRA_CA_CERTS: sts.caFile })
+    assert.equal(result.exitCode, 1)
+    assert.equal(result.stdout, '')
+    assert.match(result.stderr, untrusted('profile default', otherCa))
+  })
+
+  test('a named profile is named in the error', async () => {
+    const { home, env } = await homeWithProfileCa(otherCa, 'lab')
+    const result = await clientToken(home, { ...env, SSL_CERT_FILE: sts.caFile }, [
+      '--profile',
+      'lab',
+    ])
+    assert.equal(result.exitCode, 1)
+    assert.match(result.stderr, untrusted('profile lab', otherCa))
+  })
+
+  test('MSAL_TS_CA_FILE beats the profile and SSL_CERT_FILE; --ca-file beats MSAL_TS_CA_FILE', async () => {
+    const { home, env } = await homeWithProfileCa(otherCa)
+    const fromEnv = await clientToken(home, {
+      ...env,
+      MSAL_TS_CA_FILE: sts.caFile,
+      SSL_CERT_FILE: otherCa,
+    })
+    assert.equal(fromEnv.exitCode, 0, fromEnv.stderr)
+    const wrongEnv = await clientToken(home, { ...env, MSAL_TS_CA_FILE: otherCa })
+    assert.match(wrongEnv.stderr, untrusted('MSAL_TS_CA_FILE', otherCa))
+    const fromOption = await clientToken(home, { ...env, MSAL_TS_CA_FILE: otherCa }, [
+      '--ca-file',
+      sts.caFile,
+    ])
+    assert.equal(fromOption.exitCode, 0, fromOption.stderr)
+  })
+
+  test('without settings of its own, msal-ts uses SSL_CERT_FILE, and says so when it fails', async () => {
+    const home = await tempDir()
+    const trusted = await clientToken(home, { SSL_CERT_FILE: sts.caFile })
+    assert.equal(trusted.exitCode, 0, trusted.stderr)
+    const wrong = await clientToken(home, { SSL_CERT_FILE: otherCa })
+    assert.match(wrong.stderr, untrusted('SSL_CERT_FILE', otherCa))
+    const none = await clientToken(home, {})
+    assert.match(none.stderr, /\(no CA file set: Node's built-in CAs only\)\n$/)
+  })
+})
