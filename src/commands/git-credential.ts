@@ -239,7 +239,8 @@ async function devOpsToken(flags: GitCredentialFlags, io: Io): Promise<TokenAnsw
     await runClientToken(appFlags, quiet)
   } else {
     refuseAppOnlyOptions(flags)
-    await runToken({ ...flags, scope: [], resource: azureDevOpsResource, output: 'json' }, quiet)
+    const scope: string[] = []
+    await runToken({ ...flags, scope, resource: azureDevOpsResource, output: 'json' }, quiet)
   }
   return tokenAnswer(output)
 }

@@ -74,8 +74,8 @@ export async function runServe(flags: ServeFlags, io: Io): Promise<void> {
       allowResources,
       acquire: (resource) => source.acquire(resource),
       clientId: (token) => source.clientId(token),
-      describe: withCliHint,
-      onRequest: (request) => logRequest(io, source, request),
+      describe: (error) => withCliHint(error, { flags, env: io.env }),
+      onRequest: (request) => logRequest(io, source, request, flags),
     })
   } catch (error) {
     await source.close()
@@ -127,10 +127,18 @@ async function interrupted(io: Io): Promise<never> {
   throw new CancelledError()
 }
 
-function logRequest(io: Io, source: TokenSource, request: EndpointRequest): void {
+function logRequest(
+  io: Io,
+  source: TokenSource,
+  request: EndpointRequest,
+  flags: ServeFlags,
+): void {
   const { error, resource } = request
   if (error !== undefined) {
-    const detail = error instanceof MsalTsError ? `${error.code}: ${withCliHint(error)}` : 'failed'
+    const detail =
+      error instanceof MsalTsError
+        ? `${error.code}: ${withCliHint(error, { flags, env: io.env })}`
+        : 'failed'
     warn(io, `a token for ${resource ?? 'a resource'}: ${detail}`)
   }
   const level = source.settings.logLevel

@@ -195,11 +195,12 @@ type Always<D extends OptionDeclaration> = D extends { only: ListedFor }
       : never
 
 /** Options as commander parses them, derived from their declarations, never restated. */
-export type FlagsOf<T extends readonly OptionDeclaration[]> = {
-  [D in Always<T[number]> as KeyOf<D['flags']>]: ValueOf<D>
-} & {
-  [D in Exclude<T[number], Always<T[number]>> as KeyOf<D['flags']>]?: ValueOf<D>
-}
+export type FlagsOf<T extends readonly OptionDeclaration[]> = Present<Always<T[number]>> &
+  Partial<Present<Exclude<T[number], Always<T[number]>>>>
+// A key-remapped type over no declarations at all would be an index signature of never.
+type Present<D extends OptionDeclaration> = [D] extends [never]
+  ? unknown
+  : { [E in D as KeyOf<E['flags']>]: ValueOf<E> }
 
 /** The shared options as commander parses them. */
 export type CommonFlags = FlagsOf<typeof commonOptions>
