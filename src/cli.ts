@@ -39,6 +39,7 @@ export async function main(
     }
   }
   // The implicit `help` command joins the helpers.
+  // eslint-disable-next-line no-restricted-syntax -- commander's API, not ours to name
   program.commandsGroup('Helpers:').helpCommand(true)
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput())
