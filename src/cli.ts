@@ -7,7 +7,7 @@ import { applyProfileOutput } from './commands/shared/profile.js'
 import type { CommandDeps } from './commands/shared/deps.js'
 import { commands, defaultDeps, newProgram } from './registry.js'
 
-export const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
+const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
 
 /**
  * Parses argv, runs the command, and maps whatever it throws to one stderr line and an exit code.

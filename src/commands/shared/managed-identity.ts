@@ -54,7 +54,7 @@ const credentialOptions: [keyof CredentialFlags, string][] = [
 ]
 
 /** The identity the flags select: `--client-id` (the flag, not AZURE_CLIENT_ID), `--object-id` or `--mi-resource-id`. */
-export function selectedIdentity(flags: ManagedIdentityFlags): ManagedIdentityId | undefined {
+function selectedIdentity(flags: ManagedIdentityFlags): ManagedIdentityId | undefined {
   const given: ManagedIdentityId[] = []
   if (flags.clientId !== undefined) {
     given.push({ clientId: flags.clientId.trim() })

@@ -27,8 +27,7 @@ export interface DiscoveryOptions {
   validateAuthority: boolean
 }
 
-export const worldwideInstanceDiscovery =
-  'https://login.microsoftonline.com/common/discovery/instance'
+const worldwideInstanceDiscovery = 'https://login.microsoftonline.com/common/discovery/instance'
 
 /**
  * Instance discovery (for Entra hosts MSAL does not already know) and then tenant discovery.

@@ -24,8 +24,8 @@ import {
 } from '../managed-identity/sources.js'
 
 /** Where managed identity tokens are filed in the cache (msal-node's placeholder authority). */
-export const managedIdentityEnvironment = 'login.microsoftonline.com'
-export const managedIdentityRealm = 'managed_identity'
+const managedIdentityEnvironment = 'login.microsoftonline.com'
+const managedIdentityRealm = 'managed_identity'
 export const managedIdentityAuthority = `https://${managedIdentityEnvironment}/${managedIdentityRealm}`
 
 export interface ManagedIdentityClientOptions extends SharedClientOptions {
