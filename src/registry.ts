@@ -85,6 +85,12 @@ export function defaultDeps(io: Io): CommandDeps {
           io,
           options,
         ),
+      managedIdentityApp: async (settings, id) =>
+        (await import('./commands/shared/managed-identity-app.js')).managedIdentityApp(
+          settings,
+          io,
+          id,
+        ),
     },
     prompter: terminalPrompter(io),
     openSignInPage: async (url, options) =>

@@ -65,7 +65,7 @@ export function clientTokenCommand(deps: CommandDeps): Command {
 export async function runClientToken(flags: ClientTokenFlags, deps: CommandDeps): Promise<void> {
   const { io } = deps
   if (flags.managedIdentity) {
-    return runManagedIdentity(flags, io)
+    return runManagedIdentity(flags, deps)
   }
   if (flags.objectId !== undefined || flags.miResourceId !== undefined) {
     throw new UsageError(

@@ -1,9 +1,11 @@
 import type { ClientApplication } from '../../core/clients/application.js'
 import type { ConfidentialClientApplication } from '../../core/clients/confidential-client.js'
 import type { PublicClientApplication } from '../../core/clients/public-client.js'
+import type { ManagedIdentityId } from '../../core/managed-identity/sources.js'
 import type { ConfidentialAppOptions } from './confidential-app.js'
 import type { CredentialFlags } from './credential.js'
 import type { Io } from './io.js'
+import type { ManagedIdentityApp } from './managed-identity-app.js'
 import type { Prompter } from './prompter.js'
 import type { CommonFlags, CommonSettings } from './settings.js'
 
@@ -23,6 +25,11 @@ export interface AppFactory {
     settings: CommonSettings,
     options: ConfidentialAppOptions,
   ): Promise<ConfidentialClientApplication>
+  /** The machine's managed identity: `id`, or the system-assigned one. */
+  managedIdentityApp(
+    settings: CommonSettings,
+    id: ManagedIdentityId | undefined,
+  ): Promise<ManagedIdentityApp>
 }
 
 /** Opens the sign-in page, or only prints its URL when `browser` is false. */

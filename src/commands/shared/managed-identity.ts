@@ -1,18 +1,8 @@
 import type { Command } from 'commander'
-import { parseAuthority } from '../../core/authority/authority.js'
-import { openJsonFileStore } from '../../core/storage/cache-store.js'
 import { UsageError } from '../../core/kernel/errors.js'
-import {
-  ManagedIdentityClient,
-  managedIdentityAuthority,
-} from '../../core/clients/managed-identity.js'
 import { identityCacheId, type ManagedIdentityId } from '../../core/managed-identity/sources.js'
-import { memoryStore } from '../../core/kernel/json-store.js'
-import { tokenStore } from './app.js'
-import { defaultCacheDir, tokenCachePath } from './cache-paths.js'
 import type { CredentialFlags } from './credential.js'
-import { type Io, warn } from './io.js'
-import { stderrLogger } from './logging.js'
+import type { CommandDeps } from './deps.js'
 import { type TokenFormat, writeToken } from './output.js'
 import { type CommonFlags, resolveCommon } from './settings.js'
 
@@ -79,7 +69,10 @@ function selectedIdentity(flags: ManagedIdentityFlags): ManagedIdentityId | unde
 }
 
 /** `client-token --managed-identity`: a token for one resource, from the cache when it can. */
-export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): Promise<void> {
+export async function runManagedIdentity(
+  flags: ManagedIdentityFlags,
+  { io, apps }: CommandDeps,
+): Promise<void> {
   const conflicting = credentialOptions.filter(
     ([key]) => flags[key] !== undefined && flags[key] !== false,
   )
@@ -109,34 +102,9 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
   }
   const id = selectedIdentity(flags)
   const resource = resourceOf(flags)
-  const cacheId = identityCacheId(id)
   // The common settings need a client id; with a managed identity that is the identity's.
-  const settings = resolveCommon({ ...flags, clientId: cacheId }, io)
-  if (settings.insecure) {
-    warn(
-      io,
-      'TLS certificate verification is off (--insecure): anyone on the network path can read and forge tokens',
-    )
-  }
-  const authority = parseAuthority(managedIdentityAuthority)
-  const cacheFile =
-    settings.cacheFile ??
-    tokenCachePath(settings.cacheDir ?? defaultCacheDir(io), cacheId, authority)
-  const onWarning = (message: string) => warn(io, message)
-  // Shared through Redis (--cache-url) as the other app tokens are, the file as its local copy.
-  const cacheStore = settings.noCache
-    ? memoryStore()
-    : tokenStore(settings, authority, openJsonFileStore({ path: cacheFile, onWarning }), onWarning)
-  const client = new ManagedIdentityClient({
-    ...(id ? { managedIdentity: id } : {}),
-    cacheStore,
-    verify: settings.insecure ? false : (settings.caFile ?? true),
-    ...(settings.proxy ? { proxies: settings.proxy } : {}),
-    timeout: settings.timeoutSeconds,
-    logger: stderrLogger(io, settings),
-    enablePiiLog: settings.pii,
-    env: io.env,
-  })
+  const settings = resolveCommon({ ...flags, clientId: identityCacheId(id) }, io)
+  const client = await apps.managedIdentityApp(settings, id)
   try {
     const result = await client.acquireTokenForClient(resource, {
       ...(flags.forceRefresh ? { forceRefresh: true } : {}),
@@ -144,8 +112,6 @@ export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): P
     writeToken(io, result, flags.output)
   } finally {
     await client.close()
-    // The client leaves its store open; a Redis connection would keep the process alive.
-    await cacheStore.close?.()
   }
 }
 

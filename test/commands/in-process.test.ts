@@ -12,8 +12,9 @@ import type { AppFactory } from '../../src/commands/shared/deps.js'
 import type { Io } from '../../src/commands/shared/io.js'
 import type { Prompter } from '../../src/commands/shared/prompter.js'
 
-// The token and logout commands run in this process, on a fake application and a scripted
-// prompter: what they print, their exit code and what they asked of the app, with no provider.
+// Commands (token, logout, client-token --managed-identity) run in this process, on fake apps
+// and a scripted prompter: what they print, their exit code and what they asked of the app, with
+// no provider and no cache.
 
 function account(username: string): Account {
   return {
@@ -69,6 +70,16 @@ function fakeApps(fake: FakeApp): { apps: AppFactory; calls: Call[] } {
     },
     withWebApp: () => Promise.reject(new Error('not used here')),
     confidentialApp: () => Promise.reject(new Error('not used here')),
+    managedIdentityApp: (settings, id) => {
+      calls.push(['managedIdentityApp', settings.clientId, id])
+      return Promise.resolve({
+        acquireTokenForClient: (resource: string) => {
+          calls.push(['acquireTokenForClient', resource])
+          return Promise.resolve({ ...tokenFor(alice), access_token: `mi-token-for-${resource}` })
+        },
+        close: () => Promise.resolve(void calls.push(['close'])),
+      })
+    },
   }
   return { apps, calls }
 }
@@ -226,4 +237,34 @@ test('logout of someone not signed in is nothing to do, like rm -f', async () =>
   assert.deepEqual(asked, [])
   assert.equal(stderr(), 'carol@contoso.com is not signed in; nothing to do.\n')
   assert.ok(!calls.some(([method]) => method === 'removeAccount'))
+})
+
+test('client-token --managed-identity asks the identity the flags select for one resource', async () => {
+  const { apps, calls } = fakeApps({ accounts: [] })
+  const { prompter } = scriptedPrompter({ terminal: false })
+  const { io, stdout, stderr } = await memoryIo({ AZURE_CLIENT_ID: 'not-an-identity' })
+  const args = ['client-token', '--managed-identity', '--object-id', ' oid-1 ']
+  const code = await main([...args, '--scope', 'https://vault.azure.net/.default'], io, {
+    apps,
+    prompter,
+  })
+  assert.equal(code, 0, stderr())
+  assert.equal(stdout(), 'mi-token-for-https://vault.azure.net\n')
+  assert.deepEqual(calls, [
+    ['managedIdentityApp', 'oid-1', { objectId: 'oid-1' }],
+    ['acquireTokenForClient', 'https://vault.azure.net'],
+    ['close'],
+  ])
+
+  const two = await memoryIo()
+  const refused = await main([...args, '--scope', 'a/.default', '--scope', 'b/.default'], two.io, {
+    apps,
+    prompter,
+  })
+  assert.equal(refused, 2)
+  assert.match(
+    two.stderr(),
+    /^msal-ts: missing_scope: a managed identity token is for one resource/,
+  )
+  assert.equal(calls.length, 3, 'no client is made for a usage error')
 })
