@@ -31,6 +31,20 @@ export default tseslint.config(
     },
   },
   {
+    // style.md: `verify(false)` says nothing at the call; `{ verify: false }` does.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            ':matches(CallExpression, NewExpression) > Literal.arguments[raw=/^(true|false)$/]',
+          message: 'pass a named option ({ name: true }), not a positional boolean',
+        },
+      ],
+    },
+  },
+  {
     // The engine is a library: it never ends the process, and only the public classes of clients/
     // fall back to the process environment; below them the caller's environment is passed in.
     files: ['src/core/**/*.ts'],

@@ -4,14 +4,22 @@ import { type Io, processIo, say, sayLabelled } from './commands/shared/io.js'
 import { colours } from './commands/shared/colour.js'
 import { withCliHint } from './commands/shared/hints.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
+import type { CommandDeps } from './commands/shared/deps.js'
 import type { CommonFlags } from './commands/shared/settings.js'
 import { SuggestedUsageError } from './commands/shared/suggestion.js'
-import { commands, newProgram } from './registry.js'
+import { commands, defaultDeps, newProgram } from './registry.js'
 
-export const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
+const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
 
-/** Parses argv, runs the command, and maps whatever it throws to one stderr line and an exit code. */
-export async function main(given: readonly string[], plainIo: Io = processIo()): Promise<number> {
+/**
+ * Parses argv, runs the command, and maps whatever it throws to one stderr line and an exit code.
+ * `deps` replaces the command dependencies the registry would give (unit tests pass fakes).
+ */
+export async function main(
+  given: readonly string[],
+  plainIo: Io = processIo(),
+  deps: Partial<Omit<CommandDeps, 'io'>> = {},
+): Promise<number> {
   if (given[0] === '__complete') {
     // Asked by shell completions on every Tab: answered before any command is loaded, never an error.
     await (await import('./commands/complete.js')).complete(given.slice(1), plainIo)
@@ -26,12 +34,15 @@ export async function main(given: readonly string[], plainIo: Io = processIo()):
   const name = words[0] === 'help' ? words[1] : words[0]
   for (const [command, entry] of Object.entries(commands)) {
     if (command === name) {
-      program.addCommand((await entry.load())(io).helpGroup(entry.group))
+      program.addCommand(
+        (await entry.load())({ ...defaultDeps(io), ...deps }).helpGroup(entry.group),
+      )
     } else {
       program.command(command).description(entry.description).helpGroup(entry.group)
     }
   }
   // The implicit `help` command joins the helpers.
+  // eslint-disable-next-line no-restricted-syntax -- commander's API, not ours to name
   program.commandsGroup('Helpers:').helpCommand(true)
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput(program.configureOutput())

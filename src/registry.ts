@@ -1,12 +1,14 @@
 import { Command } from 'commander'
 import { version } from './core/kernel/version.js'
+import type { CommandDeps } from './commands/shared/deps.js'
 import type { Io } from './commands/shared/io.js'
 import { printableLines } from './commands/shared/printable.js'
+import { terminalPrompter } from './commands/shared/prompter.js'
 
 /** Each command's module is loaded only when that command runs. */
 export const commands: Record<
   string,
-  { description: string; group: string; load: () => Promise<(io: Io) => Command> }
+  { description: string; group: string; load: () => Promise<(deps: CommandDeps) => Command> }
 > = {
   login: {
     group: 'Sign in:',
@@ -76,7 +78,7 @@ export const commands: Record<
     description: 'print a completion script for bash, zsh or fish',
     load: async () => {
       const { completionCommand } = await import('./commands/completion.js')
-      return (io) => completionCommand(io, { program: () => fullProgram(io) })
+      return (deps) => completionCommand(deps, { program: () => fullProgram(deps.io) })
     },
   },
 }
@@ -104,6 +106,37 @@ Exit codes:
 
 Run \`msal-ts <command> --help\` for more.`
 
+/**
+ * What commands run with outside unit tests: the engine's applications (loaded when a command
+ * first asks for one, so `config` and help never load it), the terminal's prompts, the browser.
+ */
+export function defaultDeps(io: Io): CommandDeps {
+  return {
+    io,
+    apps: {
+      publicApp: async (flags, options) =>
+        (await import('./commands/shared/public-app.js')).publicApp(flags, io, options),
+      withWebApp: async (flags, use) =>
+        (await import('./commands/shared/web-app.js')).withWebApp(flags, io, use),
+      confidentialApp: async (settings, options) =>
+        (await import('./commands/shared/confidential-app.js')).confidentialApp(
+          settings,
+          io,
+          options,
+        ),
+      managedIdentityApp: async (settings, id) =>
+        (await import('./commands/shared/managed-identity-app.js')).managedIdentityApp(
+          settings,
+          io,
+          id,
+        ),
+    },
+    prompter: terminalPrompter(io),
+    openSignInPage: async (url, options) =>
+      (await import('./commands/shared/browser.js')).showSignInPage(io, url, options),
+  }
+}
+
 /** The program with its options and output; commands are added by the caller. */
 export function newProgram(io: Io): Command {
   return new Command('msal-ts')
@@ -124,8 +157,9 @@ export function newProgram(io: Io): Command {
 /** The program with every command loaded: what shell completions are made from. */
 export async function fullProgram(io: Io): Promise<Command> {
   const program = newProgram(io)
+  const deps = defaultDeps(io)
   for (const entry of Object.values(commands)) {
-    program.addCommand((await entry.load())(io).helpGroup(entry.group))
+    program.addCommand((await entry.load())(deps).helpGroup(entry.group))
   }
   return program
 }

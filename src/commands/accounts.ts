@@ -1,16 +1,15 @@
 import { Command, Option } from 'commander'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
-import type { Io } from './shared/io.js'
+import type { CommandDeps } from './shared/deps.js'
 import { jsonText, printable } from './shared/printable.js'
-import { publicApp } from './shared/public-app.js'
 
 interface AccountsFlags extends CommonFlags {
   username?: string
   output?: 'table' | 'json'
 }
 
-export function accountsCommand(io: Io): Command {
+export function accountsCommand(deps: CommandDeps): Command {
   const command = new Command('accounts')
     .description('list the signed-in accounts in the cache')
     .option('--username <username>', 'only this username (any case)')
@@ -25,11 +24,11 @@ export function accountsCommand(io: Io): Command {
     'after',
     '\nExamples:\n  msal-ts accounts\n  msal-ts accounts -o json | jq -r .[].username',
   )
-  return command.action(async (flags: AccountsFlags) => runAccounts(flags, io))
+  return command.action(async (flags: AccountsFlags) => runAccounts(flags, deps))
 }
 
-export async function runAccounts(flags: AccountsFlags, io: Io): Promise<void> {
-  const app = publicApp(flags, io, { cacheOnly: true })
+export async function runAccounts(flags: AccountsFlags, { io, apps }: CommandDeps): Promise<void> {
+  const app = await apps.publicApp(flags, { cacheOnly: true })
   const accounts = await app.getAccounts(flags.username)
   const format = flags.output ?? (io.stdout.isTTY ? 'table' : 'json')
   if (format === 'json') {

@@ -1,10 +1,8 @@
 import { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
-import { PublicClientApplication } from '../core/clients/public-client.js'
-import { applicationOptions } from './shared/app.js'
 import { addCommonOptions } from './shared/common-options.js'
-import { type CommonFlags, resolveCommon } from './shared/settings.js'
-import type { Io } from './shared/io.js'
+import type { CommandDeps } from './shared/deps.js'
+import { type CommonFlags } from './shared/settings.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
 interface AuthUrlFlags extends CommonFlags {
@@ -30,7 +28,7 @@ Examples:
   # The whole flow (PKCE, state, nonce) kept in a file for msal-ts redeem
   msal-ts auth-url --scope User.Read --redirect-uri http://localhost:8400 --flow-file flow.json`
 
-export function authUrlCommand(io: Io): Command {
+export function authUrlCommand(deps: CommandDeps): Command {
   const command = new Command('auth-url')
     .description(
       'print an authorization URL; with --flow-file, start an auth code flow (PKCE, state, nonce)',
@@ -49,16 +47,16 @@ export function authUrlCommand(io: Io): Command {
     .option('--flow-file <path>', 'write the flow (mode 0600) for msal-ts redeem --flow-file')
   addCommonOptions(command, { requests: 'authorization-url' })
   command.addHelpText('after', examples)
-  return command.action(async (flags: AuthUrlFlags) => runAuthUrl(flags, io))
+  return command.action(async (flags: AuthUrlFlags) => runAuthUrl(flags, deps))
 }
 
-export async function runAuthUrl(flags: AuthUrlFlags, io: Io): Promise<void> {
+export async function runAuthUrl(flags: AuthUrlFlags, { io, apps }: CommandDeps): Promise<void> {
   const scopes = scopesFrom(flags.scope, undefined)
   if (flags.claimsChallenge !== undefined) {
     parseJsonObject(flags.claimsChallenge, '--claims-challenge')
   }
   const maxAge = flags.maxAge === undefined ? undefined : wholeSeconds(flags.maxAge)
-  const app = new PublicClientApplication(applicationOptions(resolveCommon(flags, io), io))
+  const app = await apps.publicApp(flags)
   const common = {
     ...(flags.redirectUri !== undefined ? { redirectUri: flags.redirectUri } : {}),
     ...(flags.state !== undefined ? { state: flags.state } : {}),

@@ -1,12 +1,11 @@
 import { Command } from 'commander'
-import { ConfidentialClientApplication } from '../core/clients/confidential-client.js'
 import { noRegionReason, takesRegion } from '../core/authority/authority.js'
 import { UsageError } from '../core/kernel/errors.js'
 import { resourceToScope } from '../core/protocol/scopes.js'
-import { applicationOptions } from './shared/app.js'
 import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
 import { type CommonSettings, resolveCommon, settingsAuthority } from './shared/settings.js'
 import { addCredentialOptions, readText, resolveCredential } from './shared/credential.js'
+import type { CommandDeps } from './shared/deps.js'
 import { type Io, readStdin } from './shared/io.js'
 import { federationHttpClient } from './shared/federated-token.js'
 import {
@@ -40,7 +39,7 @@ Examples:
   # Managed identity (system-assigned, or user-assigned with --client-id / --object-id / --mi-resource-id)
   msal-ts client-token --managed-identity --resource https://vault.azure.net`
 
-export function clientTokenCommand(io: Io): Command {
+export function clientTokenCommand(deps: CommandDeps): Command {
   const command = new Command('client-token')
     .description('get an app-only token with client credentials (secret, certificate or assertion)')
     .option(
@@ -61,12 +60,13 @@ export function clientTokenCommand(io: Io): Command {
   addManagedIdentityOptions(command)
   addCommonOptions(command, { requests: 'app-tokens' })
   command.addHelpText('after', examples)
-  return command.action(async (flags: ClientTokenFlags) => runClientToken(flags, io))
+  return command.action(async (flags: ClientTokenFlags) => runClientToken(flags, deps))
 }
 
-export async function runClientToken(flags: ClientTokenFlags, io: Io): Promise<void> {
+export async function runClientToken(flags: ClientTokenFlags, deps: CommandDeps): Promise<void> {
+  const { io } = deps
   if (flags.managedIdentity) {
-    return runManagedIdentity(flags, io)
+    return runManagedIdentity(flags, deps)
   }
   refuseStrayIdentityOptions(flags)
   const scopes = scopesFrom(
@@ -87,7 +87,7 @@ export async function runClientToken(flags: ClientTokenFlags, io: Io): Promise<v
   }
   const federationHttp = federationHttpClient(flags, settings, io)
   try {
-    await acquire(flags, io, scopes, settings, clientClaims, federationHttp)
+    await acquire(flags, deps, scopes, settings, clientClaims, federationHttp)
   } finally {
     await federationHttp?.close()
   }
@@ -95,7 +95,7 @@ export async function runClientToken(flags: ClientTokenFlags, io: Io): Promise<v
 
 async function acquire(
   flags: ClientTokenFlags,
-  io: Io,
+  { io, apps }: CommandDeps,
   scopes: string[],
   settings: ReturnType<typeof resolveCommon>,
   clientClaims: Record<string, unknown> | undefined,
@@ -116,8 +116,7 @@ async function acquire(
       `--client-claims goes with a certificate credential, not with ${assertionSource(flags)}`,
     )
   }
-  const app = new ConfidentialClientApplication({
-    ...applicationOptions(settings, io),
+  const app = await apps.confidentialApp(settings, {
     clientCredential: credential,
     ...(clientClaims ? { clientClaims } : {}),
   })

@@ -1,5 +1,5 @@
 import { Argument, Command } from 'commander'
-import type { Io } from './shared/io.js'
+import type { CommandDeps } from './shared/deps.js'
 import { bashScript } from './completion/bash.js'
 import { fishScript } from './completion/fish.js'
 import { commandSpec, type Shell, shells } from './completion/spec.js'
@@ -27,7 +27,7 @@ export interface CompletionOptions {
   program: () => Promise<Command>
 }
 
-export function completionCommand(io: Io, options: CompletionOptions): Command {
+export function completionCommand({ io }: CommandDeps, options: CompletionOptions): Command {
   return new Command('completion')
     .description('print a completion script for bash, zsh or fish')
     .addArgument(new Argument('<shell>', 'the shell').choices(shells))

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command, Option } from 'commander'
 import { RuntimeFailure } from '../core/kernel/errors.js'
+import type { CommandDeps } from './shared/deps.js'
 import type { Io } from './shared/io.js'
 import { jsonText, printable } from './shared/printable.js'
 import { checkProfileValue, profileKey, profileKeys } from './shared/profile-keys.js'
@@ -40,7 +41,7 @@ Examples:
 
   msal-ts config list`
 
-export function configCommand(io: Io): Command {
+export function configCommand({ io }: CommandDeps): Command {
   const profileOption = () =>
     new Option('--profile <name>', `profile (default: ${defaultProfile}) [env: MSAL_TS_PROFILE]`)
   const command = new Command('config').description(

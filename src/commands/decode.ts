@@ -1,3 +1,4 @@
+import type { CommandDeps } from './shared/deps.js'
 import { Command, Option } from 'commander'
 import { createHttpClient } from '../core/http/client.js'
 import { UsageError } from '../core/kernel/errors.js'
@@ -39,7 +40,7 @@ Examples:
   # Check the signature against the issuer's published keys: exit 1 with the reason when it fails
   msal-ts token --scope api://my-api/read | msal-ts decode --verify`
 
-export function decodeCommand(io: Io): Command {
+export function decodeCommand({ io }: CommandDeps): Command {
   const command = new Command('decode')
     .description("show a token's header and claims (JWT from stdin); --verify checks its signature")
     .argument('[token]', 'the token, when not on stdin (visible to other users: prefer stdin)')

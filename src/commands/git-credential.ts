@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream'
+import type { CommandDeps } from './shared/deps.js'
+import { withoutPrompts } from './shared/prompter.js'
 import { Command } from 'commander'
 import { MsalTsError, RuntimeFailure, UsageError } from '../core/kernel/errors.js'
 import { runClientToken } from './client-token.js'
@@ -42,7 +44,7 @@ Examples:
   # What git would get (the password is an access token: keep it off screens you share)
   printf 'protocol=https\\nhost=dev.azure.com\\n\\n' | msal-ts git-credential get`
 
-export function gitCredentialCommand(io: Io): Command {
+export function gitCredentialCommand(deps: CommandDeps): Command {
   const command = new Command('git-credential')
     .description('a git credential helper: Azure DevOps access tokens for git over https')
     .argument('<operation>', 'get, store or erase (git calls it with these)')
@@ -58,15 +60,16 @@ export function gitCredentialCommand(io: Io): Command {
   addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)
   return command.action(async (operation: string, flags: GitCredentialFlags) =>
-    runGitCredential(operation, flags, io),
+    runGitCredential(operation, flags, deps),
   )
 }
 
 export async function runGitCredential(
   operation: string,
   flags: GitCredentialFlags,
-  io: Io,
+  deps: CommandDeps,
 ): Promise<void> {
+  const { io } = deps
   const hosts = extraHosts(flags.host)
   refuseStdinOptions(flags)
   const request = parseRequest(await readBoundedStdin(io, maxRequestBytes, "git's request"))
@@ -77,7 +80,7 @@ export async function runGitCredential(
   }
   let answer: TokenAnswer
   try {
-    answer = await devOpsToken(flags, io)
+    answer = await devOpsToken(flags, deps)
   } catch (error) {
     if (error instanceof MsalTsError && error.kind === 'interaction_required') {
       // Git goes on to its next helper, or asks the person itself.
@@ -210,7 +213,8 @@ function asApplication(flags: GitCredentialFlags, io: Io): boolean {
  * against an Io whose stdout is kept here and whose stdin is empty and no terminal, so nothing can
  * prompt or read git's pipe.
  */
-async function devOpsToken(flags: GitCredentialFlags, io: Io): Promise<TokenAnswer> {
+async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promise<TokenAnswer> {
+  const { io } = deps
   let output = ''
   const quiet: Io = {
     ...io,
@@ -236,11 +240,14 @@ async function devOpsToken(flags: GitCredentialFlags, io: Io): Promise<TokenAnsw
       resource: azureDevOpsResource,
       output: 'json',
     }
-    await runClientToken(appFlags, quiet)
+    await runClientToken(appFlags, { ...deps, io: quiet, prompter: withoutPrompts(deps.prompter) })
   } else {
     refuseAppOnlyOptions(flags)
     const scope: string[] = []
-    await runToken({ ...flags, scope, resource: azureDevOpsResource, output: 'json' }, quiet)
+    await runToken(
+      { ...flags, scope, resource: azureDevOpsResource, output: 'json' },
+      { ...deps, io: quiet, prompter: withoutPrompts(deps.prompter) },
+    )
   }
   return tokenAnswer(output)
 }

@@ -3,13 +3,11 @@ import type { AuthenticationResult } from '../core/clients/application.js'
 import { OAuthServerError, UsageError } from '../core/kernel/errors.js'
 import type { PublicClientApplication } from '../core/clients/public-client.js'
 import { normalizeScopes } from '../core/protocol/scopes.js'
-import { showSignInPage } from './shared/browser.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
+import type { CommandDeps } from './shared/deps.js'
 import { type Io, readStdin, say } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
-import { canPrompt, password as askPassword } from './shared/prompter.js'
-import { publicApp } from './shared/public-app.js'
 import { parseJsonObject } from './shared/scope-options.js'
 import { startSpinner } from './shared/spinner.js'
 
@@ -37,7 +35,7 @@ Examples:
   msal-ts login --no-browser --redirect-port 8400                  # with ssh -L 8400:127.0.0.1:8400
   printf %s "$PW" | msal-ts login --username bob@contoso.com --password-stdin`
 
-export function loginCommand(io: Io): Command {
+export function loginCommand(deps: CommandDeps): Command {
   const command = new Command('login')
     .description('sign in a person: browser (default), device code, or username and password')
     .option(
@@ -69,10 +67,11 @@ export function loginCommand(io: Io): Command {
     .addOption(new Option('-o, --output <format>', 'also print the token').choices(tokenFormats))
   addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)
-  return command.action(async (flags: LoginFlags) => runLogin(flags, io))
+  return command.action(async (flags: LoginFlags) => runLogin(flags, deps))
 }
 
-export async function runLogin(flags: LoginFlags, io: Io): Promise<void> {
+export async function runLogin(flags: LoginFlags, deps: CommandDeps): Promise<void> {
+  const { io } = deps
   const scopes = normalizeScopes(flags.scope)
   const waitSeconds = seconds(flags.wait ?? '300', '--wait')
   const maxAge = flags.maxAge === undefined ? undefined : seconds(flags.maxAge, '--max-age')
@@ -83,16 +82,16 @@ export async function runLogin(flags: LoginFlags, io: Io): Promise<void> {
     throw new UsageError('conflicting_options', 'give --device-code or --username, not both')
   }
   refuseOffPath(flags)
-  const app = publicApp(flags, io)
+  const app = await deps.apps.publicApp(flags)
   try {
     let result: AuthenticationResult
     const path = { scopes, maxAge, waitSeconds }
     if (flags.username) {
-      result = await passwordLogin(app, flags, path, io)
+      result = await passwordLogin(app, flags, path, deps)
     } else if (flags.deviceCode) {
       result = await deviceCodeLogin(app, flags, path, io)
     } else {
-      result = await browserLogin(app, flags, path, io)
+      result = await browserLogin(app, flags, path, deps)
     }
     say(
       io,
@@ -152,10 +151,10 @@ function browserLogin(
   app: PublicClientApplication,
   flags: LoginFlags,
   { scopes, maxAge, waitSeconds }: PathSettings,
-  io: Io,
+  { io, openSignInPage }: CommandDeps,
 ) {
   return app.acquireTokenInteractive(scopes, {
-    openBrowser: (url) => showSignInPage(io, url, { browser: flags.browser }),
+    openBrowser: (url) => openSignInPage(url, { browser: flags.browser }),
     timeoutMs: waitSeconds * 1000,
     ...(io.signal ? { signal: io.signal } : {}),
     ...(flags.redirectPort !== undefined ? { port: port(flags.redirectPort) } : {}),
@@ -193,12 +192,12 @@ async function passwordLogin(
   app: PublicClientApplication,
   flags: LoginFlags,
   { scopes, maxAge }: PathSettings,
-  io: Io,
+  { io, prompter }: CommandDeps,
 ) {
   const username = flags.username ?? ''
   let password = flags.passwordStdin ? await readStdin(io) : io.env['MSAL_TS_PASSWORD']
-  if (!password && !flags.passwordStdin && canPrompt(io)) {
-    password = await askPassword(io, `Password for ${username}`)
+  if (!password && !flags.passwordStdin && prompter.canPrompt()) {
+    password = await prompter.password(`Password for ${username}`)
   }
   if (!password) {
     throw new UsageError(

@@ -4,9 +4,8 @@ import { CancelledError, InteractionRequiredError, UsageError } from '../core/ke
 import { chooseAccount } from './shared/account-choice.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
-import { type Io, say } from './shared/io.js'
-import { canPrompt, confirm } from './shared/prompter.js'
-import { publicApp } from './shared/public-app.js'
+import type { CommandDeps } from './shared/deps.js'
+import { say } from './shared/io.js'
 
 interface LogoutFlags extends CommonFlags {
   account?: string
@@ -15,7 +14,7 @@ interface LogoutFlags extends CommonFlags {
   yes?: boolean
 }
 
-export function logoutCommand(io: Io): Command {
+export function logoutCommand(deps: CommandDeps): Command {
   const command = new Command('logout')
     .description('remove an account and its tokens from the cache')
     .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
@@ -27,14 +26,15 @@ export function logoutCommand(io: Io): Command {
     'after',
     '\nExamples:\n  msal-ts logout --account alice@contoso.com\n  msal-ts logout --all --yes\n  msal-ts logout --app-tokens -c <client id> -t <tenant>',
   )
-  return command.action(async (flags: LogoutFlags) => runLogout(flags, io))
+  return command.action(async (flags: LogoutFlags) => runLogout(flags, deps))
 }
 
-export async function runLogout(flags: LogoutFlags, io: Io): Promise<void> {
+export async function runLogout(flags: LogoutFlags, deps: CommandDeps): Promise<void> {
+  const { io, prompter } = deps
   if ([flags.all, flags.account !== undefined, flags.appTokens].filter(Boolean).length > 1) {
     throw new UsageError('conflicting_options', 'give one of --account, --all and --app-tokens')
   }
-  const app = publicApp(flags, io, { cacheOnly: true })
+  const app = await deps.apps.publicApp(flags, { cacheOnly: true })
   if (flags.appTokens) {
     // Only tokens the app can fetch again by itself go, so there is nothing to confirm.
     await app.removeTokensForClient()
@@ -42,14 +42,14 @@ export async function runLogout(flags: LogoutFlags, io: Io): Promise<void> {
     return
   }
   const accounts = await app.getAccounts()
-  const leaving = flags.all ? accounts : await chosenAccount(accounts, flags.account, io)
+  const leaving = flags.all ? accounts : await chosenAccount(accounts, flags.account, deps)
   if (leaving.length === 0) {
     const name = flags.all ? undefined : (flags.account ?? io.env['MSAL_TS_ACCOUNT'])
     say(io, name ? `${name} is not signed in; nothing to do.` : 'No account is signed in.')
     return
   }
   const names = leaving.map((a) => a.username || a.home_account_id).join(', ')
-  if (!flags.yes && canPrompt(io) && !(await confirm(io, `Sign out ${names}?`))) {
+  if (!flags.yes && prompter.canPrompt() && !(await prompter.confirm(`Sign out ${names}?`))) {
     throw new CancelledError('not signed out')
   }
   for (const account of leaving) {
@@ -62,10 +62,10 @@ export async function runLogout(flags: LogoutFlags, io: Io): Promise<void> {
 async function chosenAccount(
   accounts: Account[],
   wanted: string | undefined,
-  io: Io,
+  { io, prompter }: CommandDeps,
 ): Promise<Account[]> {
   try {
-    return [await chooseAccount(accounts, wanted, io)]
+    return [await chooseAccount(accounts, wanted, { env: io.env, prompter })]
   } catch (error) {
     if (error instanceof InteractionRequiredError && error.code === 'no_account') {
       return []

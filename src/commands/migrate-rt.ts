@@ -3,10 +3,10 @@ import { UsageError } from '../core/kernel/errors.js'
 import { addCommonOptions } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { readText } from './shared/credential.js'
-import { type Io, readStdin, say } from './shared/io.js'
+import type { CommandDeps } from './shared/deps.js'
+import { readStdin, say } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
 import { jsonText } from './shared/printable.js'
-import { publicApp } from './shared/public-app.js'
 import { scopesFrom } from './shared/scope-options.js'
 
 interface MigrateFlags extends CommonFlags {
@@ -23,7 +23,7 @@ Examples:
   pass show old/rt | msal-ts migrate-rt --scope User.Read --refresh-token-stdin
   msal-ts token --scope https://graph.microsoft.com/User.Read      # then, from the cache`
 
-export function migrateRtCommand(io: Io): Command {
+export function migrateRtCommand(deps: CommandDeps): Command {
   const command = new Command('migrate-rt')
     .description('move a refresh token from elsewhere into the cache (never from argv)')
     .option('-s, --scope <scope>', 'scope (repeatable)', (v: string, p: string[]) => [...p, v], [])
@@ -39,10 +39,10 @@ export function migrateRtCommand(io: Io): Command {
     )
   addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)
-  return command.action(async (flags: MigrateFlags) => runMigrateRt(flags, io))
+  return command.action(async (flags: MigrateFlags) => runMigrateRt(flags, deps))
 }
 
-export async function runMigrateRt(flags: MigrateFlags, io: Io): Promise<void> {
+export async function runMigrateRt(flags: MigrateFlags, { io, apps }: CommandDeps): Promise<void> {
   const scopes = scopesFrom(flags.scope, undefined)
   if (flags.refreshTokenStdin && flags.refreshTokenFile !== undefined) {
     throw new UsageError(
@@ -63,7 +63,7 @@ export async function runMigrateRt(flags: MigrateFlags, io: Io): Promise<void> {
       'no refresh token: pass --refresh-token-stdin or --refresh-token-file, or set MSAL_TS_REFRESH_TOKEN',
     )
   }
-  const app = publicApp(flags, io)
+  const app = await apps.publicApp(flags)
   try {
     const result = await app.acquireTokenByRefreshToken(refreshToken, scopes)
     say(

@@ -6,10 +6,10 @@ import { normalizeScopes } from '../core/protocol/scopes.js'
 import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { addCredentialOptions, type CredentialFlags, readText } from './shared/credential.js'
-import { type Io, readStdin } from './shared/io.js'
+import type { CommandDeps } from './shared/deps.js'
+import { readStdin } from './shared/io.js'
 import { type TokenFormat, writeToken } from './shared/output.js'
 import { parseJsonObject } from './shared/scope-options.js'
-import { withWebApp } from './shared/web-app.js'
 
 interface RedeemFlags extends CommonFlags, CredentialFlags {
   code?: string
@@ -33,7 +33,7 @@ Examples:
   # A bare code (the deprecated API): give the scopes and the redirect URI again
   msal-ts redeem --code "$CODE" --scope User.Read --redirect-uri https://app.example.com/callback`
 
-export function redeemCommand(io: Io): Command {
+export function redeemCommand(deps: CommandDeps): Command {
   const command = new Command('redeem')
     .description('redeem an authorization code: from a flow file and its response, or a bare code')
     .option('--code <code>', 'the authorization code (needs --scope)')
@@ -50,7 +50,7 @@ export function redeemCommand(io: Io): Command {
   addCredentialOptions(command)
   addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)
-  return command.action(async (flags: RedeemFlags) => runRedeem(flags, io))
+  return command.action(async (flags: RedeemFlags) => runRedeem(flags, deps))
 }
 
 /** The flow file fixed these when auth-url wrote it; a different value now could only be ignored. */
@@ -68,7 +68,7 @@ function refuseBesideFlowFile(flags: RedeemFlags): void {
   }
 }
 
-export async function runRedeem(flags: RedeemFlags, io: Io): Promise<void> {
+export async function runRedeem(flags: RedeemFlags, { io, apps }: CommandDeps): Promise<void> {
   if ((flags.code === undefined) === (flags.flowFile === undefined)) {
     throw new UsageError(
       'conflicting_options',
@@ -109,6 +109,6 @@ export async function runRedeem(flags: RedeemFlags, io: Io): Promise<void> {
         ...(flags.claimsChallenge !== undefined ? { claimsChallenge: flags.claimsChallenge } : {}),
       })
   }
-  const result = await withWebApp(flags, io, redeem)
+  const result = await apps.withWebApp(flags, redeem)
   writeToken(io, result, flags.output, result.account ? { account: result.account } : {})
 }

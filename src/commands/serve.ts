@@ -10,6 +10,7 @@ import {
 import { addCommonOptions } from './shared/common-options.js'
 import { addCredentialOptions } from './shared/credential.js'
 import { withCliHint } from './shared/hints.js'
+import type { CommandDeps } from './shared/deps.js'
 import { type Io, say, sayLabelled, warn } from './shared/io.js'
 import { addManagedIdentityOptions } from './shared/managed-identity.js'
 import { jsonText } from './shared/printable.js'
@@ -34,7 +35,7 @@ Examples:
   source <(msal-ts serve --port 41741); serve=$!
   docker run --network host -e IDENTITY_ENDPOINT -e IDENTITY_HEADER my-image`
 
-export function serveCommand(io: Io): Command {
+export function serveCommand(deps: CommandDeps): Command {
   const command = new Command('serve')
     .description(
       'serve tokens to local programs as App Service managed identity does (Azure SDKs use it as is)',
@@ -56,13 +57,14 @@ export function serveCommand(io: Io): Command {
   addManagedIdentityOptions(command)
   addCommonOptions(command, { requests: 'app-tokens' })
   command.addHelpText('after', examples)
-  return command.action(async (flags: ServeFlags) => runServe(flags, io))
+  return command.action(async (flags: ServeFlags) => runServe(flags, deps))
 }
 
-export async function runServe(flags: ServeFlags, io: Io): Promise<void> {
+export async function runServe(flags: ServeFlags, deps: CommandDeps): Promise<void> {
+  const { io } = deps
   const port = parsePort(flags.port)
   const allowResources = flags.allowResource.map(checkedResource)
-  const source = await openTokenSource(flags, io)
+  const source = await openTokenSource(flags, deps)
   let endpoint: IdentityEndpoint
   try {
     // Read by each request's TLS connection otherwise: a bad one would fail every answer, not the start.

@@ -11,6 +11,7 @@ import { resourceToScope } from '../core/protocol/scopes.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { localCaches } from './shared/local-caches.js'
+import { terminalPrompter } from './shared/prompter.js'
 import type { Io } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
 import { scopesFrom } from './shared/scope-options.js'
@@ -61,7 +62,10 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
     ) {
       return false
     }
-    const account = await chooseAccount(accounts, parsed.account, io)
+    const account = await chooseAccount(accounts, parsed.account, {
+      env: io.env,
+      prompter: terminalPrompter(io),
+    })
     const now = systemClock()
     const discovery = cachedGetBody(
       await caches.http.read(),

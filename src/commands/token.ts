@@ -3,12 +3,11 @@ import { InteractionRequiredError, OAuthServerError, UsageError } from '../core/
 import { resourceToScope } from '../core/protocol/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import type { CommandDeps } from './shared/deps.js'
 import { type TokenOwnFlags, tokenCacheHitOptions, tokenRefreshOptions } from './token-options.js'
 import { type CommonFlags } from './shared/settings.js'
-import type { Io } from './shared/io.js'
 import { writeToken } from './shared/output.js'
 import { addPopOptions, type PopFlags, popSchemeFrom } from './shared/pop-options.js'
-import { publicApp } from './shared/public-app.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
 type TokenFlags = CommonFlags & PopFlags & TokenOwnFlags
@@ -30,7 +29,7 @@ Examples:
   # A Proof-of-Possession token bound to msal-ts's key, signed for one request (Entra only)
   curl -H "$(msal-ts token --scope api://my-api/read --pop-method GET --pop-url https://api.contoso.com/items -o header)" https://api.contoso.com/items`
 
-export function tokenCommand(io: Io): Command {
+export function tokenCommand(deps: CommandDeps): Command {
   const command = new Command('token').description(
     'get a token for a signed-in account, from the cache or by refreshing it',
   )
@@ -40,10 +39,11 @@ export function tokenCommand(io: Io): Command {
   addPopOptions(command)
   addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)
-  return command.action(async (flags: TokenFlags) => runToken(flags, io))
+  return command.action(async (flags: TokenFlags) => runToken(flags, deps))
 }
 
-export async function runToken(flags: TokenFlags, io: Io): Promise<void> {
+export async function runToken(flags: TokenFlags, deps: CommandDeps): Promise<void> {
+  const { io } = deps
   const scopes = scopesFrom(
     flags.scope,
     flags.resource === undefined ? undefined : resourceToScope(flags.resource),
@@ -52,13 +52,16 @@ export async function runToken(flags: TokenFlags, io: Io): Promise<void> {
   if (flags.claimsChallenge !== undefined) {
     parseJsonObject(flags.claimsChallenge, '--claims-challenge')
   }
-  const app = publicApp(flags, io)
+  const app = await deps.apps.publicApp(flags)
   try {
     const authScheme = popSchemeFrom(flags, app)
     if (authScheme && flags.popRotateKey) {
       await app.rotatePopKey()
     }
-    const account = await chooseAccount(await app.getAccounts(), flags.account, io)
+    const account = await chooseAccount(await app.getAccounts(), flags.account, {
+      env: io.env,
+      prompter: deps.prompter,
+    })
     const result = await app
       .acquireTokenSilentWithError(scopes, account, {
         ...(flags.forceRefresh ? { forceRefresh: true } : {}),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import {
@@ -231,6 +231,39 @@ describe('msal-ts client-token --managed-identity', () => {
     assert.equal(entries[0]?.['target'], vault)
     assert.equal(entries[0]?.['home_account_id'], null)
     assert.equal(entries[0]?.['secret'], mi.issued[0])
+  })
+
+  test('a read-only cache directory costs the caching, not the token: a warning, the file unchanged', async () => {
+    const home = await tempDir()
+    mi.clear()
+    const dir = join(home, 'ro')
+    const cacheFile = join(dir, 'cache.json')
+    await mkdir(dir)
+    await writeFile(cacheFile, '{}')
+    // Root writes through any mode: the run drops to `nobody`, whose files these become.
+    const asRoot = process.getuid?.() === 0
+    if (asRoot) {
+      for (const path of [home, dir, cacheFile]) {
+        await chown(path, 65534, 65534)
+      }
+    }
+    await chmod(dir, 0o500)
+    try {
+      const result = await run(
+        home,
+        ['client-token', '--managed-identity', '--resource', vault, '--cache-file', cacheFile],
+        { env: mi.imdsEnv(), ...(asRoot ? { uid: 65534 } : {}) },
+      )
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.equal(result.stdout, `${mi.issued[0]}\n`)
+      assert.match(
+        result.stderr,
+        /^msal-ts: warning: tokens not cached: cannot lock cache file .*cache\.json: permission denied\n$/,
+      )
+      assert.equal(await readFile(cacheFile, 'utf8'), '{}')
+    } finally {
+      await chmod(dir, 0o700)
+    }
   })
 
   test('no managed identity here: nothing listening, or a silent listener, at the IMDS address: exit 1 after a 1 s probe, not the 30 s timeout', async () => {

@@ -8,16 +8,17 @@ import {
   jwtVerify,
   type JWK,
 } from 'jose'
-import { UsageError } from '../../src/core/kernel/errors.js'
+import { RuntimeFailure, UsageError } from '../../src/core/kernel/errors.js'
 import { memoryStore } from '../../src/core/kernel/json-store.js'
 import {
-  checkPopResponse,
+  checkPopBinding,
   popAuthScheme,
   popRequestForm,
   signedHttpRequest,
 } from '../../src/core/protocol/pop.js'
 import { loadPopKey, rotatePopKey } from '../../src/core/credentials/pop-key.js'
 import type { AuthenticationResult } from '../../src/core/protocol/result.js'
+import { checkTokenResponse } from '../../src/core/protocol/token-response.js'
 import { SerializableTokenCache } from '../../src/core/token-cache/token-cache.js'
 
 const now = 1_700_000_000
@@ -116,16 +117,30 @@ test('an auth scheme needs a known method and an http(s) URL', () => {
 
 test('a bearer answer or a token bound to another key is refused for a PoP request', async () => {
   const key = await loadPopKey(memoryStore())
+  const answer = (body: Record<string, unknown>) => {
+    const checked = checkTokenResponse(body, { from: 'login.test', asked: 'pop', now })
+    checkPopBinding(checked, key)
+    return checked
+  }
   assert.throws(
-    () => checkPopResponse({ token_type: 'Bearer', access_token: fakeAt({}) }, key),
-    /pop|Proof-of-Possession/i,
+    () => answer({ token_type: 'Bearer', access_token: fakeAt({}) }),
+    (error: unknown) =>
+      error instanceof RuntimeFailure &&
+      error.code === 'pop_not_issued' &&
+      error.message === 'login.test answered a "Bearer" token to a Proof-of-Possession request',
   )
   assert.throws(
-    () =>
-      checkPopResponse({ token_type: 'pop', access_token: fakeAt({ cnf: { kid: 'other' } }) }, key),
-    /not bound/,
+    () => answer({ access_token: fakeAt({ cnf: { kid: key.kid } }) }),
+    /answered a "Bearer" token to a Proof-of-Possession request/,
   )
-  checkPopResponse({ token_type: 'pop', access_token: fakeAt({ cnf: { kid: key.kid } }) }, key)
+  assert.throws(
+    () => answer({ token_type: 'pop', access_token: fakeAt({ cnf: { kid: 'other' } }) }),
+    (error: unknown) => error instanceof RuntimeFailure && error.code === 'pop_key_mismatch',
+  )
+  assert.equal(
+    answer({ token_type: 'PoP', access_token: fakeAt({ cnf: { kid: key.kid } }) }).token_type,
+    'PoP',
+  )
 })
 
 const popKeyName =

@@ -1,7 +1,6 @@
 import type { Account } from '../../core/clients/application.js'
 import { InteractionRequiredError, UsageError } from '../../core/kernel/errors.js'
-import type { Io } from './io.js'
-import { canPrompt, select } from './prompter.js'
+import type { Prompter } from './prompter.js'
 
 /**
  * The account a command acts for: `--account` (username or home account id) or MSAL_TS_ACCOUNT;
@@ -11,10 +10,9 @@ import { canPrompt, select } from './prompter.js'
 export async function chooseAccount(
   accounts: Account[],
   wanted: string | undefined,
-  io: Io,
-  { prompt = true }: { prompt?: boolean } = {},
+  { env, prompter }: { env: NodeJS.ProcessEnv; prompter: Prompter },
 ): Promise<Account> {
-  const name = wanted ?? io.env['MSAL_TS_ACCOUNT']
+  const name = wanted ?? env['MSAL_TS_ACCOUNT']
   if (name) {
     const lower = name.toLowerCase()
     const match = accounts.find(
@@ -34,15 +32,14 @@ export async function chooseAccount(
   if (accounts.length === 1 && accounts[0]) {
     return accounts[0]
   }
-  if (!prompt || !canPrompt(io)) {
+  if (!prompter.canPrompt()) {
     const names = accounts.map((a) => a.username || a.home_account_id).join(', ')
     throw new UsageError(
       'several_accounts',
       `several accounts are signed in (${names}); choose one with --account or MSAL_TS_ACCOUNT`,
     )
   }
-  return select(
-    io,
+  return prompter.select(
     'Which account?',
     accounts.map((a) => ({
       name: `${a.username || '(no username)'}  ${a.home_account_id}`,

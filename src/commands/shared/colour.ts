@@ -4,7 +4,7 @@ import type { Colours, Io } from './io.js'
  * Colour for a stream: never with --no-color or NO_COLOR; always with FORCE_COLOR (other than 0);
  * else only on a terminal, so piped and captured output never holds an escape sequence.
  */
-export function wantsColour(
+function wantsColour(
   stream: { isTTY?: boolean },
   env: NodeJS.ProcessEnv,
   argv: readonly string[],

@@ -1,18 +1,9 @@
 import type { Command } from 'commander'
-import { parseAuthority } from '../../core/authority/authority.js'
-import { openJsonFileStore } from '../../core/storage/cache-store.js'
 import { UsageError } from '../../core/kernel/errors.js'
-import {
-  ManagedIdentityClient,
-  managedIdentityAuthority,
-} from '../../core/clients/managed-identity.js'
 import { identityCacheId, type ManagedIdentityId } from '../../core/managed-identity/sources.js'
-import { memoryStore } from '../../core/kernel/json-store.js'
-import { tokenStore } from './app.js'
-import { defaultCacheDir, tokenCachePath } from './cache-paths.js'
 import type { CredentialFlags } from './credential.js'
-import { type Io, warn } from './io.js'
-import { stderrLogger } from './logging.js'
+import type { CommandDeps } from './deps.js'
+import type { ManagedIdentityApp } from './managed-identity-app.js'
 import { type TokenFormat, writeToken } from './output.js'
 import { type CommonFlags, type CommonSettings, resolveCommon } from './settings.js'
 
@@ -93,35 +84,39 @@ export function selectedIdentity(flags: ManagedIdentitySelection): ManagedIdenti
 }
 
 /** `client-token --managed-identity`: a token for one resource, from the cache when it can. */
-export async function runManagedIdentity(flags: ManagedIdentityFlags, io: Io): Promise<void> {
-  const { client, close } = openManagedIdentity(flags, io, [
-    ['--on-behalf-of', flags.onBehalfOf !== undefined],
-    ['--client-claims', flags.clientClaims !== undefined],
-  ])
+export async function runManagedIdentity(
+  flags: ManagedIdentityFlags,
+  deps: CommandDeps,
+): Promise<void> {
+  const { client } = await openManagedIdentity(flags, deps, {
+    inert: [
+      ['--on-behalf-of', flags.onBehalfOf !== undefined],
+      ['--client-claims', flags.clientClaims !== undefined],
+    ],
+  })
   try {
     const result = await client.acquireTokenForClient(resourceOf(flags), {
       ...(flags.forceRefresh ? { forceRefresh: true } : {}),
     })
-    writeToken(io, result, flags.output)
+    writeToken(deps.io, result, flags.output)
   } finally {
-    await close()
+    await client.close()
   }
 }
 
 /**
- * The managed identity client the flags select, with its token cache; `inert` names options of
- * the calling command that a managed identity cannot act on, refused with the common ones.
+ * The managed identity client the flags select, from the command's app factory; `inert` names
+ * options of the calling command that a managed identity cannot act on, refused with the common ones.
  */
-export function openManagedIdentity(
+export async function openManagedIdentity(
   flags: ManagedIdentitySelection,
-  io: Io,
-  inert: readonly (readonly [string, boolean])[] = [],
-): {
-  client: ManagedIdentityClient
+  { io, apps }: Pick<CommandDeps, 'io' | 'apps'>,
+  { inert = [] }: { inert?: readonly (readonly [string, boolean])[] } = {},
+): Promise<{
+  client: ManagedIdentityApp
   identity: ManagedIdentityId | undefined
   settings: CommonSettings
-  close: () => Promise<void>
-} {
+}> {
   const conflicting = credentialOptions.filter(
     ([key]) => flags[key] !== undefined && flags[key] !== false,
   )
@@ -150,44 +145,9 @@ export function openManagedIdentity(
     )
   }
   const id = selectedIdentity(flags)
-  const cacheId = identityCacheId(id)
   // The common settings need a client id; with a managed identity that is the identity's.
-  const settings = resolveCommon({ ...flags, clientId: cacheId }, io)
-  if (settings.insecure) {
-    warn(
-      io,
-      'TLS certificate verification is off (--insecure): anyone on the network path can read and forge tokens',
-    )
-  }
-  const authority = parseAuthority(managedIdentityAuthority)
-  const cacheFile =
-    settings.cacheFile ??
-    tokenCachePath(settings.cacheDir ?? defaultCacheDir(io), cacheId, authority)
-  const onWarning = (message: string) => warn(io, message)
-  // Shared through Redis (--cache-url) as the other app tokens are, the file as its local copy.
-  const cacheStore = settings.noCache
-    ? memoryStore()
-    : tokenStore(settings, authority, openJsonFileStore({ path: cacheFile, onWarning }), onWarning)
-  const client = new ManagedIdentityClient({
-    ...(id ? { managedIdentity: id } : {}),
-    cacheStore,
-    verify: settings.insecure ? false : (settings.caFile ?? true),
-    ...(settings.proxy ? { proxies: settings.proxy } : {}),
-    timeout: settings.timeoutSeconds,
-    logger: stderrLogger(io, settings),
-    enablePiiLog: settings.pii,
-    env: io.env,
-  })
-  return {
-    client,
-    identity: id,
-    settings,
-    close: async () => {
-      await client.close()
-      // The client leaves its store open; a Redis connection would keep the process alive.
-      await cacheStore.close?.()
-    },
-  }
+  const settings = resolveCommon({ ...flags, clientId: identityCacheId(id) }, io)
+  return { client: await apps.managedIdentityApp(settings, id), identity: id, settings }
 }
 
 /** One resource: `--resource <uri>`, or a single `--scope <uri>/.default`. */

@@ -64,7 +64,7 @@ function scheme(tokenType: string): string {
 }
 
 /** The `-o json` document. It never holds a refresh token or a secret. */
-export function tokenJson(
+function tokenJson(
   result: AuthenticationResult,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {

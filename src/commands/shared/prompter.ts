@@ -2,8 +2,31 @@ import { CancelledError, UsageError } from '../../core/kernel/errors.js'
 import type { Io } from './io.js'
 import { printable } from './printable.js'
 
-/** Prompts only on a terminal; @inquirer/prompts loads only when a prompt is actually shown. */
-export function canPrompt(io: Io): boolean {
+/** What a command may ask a person; unit tests give commands a scripted one. */
+export interface Prompter {
+  /** Whether anyone can be asked: stdin and stderr are a terminal. */
+  canPrompt(): boolean
+  select<T>(message: string, choices: { name: string; value: T }[]): Promise<T>
+  confirm(message: string): Promise<boolean>
+  password(message: string): Promise<string>
+}
+
+/** Prompts on the process's terminal; @inquirer/prompts loads only when a prompt is shown. */
+export function terminalPrompter(io: Io): Prompter {
+  return {
+    canPrompt: () => canPrompt(io),
+    select: (message, choices) => select(io, message, choices),
+    confirm: (message) => confirm(io, message),
+    password: (message) => password(io, message),
+  }
+}
+
+/** The same prompter, for commands that run with no one to ask (git's helper, a background server). */
+export function withoutPrompts(prompter: Prompter): Prompter {
+  return { ...prompter, canPrompt: () => false }
+}
+
+function canPrompt(io: Io): boolean {
   return io.stdin.isTTY === true && io.stderr.isTTY === true
 }
 
@@ -29,7 +52,7 @@ async function asked<T>(question: () => Promise<T>): Promise<T> {
 }
 
 /** Every prompt's words, usernames from the cache among them, reach the terminal made printable. */
-export async function select<T>(
+async function select<T>(
   io: Io,
   message: string,
   choices: { name: string; value: T }[],
@@ -42,12 +65,12 @@ export async function select<T>(
   return asked(() => ask({ message: printable(message), choices: shown }, context(io)))
 }
 
-export async function confirm(io: Io, message: string): Promise<boolean> {
+async function confirm(io: Io, message: string): Promise<boolean> {
   const { confirm: ask } = await prompts()
   return asked(() => ask({ message: printable(message), default: false }, context(io)))
 }
 
-export async function password(io: Io, message: string): Promise<string> {
+async function password(io: Io, message: string): Promise<string> {
   const { password: ask } = await prompts()
   return asked(() => ask({ message: printable(message), mask: true }, context(io)))
 }

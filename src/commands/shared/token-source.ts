@@ -1,16 +1,14 @@
 import { decodeJwt } from 'jose'
 import type { Account, AuthenticationResult } from '../../core/clients/application.js'
-import { ConfidentialClientApplication } from '../../core/clients/confidential-client.js'
-import { PublicClientApplication } from '../../core/clients/public-client.js'
 import { noRegionReason, takesRegion } from '../../core/authority/authority.js'
 import { InteractionRequiredError, UsageError } from '../../core/kernel/errors.js'
 import { resourceToScope } from '../../core/protocol/scopes.js'
 import { withSignInHint } from '../token.js'
 import { chooseAccount } from './account-choice.js'
-import { applicationOptions } from './app.js'
 import { resolveOptionalCredential } from './credential.js'
 import { federationHttpClient } from './federated-token.js'
-import type { Io } from './io.js'
+import type { CommandDeps } from './deps.js'
+import { withoutPrompts } from './prompter.js'
 import {
   type ManagedIdentitySelection,
   openManagedIdentity,
@@ -38,9 +36,13 @@ export interface TokenSource {
  * `--managed-identity`; else a client credential as `client-token` takes it (options, then the
  * environment); else the signed-in account as `token` gets it, chosen now and never by a prompt.
  */
-export async function openTokenSource(flags: TokenSourceFlags, io: Io): Promise<TokenSource> {
+export async function openTokenSource(
+  flags: TokenSourceFlags,
+  deps: CommandDeps,
+): Promise<TokenSource> {
+  const { io } = deps
   if (flags.managedIdentity) {
-    return managedIdentitySource(flags, io)
+    return managedIdentitySource(flags, deps)
   }
   refuseStrayIdentityOptions(flags)
   const settings = resolveCommon(flags, io)
@@ -51,7 +53,7 @@ export async function openTokenSource(flags: TokenSourceFlags, io: Io): Promise<
     federationHttp ? { httpClient: federationHttp } : {},
   )
   if (credential === undefined) {
-    return accountSource(flags, settings, io)
+    return accountSource(flags, settings, deps)
   }
   if (flags.account !== undefined) {
     throw new UsageError(
@@ -76,10 +78,7 @@ export async function openTokenSource(flags: TokenSourceFlags, io: Io): Promise<
       `--region: ${noRegionReason(settingsAuthority(settings))}`,
     )
   }
-  const app = new ConfidentialClientApplication({
-    ...applicationOptions(settings, io),
-    clientCredential: credential,
-  })
+  const app = await deps.apps.confidentialApp(settings, { clientCredential: credential })
   return {
     holder: `the application ${settings.clientId}`,
     settings,
@@ -92,10 +91,13 @@ export async function openTokenSource(flags: TokenSourceFlags, io: Io): Promise<
   }
 }
 
-function managedIdentitySource(flags: TokenSourceFlags, io: Io): TokenSource {
-  const { client, identity, settings, close } = openManagedIdentity(flags, io, [
-    ['--account', flags.account !== undefined],
-  ])
+async function managedIdentitySource(
+  flags: TokenSourceFlags,
+  deps: CommandDeps,
+): Promise<TokenSource> {
+  const { client, identity, settings } = await openManagedIdentity(flags, deps, {
+    inert: [['--account', flags.account !== undefined]],
+  })
   const named = identity === undefined ? undefined : Object.values(identity)[0]
   return {
     holder: named === undefined ? 'the managed identity' : `the managed identity ${String(named)}`,
@@ -103,14 +105,14 @@ function managedIdentitySource(flags: TokenSourceFlags, io: Io): TokenSource {
     acquire: (resource) => client.acquireTokenForClient(resource),
     clientId: (token) =>
       identity !== undefined && 'clientId' in identity ? identity.clientId : appIdOf(token),
-    close,
+    close: () => client.close(),
   }
 }
 
 async function accountSource(
   flags: TokenSourceFlags,
   settings: CommonSettings,
-  io: Io,
+  { io, apps, prompter }: CommandDeps,
 ): Promise<TokenSource> {
   if (settings.region !== undefined) {
     throw new UsageError(
@@ -118,10 +120,14 @@ async function accountSource(
       '--region acts on client credentials only, not on a signed-in account',
     )
   }
-  const app = new PublicClientApplication(applicationOptions(settings, io))
+  const app = await apps.publicApp(flags)
   let account: Account
   try {
-    account = await chooseAccount(await app.getAccounts(), flags.account, io, { prompt: false })
+    // Started in the background, serve has no one to ask.
+    account = await chooseAccount(await app.getAccounts(), flags.account, {
+      env: io.env,
+      prompter: withoutPrompts(prompter),
+    })
   } catch (error) {
     await app.close()
     throw error

@@ -24,8 +24,6 @@ export const clouds = {
   china: 'login.chinacloudapi.cn',
 } as const
 
-export type CloudName = keyof typeof clouds
-
 /** Hosts MSAL trusts without asking instance discovery. */
 const wellKnownHosts = new Set([
   'login.microsoftonline.com',

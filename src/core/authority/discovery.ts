@@ -1,5 +1,6 @@
 import { type Authority, needsInstanceDiscovery, openIdConfigurationUrl } from './authority.js'
-import { isLoopbackHost, quoted, safeUrl } from '../http/endpoint-url.js'
+import { isLoopbackHost, safeUrl } from '../http/endpoint-url.js'
+import { quoted } from '../kernel/quoted.js'
 import { RuntimeFailure } from '../kernel/errors.js'
 import type { HttpClient, HttpResponse } from '../http/types.js'
 import { cloudOf, issuerMatchesAuthority } from './issuer.js'
@@ -26,8 +27,7 @@ export interface DiscoveryOptions {
   validateAuthority: boolean
 }
 
-export const worldwideInstanceDiscovery =
-  'https://login.microsoftonline.com/common/discovery/instance'
+const worldwideInstanceDiscovery = 'https://login.microsoftonline.com/common/discovery/instance'
 
 /**
  * Instance discovery (for Entra hosts MSAL does not already know) and then tenant discovery.

@@ -4,7 +4,7 @@ import type { HttpClient, HttpResponse } from '../http/types.js'
  * The instance metadata service (IMDS) of an Azure VM. AZURE_POD_IDENTITY_AUTHORITY_HOST moves it,
  * as MSAL and Azure Identity honour it (and tests point it at loopback).
  */
-export const defaultImdsHost = 'http://169.254.169.254'
+const defaultImdsHost = 'http://169.254.169.254'
 
 /**
  * How long a probe waits for IMDS to answer at all. IMDS answers in milliseconds on a VM, and a

@@ -5,9 +5,15 @@ import { httpOptionsOf, type SharedClientOptions } from '../session/client-optio
 import { createHttpClient } from '../http/client.js'
 import type { HttpClient } from '../http/types.js'
 import { type Logger, piiAwareLogger, silentLogger } from '../kernel/log.js'
-import { type JsonStore, memoryStore } from '../kernel/json-store.js'
+import { memoryStore } from '../kernel/json-store.js'
 import type { AuthenticationResult } from '../protocol/result.js'
 import { SerializableTokenCache } from '../token-cache/token-cache.js'
+import {
+  agingOnFailure,
+  type CacheSession,
+  fetchOnce,
+  loadCache,
+} from '../session/single-flight.js'
 import {
   defaultImdsRetryDelaysMs,
   identityCacheId,
@@ -18,8 +24,8 @@ import {
 } from '../managed-identity/sources.js'
 
 /** Where managed identity tokens are filed in the cache (msal-node's placeholder authority). */
-export const managedIdentityEnvironment = 'login.microsoftonline.com'
-export const managedIdentityRealm = 'managed_identity'
+const managedIdentityEnvironment = 'login.microsoftonline.com'
+const managedIdentityRealm = 'managed_identity'
 export const managedIdentityAuthority = `https://${managedIdentityEnvironment}/${managedIdentityRealm}`
 
 export interface ManagedIdentityClientOptions extends SharedClientOptions {
@@ -47,7 +53,8 @@ export class ManagedIdentityClient {
   readonly tokenCache: SerializableTokenCache
   readonly #options: ManagedIdentityClientOptions
   readonly #env: Record<string, string | undefined>
-  readonly #store: JsonStore
+  /** The token cache and its store, shared with the single flight every client uses. */
+  readonly #session: CacheSession
   readonly #clock: Clock
   readonly #log: Logger
   readonly #cacheId: string
@@ -66,9 +73,14 @@ export class ManagedIdentityClient {
     // takes it as given, so a caller (the CLI) can hand over its own.
     this.#env = options.env ?? process.env
     this.tokenCache = options.tokenCache ?? new SerializableTokenCache()
-    this.#store = options.cacheStore ?? memoryStore()
     this.#clock = options.clock ?? systemClock
     this.#log = options.logger ? piiAwareLogger(options.logger, options) : silentLogger
+    this.#session = {
+      tokenCache: this.tokenCache,
+      cacheStore: options.cacheStore ?? memoryStore(),
+      persisted: options.cacheStore !== undefined,
+      log: this.#log,
+    }
     this.#cacheId = identityCacheId(id)
   }
 
@@ -105,7 +117,7 @@ export class ManagedIdentityClient {
         now: this.#clock(),
         exclude,
       })
-    await this.#loadCache()
+    await loadCache(this.#session)
     const replaced = new Set(
       skipCache
         ? findAccessTokens(this.tokenCache, query, [managedIdentityRealm]).map((at) => at.secret)
@@ -120,33 +132,15 @@ export class ManagedIdentityClient {
       }
       aging = found.aging
     }
-    try {
-      return await this.#store.withLock(async () => {
-        // Another process may have just stored the token.
-        await this.#loadCache()
-        const hit = pick(replaced).hit
-        if (hit) {
-          return hit
-        }
-        const result = await this.#request(wanted, options.signal)
-        if (this.#options.cacheStore && this.tokenCache.hasStateChanged) {
-          await this.#store.write({ ...this.tokenCache.toJSON() })
-        }
-        return result
-      })
-    } catch (error) {
-      if (aging && !(error instanceof UsageError)) {
-        return aging
-      }
-      throw error
-    }
-  }
-
-  /** Without a cache store the tokenCache object itself is the state (MSAL's `token_cache=`). */
-  async #loadCache(): Promise<void> {
-    if (this.#options.cacheStore) {
-      this.tokenCache.deserialize(await this.#store.read())
-    }
+    return agingOnFailure(
+      () => aging,
+      () =>
+        fetchOnce(
+          this.#session,
+          () => pick(replaced).hit,
+          () => this.#request(wanted, options.signal),
+        ),
+    )
   }
 
   async #request(resource: string, signal: AbortSignal | undefined): Promise<AuthenticationResult> {

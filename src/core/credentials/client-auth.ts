@@ -34,7 +34,7 @@ export interface AssertionCredential {
 
 export type ClientCredential = string | CertificateCredential | AssertionCredential
 
-export const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 interface AssertionContext {
   clientId: string
@@ -167,7 +167,7 @@ function privateKeyOf(credential: CertificateCredential): KeyObject {
 }
 
 /** The DER bytes of each certificate in a PEM bundle, leaf first. */
-export function pemCertificates(pem: string): Buffer[] {
+function pemCertificates(pem: string): Buffer[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
   return blocks.map((block) => {
     try {

@@ -12,7 +12,7 @@ import type { HttpClient, HttpResponse } from '../http/types.js'
 export const defaultFederatedAudience = 'api://AzureADTokenExchange'
 
 /** The Azure Pipelines OIDC endpoint's API version (what the Azure SDKs use). */
-export const azurePipelinesApiVersion = '7.1'
+const azurePipelinesApiVersion = '7.1'
 
 export type FederatedTokenProvider = 'github' | 'azure-pipelines'
 

@@ -3,7 +3,7 @@ import type { PopKey } from '../credentials/pop-key.js'
 import type { IdTokenClaims } from '../protocol/client-info.js'
 import { verifyIdTokenSignature } from '../protocol/id-token-signature.js'
 import { checkIdToken, decodeIdToken } from '../protocol/id-token.js'
-import { checkPopResponse, popRequestForm } from '../protocol/pop.js'
+import { checkPopBinding, popRequestForm } from '../protocol/pop.js'
 import type { TokenResponse } from '../protocol/token-response.js'
 import { appHeadersFor, type GrantContext } from './context.js'
 import { compactForm, requestToken } from './token-request.js'
@@ -64,7 +64,7 @@ export async function redeemGrant(
     },
   })
   if (grant.popKey) {
-    checkPopResponse(response, grant.popKey)
+    checkPopBinding(response, grant.popKey)
   }
   const claims = response.id_token ? decodeIdToken(response.id_token) : undefined
   if (response.id_token && context.authority.kind === 'oidc') {

@@ -1,4 +1,5 @@
 import { RuntimeFailure } from '../kernel/errors.js'
+import { quoted } from '../kernel/quoted.js'
 
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
@@ -43,9 +44,4 @@ function origin(value: string): string {
   }
   const url = new URL(value)
   return url.host === '' ? `scheme ${quoted(url.protocol)}` : quoted(`${url.protocol}//${url.host}`)
-}
-
-/** Text from a provider, quoted and cut short so a hostile value cannot flood the error line. */
-export function quoted(value: string): string {
-  return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value)
 }

@@ -35,7 +35,7 @@ export interface SourceContext {
   signal?: AbortSignal
 }
 
-export const sourceNames: Record<ManagedIdentitySourceName, string> = {
+const sourceNames: Record<ManagedIdentitySourceName, string> = {
   AppService: 'the App Service identity endpoint',
   MachineLearning: 'the Azure Machine Learning identity endpoint',
   CloudShell: 'the Cloud Shell identity endpoint',

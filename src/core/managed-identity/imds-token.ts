@@ -14,7 +14,7 @@ import {
 const imdsPath = '/metadata/identity/oauth2/token'
 
 /** IMDS answers worth another try (MSAL's ImdsRetryPolicy list): 404, 408, 410, 429 and 5xx. */
-export function isRetriableImdsStatus(status: number): boolean {
+function isRetriableImdsStatus(status: number): boolean {
   return [404, 408, 410, 429].includes(status) || (status >= 500 && status <= 599)
 }
 

@@ -14,7 +14,7 @@ import {
 import { imdsToken } from './imds-token.js'
 
 export type { ManagedIdentityId, ManagedIdentitySourceName, SourceContext } from './exchange.js'
-export { defaultImdsRetryDelaysMs, isRetriableImdsStatus } from './imds-token.js'
+export { defaultImdsRetryDelaysMs } from './imds-token.js'
 
 /**
  * The managed identity endpoints, chosen from the environment in MSAL's order (msal/managed_identity.py

@@ -1,6 +1,7 @@
 import { parseAuthority } from '../authority/authority.js'
 import { discoverEndpoints } from '../authority/discovery.js'
-import { isSafeUrl, quoted } from '../http/endpoint-url.js'
+import { isSafeUrl } from '../http/endpoint-url.js'
+import { quoted } from '../kernel/quoted.js'
 import type { HttpClient } from '../http/types.js'
 import { MsalTsError, RuntimeFailure, UsageError } from '../kernel/errors.js'
 import { keySet } from './id-token-signature.js'
@@ -57,17 +58,17 @@ export async function verifyJwt(decoded: DecodedJwt, http: HttpClient): Promise<
   const issuer = issuerOf(decoded)
   const jwksUri = await keySetUrl(issuer, http)
   const jose = await import('jose')
-  const verify = async (fresh: boolean) =>
+  const verify = async ({ fresh }: { fresh: boolean }) =>
     jose.jwtVerify(decoded.token, jose.createLocalJWKSet(await keySet(http, jwksUri, { fresh })))
   try {
     try {
-      await verify(false)
+      await verify({ fresh: false })
     } catch (error) {
       if (!(error instanceof jose.errors.JWKSNoMatchingKey)) {
         throw error
       }
       // The issuer may have rotated its keys since a cached key set was fetched.
-      await verify(true)
+      await verify({ fresh: true })
     }
   } catch (error) {
     throw verificationFailure(error, decoded, jwksUri, jose.errors)

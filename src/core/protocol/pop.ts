@@ -49,19 +49,11 @@ export function popRequestForm(key: PopKey): Record<string, string> {
 }
 
 /**
- * An answer to a PoP request must be a PoP token bound to our key (its `cnf.kid`); a bearer token
- * in its place would be presented as what it is not, so it is refused and never cached.
+ * A PoP token must be bound to our key (its `cnf.kid`): one bound to another key would be presented
+ * as what it is not, so it is refused and never cached. That the answer is a PoP token at all is
+ * checked with every other field of the answer (checkTokenResponse, asked for `pop`).
  */
-export function checkPopResponse(
-  response: { token_type?: string; access_token: string },
-  key: PopKey,
-): void {
-  if (response.token_type?.toLowerCase() !== 'pop') {
-    throw new RuntimeFailure(
-      'pop_not_issued',
-      `the identity provider answered a ${response.token_type ?? 'Bearer'} token to a Proof-of-Possession request`,
-    )
-  }
+export function checkPopBinding(response: { access_token: string }, key: PopKey): void {
   if (boundKeyId(response.access_token) !== key.kid) {
     throw new RuntimeFailure(
       'pop_key_mismatch',

@@ -1,7 +1,7 @@
 import { UsageError } from '../kernel/errors.js'
 
 /** Scopes MSAL adds to every user flow and forbids callers to pass. */
-export const reservedScopes = ['openid', 'profile', 'offline_access'] as const
+const reservedScopes = ['openid', 'profile', 'offline_access'] as const
 
 const graphResources = [
   'https://graph.microsoft.com',

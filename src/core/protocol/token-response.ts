@@ -1,6 +1,7 @@
 import { RuntimeFailure } from '../kernel/errors.js'
 import type { AuthenticationResult } from './result.js'
 import { controlCharacter } from '../kernel/control-characters.js'
+import { quoted } from '../kernel/quoted.js'
 
 /** A token endpoint's successful answer: what the cache keeps and the caller's result is made of. */
 export interface TokenResponse {
@@ -115,7 +116,7 @@ export function checkTokenResponse(
     const whole = wholeNumber(value)
     const lifetime = whole === undefined ? undefined : whole - relativeTo
     if (lifetime === undefined || lifetime < 1 || lifetime > maxLifetimeSeconds) {
-      throw refuse(`${name} ${shown(value)}, not a lifetime between 1 s and 10 years`)
+      throw refuse(`${name} ${quotedField(value)}, not a lifetime between 1 s and 10 years`)
     }
     return lifetime
   }
@@ -151,12 +152,12 @@ function checkTokenType(sent: unknown, context: TokenAnswerContext): string | un
   if (asked.toLowerCase() === 'pop') {
     throw new RuntimeFailure(
       'pop_not_issued',
-      `${context.from} answered a ${shown(sent ?? 'Bearer')} token to a Proof-of-Possession request`,
+      `${context.from} answered a ${quotedField(sent ?? 'Bearer')} token to a Proof-of-Possession request`,
     )
   }
   throw new RuntimeFailure(
     'invalid_response',
-    `${context.from} answered a token of type ${shown(sent)} to a request for ${asked}`,
+    `${context.from} answered a token of type ${quotedField(sent)} to a request for ${asked}`,
   )
 }
 
@@ -171,9 +172,7 @@ function wholeNumber(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) ? Math.trunc(n) : undefined
 }
 
-/** A value from outside, short and on one line, for an error message. */
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value)
-  const line = text.replace(new RegExp(controlCharacter.source, 'g'), '?')
-  return line.length > 40 ? `${line.slice(0, 39)}…` : line
+/** A field's value in a refusal: a field is a short thing, so a long value is cut early. */
+function quotedField(value: unknown): string {
+  return quoted(value, { maxLength: 40 })
 }

@@ -11,7 +11,10 @@ import type { AccessTokenQuery } from '../token-cache/token-cache.js'
 /** What a store reports when its file cannot be locked or written (storage/cache-store.ts); `cache_lock_lost` only ever comes after the fetch. */
 const unwritableCacheCodes = new Set(['cache_file', 'cache_io', 'cache_lock_lost'])
 
-export async function loadCache(app: AppContext): Promise<void> {
+/** What single flight needs of a client: its token cache, where that is kept, and its log. */
+export type CacheSession = Pick<AppContext, 'tokenCache' | 'cacheStore' | 'persisted' | 'log'>
+
+export async function loadCache(app: CacheSession): Promise<void> {
   if (app.persisted) {
     app.tokenCache.deserialize(await app.cacheStore.read())
   }
@@ -33,7 +36,7 @@ export async function realmsKnown(app: AppContext): Promise<string[]> {
  * the run warns and goes on, unless `mustPersist` (signing out must not pretend to succeed).
  */
 export async function fetchOnce<T>(
-  app: AppContext,
+  app: CacheSession,
   cached: () => T | undefined,
   fetch: () => Promise<T>,
   { mustPersist = false } = {},
@@ -65,7 +68,7 @@ export async function fetchOnce<T>(
 }
 
 /** Runs fn under the cache lock on a freshly loaded cache, and saves what it changed. */
-export function updateCache<T>(app: AppContext, fn: () => Promise<T>): Promise<T> {
+export function updateCache<T>(app: CacheSession, fn: () => Promise<T>): Promise<T> {
   return fetchOnce(app, () => undefined, fn)
 }
 
@@ -97,35 +100,52 @@ export async function cachedOrFetched(
     return quick.hit
   }
   let aging = quick.aging
-  try {
-    // A domain tenant caches its tokens under the tenant id only discovery tells, so the tokens
-    // a forced refresh replaces are chosen once the realm is resolved.
-    const endpoints = await app.endpoints()
-    const realms = [...new Set([...known, endpoints.realm])]
-    const cached = findAccessTokens(app.tokenCache, query, realms)
-    const replaced = new Set(skipCache ? cached.map((at) => at.secret) : [])
-    let reason: number = refreshReasons.forced
-    if (!skipCache) {
-      const found = pick(realms)
-      if (found.hit) {
-        return found.hit
+  return agingOnFailure(
+    () => aging,
+    async () => {
+      // A domain tenant caches its tokens under the tenant id only discovery tells, so the tokens
+      // a forced refresh replaces are chosen once the realm is resolved.
+      const endpoints = await app.endpoints()
+      const realms = [...new Set([...known, endpoints.realm])]
+      const cached = findAccessTokens(app.tokenCache, query, realms)
+      const replaced = new Set(skipCache ? cached.map((at) => at.secret) : [])
+      let reason: number = refreshReasons.forced
+      if (!skipCache) {
+        const found = pick(realms)
+        if (found.hit) {
+          return found.hit
+        }
+        aging ??= found.aging
+        reason = aging
+          ? refreshReasons.aging
+          : cached.length > 0
+            ? refreshReasons.expired
+            : refreshReasons.absent
       }
-      aging ??= found.aging
-      reason = aging
-        ? refreshReasons.aging
-        : cached.length > 0
-          ? refreshReasons.expired
-          : refreshReasons.absent
-    }
-    const result = await fetchOnce(
-      app,
-      () => pick(realms, replaced).hit,
-      () => fetch(endpoints, reason),
-    )
-    return result ?? aging
+      return fetchOnce(
+        app,
+        () => pick(realms, replaced).hit,
+        () => fetch(endpoints, reason),
+      )
+    },
+  )
+}
+
+/**
+ * A token past its refresh_on (`aging`, read when the attempt ends) is served when getting a new
+ * one fails or finds nothing, as MSAL does; a caller's mistake (a usage error) still surfaces.
+ */
+export async function agingOnFailure<T>(
+  aging: () => T | undefined,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await attempt()
+    return result === undefined ? (aging() ?? result) : result
   } catch (error) {
-    if (aging && !(error instanceof UsageError)) {
-      return aging
+    const stale = aging()
+    if (stale !== undefined && !(error instanceof UsageError)) {
+      return stale
     }
     throw error
   }

@@ -9,7 +9,7 @@ import type { AccessTokenQuery, SerializableTokenCache } from './token-cache.js'
  */
 
 /** MSAL treats a token with less than five minutes left as expired. */
-export const expiryMargin = 300
+const expiryMargin = 300
 
 export interface PickedToken {
   hit?: AuthenticationResult
@@ -82,7 +82,7 @@ export function accountsIn(
     : accounts.filter((a) => a.username.toLowerCase() === username.toLowerCase())
 }
 
-export function fromCache(at: AccessTokenEntry, now: number): AuthenticationResult {
+function fromCache(at: AccessTokenEntry, now: number): AuthenticationResult {
   const expiresOn = Number(at.expires_on)
   return {
     access_token: at.secret,
