@@ -88,6 +88,8 @@ export async function runManagedIdentity(
   flags: ManagedIdentityFlags,
   deps: CommandDeps,
 ): Promise<void> {
+  // Checked before a client is made: a usage error costs no connection.
+  const resource = resourceOf(flags)
   const { client } = await openManagedIdentity(flags, deps, {
     inert: [
       ['--on-behalf-of', flags.onBehalfOf !== undefined],
@@ -95,7 +97,7 @@ export async function runManagedIdentity(
     ],
   })
   try {
-    const result = await client.acquireTokenForClient(resourceOf(flags), {
+    const result = await client.acquireTokenForClient(resource, {
       ...(flags.forceRefresh ? { forceRefresh: true } : {}),
     })
     writeToken(deps.io, result, flags.output)
