@@ -1,5 +1,5 @@
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
-import { rootCertificates, type TLSSocket } from 'node:tls'
+import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls'
 import type { Agent, buildConnector, Dispatcher, Pool } from 'undici'
 
 type LookupCallback = (
@@ -56,7 +56,7 @@ export function createHttpClient(
     (undici ??= import('undici').then(({ Agent, EnvHttpProxyAgent, Pool, buildConnector }) => {
       const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
       const tls = {
-        ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
+        ...(ca.length > 0 ? trusting(ca) : {}),
         ...(options.insecure ? { rejectUnauthorized: false } : {}),
       }
       const agents = new Map<string, Dispatcher>()
@@ -183,6 +183,23 @@ export function createHttpClient(
       }
     },
   }
+}
+
+/**
+ * Node's own roots and these CAs. Handing `ca: [...rootCertificates, ...ca]` to TLS parsed the
+ * whole root store again in every process (tens of ms); a default context already holds the roots
+ * (and NODE_EXTRA_CA_CERTS), so only the extra certificates are parsed into it. A Node without that
+ * native method gets the full list instead.
+ */
+function trusting(ca: readonly string[]): { secureContext: SecureContext } | { ca: string[] } {
+  const secureContext = createSecureContext()
+  const store = (secureContext as { context?: { addCACert?: (pem: string) => void } }).context
+  const add = store?.addCACert?.bind(store)
+  if (add === undefined) {
+    return { ca: [...rootCertificates, ...ca] }
+  }
+  ca.forEach((pem) => add(pem))
+  return { secureContext }
 }
 
 /**
