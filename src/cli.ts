@@ -15,7 +15,11 @@ export async function main(argv: readonly string[], plainIo: Io = processIo()): 
     await (await import('./commands/complete.js')).complete(argv.slice(1), plainIo)
     return exitCodes.ok
   }
-  const io = { ...plainIo, colours: await colours(plainIo, argv) }
+  // Copied with its getters: a spread would build stdin and stderr, which most runs never use.
+  const io: Io = Object.assign(
+    Object.defineProperties({}, Object.getOwnPropertyDescriptors(plainIo)) as Io,
+    { colours: await colours(plainIo, argv) },
+  )
   const verbose = argv.includes('--verbose') || argv.includes('-v')
   const program = newProgram(io)
   const words = argv.filter((arg) => !arg.startsWith('-'))
