@@ -60,6 +60,7 @@ describe('the cache-hit path of msal-ts token', () => {
       'node:https',
       'node:crypto',
       'node:tls',
+      'node:net',
     ]) {
       assert.ok(!modules.includes(heavy), `${heavy} was loaded: ${modules.join(' ')}`)
     }
