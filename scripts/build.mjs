@@ -59,6 +59,14 @@ const vendorImports = {
       return { contents: `export * from ${file}\nexport { default } from ${file}\n` }
     })
     plugin.onResolve({ filter: /^\.\/vendor\// }, ({ path }) => ({ path, external: true }))
+    // The same for Node's own modules loaded with import(), which esbuild leaves as import()
+    // (starting Node's ES module loader for them) unless they go through a module of the bundle.
+    plugin.onResolve({ filter: /^node:/ }, ({ path, kind }) =>
+      kind === 'dynamic-import' ? { path, namespace: 'node-builtin' } : undefined,
+    )
+    plugin.onLoad({ filter: /.*/, namespace: 'node-builtin' }, ({ path }) => ({
+      contents: `module.exports = require(${JSON.stringify(path)})`,
+    }))
   },
 }
 

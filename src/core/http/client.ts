@@ -1,5 +1,5 @@
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
-import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls'
+import type * as Tls from 'node:tls'
 import type { Agent, buildConnector, Dispatcher, Pool } from 'undici'
 
 type LookupCallback = (
@@ -53,10 +53,11 @@ export function createHttpClient(
       }>
     | undefined
   const load = () =>
-    (undici ??= import('undici').then(({ Agent, EnvHttpProxyAgent, Pool, buildConnector }) => {
+    (undici ??= Promise.all([import('undici'), import('node:tls')]).then(([http, tlsModule]) => {
+      const { Agent, EnvHttpProxyAgent, Pool, buildConnector } = http
       const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
       const tls = {
-        ...(ca.length > 0 ? trusting(ca) : {}),
+        ...(ca.length > 0 ? trusting(tlsModule, ca) : {}),
         ...(options.insecure ? { rejectUnauthorized: false } : {}),
       }
       const agents = new Map<string, Dispatcher>()
@@ -191,7 +192,10 @@ export function createHttpClient(
  * (and NODE_EXTRA_CA_CERTS), so only the extra certificates are parsed into it. A Node without that
  * native method gets the full list instead.
  */
-function trusting(ca: readonly string[]): { secureContext: SecureContext } | { ca: string[] } {
+function trusting(
+  { createSecureContext, rootCertificates }: typeof Tls,
+  ca: readonly string[],
+): { secureContext: Tls.SecureContext } | { ca: string[] } {
   const secureContext = createSecureContext()
   const store = (secureContext as { context?: { addCACert?: (pem: string) => void } }).context
   const add = store?.addCACert?.bind(store)
@@ -344,7 +348,7 @@ function pinnedConnector(
         return
       }
       if (options.protocol === 'https:') {
-        const seen = (socket as TLSSocket).getPeerCertificate().fingerprint ?? ''
+        const seen = (socket as Tls.TLSSocket).getPeerCertificate().fingerprint ?? ''
         if (seen.replace(/:/g, '').toLowerCase() !== wanted) {
           socket.destroy()
           callback(
