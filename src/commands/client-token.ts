@@ -1,5 +1,4 @@
 import { Command } from 'commander'
-import { ConfidentialClientApplication } from '../core/clients/confidential-client.js'
 import { noRegionReason, takesRegion } from '../core/authority/authority.js'
 import { UsageError } from '../core/kernel/errors.js'
 import { resourceToScope } from '../core/protocol/scopes.js'
@@ -120,6 +119,8 @@ async function acquire(
       `--client-claims goes with a certificate credential, not with ${assertionSource(flags)}`,
     )
   }
+  // Loaded here, not with the command: `client-token --help` needs none of the engine.
+  const { ConfidentialClientApplication } = await import('../core/clients/confidential-client.js')
   const app = new ConfidentialClientApplication({
     ...applicationOptions(settings, io),
     clientCredential: credential,
