@@ -40,27 +40,35 @@ export async function cacheHitCommands(
       args: ['token', ...ws.publicArgs, '--cache-file', cacheFile, '--scope', userScope],
     },
   ]
-  const skipped: CacheHitCommands['skipped'] = []
+  const peers = await peerCommands({ node: 'msal-node.ts', python: 'msal_python.py' }, peerArgs)
+  return { commands: [...commands, ...peers.commands], skipped: peers.skipped }
+}
 
-  const msalNode = await msalNodePeer()
+/** msal-node and MSAL Python running these peers (bench/peers/) with these arguments, where they can. */
+export async function peerCommands(
+  peers: { node: string; python: string },
+  args: readonly string[],
+): Promise<CacheHitCommands> {
+  const commands: Command[] = []
+  const skipped: CacheHitCommands['skipped'] = []
+  const msalNode = await msalNodePeer(peers.node)
   if (typeof msalNode === 'string') {
     commands.push({
       label: `msal-node ${await packageVersion('@azure/msal-node')}`,
       runtime: 'node',
       file: process.execPath,
-      args: [msalNode, ...peerArgs],
+      args: [msalNode, ...args],
     })
   } else {
     skipped.push({ label: 'msal-node', note: msalNode.note })
   }
-
   const python = await msalPython()
   if (python !== undefined) {
     commands.push({
       label: `MSAL Python ${python.version}`,
       runtime: 'python',
       file: python.file,
-      args: [join(import.meta.dirname, 'peers/msal_python.py'), ...peerArgs],
+      args: [join(import.meta.dirname, 'peers', peers.python), ...args],
     })
   } else {
     skipped.push({ label: 'MSAL Python', note: 'no python3 with the msal module on this machine' })
@@ -72,15 +80,15 @@ export async function cacheHitCommands(
  * The peer is TypeScript, so it is bundled once to CommonJS beside node_modules, where it resolves
  * msal-node as any app would; running it through tsx would charge msal-node for tsx's start-up.
  */
-async function msalNodePeer(): Promise<string | { note: string }> {
+async function msalNodePeer(entry: string): Promise<string | { note: string }> {
   if ((await packageVersion('@azure/msal-node')) === undefined) {
     return { note: '@azure/msal-node is not installed (npm install -D @azure/msal-node@3)' }
   }
   const outDir = join(repo, 'node_modules/.cache/msal-ts-bench')
   await mkdir(outDir, { recursive: true })
-  const outfile = join(outDir, 'msal-node-peer.cjs')
+  const outfile = join(outDir, entry.replace(/\.ts$/, '.cjs'))
   await build({
-    entryPoints: [join(import.meta.dirname, 'peers/msal-node.ts')],
+    entryPoints: [join(import.meta.dirname, 'peers', entry)],
     outfile,
     bundle: true,
     platform: 'node',

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 
 export interface Finished {
   code: number
@@ -60,4 +62,39 @@ export function median(values: readonly number[]): number {
 
 export function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length
+}
+
+export interface Usage {
+  wallMs: number
+  /** user + sys CPU time of the child alone */
+  cpuMs: number
+  maxRssKiB: number
+}
+
+const rusage = join(import.meta.dirname, 'rusage.py')
+const python = '/usr/bin/python3'
+
+/** Whether runs can report their CPU time and peak RSS (bench/rusage.py needs Python 3.9). */
+export async function canMeasureUsage(): Promise<boolean> {
+  return available(python, ['-c', 'import os; os.waitstatus_to_exitcode'])
+}
+
+/** One run through bench/rusage.py: its own wall time, CPU time and peak RSS, from wait4. */
+export async function runMeasured(
+  file: string,
+  args: readonly string[],
+  options: SpawnOptions & { usageFile: string },
+): Promise<Finished & { usage: Usage }> {
+  const result = await runProcess(python, [rusage, file, ...args], {
+    ...options,
+    env: { ...options.env, BENCH_RUSAGE_FILE: options.usageFile },
+  })
+  const raw = JSON.parse(await readFile(options.usageFile, 'utf8')) as {
+    wallMs: number
+    userMs: number
+    sysMs: number
+    maxRssKiB: number
+  }
+  const usage = { wallMs: raw.wallMs, cpuMs: raw.userMs + raw.sysMs, maxRssKiB: raw.maxRssKiB }
+  return { ...result, ms: usage.wallMs, usage }
 }

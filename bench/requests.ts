@@ -19,6 +19,8 @@ export interface Burst {
   /** Token-endpoint POSTs (for the refresh case, those with grant_type=refresh_token). */
   tokenRequests: number
   allRequests: number
+  /** GETs: tenant (and instance) discovery. */
+  discoveryRequests: number
   /** e.g. `20× GET …/openid-configuration, 1× POST …/token` */
   breakdown: string
   wallMs: number
@@ -122,6 +124,7 @@ export function summarize(
     distinctTokens: new Set(succeeded.map((r) => r.stdout)).size,
     tokenRequests,
     allRequests: log.length,
+    discoveryRequests: log.filter((entry) => entry.method === 'GET').length,
     breakdown: [...kinds].map(([kind, count]) => `${count}× ${kind}`).join(', '),
     wallMs,
   }

@@ -1,7 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from './cache-hit-commands.js'
-import { available, mean, median, runProcess } from './processes.js'
+import {
+  available,
+  canMeasureUsage,
+  type Finished,
+  mean,
+  median,
+  runMeasured,
+  runProcess,
+  type Usage,
+} from './processes.js'
 
 export const warmup = 5
 export const runs = 40
@@ -9,6 +18,8 @@ export const runs = 40
 export interface Timing {
   medianMs: number
   meanMs: number
+  /** user + sys CPU time of the child: the median, or hyperfine's mean */
+  cpuMs?: number
 }
 
 export interface Timings {
@@ -25,12 +36,12 @@ export async function timeCommands(
   dir: string,
 ): Promise<Timings> {
   if (process.env['BENCH_TIMER'] === 'node') {
-    return withNodeHarness(commands, env, 'BENCH_TIMER=node')
+    return withNodeHarness(commands, env, dir, 'BENCH_TIMER=node')
   }
   if (await available('hyperfine', ['--version'])) {
     return withHyperfine(commands, env, dir)
   }
-  return withNodeHarness(commands, env, 'hyperfine not found')
+  return withNodeHarness(commands, env, dir, 'hyperfine not found')
 }
 
 async function withHyperfine(
@@ -46,11 +57,15 @@ async function withHyperfine(
     throw new Error(`hyperfine failed (${result.code}): ${result.stderr}`)
   }
   const doc = JSON.parse(await readFile(json, 'utf8')) as {
-    results: { mean: number; median: number }[]
+    results: { mean: number; median: number; user: number; system: number }[]
   }
   return {
-    method: `hyperfine -N --warmup ${warmup} --runs ${runs} (one command after another)`,
-    results: doc.results.map((r) => ({ medianMs: r.median * 1000, meanMs: r.mean * 1000 })),
+    method: `hyperfine -N --warmup ${warmup} --runs ${runs} (one command after another; CPU is its mean user + system)`,
+    results: doc.results.map((r) => ({
+      medianMs: r.median * 1000,
+      meanMs: r.mean * 1000,
+      cpuMs: (r.user + r.system) * 1000,
+    })),
   }
 }
 
@@ -61,23 +76,40 @@ async function withHyperfine(
 async function withNodeHarness(
   commands: readonly Command[],
   env: Record<string, string>,
+  dir: string,
   why: string,
 ): Promise<Timings> {
-  const samples: number[][] = commands.map(() => [])
+  const measured = await canMeasureUsage()
+  const samples = commands.map(() => ({ wall: [] as number[], cpu: [] as number[] }))
   for (let round = 0; round < warmup + runs; round += 1) {
     for (const [index, command] of commands.entries()) {
-      const result = await runProcess(command.file, command.args, { env })
+      const result: Finished & { usage?: Usage } = measured
+        ? await runMeasured(command.file, command.args, {
+            env,
+            usageFile: join(dir, 'usage.json'),
+          })
+        : await runProcess(command.file, command.args, { env })
       if (result.code !== 0) {
         throw new Error(`${command.label} failed (${result.code}): ${result.stderr}`)
       }
       if (round >= warmup) {
-        samples[index]?.push(result.ms)
+        samples[index]?.wall.push(result.ms)
+        if (result.usage !== undefined) {
+          samples[index]?.cpu.push(result.usage.cpuMs)
+        }
       }
     }
   }
+  const how = measured
+    ? 'wall and CPU (user + sys) of the child from wait4 (bench/rusage.py)'
+    : 'wall time only'
   return {
-    method: `a Node harness spawning each command in turn, ${warmup} warm-up rounds, ${runs} timed rounds (${why})`,
-    results: samples.map((ms) => ({ medianMs: median(ms), meanMs: mean(ms) })),
+    method: `a Node harness spawning each command in turn, ${warmup} warm-up rounds, ${runs} timed rounds, ${how} (${why})`,
+    results: samples.map(({ wall, cpu }) => ({
+      medianMs: median(wall),
+      meanMs: mean(wall),
+      ...(cpu.length > 0 ? { cpuMs: median(cpu) } : {}),
+    })),
   }
 }
 

@@ -1,7 +1,12 @@
 // Bundles the CLI, the cached-token answer of `msal-ts token` (so a cache hit parses a small file,
-// not the whole CLI), and the library. Dependencies stay external, and the CLI bundles are CommonJS: there esbuild turns every import of a module reached through a dynamic
-// import() into a require() that runs when that module is first used, so a path loads only what it
-// needs (an ES module bundle would hoist every import to the top and load it all at start).
+// not the whole CLI), and the library. The CLI bundles are CommonJS: there esbuild turns every
+// import of a module reached through a dynamic import() into a require() that runs when that
+// module is first used, so a path loads only what it needs (an ES module bundle would hoist every
+// import to the top and load it all at start).
+// The dependencies a command's run needs are bundled too, each into a file of its own under
+// dist/vendor/: resolving and reading a package's dozens of files from node_modules cost more than
+// the request itself, while one file per package keeps each loaded only by the path that uses it.
+// The library leaves every dependency to the application that bundles or installs it.
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
@@ -17,18 +22,84 @@ const common = {
   logLevel: 'warning',
 }
 
+// Left in node_modules: `open` finds its own xdg-open script beside its files, and the prompts only
+// run while a person types, so their load time is never what anyone waits for.
+const unbundled = new Set(['open', '@inquirer/prompts'])
+const vendored = Object.keys(pkg.dependencies).filter((name) => !unbundled.has(name))
+const vendorFile = (name) => `vendor/${name.replace('/', '+')}.cjs`
+// What a vendor bundle holds, when not the whole package: undici's index loads fetch, WebSocket,
+// the mocks and the caches, more than half its code, and the CLI uses none of them. Its request
+// API is put on the dispatchers as the index does.
+const vendorEntries = {
+  undici: [
+    "Object.assign(require('undici/lib/dispatcher/dispatcher').prototype, require('undici/lib/api'))",
+    'module.exports = {',
+    "  Agent: require('undici/lib/dispatcher/agent'),",
+    "  EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent'),",
+    "  Pool: require('undici/lib/dispatcher/pool'),",
+    "  buildConnector: require('undici/lib/core/connect'),",
+    '}',
+  ].join('\n'),
+}
+
+/**
+ * Sends each vendored package to its own bundle. The import becomes a small CommonJS module that
+ * requires that bundle, so esbuild's lazy require() reaches it: an import() of the file itself
+ * would be left to Node's ES module loader, whose start-up costs more than the package.
+ */
+const vendorImports = {
+  name: 'vendor-imports',
+  setup(plugin) {
+    const names = new RegExp(`^(${vendored.map((name) => name.replace('/', '\\/')).join('|')})$`)
+    plugin.onResolve({ filter: names }, ({ path }) => ({ path, namespace: 'vendor' }))
+    // Written as an ES module re-export so that an ES package's default export stays its default
+    // (as a CommonJS module, its whole namespace would become the default).
+    plugin.onLoad({ filter: /.*/, namespace: 'vendor' }, ({ path }) => {
+      const file = JSON.stringify(`./${vendorFile(path)}`)
+      return { contents: `export * from ${file}\nexport { default } from ${file}\n` }
+    })
+    plugin.onResolve({ filter: /^\.\/vendor\// }, ({ path }) => ({ path, external: true }))
+    // The same for Node's own modules loaded with import(), which esbuild leaves as import()
+    // (starting Node's ES module loader for them) unless they go through a module of the bundle.
+    plugin.onResolve({ filter: /^node:/ }, ({ path, kind }) =>
+      kind === 'dynamic-import' ? { path, namespace: 'node-builtin' } : undefined,
+    )
+    plugin.onLoad({ filter: /.*/, namespace: 'node-builtin' }, ({ path }) => ({
+      contents: `module.exports = require(${JSON.stringify(path)})`,
+    }))
+  },
+}
+
+const cli = {
+  ...common,
+  format: 'cjs',
+  packages: undefined,
+  external: [...unbundled],
+  plugins: [vendorImports],
+}
+
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true })
 await Promise.all([
-  build({ ...common, format: 'cjs', entryPoints: ['src/main.ts'], outfile: 'dist/msal-ts.cjs' }),
+  build({ ...cli, entryPoints: ['src/main.ts'], outfile: 'dist/msal-ts.cjs' }),
   // Minified: V8 reads every byte of it on each cache hit, and it reports no errors of its own
   // (anything it cannot answer goes to the full CLI), so no stack trace ever shows its names.
-  build({
-    ...common,
-    format: 'cjs',
-    entryPoints: ['src/token-hit.ts'],
-    outfile: 'dist/token-hit.cjs',
-    minify: true,
-  }),
+  build({ ...cli, entryPoints: ['src/token-hit.ts'], outfile: 'dist/token-hit.cjs', minify: true }),
+  ...vendored.map((name) =>
+    build({
+      ...common,
+      format: 'cjs',
+      packages: undefined,
+      // require() of an ES module gives its namespace, which the CLI bundle's imports read as such.
+      stdin: {
+        contents: vendorEntries[name] ?? `module.exports = require(${JSON.stringify(name)})`,
+        resolveDir: '.',
+      },
+      outfile: `dist/${vendorFile(name)}`,
+      // Names are kept for --verbose stack traces; spaces and dead branches are not worth parsing.
+      minifyWhitespace: true,
+      minifySyntax: true,
+    }),
+  ),
   build({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/lib/index.js' }),
 ])
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], {

@@ -26,7 +26,11 @@ export async function main(
     return exitCodes.ok
   }
   const argv = asked(given)
-  const io = { ...plainIo, colours: await colours(plainIo, argv) }
+  // Copied with its getters: a spread would build stdin and stderr, which most runs never use.
+  const io: Io = Object.assign(
+    Object.defineProperties({}, Object.getOwnPropertyDescriptors(plainIo)) as Io,
+    { colours: await colours(plainIo, argv) },
+  )
   const verbose = argv.includes('--verbose') || argv.includes('-v')
   const program = newProgram(io)
   const words = argv.filter((arg) => !arg.startsWith('-'))

@@ -60,10 +60,19 @@ describe('the cache-hit path of msal-ts token', () => {
       'node:https',
       'node:crypto',
       'node:tls',
+      'node:net',
     ]) {
       assert.ok(!modules.includes(heavy), `${heavy} was loaded: ${modules.join(' ')}`)
     }
     assert.deepEqual(sts.log, [])
+  })
+
+  test('the module trace sees dependencies bundled under dist/vendor/', async () => {
+    // --verbose is not served by the fast path: the full CLI runs, with commander.
+    const { modules } = await loadedModules(['token', ...base, '--scope', scope, '--verbose'])
+    assert.ok(modules.includes('../dist/msal-ts.cjs'), modules.join(' '))
+    assert.ok(modules.includes('./vendor/commander.cjs'), modules.join(' '))
+    assert.ok(modules.includes('commander'), modules.join(' '))
   })
 
   test('answers exactly as the full command does', async () => {

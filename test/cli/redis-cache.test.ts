@@ -52,6 +52,15 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     assert.equal(second.exitCode, 0, second.stderr)
     assert.equal(second.stdout, first.stdout, 'the second machine got the first one’s token')
     assert.equal(sts.tokenRequests().length, 1, 'one token request between them')
+    const discovery = sts.log.filter((entry) => entry.method === 'GET')
+    assert.equal(discovery.length, 1, 'the second machine read discovery from Redis')
+    const httpCache = JSON.parse((await redis.client(db).get('msal-ts:http-cache')) ?? '{}') as {
+      entries?: Record<string, unknown>
+    }
+    assert.ok(
+      Object.keys(httpCache.entries ?? {}).some((key) => key.endsWith('openid-configuration')),
+      JSON.stringify(httpCache),
+    )
 
     const client = redis.client(db)
     const stored = JSON.parse((await client.get(appKey())) ?? '{}') as {
@@ -112,6 +121,8 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     }
     assert.equal(new Set(results.map((r) => r.stdout)).size, 1, 'everyone got the same token')
     assert.equal(sts.tokenRequests().length, 1, 'single flight across all fifty')
+    const discovery = sts.log.filter((entry) => entry.method === 'GET')
+    assert.equal(discovery.length, 1, 'one discovery request across all fifty')
   })
 
   test('a lock left by a holder that was killed expires, and the next process gets the token', async () => {

@@ -8,6 +8,7 @@ import {
   openIdConfigurationUrl,
   parseAuthority,
   regionalHost,
+  takesRegion,
 } from '../../src/core/authority/authority.js'
 import { UsageError } from '../../src/core/kernel/errors.js'
 
@@ -98,4 +99,24 @@ test('regional hosts', () => {
     regionalHost(parseAuthority('https://login.microsoftonline.us/t'), 'usgovvirginia'),
     'usgovvirginia.login.microsoftonline.us',
   )
+})
+
+test('a region goes with an Entra host name, never with an IP address however it is written', () => {
+  for (const url of [
+    'https://login.microsoftonline.com/t',
+    'https://sts.contoso.example/t',
+    'https://a1.example/t',
+  ]) {
+    assert.equal(takesRegion(parseAuthority(url)), true, url)
+  }
+  for (const url of [
+    'https://127.0.0.1:8443/t',
+    'https://10.1/t',
+    'https://0x7f000001/t',
+    'https://[::1]:9/t',
+    'https://[2001:db8::1]/t',
+    'https://login.b2clogin.com/tfp/t/p',
+  ]) {
+    assert.equal(takesRegion(parseAuthority(url)), false, url)
+  }
 })

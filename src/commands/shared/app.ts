@@ -1,6 +1,8 @@
 import type { ClientApplicationOptions } from '../../core/session/client-options.js'
 import type { JsonStore } from '../../core/kernel/json-store.js'
 import { openRedisStore } from '../../core/storage/redis-store.js'
+import { openRedisDocumentStore } from '../../core/storage/redis-document.js'
+import { openRedisLink, type RedisLink } from '../../core/storage/redis-link.js'
 import type { Authority } from '../../core/authority/authority.js'
 import { localCaches } from './local-caches.js'
 import { type CommonSettings, settingsAuthority } from './settings.js'
@@ -18,6 +20,8 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
   }
   const authority = settingsAuthority(settings)
   const caches = localCaches(settings, io, authority)
+  const onWarning = (message: string) => warn(io, message)
+  const link = settings.noCache ? undefined : redisLink(settings, onWarning)
   const region = settings.region?.toLowerCase() === 'auto' ? true : settings.region
   return {
     clientId: settings.clientId,
@@ -27,8 +31,9 @@ export function applicationOptions(settings: CommonSettings, io: Io): ClientAppl
     instanceDiscovery: settings.instanceDiscovery,
     cacheStore: settings.noCache
       ? caches.tokens
-      : tokenStore(settings, authority, caches.tokens, (message) => warn(io, message)),
-    httpCache: caches.http,
+      : tokenStore(settings, authority, caches.tokens, onWarning, link),
+    httpCache:
+      link === undefined ? caches.http : sharedHttpCache(link, caches.http, settings, onWarning),
     popKeyStore: caches.popKey,
     verify: settings.insecure ? false : (settings.caFile ?? true),
     ...(settings.proxy ? { proxies: settings.proxy } : {}),
@@ -50,8 +55,9 @@ export function tokenStore(
   authority: Authority,
   file: JsonStore,
   onWarning: (message: string) => void,
+  link = redisLink(settings, onWarning),
 ): JsonStore {
-  if (settings.cacheUrl === undefined) {
+  if (settings.cacheUrl === undefined || link === undefined) {
     return file
   }
   return openRedisStore({
@@ -60,8 +66,45 @@ export function tokenStore(
     tenant: authority.tenant,
     fallback: file,
     timeoutMs: settings.timeoutSeconds * 1000,
+    onWarning,
+    link,
+  })
+}
+
+/** The connection a run's Redis stores share, when the cache is in Redis (--cache-url). */
+function redisLink(
+  settings: CommonSettings,
+  onWarning: (message: string) => void,
+): RedisLink | undefined {
+  if (settings.cacheUrl === undefined) {
+    return undefined
+  }
+  return openRedisLink({
+    target: settings.cacheUrl,
+    timeoutMs: settings.timeoutSeconds * 1000,
     ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
     insecure: settings.insecure,
+    onWarning,
+  })
+}
+
+/**
+ * Discovery documents kept in Redis beside the tokens, so that runners sharing a Redis cache make
+ * one discovery request between them, as they make one token request; the local file stays their
+ * copy and fallback. A day, as each entry lives (core/http/cache.ts).
+ */
+function sharedHttpCache(
+  link: RedisLink,
+  file: JsonStore,
+  settings: CommonSettings,
+  onWarning: (message: string) => void,
+): JsonStore {
+  return openRedisDocumentStore({
+    link,
+    key: 'msal-ts:http-cache',
+    ttlMs: 24 * 3600 * 1000,
+    fallback: file,
+    lockMs: settings.timeoutSeconds * 1000,
     onWarning,
   })
 }

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net'
 import { isLoopbackHost } from '../http/endpoint-url.js'
 import { UsageError } from '../kernel/errors.js'
 
@@ -161,7 +160,16 @@ export function needsInstanceDiscovery(authority: Authority): boolean {
  * providers have none), and only on a host name a region can prefix, not an IP address.
  */
 export function takesRegion(authority: Authority): boolean {
-  return authority.kind === 'aad' && isIP(authority.instance.replace(/^\[|\]$/g, '')) === 0
+  return authority.kind === 'aad' && !isIpHost(authority.instance)
+}
+
+/**
+ * An IP address as a URL's hostname writes it: IPv6 in brackets, IPv4 as four decimal numbers (the
+ * URL parser rewrites every other IPv4 form so, and refuses a name whose last label is a number).
+ * node:net's isIP would do too, but loading node:net costs the cached `token` more than its answer.
+ */
+function isIpHost(hostname: string): boolean {
+  return hostname.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(hostname)
 }
 
 /** Why an authority that does not take a region cannot, for the error refusing one. */

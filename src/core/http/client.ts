@@ -1,6 +1,6 @@
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
-import { rootCertificates, type TLSSocket } from 'node:tls'
-import type { Agent, buildConnector, Dispatcher, Pool, request as undiciRequest } from 'undici'
+import type * as Tls from 'node:tls'
+import type { Agent, buildConnector, Dispatcher, Pool } from 'undici'
 
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
@@ -47,56 +47,53 @@ export function createHttpClient(
   // undici is loaded on the first request only: a run answered from the cache never pays for it.
   let undici:
     | Promise<{
-        request: typeof undiciRequest
         /** The dispatcher for a request: the client's, a probe's or a pinned server's. */
         dispatcherFor: (req: HttpRequest) => Dispatcher
         agents: Map<string, Dispatcher>
       }>
     | undefined
   const load = () =>
-    (undici ??= import('undici').then(
-      ({ Agent, EnvHttpProxyAgent, Pool, buildConnector, request }) => {
-        const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
-        const tls = {
-          ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
-          ...(options.insecure ? { rejectUnauthorized: false } : {}),
-        }
-        const agents = new Map<string, Dispatcher>()
-        const make = (pin: string | undefined, connectMs: number): Dispatcher => {
-          // An abort signal does not end a connection still being made, so the request's limit is
-          // also the connect timeout (undici's own is 10 s, longer than a short --timeout or a probe).
-          const timeout = { timeout: connectMs }
-          if (pin !== undefined) {
-            return new Agent({
-              connect: pinnedConnector(buildConnector, pin, connectMs),
-              keepAliveTimeout: 10_000,
-            })
-          }
-          return new EnvHttpProxyAgent({
-            ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
-            connect: { ...tls, lookup: loopbackAwareLookup, ...timeout },
-            requestTls: { ...tls, lookup: loopbackAwareLookup, ...timeout },
-            // The connection to the proxy itself is made with these, not with `connect`.
-            proxyTls: timeout,
-            factory: tunnelGuardedFactory(Pool, connectMs),
+    (undici ??= Promise.all([import('undici'), import('node:tls')]).then(([http, tlsModule]) => {
+      const { Agent, EnvHttpProxyAgent, Pool, buildConnector } = http
+      const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
+      const tls = {
+        ...(ca.length > 0 ? trusting(tlsModule, ca) : {}),
+        ...(options.insecure ? { rejectUnauthorized: false } : {}),
+      }
+      const agents = new Map<string, Dispatcher>()
+      const make = (pin: string | undefined, connectMs: number): Dispatcher => {
+        // An abort signal does not end a connection still being made, so the request's limit is
+        // also the connect timeout (undici's own is 10 s, longer than a short --timeout or a probe).
+        const timeout = { timeout: connectMs }
+        if (pin !== undefined) {
+          return new Agent({
+            connect: pinnedConnector(buildConnector, pin, connectMs),
             keepAliveTimeout: 10_000,
           })
         }
-        return {
-          request,
-          agents,
-          dispatcherFor: (req: HttpRequest) => {
-            const key = `${req.serverCertificateSha1 ?? ''}/${req.probeMs ?? ''}`
-            let agent = agents.get(key)
-            if (agent === undefined) {
-              agent = make(req.serverCertificateSha1, req.probeMs ?? timeoutMs)
-              agents.set(key, agent)
-            }
-            return agent
-          },
-        }
-      },
-    ))
+        return new EnvHttpProxyAgent({
+          ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
+          connect: { ...tls, lookup: loopbackAwareLookup, ...timeout },
+          requestTls: { ...tls, lookup: loopbackAwareLookup, ...timeout },
+          // The connection to the proxy itself is made with these, not with `connect`.
+          proxyTls: timeout,
+          factory: tunnelGuardedFactory(Pool, connectMs),
+          keepAliveTimeout: 10_000,
+        })
+      }
+      return {
+        agents,
+        dispatcherFor: (req: HttpRequest) => {
+          const key = `${req.serverCertificateSha1 ?? ''}/${req.probeMs ?? ''}`
+          let agent = agents.get(key)
+          if (agent === undefined) {
+            agent = make(req.serverCertificateSha1, req.probeMs ?? timeoutMs)
+            agents.set(key, agent)
+          }
+          return agent
+        },
+      }
+    }))
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
   const maxRetryAfter = options.maxRetryAfter ?? 10
 
@@ -108,13 +105,15 @@ export function createHttpClient(
       ...req.headers,
       ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
     }
-    const { request, dispatcherFor } = await load()
+    const { dispatcherFor } = await load()
     try {
-      const res = await request(req.url, {
+      const url = new URL(req.url)
+      const res = await dispatcherFor(req).request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: req.method,
         headers,
         body,
-        dispatcher: dispatcherFor(req),
         signal: req.signal
           ? AbortSignal.any([req.signal, AbortSignal.timeout(limitMs)])
           : AbortSignal.timeout(limitMs),
@@ -185,6 +184,26 @@ export function createHttpClient(
       }
     },
   }
+}
+
+/**
+ * Node's own roots and these CAs. Handing `ca: [...rootCertificates, ...ca]` to TLS parsed the
+ * whole root store again in every process (tens of ms); a default context already holds the roots
+ * (and NODE_EXTRA_CA_CERTS), so only the extra certificates are parsed into it. A Node without that
+ * native method gets the full list instead.
+ */
+function trusting(
+  { createSecureContext, rootCertificates }: typeof Tls,
+  ca: readonly string[],
+): { secureContext: Tls.SecureContext } | { ca: string[] } {
+  const secureContext = createSecureContext()
+  const store = (secureContext as { context?: { addCACert?: (pem: string) => void } }).context
+  const add = store?.addCACert?.bind(store)
+  if (add === undefined) {
+    return { ca: [...rootCertificates, ...ca] }
+  }
+  ca.forEach((pem) => add(pem))
+  return { secureContext }
 }
 
 /**
@@ -329,7 +348,7 @@ function pinnedConnector(
         return
       }
       if (options.protocol === 'https:') {
-        const seen = (socket as TLSSocket).getPeerCertificate().fingerprint ?? ''
+        const seen = (socket as Tls.TLSSocket).getPeerCertificate().fingerprint ?? ''
         if (seen.replace(/:/g, '').toLowerCase() !== wanted) {
           socket.destroy()
           callback(

@@ -4,26 +4,25 @@
  * (redis-lock.ts, redis-semaphore's Mutex), each key expiring with the tokens it holds.
  *
  * A local store stands beside it: every write is copied there, and the moment Redis cannot be
- * reached (refused, timed out, gone mid-run) the run warns once and carries on with the local
- * store alone. ioredis is loaded on first use only, so runs without Redis never pay for it.
+ * reached the run carries on with the local store alone (redis-link.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { Redis, RedisOptions } from 'ioredis'
-import { readCaFile } from '../http/ca-file.js'
 import { type Clock, systemClock } from '../kernel/clock.js'
-import { MsalTsError, RuntimeFailure } from '../kernel/errors.js'
+import { RuntimeFailure } from '../kernel/errors.js'
 import type { JsonStore } from '../kernel/json-store.js'
-import { acquireLock, type RedisLock } from './redis-lock.js'
+import type { RedisLock } from './redis-lock.js'
+import {
+  openRedisLink,
+  parseObject,
+  reason,
+  type RedisLink,
+  type RedisTarget,
+  withRedisLock,
+  heldLock,
+} from './redis-link.js'
 import { mergePartitions, partitionKeys, splitDocument } from './redis-partitions.js'
 
-export interface RedisTarget {
-  host: string
-  port: number
-  db: number
-  tls: boolean
-  username?: string
-  password?: string
-}
+export type { RedisTarget } from './redis-link.js'
 
 export interface RedisStoreOptions {
   target: RedisTarget
@@ -41,6 +40,8 @@ export interface RedisStoreOptions {
   /** Longest wait for the lock. Default 60_000. */
   lockWaitMs?: number
   clock?: Clock
+  /** The connection shared with the run's other Redis stores; by default one of its own. */
+  link?: RedisLink
 }
 
 const defaultLockWaitMs = 60_000
@@ -75,62 +76,17 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
   const clock = options.clock ?? systemClock
   const warn = options.onWarning ?? (() => undefined)
   const fallback = options.fallback
-  const where = `${options.target.tls ? 'rediss' : 'redis'}://${options.target.host}:${options.target.port}/${options.target.db}`
+  const link = options.link ?? openRedisLink(options)
   /** The lock the current async context holds: Redis's, or the local store's once fallen back. */
   const held = new AsyncLocalStorage<RedisLock | 'local'>()
-  let connection: Promise<Redis> | undefined
-  let fellBack = false
-  /** What the connection last reported: a command only learns that the connection is closed. */
-  let socketError: Error | undefined
   /**
    * What each key held at the last read (null: named by the index but gone), so a write sends only
    * changes; account is '' for the app partition.
    */
   let seen = new Map<string, { text: string | null; account: string }>()
 
-  function connect(): Promise<Redis> {
-    connection ??= (async () => {
-      const [{ Redis }, { rootCertificates }] = await Promise.all([
-        import('ioredis'),
-        import('node:tls'),
-      ])
-      const redis = new Redis(clientOptions(options, rootCertificates))
-      // Without a listener ioredis prints the error itself.
-      redis.on('error', (error: Error) => {
-        socketError = error
-      })
-      // A server that accepts the connection but never answers (AUTH pending) is bounded here.
-      let timer: NodeJS.Timeout | undefined
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          redis.disconnect()
-          reject(new Error(`no answer within ${options.timeoutMs / 1000}s`))
-        }, options.timeoutMs)
-      })
-      await Promise.race([redis.connect(), deadline]).finally(() => clearTimeout(timer))
-      // An idle connection must not keep the process alive; pending commands have their own timer.
-      redis.stream.unref()
-      return redis
-    })()
-    return connection
-  }
-
-  /** The first failure to talk to Redis switches the run to the local store, with one warning. */
-  function fallBack(error: unknown): void {
-    if (error instanceof MsalTsError) {
-      throw error
-    }
-    if (!fellBack) {
-      fellBack = true
-      warn(
-        `the Redis cache at ${where} is not usable (${reason(socketError ?? error)}); using the local cache file instead`,
-      )
-      void close()
-    }
-  }
-
   async function readRedis(): Promise<Record<string, unknown> | undefined> {
-    const redis = await connect()
+    const redis = await link.connect()
     const [app, accounts] = await Promise.all([redis.get(keys.app), redis.smembers(keys.users)])
     accounts.sort()
     const users = accounts.length > 0 ? await redis.mget(accounts.map((id) => keys.user(id))) : []
@@ -140,7 +96,7 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
     )
     const documents: Record<string, unknown>[] = []
     for (const [key, { text }] of seen) {
-      const document = text === null ? undefined : parse(text)
+      const document = text === null ? undefined : parseObject(text)
       if (document === undefined && text !== null) {
         warn(`the Redis key ${key} is not a JSON object; ignoring it (the next write replaces it)`)
       }
@@ -173,7 +129,7 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
       return
     }
     const indexTtl = Math.max(0, ...writes.filter((w) => w.account !== '').map((w) => w.ttlMs))
-    const redis = await connect()
+    const redis = await link.connect()
     const written = await redis.eval(
       writeScript,
       writes.length + 2,
@@ -197,7 +153,7 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
         ? fallback.write(document)
         : fallback.withLock(() => fallback.write(document)))
     } catch (error) {
-      if (fellBack) {
+      if (link.fellBack) {
         throw error
       }
       warn(`could not keep the local copy of the Redis cache: ${reason(error)}`)
@@ -211,122 +167,42 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
     )
   }
 
-  async function close(): Promise<void> {
-    const redis = connection
-    connection = undefined
-    await redis?.then((client) => client.disconnect()).catch(() => undefined)
-  }
-
   return {
     async read() {
-      if (!fellBack) {
+      if (!link.fellBack) {
         try {
           return await readRedis()
         } catch (error) {
-          fallBack(error)
+          link.fallBack(error)
         }
       }
       return fallback.read()
     },
 
-    async withLock<T>(fn: () => Promise<T>): Promise<T> {
-      if (held.getStore() !== undefined) {
-        return fn()
+    withLock<T>(fn: () => Promise<T>): Promise<T> {
+      const lock = {
+        key: keys.lock,
+        ttlMs: Math.max(1000, options.timeoutMs),
+        waitMs: options.lockWaitMs ?? defaultLockWaitMs,
       }
-      let lock: RedisLock | undefined
-      if (!fellBack) {
-        try {
-          lock = await acquireLock(await connect(), {
-            key: keys.lock,
-            ttlMs: Math.max(1000, options.timeoutMs),
-            waitMs: options.lockWaitMs ?? defaultLockWaitMs,
-          })
-        } catch (error) {
-          fallBack(error)
-        }
-      }
-      if (lock === undefined) {
-        return fallback.withLock(() => held.run('local', fn))
-      }
-      try {
-        return await held.run(lock, fn)
-      } finally {
-        await lock.release()
-      }
+      return withRedisLock(link, held, fallback, lock, fn)
     },
 
     async write(document) {
-      const lock = held.getStore()
-      if (lock === undefined) {
-        throw new RuntimeFailure(
-          'cache_not_locked',
-          `internal error: wrote ${where} without its lock`,
-        )
-      }
-      if (!fellBack && lock !== 'local') {
+      const lock = heldLock(held, link)
+      if (!link.fellBack && lock !== 'local') {
         if (lock.lost) {
           throw lockLost()
         }
         try {
           await writeRedis(lock, document)
         } catch (error) {
-          fallBack(error)
+          link.fallBack(error)
         }
       }
       await writeFallback(document)
     },
 
-    close,
+    close: () => link.close(),
   }
-}
-
-function clientOptions(
-  options: RedisStoreOptions,
-  rootCertificates: readonly string[],
-): RedisOptions {
-  const { target, timeoutMs } = options
-  const ca = options.caFile === undefined ? undefined : readCaFile(options.caFile)
-  return {
-    host: target.host,
-    port: target.port,
-    db: target.db,
-    ...(target.username !== undefined ? { username: target.username } : {}),
-    ...(target.password !== undefined ? { password: target.password } : {}),
-    ...(target.tls
-      ? {
-          tls: {
-            ...(ca !== undefined ? { ca: [...rootCertificates, ca] } : {}),
-            ...(options.insecure ? { rejectUnauthorized: false } : {}),
-          },
-        }
-      : {}),
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    // One attempt: a Redis that is down is a reason to fall back, not to wait.
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    // Nothing before the first real command (no HELLO, INFO, CLIENT SETINFO or SETNAME): fewer
-    // round trips, and none that could wait a whole timeout on a server that does not answer.
-    protocol: 2,
-    enableReadyCheck: false,
-    disableClientInfo: true,
-  }
-}
-
-function parse(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function reason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error)
-  return message.split('\n')[0] ?? message
 }
