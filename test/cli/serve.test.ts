@@ -236,6 +236,8 @@ describe('msal-ts serve', () => {
           400,
         ],
         ['CR/LF in the resource', { resource: `${vault}\r\nX-Evil: 1` }, 400],
+        ['a leading space', { resource: ` ${vault}` }, 400],
+        ['a trailing space', { resource: `${vault} ` }, 400],
         ['no api-version', { query: `?resource=${vault}` }, 400],
         ['the 2017 api-version', { query: `?resource=${vault}&api-version=2017-09-01` }, 400],
         ['another path', { query: `/../other?resource=${vault}&api-version=2019-08-01` }, 404],
