@@ -322,6 +322,18 @@ describe('msal-ts serve', () => {
     assert.match(stderr, /^msal-ts: warning: a token for api:\/\/faulty: /m)
   })
 
+  test('a resource already ending in /.default is that scope, not <resource>/.default/.default', async () => {
+    const serve = await startServe(await tempDir(), app(), { env: secretEnv() })
+    try {
+      sts.clearLog()
+      const answer = await ask(serve, { resource: 'api://as-scope/.default' })
+      assert.equal(answer.status, 200, answer.body)
+      assert.equal(sts.tokenRequests()[0]?.form?.['scope'], 'api://as-scope/.default')
+    } finally {
+      await stop(serve)
+    }
+  })
+
   test('the fault matrix: whatever breaks between serve and the provider is a 502 JSON error', async () => {
     const appHome = await tempDir()
     const serve = await startServe(appHome, [...app(), '--timeout', '2'], { env: secretEnv() })
