@@ -481,13 +481,20 @@ describe('msal-ts serve', () => {
       ['--object-id alone', [...pub(), '--object-id', 'abc'], {}, 2],
       ['--mi-resource-id alone', [...pub(), '--mi-resource-id', '/subscriptions/x'], {}, 2],
       ['--region for a person', [...pub(), '--region', 'westus'], {}, 2],
+      // A region from the environment is a default for app tokens: a person's source ignores it.
+      [
+        'MSAL_TS_REGION with no one signed in',
+        ['-c', sts.defaults.publicClientId],
+        { MSAL_TS_REGION: 'westus' },
+        3,
+      ],
       ['--port 0', [...pub(), '--port', '0'], {}, 2],
       ['--port 70000', [...pub(), '--port', '70000'], {}, 2],
       ['--allow-resource with a space', [...pub(), '--allow-resource', 'a b'], {}, 2],
       ['-o raw', [...pub(), '-o', 'raw'], {}, 2],
     ]
     for (const [what, args, env, code] of cases) {
-      const result = await run(what === 'no one signed in' ? nobody : home, ['serve', ...args], {
+      const result = await run(code === 3 ? nobody : home, ['serve', ...args], {
         env,
       })
       assert.equal(result.exitCode, code, `${what}: ${result.stderr}`)
