@@ -322,6 +322,25 @@ describe('msal-ts serve', () => {
     assert.match(stderr, /^msal-ts: warning: a token for api:\/\/faulty: /m)
   })
 
+  test('at --log-level info a failed request is one line, with the error code', async () => {
+    const serve = await startServe(await tempDir(), [...app(), '--log-level', 'info'], {
+      env: secretEnv(),
+    })
+    try {
+      sts.inject({ match: { grantType: 'client_credentials' }, kind: 'garbage', times: 5 })
+      assert.equal((await ask(serve, { resource: 'api://faulty-info' })).status, 502)
+      sts.clearFaults()
+    } finally {
+      await stop(serve)
+    }
+    const lines = (await serve.done).stderr.split('\n').filter((l) => l.includes('faulty-info'))
+    assert.equal(lines.length, 1, lines.join('\n'))
+    assert.match(
+      lines[0] ?? '',
+      /^msal-ts: info: GET \/msi\/token 502 api:\/\/faulty-info [\w-]+: /,
+    )
+  })
+
   test('a resource already ending in /.default is that scope, not <resource>/.default/.default', async () => {
     const serve = await startServe(await tempDir(), app(), { env: secretEnv() })
     try {
