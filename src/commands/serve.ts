@@ -100,6 +100,7 @@ function announce(
   source: TokenSource,
 ): void {
   const variables = { IDENTITY_ENDPOINT: endpoint.endpoint, IDENTITY_HEADER: endpoint.secret }
+  io.stdout.requireReader?.()
   io.stdout.write(
     format === 'json'
       ? jsonText(variables)

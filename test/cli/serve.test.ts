@@ -11,7 +11,7 @@ import { execa } from 'execa'
 import { decodeJwt } from 'jose'
 import { startManagedIdentityEndpoints } from '../fixtures/managed-identity.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, run, tempDir } from './harness.js'
+import { assertNoStack, bin, cliEnv, run, tempDir } from './harness.js'
 import { fillIn, recipe, runShell } from './readme.js'
 import { ask, type ServeProcess, startServe } from './serve-process.js'
 
@@ -351,6 +351,21 @@ describe('msal-ts serve', () => {
     } finally {
       await stop(serve)
     }
+  })
+
+  test('a server whose stdout reader is gone before it announces fails: exit 1, one line', async () => {
+    const child = execa(bin, ['serve', ...pub()], {
+      env: cliEnv(home),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+    })
+    // As `msal-ts serve | true`: the reader closes its end before anything is written.
+    child.stdout.destroy()
+    const result = await child
+    assert.equal(result.exitCode, 1, String(result.stderr))
+    assert.match(String(result.stderr), /^msal-ts: [\w-]+: [^\n]*stdout[^\n]*$/)
   })
 
   test('the fault matrix: whatever breaks between serve and the provider is a 502 JSON error', async () => {
