@@ -100,6 +100,7 @@ function announce(
   source: TokenSource,
 ): void {
   const variables = { IDENTITY_ENDPOINT: endpoint.endpoint, IDENTITY_HEADER: endpoint.secret }
+  io.stdout.requireReader?.()
   io.stdout.write(
     format === 'json'
       ? jsonText(variables)
@@ -129,6 +130,7 @@ async function interrupted(io: Io): Promise<never> {
   throw new CancelledError()
 }
 
+/** One line per request at info level, its failure included; below it, failures only. */
 function logRequest(
   io: Io,
   source: TokenSource,
@@ -136,17 +138,18 @@ function logRequest(
   flags: ServeFlags,
 ): void {
   const { error, resource } = request
-  if (error !== undefined) {
-    const detail =
-      error instanceof MsalTsError
+  const detail =
+    error === undefined
+      ? undefined
+      : error instanceof MsalTsError
         ? `${error.code}: ${withCliHint(error, { flags, env: io.env })}`
         : 'failed'
-    warn(io, `a token for ${resource ?? 'a resource'}: ${detail}`)
-  }
   const level = source.settings.logLevel
   if (level === 'info' || level === 'debug') {
-    const what = resource === undefined ? '' : ` ${resource}`
-    sayLabelled(io, 'info', `${request.method} ${request.path} ${request.status}${what}`)
+    const what = [resource, detail].filter((part) => part !== undefined).join(' ')
+    sayLabelled(io, 'info', `${request.method} ${request.path} ${request.status} ${what}`.trimEnd())
+  } else if (detail !== undefined) {
+    warn(io, `a token for ${resource ?? 'a resource'}: ${detail}`)
   }
 }
 

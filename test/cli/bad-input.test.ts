@@ -189,6 +189,7 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       },
       { args: ['--scope', graph, '--client-secret-file', files.missing], names: 'secret' },
       { args: ['--scope', graph, '-o', 'yaml'], names: '--output' },
+      { args: ['--scope', graph, '--thumbprint', 'abcd'], names: '--thumbprint' },
     ],
     token: [
       { args: ['--scope', 'User.Read', '--min-validity', '-5'], names: '--min-validity' },
@@ -273,6 +274,11 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       },
       { args: ['--certificate', files.badPem], names: 'certificate' },
       { args: ['--client-assertion-file', files.missing], names: 'assertion' },
+      // Certificate options without a certificate would be ignored: refused, as git-credential does.
+      { args: ['--thumbprint', 'abcd'], names: '--thumbprint' },
+      { args: ['--send-x5c', '--client-secret-stdin'], input: 's', names: '--send-x5c' },
+      { args: ['--thumbprint', 'abcd'], env: { AZURE_CLIENT_SECRET: 's' }, names: '--thumbprint' },
+      { args: ['--managed-identity', '--send-x5c'], names: '--send-x5c' },
     ],
     'git-credential': [
       { args: [], input: devOpsRequest, names: 'operation' },

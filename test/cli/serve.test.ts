@@ -11,7 +11,7 @@ import { execa } from 'execa'
 import { decodeJwt } from 'jose'
 import { startManagedIdentityEndpoints } from '../fixtures/managed-identity.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, run, tempDir } from './harness.js'
+import { assertNoStack, bin, cliEnv, run, tempDir } from './harness.js'
 import { fillIn, recipe, runShell } from './readme.js'
 import { ask, type ServeProcess, startServe } from './serve-process.js'
 
@@ -236,6 +236,8 @@ describe('msal-ts serve', () => {
           400,
         ],
         ['CR/LF in the resource', { resource: `${vault}\r\nX-Evil: 1` }, 400],
+        ['a leading space', { resource: ` ${vault}` }, 400],
+        ['a trailing space', { resource: `${vault} ` }, 400],
         ['no api-version', { query: `?resource=${vault}` }, 400],
         ['the 2017 api-version', { query: `?resource=${vault}&api-version=2017-09-01` }, 400],
         ['another path', { query: `/../other?resource=${vault}&api-version=2019-08-01` }, 404],
@@ -318,6 +320,52 @@ describe('msal-ts serve', () => {
     const { stderr } = await serve.done
     assertNoStack(stderr)
     assert.match(stderr, /^msal-ts: warning: a token for api:\/\/faulty: /m)
+  })
+
+  test('at --log-level info a failed request is one line, with the error code', async () => {
+    const serve = await startServe(await tempDir(), [...app(), '--log-level', 'info'], {
+      env: secretEnv(),
+    })
+    try {
+      sts.inject({ match: { grantType: 'client_credentials' }, kind: 'garbage', times: 5 })
+      assert.equal((await ask(serve, { resource: 'api://faulty-info' })).status, 502)
+      sts.clearFaults()
+    } finally {
+      await stop(serve)
+    }
+    const lines = (await serve.done).stderr.split('\n').filter((l) => l.includes('faulty-info'))
+    assert.equal(lines.length, 1, lines.join('\n'))
+    assert.match(
+      lines[0] ?? '',
+      /^msal-ts: info: GET \/msi\/token 502 api:\/\/faulty-info [\w-]+: /,
+    )
+  })
+
+  test('a resource already ending in /.default is that scope, not <resource>/.default/.default', async () => {
+    const serve = await startServe(await tempDir(), app(), { env: secretEnv() })
+    try {
+      sts.clearLog()
+      const answer = await ask(serve, { resource: 'api://as-scope/.default' })
+      assert.equal(answer.status, 200, answer.body)
+      assert.equal(sts.tokenRequests()[0]?.form?.['scope'], 'api://as-scope/.default')
+    } finally {
+      await stop(serve)
+    }
+  })
+
+  test('a server whose stdout reader is gone before it announces fails: exit 1, one line', async () => {
+    const child = execa(bin, ['serve', ...pub()], {
+      env: cliEnv(home),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+    })
+    // As `msal-ts serve | true`: the reader closes its end before anything is written.
+    child.stdout.destroy()
+    const result = await child
+    assert.equal(result.exitCode, 1, String(result.stderr))
+    assert.match(String(result.stderr), /^msal-ts: [\w-]+: [^\n]*stdout[^\n]*$/)
   })
 
   test('the fault matrix: whatever breaks between serve and the provider is a 502 JSON error', async () => {
@@ -467,13 +515,20 @@ describe('msal-ts serve', () => {
       ['--object-id alone', [...pub(), '--object-id', 'abc'], {}, 2],
       ['--mi-resource-id alone', [...pub(), '--mi-resource-id', '/subscriptions/x'], {}, 2],
       ['--region for a person', [...pub(), '--region', 'westus'], {}, 2],
+      // A region from the environment is a default for app tokens: a person's source ignores it.
+      [
+        'MSAL_TS_REGION with no one signed in',
+        ['-c', sts.defaults.publicClientId],
+        { MSAL_TS_REGION: 'westus' },
+        3,
+      ],
       ['--port 0', [...pub(), '--port', '0'], {}, 2],
       ['--port 70000', [...pub(), '--port', '70000'], {}, 2],
       ['--allow-resource with a space', [...pub(), '--allow-resource', 'a b'], {}, 2],
       ['-o raw', [...pub(), '-o', 'raw'], {}, 2],
     ]
     for (const [what, args, env, code] of cases) {
-      const result = await run(what === 'no one signed in' ? nobody : home, ['serve', ...args], {
+      const result = await run(code === 3 ? nobody : home, ['serve', ...args], {
         env,
       })
       assert.equal(result.exitCode, code, `${what}: ${result.stderr}`)

@@ -90,6 +90,26 @@ test('--allow-resource matching ignores trailing slashes and case', async (t) =>
   assert.equal((await ask(endpoint, { resource: 'https://vault.azure.net.evil' })).status, 403)
 })
 
+test('a resource with leading or trailing whitespace is a 400 and nothing is acquired', async (t) => {
+  const asked: string[] = []
+  const endpoint = await withEndpoint(t, {
+    allowResources: ['https://vault.azure.net'],
+    acquire: (resource) => {
+      asked.push(resource)
+      return Promise.resolve(token('abc', Date.now() / 1000 + 3600))
+    },
+  })
+  for (const resource of [
+    ' https://vault.azure.net',
+    'https://vault.azure.net\t',
+    '\u00a0api://x',
+  ]) {
+    const answer = await ask(endpoint, { resource })
+    assert.equal(answer.status, 400, JSON.stringify(resource))
+  }
+  assert.deepEqual(asked, [])
+})
+
 test('failures: the provider refused is 400, unreachable 502, anything else 500 without details', async (t) => {
   const failures: Error[] = [
     new OAuthServerError(400, { error: 'invalid_scope', error_description: 'no such scope' }),

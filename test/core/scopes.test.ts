@@ -25,6 +25,9 @@ test('scopes split on spaces and resources become .default', () => {
     resourceToScope('https://graph.microsoft.com/'),
     'https://graph.microsoft.com/.default',
   )
+  // Already a scope: used as it is, not doubled.
+  assert.equal(resourceToScope('api://x/.default'), 'api://x/.default')
+  assert.equal(resourceToScope('api://x/.DEFAULT/'), 'api://x/.DEFAULT')
 })
 
 test('capabilities merge into the claims challenge as xms_cc', () => {

@@ -10,6 +10,7 @@ import {
   runtimeAssertion,
 } from './federated-token.js'
 import { type Io, readStdin, warn } from './io.js'
+import { refuseGivenOptions } from './refuse-options.js'
 
 /** The credential options of `client-token` (and of confidential `redeem`). */
 export interface CredentialFlags extends FederatedFlags {
@@ -89,6 +90,9 @@ export async function resolveOptionalCredential(
   runtime: { httpClient?: HttpClient } = {},
 ): Promise<ClientCredential | undefined> {
   const source = fromFlags(flags, io, runtime.httpClient) ?? fromEnv(io)
+  if (source?.kind !== 'certificate') {
+    refuseCertificateOptions(flags, source)
+  }
   if (source === undefined) {
     return undefined
   }
@@ -105,6 +109,19 @@ export async function resolveOptionalCredential(
     case 'certificate':
       return certificateCredential(source.path, source.keyPath, flags, io)
   }
+}
+
+/** An option accepted must act (cli.md): these act on a certificate only. */
+function refuseCertificateOptions(flags: CredentialFlags, source: Source | undefined): void {
+  const given = source === undefined ? 'none is given' : `the credential is a client ${source.kind}`
+  refuseGivenOptions(
+    [
+      ['--thumbprint', flags.thumbprint !== undefined],
+      ['--send-x5c', flags.sendX5c === true],
+      ['--certificate-password-stdin', flags.certificatePasswordStdin === true],
+    ],
+    (names) => `${names} go with a certificate, and ${given}`,
+  )
 }
 
 function fromFlags(flags: CredentialFlags, io: Io, httpClient?: HttpClient): Source | undefined {

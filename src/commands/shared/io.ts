@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
+import { RuntimeFailure } from '../../core/kernel/errors.js'
 import { printable } from './printable.js'
 
 /** Where a command's results go: all it ever does with stdout. */
@@ -8,6 +9,11 @@ export interface Output {
   readonly isTTY?: boolean
   /** No more output: a reader waiting for its end (`$(...)`) gets it while the process runs on. */
   end?(): void
+  /**
+   * From now on a reader gone is a failure (exit 1), not the end of the output: for output that
+   * must be read, as the endpoint `serve` announces, without which it would serve no one.
+   */
+  requireReader?(): void
 }
 
 /** The styles a stream may get (colour.ts makes them); each is given text already made printable. */
@@ -58,6 +64,14 @@ export function processIo(signal?: AbortSignal): Io {
  */
 function fdOutput(): Output {
   let stream: NodeJS.WriteStream | undefined
+  let readerRequired = false
+  const readerGone = (): never => {
+    if (!readerRequired) {
+      // A reader that stops early (`| head`) is not an error of ours.
+      process.exit(0)
+    }
+    throw new RuntimeFailure('stdout_closed', 'stdout was closed before the output was written')
+  }
   return {
     // Only asked where a person may be reading (the accounts table); node:tty, like the stream,
     // would load Node's network stack.
@@ -82,12 +96,20 @@ function fdOutput(): Output {
           throw error
         }
         stream = process.stdout
-        stream.on('error', (e: NodeJS.ErrnoException) =>
-          e.code === 'EPIPE' ? readerGone() : process.exit(1),
-        )
+        // Too late to throw to the caller: a required reader gone is the one exit-1 line here.
+        stream.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EPIPE' || readerRequired) {
+            process.stderr.write(`msal-ts: stdout_closed: cannot write to stdout (${e.code})\n`)
+            process.exit(1)
+          }
+          readerGone()
+        })
         return stream.write(rest)
       }
       return true
+    },
+    requireReader() {
+      readerRequired = true
     },
     end() {
       if (stream) {
@@ -102,11 +124,6 @@ function fdOutput(): Output {
       }
     },
   }
-}
-
-/** A reader that stops early (`| head`) is not an error of ours. */
-function readerGone(): never {
-  process.exit(0)
 }
 
 /** Everything on stdin, without the trailing newline a `echo` or here-string adds. */

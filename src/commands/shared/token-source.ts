@@ -114,7 +114,8 @@ async function accountSource(
   settings: CommonSettings,
   { io, apps, prompter }: CommandDeps,
 ): Promise<TokenSource> {
-  if (settings.region !== undefined) {
+  // Only the option: a region from the environment or a profile is a default for app tokens.
+  if (flags.region !== undefined) {
     throw new UsageError(
       'conflicting_options',
       '--region acts on client credentials only, not on a signed-in account',

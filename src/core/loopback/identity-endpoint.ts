@@ -200,7 +200,8 @@ function refuseQuery(query: URLSearchParams, allowed: ReadonlySet<string>): Fail
     return badRequest(`api-version must be ${identityApiVersion}`)
   }
   const resources = query.getAll('resource')
-  const resource = resources[0]?.trim()
+  // Not trimmed: the resource checked is the one acquired and echoed back.
+  const resource = resources[0]
   if (resources.length !== 1 || !resource) {
     return badRequest('give one resource')
   }

@@ -35,9 +35,10 @@ export function requiredScopes(scopes: readonly string[]): string[] {
   return wanted
 }
 
-/** `--resource <uri>` means the `.default` scope of that resource. */
+/** `--resource <uri>` means the `.default` scope of that resource; one given as that scope stays it. */
 export function resourceToScope(resource: string): string {
-  return `${resource.replace(/\/+$/, '')}/.default`
+  const bare = resource.replace(/\/+$/, '')
+  return /\/\.default$/i.test(bare) ? bare : `${bare}/.default`
 }
 
 /** The user-flow scope set: the caller's scopes plus the reserved ones, minus the excluded ones. */
