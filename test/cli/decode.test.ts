@@ -39,6 +39,8 @@ describe('msal-ts decode', () => {
       ...(input === undefined ? {} : { input }),
       ...(env ? { env } : {}),
     })
+  /** One part of an unsigned JWT, from JSON text written by hand (shapes JSON.stringify cannot make). */
+  const part = (text: string) => Buffer.from(text).toString('base64url')
   const verifyArgs = () => ['--verify', '--ca-file', issuer.caFile]
   const validClaims = () => ({
     iss: issuer.issuer,
@@ -259,6 +261,24 @@ describe('msal-ts decode', () => {
   test('--ca-file, --proxy and --timeout act only with --verify', async () => {
     const token = await issuer.sign(validClaims())
     assertRefused(await decode(['--timeout', '5'], token), 2, 'conflicting_options')
+  })
+
+  test('claims nested past 64 deep are exit 2 in one line, never a crash of the printer', async () => {
+    const deep = `{"x":${'['.repeat(8000)}${']'.repeat(8000)}}`
+    const nested = [part('{"alg":"none"}'), part(deep), ''].join('.')
+    for (const format of ['json', 'table']) {
+      const refused = await decode(['-o', format], nested)
+      assertRefused(refused, 2, 'invalid_token')
+      assert.match(refused.stderr, /more than 64 deep/)
+    }
+    const deepHeader = [
+      part(`{"alg":"none","x":${'['.repeat(100)}${']'.repeat(100)}}`),
+      part('{}'),
+      '',
+    ]
+    assertRefused(await decode([], deepHeader.join('.')), 2, 'invalid_token')
+    const shallow = [part('{"alg":"none"}'), part(`{"x":${'['.repeat(60)}${']'.repeat(60)}}`), '']
+    assert.equal((await decode([], shallow.join('.'))).exitCode, 0)
   })
 
   test('--proxy carries the requests of --verify; --insecure works without the CA, with a warning; --verbose logs the requests, never the token', async () => {
