@@ -281,6 +281,34 @@ describe('msal-ts decode', () => {
     assert.equal((await decode([], shallow.join('.'))).exitCode, 0)
   })
 
+  test('a malformed key in the key set: exit 1 invalid_key_set naming it, never internal_error', async () => {
+    const token = await issuer.sign(validClaims())
+    const kid = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as {
+      kid: string
+    }
+    const malformed = [
+      { kty: 'RSA', kid: kid.kid, n: 'AQAB', e: 'AQAB' },
+      { kty: 'RSA', kid: kid.kid },
+      { kty: 'RSA', kid: kid.kid, n: 5, e: 'AQAB' },
+      { kty: 'RSA', kid: kid.kid, n: '!!!', e: 'AQAB' },
+    ]
+    try {
+      for (const key of malformed) {
+        issuer.publish([key])
+        const refused = await decode(verifyArgs(), token)
+        assert.equal(refused.exitCode, 1, `${JSON.stringify(key)}: ${refused.stderr}`)
+        assert.equal(refused.stdout, '')
+        assert.match(
+          refused.stderr,
+          /^msal-ts: invalid_key_set: the issuer's key set \(https:[^\n]*\/keys\) holds a key that cannot be used[^\n]*\n$/,
+        )
+        assert.doesNotMatch(refused.stderr, /internal_error/)
+      }
+    } finally {
+      issuer.publish(undefined)
+    }
+  })
+
   test('--proxy carries the requests of --verify; --insecure works without the CA, with a warning; --verbose logs the requests, never the token', async () => {
     const token = await issuer.sign(validClaims())
     const proxy = await startConnectProxy()

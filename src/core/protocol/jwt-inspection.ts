@@ -203,7 +203,16 @@ function verificationFailure(
   if (error instanceof errors.JOSEError) {
     return new RuntimeFailure('invalid_signature', `the token cannot be verified: ${error.message}`)
   }
-  return error
+  // Node's crypto refuses a key whose parameters are malformed (an RSA key without a usable
+  // modulus, say) with a plain TypeError or a WebCrypto DOMException: the fault is the issuer's.
+  if (!(error instanceof TypeError || error instanceof DOMException)) {
+    return error
+  }
+  return new RuntimeFailure(
+    'invalid_key_set',
+    `the issuer's key set (${jwksUri}) holds a key that cannot be used: its parameters are malformed`,
+    { cause: error },
+  )
 }
 
 function timeOf(seconds: unknown): string {
