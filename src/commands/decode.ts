@@ -193,10 +193,16 @@ function transportSettings(
 /** The claims that are times, shown also as local times. */
 const timeClaims = new Set(['exp', 'iat', 'nbf', 'auth_time'])
 
+/**
+ * Claim names past this are cut in the table: names are padded to the longest, and a hostile
+ * token's one huge name must not pad every row to it.
+ */
+const maxNameLength = 64
+
 /** Two sections of `name  value` rows; every value made printable, times spelled out. */
 function table(decoded: DecodedJwt, now: number): string {
   const rows = (values: Record<string, unknown>) =>
-    Object.entries(values).map(([name, value]) => [printable(name), cell(name, value, now)])
+    Object.entries(values).map(([name, value]) => [shortName(name), cell(name, value, now)])
   const sections = [
     ['Header', rows(decoded.header)],
     ['Claims', rows(decoded.claims)],
@@ -208,6 +214,11 @@ function table(decoded: DecodedJwt, now: number): string {
         `${title}\n${r.map(([name, value]) => `  ${(name ?? '').padEnd(width)}  ${value ?? ''}\n`).join('')}`,
     )
     .join('')
+}
+
+function shortName(name: string): string {
+  const shown = printable(name)
+  return shown.length > maxNameLength ? `${shown.slice(0, maxNameLength - 1)}…` : shown
 }
 
 function cell(name: string, value: unknown, now: number): string {

@@ -263,6 +263,19 @@ describe('msal-ts decode', () => {
     assertRefused(await decode(['--timeout', '5'], token), 2, 'conflicting_options')
   })
 
+  test('a huge claim name is cut in the table, so it does not pad every row to its length', async () => {
+    const claims: Record<string, number> = { ['n'.repeat(50_000)]: 1 }
+    for (let i = 0; i < 2000; i += 1) {
+      claims[`c${i}`] = i
+    }
+    const wide = [part('{"alg":"none"}'), part(JSON.stringify(claims)), ''].join('.')
+    const table = await decode(['-o', 'table'], wide)
+    assert.equal(table.exitCode, 0, table.stderr)
+    assert.ok(table.stdout.length < 200_000, `${table.stdout.length} chars`)
+    assert.match(table.stdout, /^ {2}n{63}… {2}1$/m)
+    assert.match(table.stdout, /^ {2}c1999 {61}1999$/m)
+  })
+
   test('claims nested past 64 deep are exit 2 in one line, never a crash of the printer', async () => {
     const deep = `{"x":${'['.repeat(8000)}${']'.repeat(8000)}}`
     const nested = [part('{"alg":"none"}'), part(deep), ''].join('.')
