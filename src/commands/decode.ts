@@ -9,7 +9,7 @@ import { stderrLogger } from './shared/logging.js'
 import { jsonText, printable } from './shared/printable.js'
 import { profileValues } from './shared/profile.js'
 import { refuseGivenOptions } from './shared/refuse-options.js'
-import { type LogLevel, logLevels, parseTimeout } from './shared/settings.js'
+import { type LogLevel, caSetting, logLevels, parseTimeout } from './shared/settings.js'
 
 interface DecodeFlags {
   verify?: boolean
@@ -53,7 +53,7 @@ export function decodeCommand({ io }: CommandDeps): Command {
     )
     .option(
       '--ca-file <pem>',
-      'extra trusted CA certificates [env: NODE_EXTRA_CA_CERTS, SSL_CERT_FILE]',
+      'extra trusted CA certificates [env: MSAL_TS_CA_FILE, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS]',
     )
     .option('--insecure', 'do not verify TLS certificates (prints a warning every run)')
     .option('--proxy <url>', 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]')
@@ -156,23 +156,24 @@ async function verify(decoded: DecodedJwt, flags: DecodeFlags, io: Io): Promise<
 
 /**
  * Option > environment > profile (MSAL_TS_PROFILE, else the default one), as for the other
- * commands: a CA or proxy kept in a profile serves --verify too. The environment's proxy is
- * applied by the HTTP layer; the profile's only when it has none.
+ * commands: a CA or proxy kept in a profile serves --verify too, and the CA file is chosen by the
+ * same precedence as everywhere (settings.ts). The environment's proxy is applied by the HTTP
+ * layer; the profile's only when it has none.
  */
 function transportSettings(
   flags: DecodeFlags,
   io: Io,
 ): { timeoutSeconds: number; caFile?: string; proxy?: string; logLevel: LogLevel } {
   const { env } = io
-  const profile = profileValues(env['MSAL_TS_PROFILE'], env)
+  const profileName = env['MSAL_TS_PROFILE']
+  const profile = profileValues(profileName, env)
   const envProxy =
     env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
   const proxy = flags.proxy ?? (envProxy ? undefined : profile['proxy'])
   if (proxy !== undefined && !URL.canParse(proxy)) {
     throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
   }
-  const caFile =
-    flags.caFile ?? env['NODE_EXTRA_CA_CERTS'] ?? env['SSL_CERT_FILE'] ?? profile['ca-file']
+  const { caFile } = caSetting(flags, env, { profile, profileName })
   const level = flags.verbose
     ? 'debug'
     : (flags.logLevel ?? env['MSAL_TS_LOG_LEVEL'] ?? profile['log-level'] ?? 'warn')

@@ -322,6 +322,22 @@ describe('msal-ts decode', () => {
     }
   })
 
+  test('the CA file of --verify follows the common precedence: MSAL_TS_CA_FILE and the profile beat SSL_CERT_FILE and NODE_EXTRA_CA_CERTS', async () => {
+    const token = await issuer.sign(validClaims())
+    const wrong = { SSL_CERT_FILE: sts.caFile, NODE_EXTRA_CA_CERTS: sts.caFile }
+    const own = await decode(['--verify'], token, { ...wrong, MSAL_TS_CA_FILE: issuer.caFile })
+    assert.equal(own.exitCode, 0, own.stderr)
+
+    const dir = await tempDir()
+    assert.equal((await run(dir, ['config', 'set', 'ca-file', issuer.caFile])).exitCode, 0)
+    const profiled = await run(dir, ['decode', '--verify'], { input: token, env: wrong })
+    assert.equal(profiled.exitCode, 0, profiled.stderr)
+
+    const untrusted = await decode(['--verify'], token, wrong)
+    assertRefused(untrusted, 1, 'tls_error')
+    assert.match(untrusted.stderr, /CA file from SSL_CERT_FILE/)
+  })
+
   test('--proxy carries the requests of --verify; --insecure works without the CA, with a warning; --verbose logs the requests, never the token', async () => {
     const token = await issuer.sign(validClaims())
     const proxy = await startConnectProxy()
