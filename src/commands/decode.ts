@@ -105,8 +105,11 @@ function refuseIdleTransportOptions(flags: DecodeFlags): void {
       ['--insecure', flags.insecure === true],
       ['--proxy', flags.proxy !== undefined],
       ['--timeout', flags.timeout !== undefined],
+      ['--verbose', flags.verbose === true],
+      ['--log-level', flags.logLevel !== undefined],
     ],
-    (names) => `${names} act on the requests of --verify, and there are none without it`,
+    (names) =>
+      `${names} ${names.includes(',') ? 'act' : 'acts'} on the requests of --verify, and there are none without it`,
   )
 }
 

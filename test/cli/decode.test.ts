@@ -258,9 +258,27 @@ describe('msal-ts decode', () => {
     assert.deepEqual(issuer.log, [])
   })
 
-  test('--ca-file, --proxy and --timeout act only with --verify', async () => {
+  test('--ca-file, --proxy, --timeout, --verbose and --log-level act only with --verify', async () => {
     const token = await issuer.sign(validClaims())
-    assertRefused(await decode(['--timeout', '5'], token), 2, 'conflicting_options')
+    const timeout = await decode(['--timeout', '5'], token)
+    assertRefused(timeout, 2, 'conflicting_options')
+    assert.match(timeout.stderr, /--timeout acts on the requests of --verify/)
+    const logging = await decode(['--log-level', 'debug'], token)
+    assertRefused(logging, 2, 'conflicting_options')
+    assert.match(logging.stderr, /--log-level acts on/)
+    const both = await decode(['--timeout', '5', '--log-level', 'info'], token)
+    assert.match(both.stderr, /--timeout, --log-level act on/)
+    // -v prints the error's stack by design; the refusal itself is what counts.
+    const verbose = await decode(['-v'], token)
+    assert.equal(verbose.exitCode, 2)
+    assert.equal(verbose.stdout, '')
+    assert.match(verbose.stderr, /^msal-ts: conflicting_options: --verbose acts on/)
+    const fromEnv = await decode([], token, { MSAL_TS_LOG_LEVEL: 'debug' })
+    assert.equal(
+      fromEnv.exitCode,
+      0,
+      'a log level from the environment is a default, not a request',
+    )
   })
 
   test('a huge claim name is cut in the table, so it does not pad every row to its length', async () => {
@@ -320,6 +338,19 @@ describe('msal-ts decode', () => {
     } finally {
       issuer.publish(undefined)
     }
+  })
+
+  test('stdin that is a directory is named as such', async () => {
+    const dir = await tempDir()
+    // A shell redirection, as a user types it: the binary gets the directory itself as fd 0.
+    const result = await execa('sh', ['-c', `'${bin}' decode < '${dir}'`], {
+      env: cliEnv(home),
+      extendEnv: false,
+      reject: false,
+    })
+    assert.equal(result.exitCode, 2)
+    assert.equal(result.stdout, '')
+    assert.equal(result.stderr, 'msal-ts: invalid_input: stdin is a directory, not the token')
   })
 
   test('the CA file of --verify follows the common precedence: MSAL_TS_CA_FILE and the profile beat SSL_CERT_FILE and NODE_EXTRA_CA_CERTS', async () => {
