@@ -57,7 +57,8 @@ export function gitCredentialCommand(deps: CommandDeps): Command {
     .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
   addCredentialOptions(command)
   addManagedIdentityOptions(command)
-  addCommonOptions(command, { requests: 'user-tokens' })
+  // App tokens: --region acts in the client credential mode (CI), and is refused without it.
+  addCommonOptions(command, { requests: 'app-tokens' })
   command.addHelpText('after', examples)
   return command.action(async (operation: string, flags: GitCredentialFlags) =>
     runGitCredential(operation, flags, deps),
@@ -72,6 +73,9 @@ export async function runGitCredential(
   const { io } = deps
   const hosts = extraHosts(flags.host)
   refuseStdinOptions(flags)
+  // Pure usage checks, for every operation and host: a configuration that is wrong is wrong for
+  // dev.azure.com too, and one that is valid never stops git's next helper.
+  refuseMisfitOptions(flags, io)
   const request = parseRequest(await readBoundedStdin(io, maxRequestBytes, "git's request"))
   // store and erase keep nothing here: the token lives in msal-ts's cache. Git may add operations
   // later; its protocol asks a helper to ignore those.
@@ -228,12 +232,6 @@ async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promis
     },
   }
   if (asApplication(flags, io)) {
-    if (flags.account !== undefined) {
-      throw new UsageError(
-        'conflicting_options',
-        "--account chooses a signed-in person; with a client credential or --managed-identity the token is the app's",
-      )
-    }
     const appFlags: ManagedIdentityFlags = {
       ...flags,
       scope: [],
@@ -242,7 +240,6 @@ async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promis
     }
     await runClientToken(appFlags, { ...deps, io: quiet, prompter: withoutPrompts(deps.prompter) })
   } else {
-    refuseAppOnlyOptions(flags)
     const scope: string[] = []
     await runToken(
       { ...flags, scope, resource: azureDevOpsResource, output: 'json' },
@@ -250,6 +247,18 @@ async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promis
     )
   }
   return tokenAnswer(output)
+}
+
+/** --account with an app's credential, or the options of an app's credential without one. */
+function refuseMisfitOptions(flags: GitCredentialFlags, io: Io): void {
+  if (!asApplication(flags, io)) {
+    refuseAppOnlyOptions(flags)
+  } else if (flags.account !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      "--account chooses a signed-in person; with a client credential or --managed-identity the token is the app's",
+    )
+  }
 }
 
 /** The options that qualify a client credential or a managed identity, given without either. */
@@ -262,8 +271,10 @@ function refuseAppOnlyOptions(flags: GitCredentialFlags): void {
       ['--service-connection-id', flags.serviceConnectionId !== undefined],
       ['--object-id', flags.objectId !== undefined],
       ['--mi-resource-id', flags.miResourceId !== undefined],
+      ['--region', flags.region !== undefined],
     ],
-    (names) => `${names} go with a client credential or --managed-identity, and none is given`,
+    (names) =>
+      `${names} ${names.includes(',') ? 'go' : 'goes'} with a client credential or --managed-identity, and none is given`,
   )
 }
 
