@@ -213,11 +213,37 @@ function asApplication(flags: GitCredentialFlags, io: Io): boolean {
 }
 
 /**
+ * The token for git. One a provider gave with characters git cannot carry (a space, say) was
+ * cached all the same, as `token` may use it: asked afresh once, so a provider that has fixed its
+ * answer does not leave every get failing until the cached token expires.
+ */
+async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promise<TokenAnswer> {
+  const first = await tokenResult(flags, deps)
+  const uncarriable =
+    first.token_source === 'cache' &&
+    typeof first.access_token === 'string' &&
+    !gitCarries(first.access_token)
+  return tokenAnswer(
+    uncarriable ? await tokenResult({ ...flags, forceRefresh: true }, deps) : first,
+  )
+}
+
+interface TokenResult {
+  access_token?: unknown
+  expires_on?: unknown
+  token_source?: unknown
+  account?: { username?: unknown }
+}
+
+/**
  * The token as `token` or `client-token` gets it, so every option acts exactly as there: they run
  * against an Io whose stdout is kept here and whose stdin is empty and no terminal, so nothing can
  * prompt or read git's pipe.
  */
-async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promise<TokenAnswer> {
+async function tokenResult(
+  flags: GitCredentialFlags & { forceRefresh?: boolean },
+  deps: CommandDeps,
+): Promise<TokenResult> {
   const { io } = deps
   let output = ''
   const quiet: Io = {
@@ -231,22 +257,15 @@ async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promis
       },
     },
   }
+  const quietDeps = { ...deps, io: quiet, prompter: withoutPrompts(deps.prompter) }
+  const tokenFlags = { ...flags, scope: [], resource: azureDevOpsResource, output: 'json' as const }
   if (asApplication(flags, io)) {
-    const appFlags: ManagedIdentityFlags = {
-      ...flags,
-      scope: [],
-      resource: azureDevOpsResource,
-      output: 'json',
-    }
-    await runClientToken(appFlags, { ...deps, io: quiet, prompter: withoutPrompts(deps.prompter) })
+    const appFlags: ManagedIdentityFlags = tokenFlags
+    await runClientToken(appFlags, quietDeps)
   } else {
-    const scope: string[] = []
-    await runToken(
-      { ...flags, scope, resource: azureDevOpsResource, output: 'json' },
-      { ...deps, io: quiet, prompter: withoutPrompts(deps.prompter) },
-    )
+    await runToken(tokenFlags, quietDeps)
   }
-  return tokenAnswer(output)
+  return JSON.parse(output) as TokenResult
 }
 
 /** --account with an app's credential, or the options of an app's credential without one. */
@@ -278,17 +297,16 @@ function refuseAppOnlyOptions(flags: GitCredentialFlags): void {
   )
 }
 
-function tokenAnswer(json: string): TokenAnswer {
-  const result = JSON.parse(json) as {
-    access_token?: unknown
-    expires_on?: unknown
-    account?: { username?: unknown }
-  }
+/** Each is a line git reads back: a control character would let a provider forge a key=value. */
+function gitCarries(accessToken: string): boolean {
+  return /^[!-~]+$/.test(accessToken)
+}
+
+function tokenAnswer(result: TokenResult): TokenAnswer {
   if (typeof result.access_token !== 'string' || typeof result.expires_on !== 'number') {
     throw new RuntimeFailure('invalid_response', 'the token answer has no access token')
   }
-  // Each is a line git reads back: a control character would let a provider forge a key=value.
-  if (!/^[!-~]+$/.test(result.access_token)) {
+  if (!gitCarries(result.access_token)) {
     throw new RuntimeFailure(
       'invalid_response',
       'the access token holds characters a git credential cannot carry',

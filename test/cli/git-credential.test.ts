@@ -386,4 +386,31 @@ describe('msal-ts git-credential', () => {
     assertNoStack(result.stderr)
     assert.match(result.stderr, /^msal-ts: [\w_]+: [^\n]+\n( {2}status \d+;[^\n]*\n)?$/)
   })
+  test('a cached token git cannot carry (a space in it) is asked afresh once, not served or failed until it expires', async () => {
+    const dir = await tempDir()
+    await login(dir)
+    const request = 'protocol=https\nhost=dev.azure.com\n\n'
+    sts.inject({
+      match: { path: '/oauth2/v2.0/token', grantType: 'refresh_token' },
+      patch: { access_token: 'abc def' },
+    })
+    const spaced = await helper(dir, 'get', request)
+    sts.clearFaults()
+    assert.equal(spaced.exitCode, 1, spaced.stderr)
+    assert.equal(spaced.stdout, '')
+    assert.match(spaced.stderr, /^msal-ts: invalid_response: [^\n]*cannot carry\n$/)
+
+    sts.clearLog()
+    const fresh = await helper(dir, 'get', request)
+    assert.equal(fresh.exitCode, 0, fresh.stderr)
+    assert.equal(claimsOf(fields(fresh.stdout).get('password') ?? '')['aud'], devOps)
+    assert.deepEqual(
+      sts.tokenRequests().map((entry) => entry.form?.['grant_type']),
+      ['refresh_token'],
+    )
+    sts.clearLog()
+    const cached = await helper(dir, 'get', request)
+    assert.equal(fields(cached.stdout).get('password'), fields(fresh.stdout).get('password'))
+    assert.deepEqual(sts.tokenRequests(), [])
+  })
 })
