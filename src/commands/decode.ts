@@ -9,7 +9,7 @@ import { stderrLogger } from './shared/logging.js'
 import { jsonText, printable } from './shared/printable.js'
 import { profileValues } from './shared/profile.js'
 import { refuseGivenOptions } from './shared/refuse-options.js'
-import { type LogLevel, logLevels, parseTimeout } from './shared/settings.js'
+import { type LogLevel, caSetting, logLevels, parseTimeout } from './shared/settings.js'
 
 interface DecodeFlags {
   verify?: boolean
@@ -53,7 +53,7 @@ export function decodeCommand({ io }: CommandDeps): Command {
     )
     .option(
       '--ca-file <pem>',
-      'extra trusted CA certificates [env: NODE_EXTRA_CA_CERTS, SSL_CERT_FILE]',
+      'extra trusted CA certificates [env: MSAL_TS_CA_FILE, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS]',
     )
     .option('--insecure', 'do not verify TLS certificates (prints a warning every run)')
     .option('--proxy <url>', 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]')
@@ -105,8 +105,11 @@ function refuseIdleTransportOptions(flags: DecodeFlags): void {
       ['--insecure', flags.insecure === true],
       ['--proxy', flags.proxy !== undefined],
       ['--timeout', flags.timeout !== undefined],
+      ['--verbose', flags.verbose === true],
+      ['--log-level', flags.logLevel !== undefined],
     ],
-    (names) => `${names} act on the requests of --verify, and there are none without it`,
+    (names) =>
+      `${names} ${names.includes(',') ? 'act' : 'acts'} on the requests of --verify, and there are none without it`,
   )
 }
 
@@ -156,23 +159,24 @@ async function verify(decoded: DecodedJwt, flags: DecodeFlags, io: Io): Promise<
 
 /**
  * Option > environment > profile (MSAL_TS_PROFILE, else the default one), as for the other
- * commands: a CA or proxy kept in a profile serves --verify too. The environment's proxy is
- * applied by the HTTP layer; the profile's only when it has none.
+ * commands: a CA or proxy kept in a profile serves --verify too, and the CA file is chosen by the
+ * same precedence as everywhere (settings.ts). The environment's proxy is applied by the HTTP
+ * layer; the profile's only when it has none.
  */
 function transportSettings(
   flags: DecodeFlags,
   io: Io,
 ): { timeoutSeconds: number; caFile?: string; proxy?: string; logLevel: LogLevel } {
   const { env } = io
-  const profile = profileValues(env['MSAL_TS_PROFILE'], env)
+  const profileName = env['MSAL_TS_PROFILE']
+  const profile = profileValues(profileName, env)
   const envProxy =
     env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
   const proxy = flags.proxy ?? (envProxy ? undefined : profile['proxy'])
   if (proxy !== undefined && !URL.canParse(proxy)) {
     throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
   }
-  const caFile =
-    flags.caFile ?? env['NODE_EXTRA_CA_CERTS'] ?? env['SSL_CERT_FILE'] ?? profile['ca-file']
+  const { caFile } = caSetting(flags, env, { profile, profileName })
   const level = flags.verbose
     ? 'debug'
     : (flags.logLevel ?? env['MSAL_TS_LOG_LEVEL'] ?? profile['log-level'] ?? 'warn')
@@ -193,10 +197,16 @@ function transportSettings(
 /** The claims that are times, shown also as local times. */
 const timeClaims = new Set(['exp', 'iat', 'nbf', 'auth_time'])
 
+/**
+ * Claim names past this are cut in the table: names are padded to the longest, and a hostile
+ * token's one huge name must not pad every row to it.
+ */
+const maxNameLength = 64
+
 /** Two sections of `name  value` rows; every value made printable, times spelled out. */
 function table(decoded: DecodedJwt, now: number): string {
   const rows = (values: Record<string, unknown>) =>
-    Object.entries(values).map(([name, value]) => [printable(name), cell(name, value, now)])
+    Object.entries(values).map(([name, value]) => [shortName(name), cell(name, value, now)])
   const sections = [
     ['Header', rows(decoded.header)],
     ['Claims', rows(decoded.claims)],
@@ -208,6 +218,11 @@ function table(decoded: DecodedJwt, now: number): string {
         `${title}\n${r.map(([name, value]) => `  ${(name ?? '').padEnd(width)}  ${value ?? ''}\n`).join('')}`,
     )
     .join('')
+}
+
+function shortName(name: string): string {
+  const shown = printable(name)
+  return shown.length > maxNameLength ? `${shown.slice(0, maxNameLength - 1)}…` : shown
 }
 
 function cell(name: string, value: unknown, now: number): string {

@@ -57,7 +57,8 @@ export function gitCredentialCommand(deps: CommandDeps): Command {
     .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
   addCredentialOptions(command)
   addManagedIdentityOptions(command)
-  addCommonOptions(command, { requests: 'user-tokens' })
+  // App tokens: --region acts in the client credential mode (CI), and is refused without it.
+  addCommonOptions(command, { requests: 'app-tokens' })
   command.addHelpText('after', examples)
   return command.action(async (operation: string, flags: GitCredentialFlags) =>
     runGitCredential(operation, flags, deps),
@@ -72,6 +73,9 @@ export async function runGitCredential(
   const { io } = deps
   const hosts = extraHosts(flags.host)
   refuseStdinOptions(flags)
+  // Pure usage checks, for every operation and host: a configuration that is wrong is wrong for
+  // dev.azure.com too, and one that is valid never stops git's next helper.
+  refuseMisfitOptions(flags, io)
   const request = parseRequest(await readBoundedStdin(io, maxRequestBytes, "git's request"))
   // store and erase keep nothing here: the token lives in msal-ts's cache. Git may add operations
   // later; its protocol asks a helper to ignore those.
@@ -209,11 +213,37 @@ function asApplication(flags: GitCredentialFlags, io: Io): boolean {
 }
 
 /**
+ * The token for git. One a provider gave with characters git cannot carry (a space, say) was
+ * cached all the same, as `token` may use it: asked afresh once, so a provider that has fixed its
+ * answer does not leave every get failing until the cached token expires.
+ */
+async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promise<TokenAnswer> {
+  const first = await tokenResult(flags, deps)
+  const uncarriable =
+    first.token_source === 'cache' &&
+    typeof first.access_token === 'string' &&
+    !gitCarries(first.access_token)
+  return tokenAnswer(
+    uncarriable ? await tokenResult({ ...flags, forceRefresh: true }, deps) : first,
+  )
+}
+
+interface TokenResult {
+  access_token?: unknown
+  expires_on?: unknown
+  token_source?: unknown
+  account?: { username?: unknown }
+}
+
+/**
  * The token as `token` or `client-token` gets it, so every option acts exactly as there: they run
  * against an Io whose stdout is kept here and whose stdin is empty and no terminal, so nothing can
  * prompt or read git's pipe.
  */
-async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promise<TokenAnswer> {
+async function tokenResult(
+  flags: GitCredentialFlags & { forceRefresh?: boolean },
+  deps: CommandDeps,
+): Promise<TokenResult> {
   const { io } = deps
   let output = ''
   const quiet: Io = {
@@ -227,29 +257,27 @@ async function devOpsToken(flags: GitCredentialFlags, deps: CommandDeps): Promis
       },
     },
   }
+  const quietDeps = { ...deps, io: quiet, prompter: withoutPrompts(deps.prompter) }
+  const tokenFlags = { ...flags, scope: [], resource: azureDevOpsResource, output: 'json' as const }
   if (asApplication(flags, io)) {
-    if (flags.account !== undefined) {
-      throw new UsageError(
-        'conflicting_options',
-        "--account chooses a signed-in person; with a client credential or --managed-identity the token is the app's",
-      )
-    }
-    const appFlags: ManagedIdentityFlags = {
-      ...flags,
-      scope: [],
-      resource: azureDevOpsResource,
-      output: 'json',
-    }
-    await runClientToken(appFlags, { ...deps, io: quiet, prompter: withoutPrompts(deps.prompter) })
+    const appFlags: ManagedIdentityFlags = tokenFlags
+    await runClientToken(appFlags, quietDeps)
   } else {
+    await runToken(tokenFlags, quietDeps)
+  }
+  return JSON.parse(output) as TokenResult
+}
+
+/** --account with an app's credential, or the options of an app's credential without one. */
+function refuseMisfitOptions(flags: GitCredentialFlags, io: Io): void {
+  if (!asApplication(flags, io)) {
     refuseAppOnlyOptions(flags)
-    const scope: string[] = []
-    await runToken(
-      { ...flags, scope, resource: azureDevOpsResource, output: 'json' },
-      { ...deps, io: quiet, prompter: withoutPrompts(deps.prompter) },
+  } else if (flags.account !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      "--account chooses a signed-in person; with a client credential or --managed-identity the token is the app's",
     )
   }
-  return tokenAnswer(output)
 }
 
 /** The options that qualify a client credential or a managed identity, given without either. */
@@ -262,22 +290,23 @@ function refuseAppOnlyOptions(flags: GitCredentialFlags): void {
       ['--service-connection-id', flags.serviceConnectionId !== undefined],
       ['--object-id', flags.objectId !== undefined],
       ['--mi-resource-id', flags.miResourceId !== undefined],
+      ['--region', flags.region !== undefined],
     ],
-    (names) => `${names} go with a client credential or --managed-identity, and none is given`,
+    (names) =>
+      `${names} ${names.includes(',') ? 'go' : 'goes'} with a client credential or --managed-identity, and none is given`,
   )
 }
 
-function tokenAnswer(json: string): TokenAnswer {
-  const result = JSON.parse(json) as {
-    access_token?: unknown
-    expires_on?: unknown
-    account?: { username?: unknown }
-  }
+/** Each is a line git reads back: a control character would let a provider forge a key=value. */
+function gitCarries(accessToken: string): boolean {
+  return /^[!-~]+$/.test(accessToken)
+}
+
+function tokenAnswer(result: TokenResult): TokenAnswer {
   if (typeof result.access_token !== 'string' || typeof result.expires_on !== 'number') {
     throw new RuntimeFailure('invalid_response', 'the token answer has no access token')
   }
-  // Each is a line git reads back: a control character would let a provider forge a key=value.
-  if (!/^[!-~]+$/.test(result.access_token)) {
+  if (!gitCarries(result.access_token)) {
     throw new RuntimeFailure(
       'invalid_response',
       'the access token holds characters a git credential cannot carry',

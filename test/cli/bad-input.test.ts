@@ -299,6 +299,14 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
         env: { AZURE_CLIENT_SECRET: 's' },
         names: '--account',
       },
+      // Usage is checked for every host and operation, not only when a token is asked for.
+      {
+        args: ['get', '--account', 'a@b.c', '--client-secret', 's'],
+        input: 'protocol=https\nhost=github.com\n\n',
+        names: '--account',
+      },
+      { args: ['store', '--thumbprint', 'ab'], input: devOpsRequest, names: '--thumbprint' },
+      { args: ['get', '--region', 'westus'], input: devOpsRequest, names: '--region' },
     ],
   })
 

@@ -39,6 +39,8 @@ describe('msal-ts decode', () => {
       ...(input === undefined ? {} : { input }),
       ...(env ? { env } : {}),
     })
+  /** One part of an unsigned JWT, from JSON text written by hand (shapes JSON.stringify cannot make). */
+  const part = (text: string) => Buffer.from(text).toString('base64url')
   const verifyArgs = () => ['--verify', '--ca-file', issuer.caFile]
   const validClaims = () => ({
     iss: issuer.issuer,
@@ -256,9 +258,115 @@ describe('msal-ts decode', () => {
     assert.deepEqual(issuer.log, [])
   })
 
-  test('--ca-file, --proxy and --timeout act only with --verify', async () => {
+  test('--ca-file, --proxy, --timeout, --verbose and --log-level act only with --verify', async () => {
     const token = await issuer.sign(validClaims())
-    assertRefused(await decode(['--timeout', '5'], token), 2, 'conflicting_options')
+    const timeout = await decode(['--timeout', '5'], token)
+    assertRefused(timeout, 2, 'conflicting_options')
+    assert.match(timeout.stderr, /--timeout acts on the requests of --verify/)
+    const logging = await decode(['--log-level', 'debug'], token)
+    assertRefused(logging, 2, 'conflicting_options')
+    assert.match(logging.stderr, /--log-level acts on/)
+    const both = await decode(['--timeout', '5', '--log-level', 'info'], token)
+    assert.match(both.stderr, /--timeout, --log-level act on/)
+    // -v prints the error's stack by design; the refusal itself is what counts.
+    const verbose = await decode(['-v'], token)
+    assert.equal(verbose.exitCode, 2)
+    assert.equal(verbose.stdout, '')
+    assert.match(verbose.stderr, /^msal-ts: conflicting_options: --verbose acts on/)
+    const fromEnv = await decode([], token, { MSAL_TS_LOG_LEVEL: 'debug' })
+    assert.equal(
+      fromEnv.exitCode,
+      0,
+      'a log level from the environment is a default, not a request',
+    )
+  })
+
+  test('a huge claim name is cut in the table, so it does not pad every row to its length', async () => {
+    const claims: Record<string, number> = { ['n'.repeat(50_000)]: 1 }
+    for (let i = 0; i < 2000; i += 1) {
+      claims[`c${i}`] = i
+    }
+    const wide = [part('{"alg":"none"}'), part(JSON.stringify(claims)), ''].join('.')
+    const table = await decode(['-o', 'table'], wide)
+    assert.equal(table.exitCode, 0, table.stderr)
+    assert.ok(table.stdout.length < 200_000, `${table.stdout.length} chars`)
+    assert.match(table.stdout, /^ {2}n{63}… {2}1$/m)
+    assert.match(table.stdout, /^ {2}c1999 {61}1999$/m)
+  })
+
+  test('claims nested past 64 deep are exit 2 in one line, never a crash of the printer', async () => {
+    const deep = `{"x":${'['.repeat(8000)}${']'.repeat(8000)}}`
+    const nested = [part('{"alg":"none"}'), part(deep), ''].join('.')
+    for (const format of ['json', 'table']) {
+      const refused = await decode(['-o', format], nested)
+      assertRefused(refused, 2, 'invalid_token')
+      assert.match(refused.stderr, /more than 64 deep/)
+    }
+    const deepHeader = [
+      part(`{"alg":"none","x":${'['.repeat(100)}${']'.repeat(100)}}`),
+      part('{}'),
+      '',
+    ]
+    assertRefused(await decode([], deepHeader.join('.')), 2, 'invalid_token')
+    const shallow = [part('{"alg":"none"}'), part(`{"x":${'['.repeat(60)}${']'.repeat(60)}}`), '']
+    assert.equal((await decode([], shallow.join('.'))).exitCode, 0)
+  })
+
+  test('a malformed key in the key set: exit 1 invalid_key_set naming it, never internal_error', async () => {
+    const token = await issuer.sign(validClaims())
+    const kid = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as {
+      kid: string
+    }
+    const malformed = [
+      { kty: 'RSA', kid: kid.kid, n: 'AQAB', e: 'AQAB' },
+      { kty: 'RSA', kid: kid.kid },
+      { kty: 'RSA', kid: kid.kid, n: 5, e: 'AQAB' },
+      { kty: 'RSA', kid: kid.kid, n: '!!!', e: 'AQAB' },
+    ]
+    try {
+      for (const key of malformed) {
+        issuer.publish([key])
+        const refused = await decode(verifyArgs(), token)
+        assert.equal(refused.exitCode, 1, `${JSON.stringify(key)}: ${refused.stderr}`)
+        assert.equal(refused.stdout, '')
+        assert.match(
+          refused.stderr,
+          /^msal-ts: invalid_key_set: the issuer's key set \(https:[^\n]*\/keys\) holds a key that cannot be used[^\n]*\n$/,
+        )
+        assert.doesNotMatch(refused.stderr, /internal_error/)
+      }
+    } finally {
+      issuer.publish(undefined)
+    }
+  })
+
+  test('stdin that is a directory is named as such', async () => {
+    const dir = await tempDir()
+    // A shell redirection, as a user types it: the binary gets the directory itself as fd 0.
+    const result = await execa('sh', ['-c', `'${bin}' decode < '${dir}'`], {
+      env: cliEnv(home),
+      extendEnv: false,
+      reject: false,
+    })
+    assert.equal(result.exitCode, 2)
+    assert.equal(result.stdout, '')
+    assert.equal(result.stderr, 'msal-ts: invalid_input: stdin is a directory, not the token')
+  })
+
+  test('the CA file of --verify follows the common precedence: MSAL_TS_CA_FILE and the profile beat SSL_CERT_FILE and NODE_EXTRA_CA_CERTS', async () => {
+    const token = await issuer.sign(validClaims())
+    const wrong = { SSL_CERT_FILE: sts.caFile, NODE_EXTRA_CA_CERTS: sts.caFile }
+    const own = await decode(['--verify'], token, { ...wrong, MSAL_TS_CA_FILE: issuer.caFile })
+    assert.equal(own.exitCode, 0, own.stderr)
+
+    const dir = await tempDir()
+    assert.equal((await run(dir, ['config', 'set', 'ca-file', issuer.caFile])).exitCode, 0)
+    const profiled = await run(dir, ['decode', '--verify'], { input: token, env: wrong })
+    assert.equal(profiled.exitCode, 0, profiled.stderr)
+
+    const untrusted = await decode(['--verify'], token, wrong)
+    assertRefused(untrusted, 1, 'tls_error')
+    assert.match(untrusted.stderr, /CA file from SSL_CERT_FILE/)
   })
 
   test('--proxy carries the requests of --verify; --insecure works without the CA, with a warning; --verbose logs the requests, never the token', async () => {

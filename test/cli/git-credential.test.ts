@@ -230,6 +230,81 @@ describe('msal-ts git-credential', () => {
     assert.equal(request?.form?.['scope'], devOpsScope)
   })
 
+  test('wrong options are refused for every host and operation (no request made); a valid configuration stays quiet elsewhere', async () => {
+    sts.clearLog()
+    const github = 'protocol=https\nhost=github.com\n\n'
+    const cases: [string, string[], Record<string, string>, RegExp][] = [
+      [
+        'get',
+        ['--account', 'x', '--client-secret', 's'],
+        {},
+        /--account chooses a signed-in person/,
+      ],
+      ['store', ['--account', 'x'], { AZURE_CLIENT_SECRET: 's' }, /--account/],
+      [
+        'erase',
+        ['--thumbprint', 'abcd'],
+        {},
+        /^msal-ts: conflicting_options: --thumbprint goes with/,
+      ],
+      ['get', ['--region', 'westus'], {}, /--region goes with a client credential/],
+    ]
+    for (const [operation, args, env, message] of cases) {
+      const result = await run(home, ['git-credential', operation, ...common(), ...args], {
+        input: github,
+        env,
+      })
+      const what = `${operation} ${args.join(' ')}`
+      assert.equal(result.exitCode, 2, `${what}: ${result.stderr}`)
+      assert.equal(result.stdout, '', what)
+      assert.match(result.stderr, /^msal-ts: conflicting_options: [^\n]+\n$/, what)
+      assert.match(result.stderr, message, what)
+    }
+    const valid = await run(
+      home,
+      [
+        'git-credential',
+        'get',
+        ...sts.cliArgs(sts.defaults.confidentialClientId),
+        '--region',
+        'westus',
+      ],
+      { input: github, env: { AZURE_CLIENT_SECRET: 's' } },
+    )
+    assert.equal(valid.exitCode, 0, valid.stderr)
+    assert.equal(`${valid.stdout}${valid.stderr}`, '')
+    assert.deepEqual(sts.log, [])
+  })
+
+  test('--region acts in the client credential mode: the token request goes to the regional host', async () => {
+    const port = new URL(sts.url).port
+    sts.clearLog()
+    const result = await run(
+      await tempDir(),
+      [
+        'git-credential',
+        'get',
+        '-c',
+        sts.defaults.confidentialClientId,
+        '-a',
+        `https://localhost:${port}/${sts.tenantId}`,
+        '--ca-file',
+        sts.caFile,
+        '--region',
+        'westus2',
+      ],
+      {
+        input: 'protocol=https\nhost=dev.azure.com\n\n',
+        env: { AZURE_CLIENT_SECRET: sts.defaults.clientSecret },
+      },
+    )
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.ok(fields(result.stdout).get('password'))
+    const [request] = sts.tokenRequests()
+    assert.equal(request?.headers['host'], `westus2.localhost:${port}`)
+    assert.equal(request?.form?.['scope'], devOpsScope)
+  })
+
   test('a request git would never send is exit 2 in one line, with nothing on stdout', async () => {
     for (const input of [
       'protocol=https\nhost=dev.azure.com\rpassword=x\n\n',
@@ -310,5 +385,32 @@ describe('msal-ts git-credential', () => {
     assert.equal(result.stdout, '')
     assertNoStack(result.stderr)
     assert.match(result.stderr, /^msal-ts: [\w_]+: [^\n]+\n( {2}status \d+;[^\n]*\n)?$/)
+  })
+  test('a cached token git cannot carry (a space in it) is asked afresh once, not served or failed until it expires', async () => {
+    const dir = await tempDir()
+    await login(dir)
+    const request = 'protocol=https\nhost=dev.azure.com\n\n'
+    sts.inject({
+      match: { path: '/oauth2/v2.0/token', grantType: 'refresh_token' },
+      patch: { access_token: 'abc def' },
+    })
+    const spaced = await helper(dir, 'get', request)
+    sts.clearFaults()
+    assert.equal(spaced.exitCode, 1, spaced.stderr)
+    assert.equal(spaced.stdout, '')
+    assert.match(spaced.stderr, /^msal-ts: invalid_response: [^\n]*cannot carry\n$/)
+
+    sts.clearLog()
+    const fresh = await helper(dir, 'get', request)
+    assert.equal(fresh.exitCode, 0, fresh.stderr)
+    assert.equal(claimsOf(fields(fresh.stdout).get('password') ?? '')['aud'], devOps)
+    assert.deepEqual(
+      sts.tokenRequests().map((entry) => entry.form?.['grant_type']),
+      ['refresh_token'],
+    )
+    sts.clearLog()
+    const cached = await helper(dir, 'get', request)
+    assert.equal(fields(cached.stdout).get('password'), fields(fresh.stdout).get('password'))
+    assert.deepEqual(sts.tokenRequests(), [])
   })
 })

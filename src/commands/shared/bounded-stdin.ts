@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs'
 import { UsageError } from '../../core/kernel/errors.js'
 import type { Io } from './io.js'
 
@@ -6,6 +7,7 @@ import type { Io } from './io.js'
  * person feeds in, and an endless stream must not fill memory.
  */
 export async function readBoundedStdin(io: Io, maxBytes: number, what: string): Promise<string> {
+  refuseDirectory(io, what)
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of io.stdin) {
@@ -18,4 +20,21 @@ export async function readBoundedStdin(io: Io, maxBytes: number, what: string): 
     chunks.push(buffer)
   }
   return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Node reads a directory given as stdin (`< /tmp`) as empty input: say what is wrong instead. */
+function refuseDirectory(io: Io, what: string): void {
+  const fd: unknown = (io.stdin as { fd?: unknown }).fd
+  if (typeof fd === 'number' && isDirectory(fd)) {
+    throw new UsageError('invalid_input', `stdin is a directory, not ${what}`)
+  }
+}
+
+function isDirectory(fd: number): boolean {
+  try {
+    return fstatSync(fd).isDirectory()
+  } catch {
+    // A closed stdin reads as empty input, which the caller refuses in its own words.
+    return false
+  }
 }

@@ -34,8 +34,9 @@ export async function decodeJwt(token: string): Promise<DecodedJwt> {
       'this is an encrypted token (JWE): only its audience can read it',
     )
   }
+  let decoded: DecodedJwt
   try {
-    return {
+    decoded = {
       token,
       header: { ...jose.decodeProtectedHeader(token) },
       claims: jose.decodeJwt(token),
@@ -46,6 +47,32 @@ export async function decodeJwt(token: string): Promise<DecodedJwt> {
       'the input is not a JWT: three base64url parts (header, claims, signature) joined by dots, the first two JSON objects',
     )
   }
+  if (depthOf(decoded.header) > maxNesting || depthOf(decoded.claims) > maxNesting) {
+    throw new UsageError(
+      'invalid_token',
+      `the token nests objects or arrays more than ${maxNesting} deep: no issuer does that`,
+    )
+  }
+  return decoded
+}
+
+/** Far deeper than any real claim, far shallower than what overflows the stack of whatever prints it. */
+const maxNesting = 64
+
+/** How deep objects and arrays nest in a parsed JSON value, counted without recursion. */
+function depthOf(root: unknown): number {
+  let deepest = 0
+  const pending: [unknown, number][] = [[root, 1]]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [value, depth] = next
+    if (typeof value === 'object' && value !== null) {
+      deepest = Math.max(deepest, depth)
+      for (const child of Object.values(value)) {
+        pending.push([child, depth + 1])
+      }
+    }
+  }
+  return deepest
 }
 
 /**
@@ -176,7 +203,16 @@ function verificationFailure(
   if (error instanceof errors.JOSEError) {
     return new RuntimeFailure('invalid_signature', `the token cannot be verified: ${error.message}`)
   }
-  return error
+  // Node's crypto refuses a key whose parameters are malformed (an RSA key without a usable
+  // modulus, say) with a plain TypeError or a WebCrypto DOMException: the fault is the issuer's.
+  if (!(error instanceof TypeError || error instanceof DOMException)) {
+    return error
+  }
+  return new RuntimeFailure(
+    'invalid_key_set',
+    `the issuer's key set (${jwksUri}) holds a key that cannot be used: its parameters are malformed`,
+    { cause: error },
+  )
 }
 
 function timeOf(seconds: unknown): string {
