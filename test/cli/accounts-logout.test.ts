@@ -259,6 +259,26 @@ describe('msal-ts accounts and logout', () => {
     assert.doesNotMatch(nobody.stderr, /msal-ts login/)
   })
 
+  test('accounts and logout refuse --no-cache and do not list it: they act on the real cache only', async () => {
+    const home = await twoAccounts()
+    const path = await cacheFile(home)
+    const before = await readFile(path, 'utf8')
+    for (const args of [
+      ['accounts', ...cacheOnly(common()), '--no-cache'],
+      ['logout', ...cacheOnly(common()), '--no-cache', '--all'],
+    ]) {
+      const result = await run(home, args)
+      assert.equal(result.exitCode, 2, args.join(' '))
+      assert.equal(result.stdout, '')
+      assert.match(result.stderr, /^msal-ts: [\w-]+: .*--no-cache.*\n$/)
+      const help = await run(home, [args[0] ?? '', '--help'])
+      assert.doesNotMatch(help.stdout, /--no-cache/)
+    }
+    assert.equal(await readFile(path, 'utf8'), before)
+    const listed = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'json'])
+    assert.equal((JSON.parse(listed.stdout) as unknown[]).length, 2)
+  })
+
   test('logout with several accounts and neither --account nor --all: exit 2, nothing removed', async () => {
     const home = await twoAccounts()
     const path = await cacheFile(home)

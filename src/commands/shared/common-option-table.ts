@@ -10,7 +10,8 @@ import { tokenFormats } from './output.js'
  * What a command asks the identity provider for, which decides the options it lists (cli.md: a
  * command lists only options that change what it does): the cache-only commands send no HTTP
  * request, so they take no discovery, proxy or telemetry option (TLS and timeout options stay:
- * they act on a rediss:// cache); capabilities and excluded scopes for every token request, a
+ * they act on a rediss:// cache), and no --no-cache, which would leave them an empty cache to
+ * read or change while the real one stays as it was; capabilities and excluded scopes for every token request, a
  * region for app tokens. An authorization URL is a user-token request that caches no token, so
  * it takes no Redis cache.
  */
@@ -99,7 +100,7 @@ export const commonOptions = [
       'share the token cache through Redis: redis[s]://[user@]host[:port][/db]; password from MSAL_TS_REDIS_PASSWORD or REDISCLI_AUTH [env: MSAL_TS_CACHE_URL]',
     only: 'token-cache',
   },
-  { flags: '--no-cache', description: 'keep tokens in memory only' },
+  { flags: '--no-cache', description: 'keep tokens in memory only', only: 'http-requests' },
   {
     flags: '--proxy <url>',
     description: 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]',

@@ -97,7 +97,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file']),
     ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
     ...cacheUrl(flags, io, profile['cache-url']),
-    noCache: !flags.cache,
+    noCache: flags.cache === false,
     // The environment's proxy is applied by the HTTP layer; the profile's only when it has none.
     ...optional('proxy', checkProxy(flags.proxy ?? (envProxy ? undefined : profile['proxy']))),
     ...caSetting(flags, env, { profile, profileName }),
