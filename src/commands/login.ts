@@ -154,7 +154,11 @@ function browserLogin(
   { io, openSignInPage }: CommandDeps,
 ) {
   return app.acquireTokenInteractive(scopes, {
-    openBrowser: (url) => openSignInPage(url, { browser: flags.browser }),
+    openBrowser: (url) =>
+      openSignInPage(url, {
+        browser: flags.browser,
+        fixedPort: flags.redirectPort !== undefined,
+      }),
     timeoutMs: waitSeconds * 1000,
     ...(io.signal ? { signal: io.signal } : {}),
     ...(flags.redirectPort !== undefined ? { port: port(flags.redirectPort) } : {}),

@@ -233,8 +233,14 @@ describe('msal-ts login: the loopback redirect listener', () => {
     const url = await signIn.url
     assert.equal(url.searchParams.get('redirect_uri'), `http://localhost:${port}`)
     await client.get(await client.authorize(url))
-    assert.equal((await signIn.done).exitCode, 0)
+    const done = await signIn.done
+    assert.equal(done.exitCode, 0)
     assert.equal(sts.tokenRequests().at(-1)?.form?.['redirect_uri'], `http://localhost:${port}`)
+    // The port is already fixed, so the advice leaves out how to fix it.
+    assert.equal(
+      done.stderr.split('\n')[0],
+      `Open this URL in a browser to sign in; msal-ts waits for the browser to come back to http://localhost:${port}. With the browser on another machine, first run there: ssh -L ${port}:localhost:${port} <this host>`,
+    )
   })
 
   test('--wait 2 with no answer ends with exit 1 and a clear message, no stack trace', async () => {

@@ -30,12 +30,12 @@ export function whyNoBrowser(
 export async function showSignInPage(
   io: Io,
   url: string,
-  options: { browser: boolean },
+  options: { browser: boolean; fixedPort: boolean },
 ): Promise<void> {
   // Core only builds https (or loopback http) sign-in URLs; this is the last line before a browser.
   safeUrl(url, 'the sign-in URL')
   if (!options.browser) {
-    say(io, noBrowserAdvice(url))
+    say(io, noBrowserAdvice(url, options))
     say(io, url)
     return
   }
@@ -60,15 +60,14 @@ export async function showSignInPage(
  * What to do with a printed sign-in URL: the browser's redirect comes back to a port on this
  * machine, so a browser elsewhere needs that port forwarded here.
  */
-function noBrowserAdvice(url: string): string {
+function noBrowserAdvice(url: string, { fixedPort }: { fixedPort: boolean }): string {
   const redirect = new URL(url).searchParams.get('redirect_uri') ?? ''
   const port = URL.canParse(redirect) ? new URL(redirect).port : ''
   if (!port) {
     return 'Open this URL in a browser to sign in:'
   }
-  return (
+  const advice =
     `Open this URL in a browser to sign in; msal-ts waits for the browser to come back to http://localhost:${port}. ` +
-    `With the browser on another machine, first run there: ssh -L ${port}:localhost:${port} <this host> ` +
-    '(--redirect-port keeps the port the same between runs).'
-  )
+    `With the browser on another machine, first run there: ssh -L ${port}:localhost:${port} <this host>`
+  return fixedPort ? advice : `${advice} (--redirect-port keeps the port the same between runs).`
 }

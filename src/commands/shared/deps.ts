@@ -32,8 +32,14 @@ export interface AppFactory {
   ): Promise<ManagedIdentityApp>
 }
 
-/** Opens the sign-in page, or only prints its URL when `browser` is false. */
-export type SignInPageOpener = (url: string, options: { browser: boolean }) => Promise<void>
+/**
+ * Opens the sign-in page, or only prints its URL when `browser` is false; `fixedPort` says the
+ * person chose the redirect port, so the advice need not tell how to.
+ */
+export type SignInPageOpener = (
+  url: string,
+  options: { browser: boolean; fixedPort: boolean },
+) => Promise<void>
 
 /** Everything a command reaches outside itself, as cli/cli passes it: one object, set by the registry. */
 export interface CommandDeps {
