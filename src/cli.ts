@@ -96,10 +96,24 @@ function refuseStrayArguments(command: Command): void {
   const message = `${command.name()} takes options only, not ${stray.map((arg) => JSON.stringify(arg)).join(' ')}`
   const takesScope = command.options.some((option) => option.long === '--scope')
   if (takesScope && stray.every((arg) => /^[\w.:/-]+$/.test(arg))) {
-    const fix = stray.map((scope) => `--scope ${scope}`).join(' ')
+    const fix = stray.map((word) => `${scopeOption(command, word)} ${word}`).join(' ')
     throw new SuggestedUsageError('unexpected_argument', message, `Did you mean ${fix}?`)
   }
   throw new UsageError('unexpected_argument', message)
+}
+
+/**
+ * The option a stray word was most likely meant for. An app token is for a whole resource, so
+ * client-token takes a scope only as `<resource>/.default`; elsewhere a bare `https://host` names
+ * a resource rather than a scope.
+ */
+function scopeOption(command: Command, word: string): '--scope' | '--resource' {
+  const takesResource = command.options.some((option) => option.long === '--resource')
+  const resource =
+    command.name() === 'client-token'
+      ? !word.endsWith('/.default')
+      : /^[a-z][a-z\d+.-]*:\/\/[^/]+\/?$/i.test(word)
+  return takesResource && resource ? '--resource' : '--scope'
 }
 
 function report(

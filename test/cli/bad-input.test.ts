@@ -447,4 +447,63 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     )
     assert.equal(sts.tokenRequests().length, before)
   })
+
+  test('the suggested fix for a stray word is one that works: --resource for a resource, --scope for a scope', async () => {
+    const resource = 'https://graph.microsoft.com'
+    const cases: { command: Command; word: string; fix: string }[] = [
+      { command: 'client-token', word: resource, fix: `--resource ${resource}` },
+      { command: 'client-token', word: `${resource}/`, fix: `--resource ${resource}/` },
+      { command: 'client-token', word: graph, fix: `--scope ${graph}` },
+      { command: 'token', word: resource, fix: `--resource ${resource}` },
+      { command: 'token', word: `${resource}/`, fix: `--resource ${resource}/` },
+      { command: 'token', word: graph, fix: `--scope ${graph}` },
+      { command: 'token', word: `${resource}/User.Read`, fix: `--scope ${resource}/User.Read` },
+      { command: 'token', word: 'User.Read', fix: '--scope User.Read' },
+    ]
+    const before = sts.tokenRequests().length
+    for (const { command, word, fix } of cases) {
+      const result = await run(home, [command, ...common(command), word], { env: secret })
+      assert.equal(result.exitCode, 2, `${command} ${word}`)
+      assert.equal(result.stdout, '')
+      assert.equal(
+        result.stderr,
+        `msal-ts: unexpected_argument: ${command} takes options only, not "${word}"\n(Did you mean ${fix}?)\n`,
+      )
+    }
+    assert.equal(sts.tokenRequests().length, before)
+  })
+
+  test('https:// is suggested only for a host and path without a scheme, never glued to a mistyped one', async () => {
+    const suggested = [
+      ['//login.microsoftonline.com/contoso', 'https://login.microsoftonline.com/contoso'],
+      ['localhost:8443/t', 'https://localhost:8443/t'],
+      ['login.microsoftonline.com', 'https://login.microsoftonline.com'],
+    ]
+    for (const [authority, fix] of suggested) {
+      const result = await run(home, [
+        'token',
+        ...common('token'),
+        '-a',
+        authority ?? '',
+        '--scope',
+        'User.Read',
+      ])
+      assert.equal(result.exitCode, 2, authority)
+      assert.match(result.stderr, /^msal-ts: invalid_authority: .+\n/, authority)
+      assert.ok(result.stderr.endsWith(`\n(Did you mean ${fix}?)\n`), result.stderr)
+    }
+    for (const authority of ['HTTPS//h/x', 'h//x', 'a b', '-/x', 'https:h']) {
+      const result = await run(home, [
+        'token',
+        ...common('token'),
+        '-a',
+        authority,
+        '--scope',
+        'User.Read',
+      ])
+      assert.equal(result.exitCode, 2, authority)
+      assert.equal(result.stdout, '')
+      assert.match(result.stderr, /^msal-ts: invalid_authority: [^\n]+\n$/, authority)
+    }
+  })
 })
