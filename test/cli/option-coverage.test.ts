@@ -261,6 +261,8 @@ const perCommand: Record<string, Proof> = {
     'test/cli/git-credential.test.ts › Azure DevOps hosts on any port, <org>.visualstudio.com, --host',
   'git-credential --account':
     'test/cli/git-credential.test.ts › several accounts: exit 2 naming them',
+  'git-credential --region':
+    'test/cli/git-credential.test.ts › --region acts in the client credential mode: the token request goes to the regional host',
   'git-credential --managed-identity':
     'test/cli/git-credential.test.ts › --managed-identity (system- or user-assigned by --object-id / --mi-resource-id)',
   'git-credential --object-id':
