@@ -209,6 +209,54 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     }
   })
 
+  test('a 20 MB value at the token key: one warning, a token from the network, the local file not given the value', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const client = redis.client(db)
+    const dir = join(home, 'a')
+    const first = await run(home, appArgs(dir, url), { env: secretEnv() })
+    assert.equal(first.exitCode, 0, first.stderr)
+    const tokenFile = (await readdir(dir)).find((name) => name.startsWith('token-cache.')) ?? ''
+    const before = await readFile(join(dir, tokenFile), 'utf8')
+    await client.set(
+      appKey(),
+      JSON.stringify({ AccessToken: {}, pad: 'x'.repeat(20 * 1024 * 1024) }),
+    )
+
+    const result = await run(home, [...appArgs(dir, url), '--force-refresh'], { env: secretEnv() })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stdout, /^eyJ/)
+    assert.match(
+      result.stderr,
+      /^msal-ts: warning: the Redis cache at .* is not usable \(the Redis key .* is larger than 16 MiB\); using the local cache file instead\n$/,
+    )
+    const after = await readFile(join(dir, tokenFile), 'utf8')
+    assert.ok(after.length < 1024 * 1024 && !after.includes('xxxx'), 'the local copy stays small')
+    assert.ok(after.includes(result.stdout.trim()) && after !== before)
+    const again = await run(home, appArgs(dir, url), { env: secretEnv() })
+    assert.equal(again.stdout, result.stdout, 'the next run is served from the local file')
+  })
+
+  test('an HTTP-cache key of another type only keeps discovery local; the tokens are still shared', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const client = redis.client(db)
+    await client.rpush('msal-ts:http-cache', 'a')
+    sts.clearLog()
+    const first = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
+    assert.equal(first.exitCode, 0, first.stderr)
+    assert.match(
+      first.stderr,
+      /^msal-ts: warning: the Redis key msal-ts:http-cache is not usable \(WRONGTYPE.*\); using the local copy instead\n$/,
+    )
+    assert.ok(await client.get(appKey()), 'the token went to Redis')
+    const second = await run(home, appArgs(join(home, 'b'), url), { env: secretEnv() })
+    assert.equal(second.exitCode, 0, second.stderr)
+    assert.equal(second.stdout, first.stdout, 'the token came from Redis')
+    assert.equal(sts.tokenRequests().length, 1)
+    assert.equal(await client.type('msal-ts:http-cache'), 'list', 'not overwritten')
+  })
+
   test('Redis refusing connections: a warning, and the token all the same', async () => {
     const home = await tempDir()
     const down = await startRedis()
