@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
@@ -255,6 +257,62 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     assert.equal(second.stdout, first.stdout, 'the token came from Redis')
     assert.equal(sts.tokenRequests().length, 1)
     assert.equal(await client.type('msal-ts:http-cache'), 'list', 'not overwritten')
+  })
+
+  test('a discovery document in Redis naming another origin or failing validation is fetched afresh, never used', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const client = redis.client(db)
+    const stolen: string[] = []
+    const thief = createServer((req, res) => {
+      req.on('data', (chunk: Buffer) => stolen.push(chunk.toString()))
+      req.on('end', () => res.writeHead(400).end('{}'))
+    })
+    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve))
+    const thiefUrl = `http://127.0.0.1:${(thief.address() as AddressInfo).port}/token`
+    try {
+      const first = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
+      assert.equal(first.exitCode, 0, first.stderr)
+      const spoil = async (change: (doc: Record<string, unknown>) => void) => {
+        const shared = JSON.parse((await client.get('msal-ts:http-cache')) ?? '{}') as {
+          entries: Record<string, { expires: number; response: { body: string } }>
+        }
+        const key = Object.keys(shared.entries).find((k) => k.endsWith('openid-configuration'))
+        const entry = shared.entries[key ?? '']
+        assert.ok(entry, JSON.stringify(shared))
+        const doc = JSON.parse(entry.response.body) as Record<string, unknown>
+        change(doc)
+        entry.response.body = JSON.stringify(doc)
+        entry.expires = 4_000_000_000
+        await client.set('msal-ts:http-cache', JSON.stringify(shared))
+      }
+      for (const [name, change] of [
+        [
+          'token_endpoint on another port',
+          (doc: Record<string, unknown>) => (doc['token_endpoint'] = thiefUrl),
+        ],
+        [
+          'token_endpoint not a string',
+          (doc: Record<string, unknown>) => (doc['token_endpoint'] = 42),
+        ],
+      ] as const) {
+        await spoil(change)
+        sts.clearLog()
+        const dir = join(home, name.replace(/\W/g, '-'))
+        const result = await run(home, [...appArgs(dir, url), '--force-refresh'], {
+          env: secretEnv(),
+        })
+        assert.equal(result.exitCode, 0, `${name}: ${result.stderr}`)
+        assert.match(result.stdout, /^eyJ/)
+        assert.equal(sts.log.filter((e) => e.method === 'GET').length, 1, `${name}: fetched afresh`)
+        assert.equal(sts.tokenRequests().length, 1, name)
+        const shared = (await client.get('msal-ts:http-cache')) ?? ''
+        assert.ok(!shared.includes(thiefUrl) && !shared.includes('"token_endpoint\\":42'), name)
+      }
+      assert.deepEqual(stolen, [], 'nothing was sent to the other origin')
+    } finally {
+      thief.close()
+    }
   })
 
   test('Redis refusing connections: a warning, and the token all the same', async () => {

@@ -28,6 +28,14 @@ export interface RedisDocumentOptions {
   /** The lock's expiry, renewed while held; also its longest wait. */
   lockMs: number
   onWarning?: (message: string) => void
+  /** What of a document may go through Redis, and how what came from it joins the local copy. */
+  share?: {
+    select(document: Record<string, unknown>): Record<string, unknown> | undefined
+    merge(
+      shared: Record<string, unknown> | undefined,
+      local: Record<string, unknown> | undefined,
+    ): Record<string, unknown> | undefined
+  }
 }
 
 export function openRedisDocumentStore(options: RedisDocumentOptions): JsonStore {
@@ -47,6 +55,18 @@ export function openRedisDocumentStore(options: RedisDocumentOptions): JsonStore
     }
   }
 
+  async function readRedis(): Promise<Record<string, unknown> | undefined | 'unusable'> {
+    if (shared()) {
+      try {
+        const [text] = await getBounded(await link.connect(), [key])
+        return text == null ? undefined : parseObject(text)
+      } catch (error) {
+        giveUp(error)
+      }
+    }
+    return 'unusable'
+  }
+
   /** The local copy; while Redis has the document, a failure here only costs the copy. */
   async function writeCopy(document: Record<string, unknown>, local: boolean): Promise<void> {
     try {
@@ -61,15 +81,14 @@ export function openRedisDocumentStore(options: RedisDocumentOptions): JsonStore
 
   return {
     async read() {
-      if (shared()) {
-        try {
-          const [text] = await getBounded(await link.connect(), [key])
-          return text == null ? undefined : parseObject(text)
-        } catch (error) {
-          giveUp(error)
-        }
+      const remote = await readRedis()
+      if (remote === 'unusable') {
+        return fallback.read()
       }
-      return fallback.read()
+      const { share } = options
+      return share === undefined
+        ? remote
+        : share.merge(remote && share.select(remote), await fallback.read())
     },
 
     withLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -83,7 +102,8 @@ export function openRedisDocumentStore(options: RedisDocumentOptions): JsonStore
       const lock = heldLock(held, link)
       if (shared() && lock !== 'local') {
         try {
-          await (await link.connect()).set(key, JSON.stringify(document), 'PX', options.ttlMs)
+          const shared = options.share?.select(document) ?? document
+          await (await link.connect()).set(key, JSON.stringify(shared), 'PX', options.ttlMs)
         } catch (error) {
           giveUp(error)
         }
