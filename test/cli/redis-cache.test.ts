@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
@@ -206,6 +208,110 @@ describe('the token cache shared through Redis (--cache-url)', () => {
       assert.deepEqual(sts.tokenRequests(), [])
     } finally {
       await own.close()
+    }
+  })
+
+  test('a 20 MB value at the token key: one warning, a token from the network, the local file not given the value', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const client = redis.client(db)
+    const dir = join(home, 'a')
+    const first = await run(home, appArgs(dir, url), { env: secretEnv() })
+    assert.equal(first.exitCode, 0, first.stderr)
+    const tokenFile = (await readdir(dir)).find((name) => name.startsWith('token-cache.')) ?? ''
+    const before = await readFile(join(dir, tokenFile), 'utf8')
+    await client.set(
+      appKey(),
+      JSON.stringify({ AccessToken: {}, pad: 'x'.repeat(20 * 1024 * 1024) }),
+    )
+
+    const result = await run(home, [...appArgs(dir, url), '--force-refresh'], { env: secretEnv() })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stdout, /^eyJ/)
+    assert.match(
+      result.stderr,
+      /^msal-ts: warning: the Redis cache at .* is not usable \(the Redis key .* is larger than 16 MiB\); using the local cache file instead\n$/,
+    )
+    const after = await readFile(join(dir, tokenFile), 'utf8')
+    assert.ok(after.length < 1024 * 1024 && !after.includes('xxxx'), 'the local copy stays small')
+    assert.ok(after.includes(result.stdout.trim()) && after !== before)
+    const again = await run(home, appArgs(dir, url), { env: secretEnv() })
+    assert.equal(again.stdout, result.stdout, 'the next run is served from the local file')
+  })
+
+  test('an HTTP-cache key of another type only keeps discovery local; the tokens are still shared', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const client = redis.client(db)
+    await client.rpush('msal-ts:http-cache', 'a')
+    sts.clearLog()
+    const first = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
+    assert.equal(first.exitCode, 0, first.stderr)
+    assert.match(
+      first.stderr,
+      /^msal-ts: warning: the Redis key msal-ts:http-cache is not usable \(WRONGTYPE.*\); using the local copy instead\n$/,
+    )
+    assert.ok(await client.get(appKey()), 'the token went to Redis')
+    const second = await run(home, appArgs(join(home, 'b'), url), { env: secretEnv() })
+    assert.equal(second.exitCode, 0, second.stderr)
+    assert.equal(second.stdout, first.stdout, 'the token came from Redis')
+    assert.equal(sts.tokenRequests().length, 1)
+    assert.equal(await client.type('msal-ts:http-cache'), 'list', 'not overwritten')
+  })
+
+  test('a discovery document in Redis naming another origin or failing validation is fetched afresh, never used', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const client = redis.client(db)
+    const stolen: string[] = []
+    const thief = createServer((req, res) => {
+      req.on('data', (chunk: Buffer) => stolen.push(chunk.toString()))
+      req.on('end', () => res.writeHead(400).end('{}'))
+    })
+    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve))
+    const thiefUrl = `http://127.0.0.1:${(thief.address() as AddressInfo).port}/token`
+    try {
+      const first = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
+      assert.equal(first.exitCode, 0, first.stderr)
+      const spoil = async (change: (doc: Record<string, unknown>) => void) => {
+        const shared = JSON.parse((await client.get('msal-ts:http-cache')) ?? '{}') as {
+          entries: Record<string, { expires: number; response: { body: string } }>
+        }
+        const key = Object.keys(shared.entries).find((k) => k.endsWith('openid-configuration'))
+        const entry = shared.entries[key ?? '']
+        assert.ok(entry, JSON.stringify(shared))
+        const doc = JSON.parse(entry.response.body) as Record<string, unknown>
+        change(doc)
+        entry.response.body = JSON.stringify(doc)
+        entry.expires = 4_000_000_000
+        await client.set('msal-ts:http-cache', JSON.stringify(shared))
+      }
+      for (const [name, change] of [
+        [
+          'token_endpoint on another port',
+          (doc: Record<string, unknown>) => (doc['token_endpoint'] = thiefUrl),
+        ],
+        [
+          'token_endpoint not a string',
+          (doc: Record<string, unknown>) => (doc['token_endpoint'] = 42),
+        ],
+      ] as const) {
+        await spoil(change)
+        sts.clearLog()
+        const dir = join(home, name.replace(/\W/g, '-'))
+        const result = await run(home, [...appArgs(dir, url), '--force-refresh'], {
+          env: secretEnv(),
+        })
+        assert.equal(result.exitCode, 0, `${name}: ${result.stderr}`)
+        assert.match(result.stdout, /^eyJ/)
+        assert.equal(sts.log.filter((e) => e.method === 'GET').length, 1, `${name}: fetched afresh`)
+        assert.equal(sts.tokenRequests().length, 1, name)
+        const shared = (await client.get('msal-ts:http-cache')) ?? ''
+        assert.ok(!shared.includes(thiefUrl) && !shared.includes('"token_endpoint\\":42'), name)
+      }
+      assert.deepEqual(stolen, [], 'nothing was sent to the other origin')
+    } finally {
+      thief.close()
     }
   })
 

@@ -10,6 +10,7 @@ import { discoverEndpoints, type Endpoints } from '../../src/core/authority/disc
 import { isSafeUrl } from '../../src/core/http/endpoint-url.js'
 import { RuntimeFailure } from '../../src/core/kernel/errors.js'
 import { withHttpCache } from '../../src/core/http/cache.js'
+import { shareableEntries, withLocalEntries } from '../../src/core/http/cache-entries.js'
 import type { HttpClient, HttpRequest, HttpResponse } from '../../src/core/http/types.js'
 import { issuerMatchesAuthority } from '../../src/core/authority/issuer.js'
 import { memoryStore } from '../../src/core/kernel/json-store.js'
@@ -318,6 +319,51 @@ describe('OpenID configuration', () => {
     await discover(undefined, authority, cached())
     await discover(undefined, authority, cached())
     assert.equal(inner.requests.length, 2, 'asked again after the refusal, then served from cache')
+  })
+
+  test('a kept document that fails the checks (written by another) is asked afresh and replaced, not a lasting failure', async () => {
+    const url = 'https://idp.example.com/tenant/v2.0/.well-known/openid-configuration'
+    const bad = { ...good, token_endpoint: 42 }
+    const store = memoryStore()
+    await store.write({
+      version: 1,
+      entries: {
+        [`GET ${url}`]: {
+          expires: 4e9,
+          response: { status: 200, headers: {}, body: JSON.stringify(bad) },
+        },
+      },
+    })
+    const inner = serving(good)
+    const cached = () => withHttpCache(inner, { store, clock: () => 1000, log: () => undefined })
+    assert.equal(
+      (await discover(undefined, undefined, cached())).tokenEndpoint,
+      good.token_endpoint,
+    )
+    await discover(undefined, undefined, cached())
+    assert.equal(inner.requests.length, 1, 'asked once, then served from the replaced entry')
+  })
+
+  test('only documents whose endpoints are on the origin they were asked from are shared', () => {
+    const url = 'https://idp.example.com/tenant/v2.0/.well-known/openid-configuration'
+    const entry = (doc: unknown) => ({
+      expires: 4e9,
+      response: { status: 200, headers: {}, body: JSON.stringify(doc) },
+    })
+    const elsewhere = { ...good, token_endpoint: 'https://idp.example.com:8443/tenant/token' }
+    const other = 'https://other.example.com/.well-known/openid-configuration'
+    const local = {
+      version: 1,
+      entries: { [`GET ${url}`]: entry(good), [`GET ${other}`]: entry(elsewhere) },
+    }
+    assert.deepEqual(Object.keys(shareableEntries(local)?.['entries'] ?? {}), [`GET ${url}`])
+    const remote = { version: 1, entries: { [`GET ${url}`]: entry(elsewhere) } }
+    assert.deepEqual(shareableEntries(remote)?.['entries'], {}, 'a rewritten document is dropped')
+    assert.deepEqual(
+      Object.keys(withLocalEntries(shareableEntries(remote), local)?.['entries'] ?? {}),
+      [`GET ${other}`],
+      'the unshared document stays available from the local copy',
+    )
   })
 })
 

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { MsalTsError } from '../../src/core/kernel/errors.js'
 import { memoryStore } from '../../src/core/kernel/json-store.js'
+import { openRedisDocumentStore } from '../../src/core/storage/redis-document.js'
+import { openRedisLink } from '../../src/core/storage/redis-link.js'
 import { openRedisStore, type RedisStoreOptions } from '../../src/core/storage/redis-store.js'
 import { startRedis, type RedisServer } from '../fixtures/redis.js'
 
@@ -81,5 +83,65 @@ describe('the Redis token store', () => {
     assert.equal(warnings.length, 1, warnings.join('\n'))
     assert.match(warnings[0] ?? '', /is not usable \(.*ECONNREFUSED.*\); using the local cache/)
     await store.close()
+  })
+
+  test('a value larger than a cache file may be is not read: one warning, the local store serves, its copy untouched', async () => {
+    const client = redis.client(4)
+    await client.set(
+      'msal-ts:client:app:tenant',
+      `{"AccessToken":{},"pad":"${'x'.repeat(20 * 1024 * 1024)}"}`,
+    )
+    const { store, fallback, warnings } = open({
+      target: { host: '127.0.0.1', port: redis.port, db: 4, tls: false },
+    })
+    await fallback.write({ AccessToken: { key: appToken } })
+    assert.deepEqual(await store.read(), { AccessToken: { key: appToken } })
+    assert.equal(warnings.length, 1, warnings.join('\n'))
+    assert.match(warnings[0] ?? '', /msal-ts:client:app:tenant is larger than 16 MiB/)
+    assert.deepEqual(await fallback.read(), { AccessToken: { key: appToken } })
+    await client.flushdb()
+    await store.close()
+  })
+
+  test('an unusable HTTP-cache key (another type, too large) only sends that document local; tokens stay shared', async () => {
+    const client = redis.client(5)
+    const warnings: string[] = []
+    const link = openRedisLink({
+      target: { host: '127.0.0.1', port: redis.port, db: 5, tls: false },
+      timeoutMs: 2000,
+      onWarning: (message) => warnings.push(message),
+    })
+    const { store: tokens } = open({ link })
+    for (const [name, spoil] of [
+      ['another type', () => client.rpush('msal-ts:http-cache', 'a')],
+      [
+        'too large',
+        () => client.set('msal-ts:http-cache', `{"a":"${'x'.repeat(17 * 1024 * 1024)}"}`),
+      ],
+    ] as const) {
+      warnings.length = 0
+      await client.del('msal-ts:http-cache')
+      await spoil()
+      const fallback = memoryStore()
+      await fallback.write({ version: 1, entries: {} })
+      const documents = openRedisDocumentStore({
+        link,
+        key: 'msal-ts:http-cache',
+        ttlMs: 60_000,
+        fallback,
+        lockMs: 2000,
+        onWarning: (message) => warnings.push(message),
+      })
+      assert.deepEqual(await documents.read(), { version: 1, entries: {} }, name)
+      await documents.withLock(() => documents.write({ version: 1, entries: { k: 1 } }))
+      assert.deepEqual(await fallback.read(), { version: 1, entries: { k: 1 } }, name)
+      assert.equal(warnings.length, 1, `${name}: ${warnings.join('\n')}`)
+      assert.match(warnings[0] ?? '', /the Redis key msal-ts:http-cache is not usable/, name)
+      await tokens.withLock(() => tokens.write({ AccessToken: { key: appToken } }))
+      assert.ok(await client.get('msal-ts:client:app:tenant'), `${name}: tokens still in Redis`)
+      assert.equal(warnings.length, 1, name)
+    }
+    await client.flushdb()
+    await link.close()
   })
 })

@@ -2,6 +2,7 @@ import type { ClientApplicationOptions } from '../../core/session/client-options
 import type { JsonStore } from '../../core/kernel/json-store.js'
 import { openRedisStore } from '../../core/storage/redis-store.js'
 import { openRedisDocumentStore } from '../../core/storage/redis-document.js'
+import { shareableEntries, withLocalEntries } from '../../core/http/cache-entries.js'
 import { openRedisLink, type RedisLink } from '../../core/storage/redis-link.js'
 import type { Authority } from '../../core/authority/authority.js'
 import { localCaches } from './local-caches.js'
@@ -106,5 +107,6 @@ function sharedHttpCache(
     fallback: file,
     lockMs: settings.timeoutSeconds * 1000,
     onWarning,
+    share: { select: shareableEntries, merge: withLocalEntries },
   })
 }

@@ -58,7 +58,7 @@ export function withHttpCache(
       return await options.store.withLock(async () => {
         const stored = liveEntries(await options.store.read(), options.clock())
         const hit = fresh ? undefined : stored[key]
-        if (hit) {
+        if (hit && stillGood(req, hit)) {
           ;(await entries())[key] = hit
           return hit.response
         }
@@ -104,7 +104,7 @@ export function withHttpCache(
       // `Cache-Control: no-cache` asks for a fresh answer (a rotated key set), which is then kept.
       const cached =
         req.headers?.['cache-control'] === 'no-cache' ? undefined : (await entries())[key]
-      if (cached && cached.expires > options.clock()) {
+      if (cached && cached.expires > options.clock() && stillGood(req, cached)) {
         if (req.method === 'GET') {
           options.log({ kind: 'discovery', url: req.url, source: 'http-cache' })
         }
@@ -124,6 +124,15 @@ export function withHttpCache(
       return response
     },
   }
+}
+
+/**
+ * A kept answer passes the check a fresh one does before it is used again: anyone who can write the
+ * cache (a shared Redis) could otherwise hand out a document we would never have kept, and an entry
+ * that fails the check is replaced by a fresh answer rather than failing every run until it expires.
+ */
+function stillGood(req: HttpRequest, entry: Entry): boolean {
+  return req.keep?.(entry.response) ?? true
 }
 
 function throttles(response: HttpResponse): boolean {

@@ -8,6 +8,7 @@ import type { AsyncLocalStorage } from 'node:async_hooks'
 import type { Redis, RedisOptions } from 'ioredis'
 import { readCaFile } from '../http/ca-file.js'
 import { MsalTsError, RuntimeFailure } from '../kernel/errors.js'
+import { maxCacheBytes } from '../kernel/safe-file.js'
 import type { JsonStore } from '../kernel/json-store.js'
 import { acquireLock, type LockOptions, type RedisLock } from './redis-lock.js'
 
@@ -188,6 +189,36 @@ function clientOptions(
   }
 }
 
+/**
+ * The values of keys, null for an absent (or empty) one, read no further than a cache file may be
+ * long: anyone who can write to the server could otherwise make every run hold, parse and copy to
+ * its local file a value of any size. A longer value, or values longer together, throws.
+ */
+export async function getBounded(
+  redis: Redis,
+  keys: readonly string[],
+): Promise<(string | null)[]> {
+  const values = await Promise.all(keys.map((key) => redis.getrangeBuffer(key, 0, maxCacheBytes)))
+  let total = 0
+  return values.map((value, i) => {
+    total += value.length
+    if (total > maxCacheBytes) {
+      throw new OversizeValue(
+        `the Redis key ${keys[i] ?? ''} is larger than ${maxCacheBytes / 1024 / 1024} MiB`,
+      )
+    }
+    return value.length === 0 ? null : value.toString('utf8')
+  })
+}
+
+/**
+ * A problem with one key's value (of another type, too large), not with the server: it need not
+ * cost the run its other keys.
+ */
+export function isKeyProblem(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'ReplyError' || error instanceof OversizeValue)
+}
+
 /** A JSON object, or undefined for anything else. */
 export function parseObject(text: string): Record<string, unknown> | undefined {
   try {
@@ -204,3 +235,5 @@ export function reason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   return message.split('\n')[0] ?? message
 }
+
+class OversizeValue extends Error {}

@@ -12,6 +12,7 @@ import { RuntimeFailure } from '../kernel/errors.js'
 import type { JsonStore } from '../kernel/json-store.js'
 import type { RedisLock } from './redis-lock.js'
 import {
+  getBounded,
   openRedisLink,
   parseObject,
   reason,
@@ -87,10 +88,13 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
 
   async function readRedis(): Promise<Record<string, unknown> | undefined> {
     const redis = await link.connect()
-    const [app, accounts] = await Promise.all([redis.get(keys.app), redis.smembers(keys.users)])
+    const accounts = await redis.smembers(keys.users)
     accounts.sort()
-    const users = accounts.length > 0 ? await redis.mget(accounts.map((id) => keys.user(id))) : []
-    seen = new Map([[keys.app, { text: app, account: '' }]])
+    const [app, ...users] = await getBounded(redis, [
+      keys.app,
+      ...accounts.map((id) => keys.user(id)),
+    ])
+    seen = new Map([[keys.app, { text: app ?? null, account: '' }]])
     accounts.forEach((account, i) =>
       seen.set(keys.user(account), { text: users[i] ?? null, account }),
     )
