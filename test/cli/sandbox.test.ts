@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import { test } from 'node:test'
 import { execa } from 'execa'
 import { cliEnv, tempDir } from './harness.js'
+import { recipe } from './readme.js'
 
 const root = resolve(import.meta.dirname, '../..')
 
@@ -49,6 +50,12 @@ test('the sandbox prints exports and commands that get tokens from it, and stops
       .split('\n')
       .filter(Boolean)
       .map((line) => line.trim())
+    // The README's "Your first token" is these commands, so following it runs what this test runs.
+    const readmeCommands = recipe('first-token')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.replace(/\s+#.*$/, ''))
+    assert.deepEqual(readmeCommands, commands)
     const home = await tempDir()
     // PATH from the harness, without the repository's bin: the export line must bring msal-ts.
     const shell = async (command: string) =>
