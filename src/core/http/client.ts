@@ -188,14 +188,21 @@ export function createHttpClient(
 
 /**
  * Node's own roots and these CAs. Handing `ca: [...rootCertificates, ...ca]` to TLS parsed the
- * whole root store again in every process (tens of ms); a default context already holds the roots
- * (and NODE_EXTRA_CA_CERTS), so only the extra certificates are parsed into it. A Node without that
- * native method gets the full list instead.
+ * whole root store again in every process (tens of ms); a default context already holds the roots,
+ * so only the extra certificates are parsed into it. A Node without that native method gets the
+ * full list instead.
  */
 function trusting(
-  { createSecureContext, rootCertificates }: typeof Tls,
+  tls: typeof Tls,
   ca: readonly string[],
 ): { secureContext: Tls.SecureContext } | { ca: string[] } {
+  const { createSecureContext, rootCertificates } = tls
+  // Since Node 22.15 the default context also holds NODE_EXTRA_CA_CERTS, which msal-ts's own CA
+  // setting replaces: then the roots are listed by hand, as Node 20 does.
+  const extra = (tls as { getCACertificates?: (type: 'extra') => string[] }).getCACertificates
+  if ((extra?.('extra') ?? []).length > 0) {
+    return { ca: [...rootCertificates, ...ca] }
+  }
   const secureContext = createSecureContext()
   const store = (secureContext as { context?: { addCACert?: (pem: string) => void } }).context
   const add = store?.addCACert?.bind(store)
