@@ -7,7 +7,7 @@ import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
-import { decodeJwt } from 'jose'
+import { decodeJwt, importPKCS8, SignJWT } from 'jose'
 import { startCiRuntime, type CiRuntime } from '../fixtures/ci-runtime.js'
 import { flatHeaders, sendJson, serveOnLoopback } from '../fixtures/loopback-server.js'
 import { makeClientCertificate } from '../fixtures/pki.js'
@@ -20,6 +20,7 @@ const repo = resolve(import.meta.dirname, '../..')
 const userRead = 'https://graph.microsoft.com/User.Read'
 const aksServer = '6dae42f8-4368-4678-94ff-3960e28e3630/.default'
 const federatedClientId = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b'
+const appClientId = '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f'
 
 interface ApiCall {
   path: string
@@ -166,6 +167,73 @@ describe('README recipes', () => {
     )
     assert.equal(ci.exitCode, 0, ci.stderr)
     assert.equal(ci.stdout.trim().split('\n').at(-1), version)
+  })
+
+  test('people: password login, token as JSON and as env, accounts, logout', async () => {
+    const home = await tempDir()
+    sts.clearLog()
+    const result = await runShell(
+      home,
+      fillIn(recipe('people'), { 'bob@contoso.com': sts.defaults.username }),
+      { ...userSwaps.env(), PW: sts.defaults.password },
+    )
+    assert.equal(result.exitCode, 0, result.stderr)
+    const json = /^\{[\s\S]*?^\}$/m.exec(result.stdout)?.[0] ?? assert.fail(result.stdout)
+    const token = JSON.parse(json) as Record<string, unknown>
+    assert.equal(decodeJwt(String(token['access_token'])).aud, 'https://management.azure.com')
+    assert.ok(result.stdout.includes(sts.defaults.username), 'accounts lists the user')
+    assert.deepEqual((await readTokenCache(home))?.Account ?? {}, {}, 'logout removed the account')
+  })
+
+  test('client-token: a secret, a secret on stdin, a certificate piped to curl, an assertion file', async () => {
+    const home = await tempDir()
+    const cert = makeClientCertificate(home, 'app')
+    await writeFile(join(home, 'app.pem'), cert.keyPem + cert.certPem, { mode: 0o600 })
+    sts.addClient({
+      clientId: appClientId,
+      secret: sts.defaults.clientSecret,
+      certificatePem: cert.certPem,
+    })
+    const assertion = await new SignJWT({ jti: 'readme' })
+      .setProtectedHeader({
+        alg: 'RS256',
+        x5t: Buffer.from(cert.thumbprintSha1Hex, 'hex').toString('base64url'),
+      })
+      .setIssuer(appClientId)
+      .setSubject(appClientId)
+      .setAudience(`${sts.url}/${sts.tenantId}/oauth2/v2.0/token`)
+      .setExpirationTime('10m')
+      .sign(await importPKCS8(cert.keyPem, 'RS256'))
+    const assertionFile = join(home, 'federated-token')
+    await writeFile(assertionFile, assertion)
+    const script = fillIn(recipe('client-token'), {
+      '<app id>': appClientId,
+      '<tenant id>': sts.tenantId,
+      'AZURE_CLIENT_SECRET=...': `AZURE_CLIENT_SECRET='${sts.defaults.clientSecret}'`,
+      'https://graph.microsoft.com/v1.0/': `${api.url}/v1.0/`,
+    })
+    sts.clearLog()
+    api.calls.splice(0)
+    const result = await runShell(home, script, {
+      AZURE_AUTHORITY_HOST: sts.url,
+      SECRET: sts.defaults.clientSecret,
+      AZURE_FEDERATED_TOKEN_FILE: assertionFile,
+      NODE_EXTRA_CA_CERTS: sts.caFile,
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    // curl prints the API's body without a newline, so the last token follows it on its line.
+    const body = JSON.stringify({ value: [{ displayName: 'Contoso' }] })
+    const [fromSecret, , afterCurl = ''] = result.stdout.split('\n')
+    assert.ok(afterCurl.startsWith(body), result.stdout)
+    const fromAssertion = afterCurl.slice(body.length)
+    assert.equal(decodeJwt(fromSecret ?? '').aud, 'https://graph.microsoft.com')
+    assert.deepEqual(api.calls, [
+      { path: '/v1.0/organization', authorization: `Bearer ${fromSecret}` },
+    ])
+    assert.equal(decodeJwt(fromAssertion).aud, 'api://my-api')
+    const forms = sts.tokenRequests().map((request) => request.form ?? {})
+    assert.equal(forms[0]?.['client_secret'], sts.defaults.clientSecret)
+    assert.equal(forms.at(-1)?.['client_assertion'], assertion)
   })
 
   test('curl with -o header: the API gets the cached token, and no token request is made', async () => {
