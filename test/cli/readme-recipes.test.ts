@@ -236,6 +236,29 @@ describe('README recipes', () => {
     assert.equal(forms.at(-1)?.['client_assertion'], assertion)
   })
 
+  test('profiles: config set in the default and a named profile, token --profile, config list', async () => {
+    const home = await tempDir()
+    const usGovArm = 'https://management.usgovcloudapi.net'
+    await signIn(home, `${usGovArm}/.default`)
+    const script = fillIn(recipe('profiles'), {
+      '<app id>': sts.defaults.publicClientId,
+      'tenant contoso.onmicrosoft.com': `tenant ${sts.tenantId}`,
+      // The sovereign cloud, moved to loopback: the profile names the STS's host as its cloud.
+      'cloud usgov': `cloud ${sts.url}`,
+    })
+    sts.clearLog()
+    const result = await runShell(home, script, { NODE_EXTRA_CA_CERTS: sts.caFile })
+    assert.equal(result.exitCode, 0, result.stderr)
+    const [token = '', ...listed] = result.stdout.split('\n')
+    assert.equal(token, await cachedAccessToken(home))
+    assert.equal(decodeJwt(token).aud, usGovArm)
+    assert.deepEqual(sts.tokenRequests(), [], 'the signed-in token, from the cache')
+    const list = listed.join('\n')
+    for (const value of [sts.defaults.publicClientId, sts.tenantId, sts.url]) {
+      assert.ok(list.includes(value), `config list shows ${value}:\n${list}`)
+    }
+  })
+
   test('curl with -o header: the API gets the cached token, and no token request is made', async () => {
     const home = await tempDir()
     await signIn(home, userRead)
