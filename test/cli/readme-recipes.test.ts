@@ -259,6 +259,29 @@ describe('README recipes', () => {
     }
   })
 
+  test('completions: each line, run by the shell it is for, installs what `msal-ts completion` prints', async () => {
+    const home = await tempDir()
+    const [bash = '', zsh = '', fish = ''] = recipe('completions').trim().split('\n')
+    const loaded = await runShell(home, `${bash}\ncomplete -p msal-ts`)
+    assert.equal(loaded.exitCode, 0, loaded.stderr)
+    assert.match(loaded.stdout, /^complete .* msal-ts$/m)
+
+    // What ~/.zshrc and a first fish run would have made: a directory first in fpath, fish's own.
+    await mkdir(join(home, 'zfunc'))
+    await mkdir(join(home, '.config/fish/completions'), { recursive: true })
+    const inZsh = await runShell(home, 'zsh -f -c "fpath=(~/zfunc $fpath); $LINE"', { LINE: zsh })
+    assert.equal(inZsh.exitCode, 0, inZsh.stderr)
+    const inFish = await runShell(home, 'fish --no-config -c "$LINE"', { LINE: fish })
+    assert.equal(inFish.exitCode, 0, inFish.stderr)
+    for (const [shell, file] of [
+      ['zsh', join(home, 'zfunc/_msal-ts')],
+      ['fish', join(home, '.config/fish/completions/msal-ts.fish')],
+    ] as const) {
+      const printed = await runShell(home, `msal-ts completion ${shell}`)
+      assert.equal(await readFile(file, 'utf8'), printed.stdout, `${file} is the ${shell} script`)
+    }
+  })
+
   test('curl with -o header: the API gets the cached token, and no token request is made', async () => {
     const home = await tempDir()
     await signIn(home, userRead)
