@@ -282,6 +282,10 @@ describe('README recipes', () => {
     }
   })
 
+  test("serve: the README's block is docs/serve.md's dev-process recipe, which serve.test.ts runs", () => {
+    assert.equal(recipe('serve'), recipe('dev-process', { doc: 'docs/serve.md' }))
+  })
+
   test('curl with -o header: the API gets the cached token, and no token request is made', async () => {
     const home = await tempDir()
     await signIn(home, userRead)
