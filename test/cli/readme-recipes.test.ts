@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict'
 import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
 import { decodeJwt, importPKCS8, SignJWT } from 'jose'
+import { Agent, request } from 'undici'
 import { startCiRuntime, type CiRuntime } from '../fixtures/ci-runtime.js'
 import { flatHeaders, sendJson, serveOnLoopback } from '../fixtures/loopback-server.js'
 import { makeClientCertificate } from '../fixtures/pki.js'
@@ -284,6 +285,41 @@ describe('README recipes', () => {
 
   test("serve: the README's block is docs/serve.md's dev-process recipe, which serve.test.ts runs", () => {
     assert.equal(recipe('serve'), recipe('dev-process', { doc: 'docs/serve.md' }))
+  })
+
+  test('with your own app: login, signed in where it prints the URL, then token from the cache', async () => {
+    const home = await tempDir()
+    const base = cliEnv(home, { NODE_EXTRA_CA_CERTS: sts.caFile })
+    const script = fillIn(recipe('own-app'), userSwaps.text())
+    const shell = execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+      cwd: home,
+      env: { ...base, PATH: `${dirname(bin)}:${base['PATH']}` },
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+    })
+    // No display here, so login prints the sign-in URL; the person's browser is an HTTPS client.
+    const signInUrl = await new Promise<string>((found) => {
+      let seen = ''
+      shell.stderr?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString()
+        const url = /^https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+$/m.exec(seen)?.[0]
+        if (url !== undefined) {
+          found(url)
+        }
+      })
+    })
+    const browser = new Agent({ connect: { ca: sts.caPem } })
+    const page = await request(signInUrl, { dispatcher: browser })
+    await page.body.dump()
+    assert.equal(page.statusCode, 302)
+    const back = await request(String(page.headers['location']))
+    await back.body.dump()
+    await browser.close()
+    const result = await shell
+    assert.equal(result.exitCode, 0, String(result.stderr))
+    assert.equal(String(result.stdout).trim(), await cachedAccessToken(home))
   })
 
   test('curl with -o header: the API gets the cached token, and no token request is made', async () => {
