@@ -3,6 +3,7 @@
  * loopback "API" that records the Authorization header it gets, and GitHub's OIDC token service.
  */
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -10,8 +11,9 @@ import { execa } from 'execa'
 import { decodeJwt, importPKCS8, SignJWT } from 'jose'
 import { Agent, request } from 'undici'
 import { startCiRuntime, type CiRuntime } from '../fixtures/ci-runtime.js'
+import { startManagedIdentityEndpoints } from '../fixtures/managed-identity.js'
 import { flatHeaders, sendJson, serveOnLoopback } from '../fixtures/loopback-server.js'
-import { makeClientCertificate } from '../fixtures/pki.js'
+import { makeClientCertificate, type ClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { bin, cliEnv, run, tempDir } from './harness.js'
 import { readTokenCache } from './login-process.js'
@@ -85,11 +87,13 @@ describe('README recipes', () => {
   let sts: Sts
   let api: Awaited<ReturnType<typeof startApi>>
   let runtime: CiRuntime
+  let federatedCert: ClientCertificate
 
   before(async () => {
     sts = await startSts()
     api = await startApi()
     const cert = makeClientCertificate(await tempDir(), 'github')
+    federatedCert = cert
     sts.addClient({ clientId: federatedClientId, certificatePem: cert.certPem })
     runtime = await startCiRuntime({
       clientId: federatedClientId,
@@ -102,6 +106,19 @@ describe('README recipes', () => {
     await api.close()
     await sts.close()
   })
+
+  /** A client assertion for `clientId`, signed with its certificate's key. */
+  const signAssertion = async (cert: ClientCertificate, clientId: string) =>
+    new SignJWT({ jti: randomUUID() })
+      .setProtectedHeader({
+        alg: 'RS256',
+        x5t: Buffer.from(cert.thumbprintSha1Hex, 'hex').toString('base64url'),
+      })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(`${sts.url}/${sts.tenantId}/oauth2/v2.0/token`)
+      .setExpirationTime('10m')
+      .sign(await importPKCS8(cert.keyPem, 'RS256'))
 
   /** The swaps of the recipes that export MSAL_TS_CLIENT_ID and MSAL_TS_AUTHORITY for a user. */
   const userSwaps = {
@@ -195,16 +212,7 @@ describe('README recipes', () => {
       secret: sts.defaults.clientSecret,
       certificatePem: cert.certPem,
     })
-    const assertion = await new SignJWT({ jti: 'readme' })
-      .setProtectedHeader({
-        alg: 'RS256',
-        x5t: Buffer.from(cert.thumbprintSha1Hex, 'hex').toString('base64url'),
-      })
-      .setIssuer(appClientId)
-      .setSubject(appClientId)
-      .setAudience(`${sts.url}/${sts.tenantId}/oauth2/v2.0/token`)
-      .setExpirationTime('10m')
-      .sign(await importPKCS8(cert.keyPem, 'RS256'))
+    const assertion = await signAssertion(cert, appClientId)
     const assertionFile = join(home, 'federated-token')
     await writeFile(assertionFile, assertion)
     const script = fillIn(recipe('client-token'), {
@@ -320,6 +328,47 @@ describe('README recipes', () => {
     const result = await shell
     assert.equal(result.exitCode, 0, String(result.stderr))
     assert.equal(String(result.stdout).trim(), await cachedAccessToken(home))
+  })
+
+  test('secretless CI: GitHub and Azure Pipelines federation, a token file, managed identity', async () => {
+    const home = await tempDir()
+    const tokenFile = join(home, 'azure-identity-token')
+    await writeFile(tokenFile, await signAssertion(federatedCert, federatedClientId))
+    const mi = await startManagedIdentityEndpoints()
+    const script = fillIn(recipe('secretless-ci'), {
+      '<app id>': federatedClientId,
+      '<tenant>': sts.tenantId,
+    })
+    runtime.clear()
+    sts.clearLog()
+    const result = await runShell(home, script, {
+      ...runtime.githubEnv(),
+      ...runtime.pipelinesEnv('readme-connection'),
+      ...mi.appServiceEnv(),
+      // Kubernetes workload identity's variables, and the public cloud moved to loopback.
+      AZURE_CLIENT_ID: federatedClientId,
+      AZURE_TENANT_ID: sts.tenantId,
+      AZURE_FEDERATED_TOKEN_FILE: tokenFile,
+      AZURE_AUTHORITY_HOST: sts.url,
+      NODE_EXTRA_CA_CERTS: sts.caFile,
+    })
+    await mi.close()
+    assert.equal(result.exitCode, 0, result.stderr)
+    const tokens = result.stdout.trim().split('\n')
+    assert.deepEqual(
+      tokens.slice(0, 3).map((token) => decodeJwt(token).aud),
+      ['https://management.azure.com', 'https://vault.azure.net', 'api://my-api'],
+    )
+    assert.deepEqual(
+      tokens.slice(3),
+      mi.issued,
+      "the managed identity's token, from App Service's endpoint",
+    )
+    assert.equal(mi.requests[0]?.query['resource'], 'https://vault.azure.net')
+    assert.deepEqual(
+      sts.tokenRequests().map((request) => request.form?.['client_assertion']),
+      [...runtime.issued, await readFile(tokenFile, 'utf8')],
+    )
   })
 
   test('curl with -o header: the API gets the cached token, and no token request is made', async () => {
