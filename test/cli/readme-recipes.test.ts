@@ -3,14 +3,17 @@
  * loopback "API" that records the Authorization header it gets, and GitHub's OIDC token service.
  */
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
-import { decodeJwt } from 'jose'
+import { decodeJwt, importPKCS8, SignJWT } from 'jose'
+import { Agent, request } from 'undici'
 import { startCiRuntime, type CiRuntime } from '../fixtures/ci-runtime.js'
+import { startManagedIdentityEndpoints } from '../fixtures/managed-identity.js'
 import { flatHeaders, sendJson, serveOnLoopback } from '../fixtures/loopback-server.js'
-import { makeClientCertificate } from '../fixtures/pki.js'
+import { makeClientCertificate, type ClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { bin, cliEnv, run, tempDir } from './harness.js'
 import { readTokenCache } from './login-process.js'
@@ -20,6 +23,7 @@ const repo = resolve(import.meta.dirname, '../..')
 const userRead = 'https://graph.microsoft.com/User.Read'
 const aksServer = '6dae42f8-4368-4678-94ff-3960e28e3630/.default'
 const federatedClientId = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b'
+const appClientId = '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f'
 
 interface ApiCall {
   path: string
@@ -83,11 +87,13 @@ describe('README recipes', () => {
   let sts: Sts
   let api: Awaited<ReturnType<typeof startApi>>
   let runtime: CiRuntime
+  let federatedCert: ClientCertificate
 
   before(async () => {
     sts = await startSts()
     api = await startApi()
     const cert = makeClientCertificate(await tempDir(), 'github')
+    federatedCert = cert
     sts.addClient({ clientId: federatedClientId, certificatePem: cert.certPem })
     runtime = await startCiRuntime({
       clientId: federatedClientId,
@@ -100,6 +106,19 @@ describe('README recipes', () => {
     await api.close()
     await sts.close()
   })
+
+  /** A client assertion for `clientId`, signed with its certificate's key. */
+  const signAssertion = async (cert: ClientCertificate, clientId: string) =>
+    new SignJWT({ jti: randomUUID() })
+      .setProtectedHeader({
+        alg: 'RS256',
+        x5t: Buffer.from(cert.thumbprintSha1Hex, 'hex').toString('base64url'),
+      })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(`${sts.url}/${sts.tenantId}/oauth2/v2.0/token`)
+      .setExpirationTime('10m')
+      .sign(await importPKCS8(cert.keyPem, 'RS256'))
 
   /** The swaps of the recipes that export MSAL_TS_CLIENT_ID and MSAL_TS_AUTHORITY for a user. */
   const userSwaps = {
@@ -166,6 +185,190 @@ describe('README recipes', () => {
     )
     assert.equal(ci.exitCode, 0, ci.stderr)
     assert.equal(ci.stdout.trim().split('\n').at(-1), version)
+  })
+
+  test('people: password login, token as JSON and as env, accounts, logout', async () => {
+    const home = await tempDir()
+    sts.clearLog()
+    const result = await runShell(
+      home,
+      fillIn(recipe('people'), { 'bob@contoso.com': sts.defaults.username }),
+      { ...userSwaps.env(), PW: sts.defaults.password },
+    )
+    assert.equal(result.exitCode, 0, result.stderr)
+    const json = /^\{[\s\S]*?^\}$/m.exec(result.stdout)?.[0] ?? assert.fail(result.stdout)
+    const token = JSON.parse(json) as Record<string, unknown>
+    assert.equal(decodeJwt(String(token['access_token'])).aud, 'https://management.azure.com')
+    assert.ok(result.stdout.includes(sts.defaults.username), 'accounts lists the user')
+    assert.deepEqual((await readTokenCache(home))?.Account ?? {}, {}, 'logout removed the account')
+  })
+
+  test('client-token: a secret, a secret on stdin, a certificate piped to curl, an assertion file', async () => {
+    const home = await tempDir()
+    const cert = makeClientCertificate(home, 'app')
+    await writeFile(join(home, 'app.pem'), cert.keyPem + cert.certPem, { mode: 0o600 })
+    sts.addClient({
+      clientId: appClientId,
+      secret: sts.defaults.clientSecret,
+      certificatePem: cert.certPem,
+    })
+    const assertion = await signAssertion(cert, appClientId)
+    const assertionFile = join(home, 'federated-token')
+    await writeFile(assertionFile, assertion)
+    const script = fillIn(recipe('client-token'), {
+      '<app id>': appClientId,
+      '<tenant id>': sts.tenantId,
+      'AZURE_CLIENT_SECRET=...': `AZURE_CLIENT_SECRET='${sts.defaults.clientSecret}'`,
+      'https://graph.microsoft.com/v1.0/': `${api.url}/v1.0/`,
+    })
+    sts.clearLog()
+    api.calls.splice(0)
+    const result = await runShell(home, script, {
+      AZURE_AUTHORITY_HOST: sts.url,
+      SECRET: sts.defaults.clientSecret,
+      AZURE_FEDERATED_TOKEN_FILE: assertionFile,
+      NODE_EXTRA_CA_CERTS: sts.caFile,
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    // curl prints the API's body without a newline, so the last token follows it on its line.
+    const body = JSON.stringify({ value: [{ displayName: 'Contoso' }] })
+    const [fromSecret, , afterCurl = ''] = result.stdout.split('\n')
+    assert.ok(afterCurl.startsWith(body), result.stdout)
+    const fromAssertion = afterCurl.slice(body.length)
+    assert.equal(decodeJwt(fromSecret ?? '').aud, 'https://graph.microsoft.com')
+    assert.deepEqual(api.calls, [
+      { path: '/v1.0/organization', authorization: `Bearer ${fromSecret}` },
+    ])
+    assert.equal(decodeJwt(fromAssertion).aud, 'api://my-api')
+    const forms = sts.tokenRequests().map((request) => request.form ?? {})
+    assert.equal(forms[0]?.['client_secret'], sts.defaults.clientSecret)
+    assert.equal(forms.at(-1)?.['client_assertion'], assertion)
+  })
+
+  test('profiles: config set in the default and a named profile, token --profile, config list', async () => {
+    const home = await tempDir()
+    const usGovArm = 'https://management.usgovcloudapi.net'
+    await signIn(home, `${usGovArm}/.default`)
+    const script = fillIn(recipe('profiles'), {
+      '<app id>': sts.defaults.publicClientId,
+      'tenant contoso.onmicrosoft.com': `tenant ${sts.tenantId}`,
+      // The sovereign cloud, moved to loopback: the profile names the STS's host as its cloud.
+      'cloud usgov': `cloud ${sts.url}`,
+    })
+    sts.clearLog()
+    const result = await runShell(home, script, { NODE_EXTRA_CA_CERTS: sts.caFile })
+    assert.equal(result.exitCode, 0, result.stderr)
+    const [token = '', ...listed] = result.stdout.split('\n')
+    assert.equal(token, await cachedAccessToken(home))
+    assert.equal(decodeJwt(token).aud, usGovArm)
+    assert.deepEqual(sts.tokenRequests(), [], 'the signed-in token, from the cache')
+    const list = listed.join('\n')
+    for (const value of [sts.defaults.publicClientId, sts.tenantId, sts.url]) {
+      assert.ok(list.includes(value), `config list shows ${value}:\n${list}`)
+    }
+  })
+
+  test('completions: each line, run by the shell it is for, installs what `msal-ts completion` prints', async () => {
+    const home = await tempDir()
+    const [bash = '', zsh = '', fish = ''] = recipe('completions').trim().split('\n')
+    const loaded = await runShell(home, `${bash}\ncomplete -p msal-ts`)
+    assert.equal(loaded.exitCode, 0, loaded.stderr)
+    assert.match(loaded.stdout, /^complete .* msal-ts$/m)
+
+    // What ~/.zshrc and a first fish run would have made: a directory first in fpath, fish's own.
+    await mkdir(join(home, 'zfunc'))
+    await mkdir(join(home, '.config/fish/completions'), { recursive: true })
+    const inZsh = await runShell(home, 'zsh -f -c "fpath=(~/zfunc $fpath); $LINE"', { LINE: zsh })
+    assert.equal(inZsh.exitCode, 0, inZsh.stderr)
+    const inFish = await runShell(home, 'fish --no-config -c "$LINE"', { LINE: fish })
+    assert.equal(inFish.exitCode, 0, inFish.stderr)
+    for (const [shell, file] of [
+      ['zsh', join(home, 'zfunc/_msal-ts')],
+      ['fish', join(home, '.config/fish/completions/msal-ts.fish')],
+    ] as const) {
+      const printed = await runShell(home, `msal-ts completion ${shell}`)
+      assert.equal(await readFile(file, 'utf8'), printed.stdout, `${file} is the ${shell} script`)
+    }
+  })
+
+  test("serve: the README's block is docs/serve.md's dev-process recipe, which serve.test.ts runs", () => {
+    assert.equal(recipe('serve'), recipe('dev-process', { doc: 'docs/serve.md' }))
+  })
+
+  test('with your own app: login, signed in where it prints the URL, then token from the cache', async () => {
+    const home = await tempDir()
+    const base = cliEnv(home, { NODE_EXTRA_CA_CERTS: sts.caFile })
+    const script = fillIn(recipe('own-app'), userSwaps.text())
+    const shell = execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+      cwd: home,
+      env: { ...base, PATH: `${dirname(bin)}:${base['PATH']}` },
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+    })
+    // No display here, so login prints the sign-in URL; the person's browser is an HTTPS client.
+    const signInUrl = await new Promise<string>((found) => {
+      let seen = ''
+      shell.stderr?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString()
+        const url = /^https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+$/m.exec(seen)?.[0]
+        if (url !== undefined) {
+          found(url)
+        }
+      })
+    })
+    const browser = new Agent({ connect: { ca: sts.caPem } })
+    const page = await request(signInUrl, { dispatcher: browser })
+    await page.body.dump()
+    assert.equal(page.statusCode, 302)
+    const back = await request(String(page.headers['location']))
+    await back.body.dump()
+    await browser.close()
+    const result = await shell
+    assert.equal(result.exitCode, 0, String(result.stderr))
+    assert.equal(String(result.stdout).trim(), await cachedAccessToken(home))
+  })
+
+  test('secretless CI: GitHub and Azure Pipelines federation, a token file, managed identity', async () => {
+    const home = await tempDir()
+    const tokenFile = join(home, 'azure-identity-token')
+    await writeFile(tokenFile, await signAssertion(federatedCert, federatedClientId))
+    const mi = await startManagedIdentityEndpoints()
+    const script = fillIn(recipe('secretless-ci'), {
+      '<app id>': federatedClientId,
+      '<tenant>': sts.tenantId,
+    })
+    runtime.clear()
+    sts.clearLog()
+    const result = await runShell(home, script, {
+      ...runtime.githubEnv(),
+      ...runtime.pipelinesEnv('readme-connection'),
+      ...mi.appServiceEnv(),
+      // Kubernetes workload identity's variables, and the public cloud moved to loopback.
+      AZURE_CLIENT_ID: federatedClientId,
+      AZURE_TENANT_ID: sts.tenantId,
+      AZURE_FEDERATED_TOKEN_FILE: tokenFile,
+      AZURE_AUTHORITY_HOST: sts.url,
+      NODE_EXTRA_CA_CERTS: sts.caFile,
+    })
+    await mi.close()
+    assert.equal(result.exitCode, 0, result.stderr)
+    const tokens = result.stdout.trim().split('\n')
+    assert.deepEqual(
+      tokens.slice(0, 3).map((token) => decodeJwt(token).aud),
+      ['https://management.azure.com', 'https://vault.azure.net', 'api://my-api'],
+    )
+    assert.deepEqual(
+      tokens.slice(3),
+      mi.issued,
+      "the managed identity's token, from App Service's endpoint",
+    )
+    assert.equal(mi.requests[0]?.query['resource'], 'https://vault.azure.net')
+    assert.deepEqual(
+      sts.tokenRequests().map((request) => request.form?.['client_assertion']),
+      [...runtime.issued, await readFile(tokenFile, 'utf8')],
+    )
   })
 
   test('curl with -o header: the API gets the cached token, and no token request is made', async () => {
