@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
 import { decodeJwt, importPKCS8, SignJWT } from 'jose'
@@ -17,7 +17,7 @@ import { makeClientCertificate, type ClientCertificate } from '../fixtures/pki.j
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { bin, cliEnv, run, tempDir } from './harness.js'
 import { readTokenCache } from './login-process.js'
-import { fillIn, recipe, runShell } from './readme.js'
+import { fillIn, lineMatching, recipe, runShell, startShell } from './readme.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 const userRead = 'https://graph.microsoft.com/User.Read'
@@ -297,27 +297,13 @@ describe('README recipes', () => {
 
   test('with your own app: login, signed in where it prints the URL, then token from the cache', async () => {
     const home = await tempDir()
-    const base = cliEnv(home, { NODE_EXTRA_CA_CERTS: sts.caFile })
     const script = fillIn(recipe('own-app'), userSwaps.text())
-    const shell = execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
-      cwd: home,
-      env: { ...base, PATH: `${dirname(bin)}:${base['PATH']}` },
-      extendEnv: false,
-      reject: false,
-      stdin: 'ignore',
-      timeout: 60_000,
-    })
+    const shell = startShell(home, script, { NODE_EXTRA_CA_CERTS: sts.caFile }, { stdin: 'ignore' })
     // No display here, so login prints the sign-in URL; the person's browser is an HTTPS client.
-    const signInUrl = await new Promise<string>((found) => {
-      let seen = ''
-      shell.stderr?.on('data', (chunk: Buffer) => {
-        seen += chunk.toString()
-        const url = /^https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+$/m.exec(seen)?.[0]
-        if (url !== undefined) {
-          found(url)
-        }
-      })
-    })
+    const signInUrl = await lineMatching(
+      shell.stderr,
+      /^https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+$/,
+    )
     const browser = new Agent({ connect: { ca: sts.caPem } })
     const page = await request(signInUrl, { dispatcher: browser })
     await page.body.dump()

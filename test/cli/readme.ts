@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import type { Readable } from 'node:stream'
 import { execa } from 'execa'
 import { bin, cliEnv, type CliResult } from './harness.js'
 
@@ -43,19 +44,53 @@ export async function runShell(
   script: string,
   env: Record<string, string> = {},
 ): Promise<CliResult> {
-  const base = cliEnv(home, env)
-  const result = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
-    cwd: home,
-    env: { ...base, PATH: `${dirname(bin)}:${base['PATH']}` },
-    extendEnv: false,
-    reject: false,
-    stripFinalNewline: false,
-    stdin: 'ignore',
-    timeout: 60_000,
-  })
+  const result = await startShell(home, script, env, { stdin: 'ignore' })
   return {
     exitCode: result.exitCode ?? -1,
     stdout: String(result.stdout),
     stderr: String(result.stderr),
   }
+}
+
+/**
+ * Starts a shell recipe as runShell does, for a test that acts while it runs: signs in where it
+ * prints a URL, or types into its stdin (`stdin: 'pipe'`) what a person would.
+ */
+export function startShell(
+  home: string,
+  script: string,
+  env: Record<string, string>,
+  { stdin }: { stdin: 'ignore' | 'pipe' },
+) {
+  const base = cliEnv(home, env)
+  return execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+    cwd: home,
+    env: { ...base, PATH: `${dirname(bin)}:${base['PATH']}` },
+    extendEnv: false,
+    reject: false,
+    stripFinalNewline: false,
+    stdin,
+    timeout: 60_000,
+  })
+}
+
+/** The first line of `stream` that matches `pattern`, once the program has printed it. */
+export function lineMatching(stream: Readable, pattern: RegExp): Promise<string> {
+  return new Promise((found, failed) => {
+    let seen = ''
+    const look = (chunk: Buffer) => {
+      seen += chunk.toString()
+      // Only whole lines: a URL may come in two chunks.
+      const line = seen
+        .split('\n')
+        .slice(0, -1)
+        .find((text) => pattern.test(text))
+      if (line !== undefined) {
+        stream.off('data', look)
+        found(line)
+      }
+    }
+    stream.on('data', look)
+    stream.once('end', () => failed(new Error(`no line matching ${String(pattern)}:\n${seen}`)))
+  })
 }
