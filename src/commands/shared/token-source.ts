@@ -5,6 +5,7 @@ import { InteractionRequiredError, UsageError } from '../../core/kernel/errors.j
 import { resourceToScope } from '../../core/protocol/scopes.js'
 import { withSignInHint } from '../token.js'
 import { chooseAccount } from './account-choice.js'
+import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
 import { resolveOptionalCredential } from './credential.js'
 import { federationHttpClient } from './federated-token.js'
 import type { CommandDeps } from './deps.js'
@@ -16,10 +17,14 @@ import {
 } from './managed-identity.js'
 import { type CommonSettings, resolveCommon, settingsAuthority } from './settings.js'
 
+/** Without a client credential or a managed identity, the signed-in account tokens come from. */
+export const accountOption = {
+  flags: '--account <account>',
+  description: 'username or home account id [env: MSAL_TS_ACCOUNT]',
+} as const satisfies OptionDeclaration
+
 /** The options that pick where tokens for other programs come from. */
-export interface TokenSourceFlags extends ManagedIdentitySelection {
-  account?: string
-}
+export type TokenSourceFlags = ManagedIdentitySelection & FlagsOf<readonly [typeof accountOption]>
 
 /** Tokens by resource, from one identity, for as long as the source is open. */
 export interface TokenSource {
