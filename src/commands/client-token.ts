@@ -1,11 +1,10 @@
 import type { Command } from 'commander'
-import { noRegionReason, takesRegion } from '../core/authority/authority.js'
 import { UsageError } from '../core/kernel/errors.js'
 import { resourceToScope } from '../core/protocol/scopes.js'
 import { clientTokenOwnOptions } from './client-token-options.js'
 import { commandFrom } from './shared/command-from-table.js'
-import { type CommonSettings, resolveCommon, settingsAuthority } from './shared/settings.js'
-import { readText, resolveCredential } from './shared/credential.js'
+import { type CommonSettings, resolveCommon } from './shared/settings.js'
+import { readText, refuseClientCredentialMisfits, resolveCredential } from './shared/credential.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type Io, readStdin } from './shared/io.js'
 import { federationHttpClient } from './shared/federated-token.js'
@@ -123,30 +122,17 @@ async function acquire(
 }
 
 /**
- * Client credentials add no reserved scope, so --exclude-scope has something to drop only on
- * behalf of a user (as in MSAL, which decorates user flows only); a region serves client
- * credentials only, and only an authority with regional endpoints.
+ * On behalf of a user, --exclude-scope has reserved scopes to drop (MSAL decorates user flows
+ * only) and --region nothing to act on; with client credentials, the other way round.
  */
 function refuseInertOptions(flags: ClientTokenFlags, settings: CommonSettings): void {
-  const onBehalfOf = flags.onBehalfOf !== undefined
-  if (!onBehalfOf && (flags.excludeScope ?? []).length > 0) {
-    throw new UsageError(
-      'conflicting_options',
-      '--exclude-scope goes with --on-behalf-of: client credentials add no scope to exclude',
-    )
-  }
-  if (flags.region === undefined) {
-    return
-  }
-  if (onBehalfOf) {
+  if (flags.onBehalfOf === undefined) {
+    refuseClientCredentialMisfits(settings, { excludeScopeGoesWith: '--on-behalf-of' })
+  } else if (flags.region !== undefined) {
     throw new UsageError(
       'conflicting_options',
       '--region acts on client credentials only, not with --on-behalf-of',
     )
-  }
-  const authority = settingsAuthority(settings)
-  if (!takesRegion(authority)) {
-    throw new UsageError('conflicting_options', `--region: ${noRegionReason(authority)}`)
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { noRegionReason, takesRegion } from '../../core/authority/authority.js'
 import type { ClientCredential } from '../../core/credentials/client-auth.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { UnsafeFile, readFileSafely } from '../../core/kernel/safe-file.js'
@@ -8,6 +9,7 @@ import { commanderOption } from './common-options.js'
 import { federatedOptions, federatedSpec, runtimeAssertion } from './federated-token.js'
 import { type Io, readStdin, warn } from './io.js'
 import { refuseGivenOptions } from './refuse-options.js'
+import { type CommonSettings, settingsAuthority } from './settings.js'
 
 /** The credential options of `client-token` (and of confidential `redeem`), in help order. */
 export const credentialOptions = [
@@ -61,6 +63,31 @@ export function addCredentialOptions(command: Command): Command {
     command.addOption(commanderOption(declaration))
   }
   return command
+}
+
+/**
+ * What an app token from client credentials cannot act on: --exclude-scope, as client credentials
+ * add no reserved scope (MSAL decorates user flows only), and --region on an authority without
+ * regional endpoints. `excludeScopeGoesWith` names where the command's --exclude-scope acts.
+ */
+export function refuseClientCredentialMisfits(
+  settings: CommonSettings,
+  { excludeScopeGoesWith }: { excludeScopeGoesWith: string },
+): void {
+  if (settings.excludeScopes.length > 0) {
+    throw new UsageError(
+      'conflicting_options',
+      `--exclude-scope goes with ${excludeScopeGoesWith}: client credentials add no scope to exclude`,
+    )
+  }
+  // A region from the environment or a profile is already left out where it cannot act.
+  if (settings.region === undefined) {
+    return
+  }
+  const authority = settingsAuthority(settings)
+  if (!takesRegion(authority)) {
+    throw new UsageError('conflicting_options', `--region: ${noRegionReason(authority)}`)
+  }
 }
 
 type Source =
