@@ -2,25 +2,34 @@ import { Command } from 'commander'
 import type { Account } from '../core/clients/application.js'
 import { CancelledError, InteractionRequiredError, UsageError } from '../core/kernel/errors.js'
 import { chooseAccount } from './shared/account-choice.js'
-import { addCommonOptions } from './shared/common-options.js'
+import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
+import { addCommonOptions, commanderOption } from './shared/common-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
 import { say } from './shared/io.js'
 
-interface LogoutFlags extends CommonFlags {
-  account?: string
-  all?: boolean
-  appTokens?: boolean
-  yes?: boolean
-}
+const logoutOptions = [
+  {
+    flags: '--account <account>',
+    description: 'username or home account id [env: MSAL_TS_ACCOUNT]',
+  },
+  { flags: '--all', description: 'every signed-in account' },
+  {
+    flags: '--app-tokens',
+    description: "only this client's app-only tokens (from client-token); no account",
+  },
+  { flags: '-y, --yes', description: 'do not ask to confirm' },
+] as const satisfies readonly OptionDeclaration[]
+
+type LogoutFlags = CommonFlags & FlagsOf<typeof logoutOptions>
 
 export function logoutCommand(deps: CommandDeps): Command {
-  const command = new Command('logout')
-    .description('remove an account and its tokens from the cache')
-    .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
-    .option('--all', 'every signed-in account')
-    .option('--app-tokens', "only this client's app-only tokens (from client-token); no account")
-    .option('-y, --yes', 'do not ask to confirm')
+  const command = new Command('logout').description(
+    'remove an account and its tokens from the cache',
+  )
+  for (const declaration of logoutOptions) {
+    command.addOption(commanderOption(declaration))
+  }
   addCommonOptions(command, { requests: 'none' })
   command.addHelpText(
     'after',
