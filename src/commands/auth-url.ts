@@ -2,24 +2,25 @@ import { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { signInOptions } from './shared/sign-in-options.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type CommonFlags } from './shared/settings.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
 const authUrlOptions = [
-  { flags: '-s, --scope <scope>', description: 'scope (repeatable)', repeatable: true },
+  signInOptions.scope,
   { flags: '--redirect-uri <uri>', description: 'where the provider sends the answer' },
   {
     flags: '--state <state>',
     description: 'opaque value echoed back (generated with --flow-file)',
   },
   { flags: '--nonce <nonce>', description: 'echoed in the ID token' },
-  { flags: '--prompt <prompt>', description: 'login, none, consent, select_account or create' },
-  { flags: '--login-hint <upn>', description: 'pre-fill the username' },
-  { flags: '--domain-hint <domain>', description: 'skip home realm discovery' },
+  signInOptions.prompt,
+  signInOptions.loginHint,
+  signInOptions.domainHint,
   { flags: '--response-type <type>', description: 'default: code' },
-  { flags: '--claims-challenge <json>', description: 'claims challenge from a resource' },
-  { flags: '--max-age <seconds>', description: 'require a sign-in at most this old' },
+  signInOptions.claimsChallenge,
+  signInOptions.maxAge,
   { flags: '--response-mode <mode>', description: 'query, fragment or form_post' },
   {
     flags: '--flow-file <path>',

@@ -5,6 +5,7 @@ import type { PublicClientApplication } from '../core/clients/public-client.js'
 import { normalizeScopes } from '../core/protocol/scopes.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { signInOptions } from './shared/sign-in-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type Io, readStdin, say } from './shared/io.js'
@@ -29,16 +30,16 @@ const loginOptions = [
     flags: '--redirect-port <port>',
     description: 'fixed loopback port for the redirect (default: a free one)',
   },
-  { flags: '--prompt <prompt>', description: 'login, none, consent, select_account or create' },
-  { flags: '--login-hint <upn>', description: 'pre-fill the username' },
-  { flags: '--domain-hint <domain>', description: 'skip home realm discovery' },
-  { flags: '--max-age <seconds>', description: 'require a sign-in at most this old' },
+  signInOptions.prompt,
+  signInOptions.loginHint,
+  signInOptions.domainHint,
+  signInOptions.maxAge,
   {
     flags: '--response-mode <mode>',
     description: 'how the provider returns the code',
     choices: ['query', 'form_post'],
   },
-  { flags: '--claims-challenge <json>', description: 'claims challenge from a resource' },
+  signInOptions.claimsChallenge,
   { flags: '--wait <seconds>', description: 'how long to wait for the person (default: 300)' },
   { flags: '-o, --output <format>', description: 'also print the token', choices: tokenFormats },
 ] as const satisfies readonly OptionDeclaration[]

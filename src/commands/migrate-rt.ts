@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { signInOptions } from './shared/sign-in-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { readText } from './shared/credential.js'
 import type { CommandDeps } from './shared/deps.js'
@@ -11,7 +12,7 @@ import { jsonText } from './shared/printable.js'
 import { scopesFrom } from './shared/scope-options.js'
 
 const migrateOptions = [
-  { flags: '-s, --scope <scope>', description: 'scope (repeatable)', repeatable: true },
+  signInOptions.scope,
   {
     flags: '--refresh-token-stdin',
     description: 'read the refresh token from stdin [env: MSAL_TS_REFRESH_TOKEN]',

@@ -9,6 +9,7 @@ import {
   tokenOutputDeclaration,
 } from './shared/common-option-table.js'
 import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { signInOptions } from './shared/sign-in-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { addCredentialOptions, type CredentialFlags, readText } from './shared/credential.js'
 import type { CommandDeps } from './shared/deps.js'
@@ -18,10 +19,10 @@ import { parseJsonObject } from './shared/scope-options.js'
 
 const redeemOptions = [
   { flags: '--code <code>', description: 'the authorization code (needs --scope)' },
-  { flags: '-s, --scope <scope>', description: 'scope (repeatable)', repeatable: true },
+  signInOptions.scope,
   { flags: '--redirect-uri <uri>', description: 'the redirect URI the code was sent to' },
   { flags: '--nonce <nonce>', description: 'the nonce the ID token must carry' },
-  { flags: '--claims-challenge <json>', description: 'claims challenge from a resource' },
+  signInOptions.claimsChallenge,
   { flags: '--flow-file <path>', description: 'the flow written by msal-ts auth-url --flow-file' },
   {
     flags: '--response <response>',
