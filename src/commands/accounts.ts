@@ -1,6 +1,6 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
-import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { commandFrom } from './shared/command-from-table.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
 import { jsonText, printable } from './shared/printable.js'
@@ -17,16 +17,13 @@ const accountsOptions = [
 type AccountsFlags = CommonFlags & FlagsOf<typeof accountsOptions>
 
 export function accountsCommand(deps: CommandDeps): Command {
-  const command = new Command('accounts').description('list the signed-in accounts in the cache')
-  for (const declaration of accountsOptions) {
-    command.addOption(commanderOption(declaration))
-  }
-  addCommonOptions(command, { requests: 'none' })
-  command.addHelpText(
-    'after',
-    '\nExamples:\n  msal-ts accounts\n  msal-ts accounts -o json | jq -r .[].username',
-  )
-  return command.action(async (flags: AccountsFlags) => runAccounts(flags, deps))
+  return commandFrom({
+    name: 'accounts',
+    description: 'list the signed-in accounts in the cache',
+    options: accountsOptions,
+    requests: 'none',
+    examples: '\nExamples:\n  msal-ts accounts\n  msal-ts accounts -o json | jq -r .[].username',
+  }).action(async (flags: AccountsFlags) => runAccounts(flags, deps))
 }
 
 export async function runAccounts(flags: AccountsFlags, { io, apps }: CommandDeps): Promise<void> {

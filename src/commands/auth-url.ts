@@ -1,7 +1,7 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
-import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { commandFrom } from './shared/command-from-table.js'
 import { signInOptions } from './shared/sign-in-options.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type CommonFlags } from './shared/settings.js'
@@ -39,15 +39,14 @@ Examples:
   msal-ts auth-url --scope User.Read --redirect-uri http://localhost:8400 --flow-file flow.json`
 
 export function authUrlCommand(deps: CommandDeps): Command {
-  const command = new Command('auth-url').description(
-    'print an authorization URL; with --flow-file, start an auth code flow (PKCE, state, nonce)',
-  )
-  for (const declaration of authUrlOptions) {
-    command.addOption(commanderOption(declaration))
-  }
-  addCommonOptions(command, { requests: 'authorization-url' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: AuthUrlFlags) => runAuthUrl(flags, deps))
+  return commandFrom({
+    name: 'auth-url',
+    description:
+      'print an authorization URL; with --flow-file, start an auth code flow (PKCE, state, nonce)',
+    options: authUrlOptions,
+    requests: 'authorization-url',
+    examples,
+  }).action(async (flags: AuthUrlFlags) => runAuthUrl(flags, deps))
 }
 
 export async function runAuthUrl(flags: AuthUrlFlags, { io, apps }: CommandDeps): Promise<void> {

@@ -1,10 +1,10 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import type { AuthenticationResult } from '../core/clients/application.js'
 import { OAuthServerError, UsageError } from '../core/kernel/errors.js'
 import type { PublicClientApplication } from '../core/clients/public-client.js'
 import { normalizeScopes } from '../core/protocol/scopes.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
-import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { commandFrom } from './shared/command-from-table.js'
 import { signInOptions } from './shared/sign-in-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
@@ -54,15 +54,13 @@ Examples:
   printf %s "$PW" | msal-ts login --username bob@contoso.com --password-stdin`
 
 export function loginCommand(deps: CommandDeps): Command {
-  const command = new Command('login').description(
-    'sign in a person: browser (default), device code, or username and password',
-  )
-  for (const declaration of loginOptions) {
-    command.addOption(commanderOption(declaration))
-  }
-  addCommonOptions(command, { requests: 'user-tokens' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: LoginFlags) => runLogin(flags, deps))
+  return commandFrom({
+    name: 'login',
+    description: 'sign in a person: browser (default), device code, or username and password',
+    options: loginOptions,
+    requests: 'user-tokens',
+    examples,
+  }).action(async (flags: LoginFlags) => runLogin(flags, deps))
 }
 
 export async function runLogin(flags: LoginFlags, deps: CommandDeps): Promise<void> {

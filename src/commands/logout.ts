@@ -1,9 +1,9 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import type { Account } from '../core/clients/application.js'
 import { CancelledError, InteractionRequiredError, UsageError } from '../core/kernel/errors.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
-import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { commandFrom } from './shared/command-from-table.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
 import { say } from './shared/io.js'
@@ -24,18 +24,14 @@ const logoutOptions = [
 type LogoutFlags = CommonFlags & FlagsOf<typeof logoutOptions>
 
 export function logoutCommand(deps: CommandDeps): Command {
-  const command = new Command('logout').description(
-    'remove an account and its tokens from the cache',
-  )
-  for (const declaration of logoutOptions) {
-    command.addOption(commanderOption(declaration))
-  }
-  addCommonOptions(command, { requests: 'none' })
-  command.addHelpText(
-    'after',
-    '\nExamples:\n  msal-ts logout --account alice@contoso.com\n  msal-ts logout --all --yes\n  msal-ts logout --app-tokens -c <client id> -t <tenant>',
-  )
-  return command.action(async (flags: LogoutFlags) => runLogout(flags, deps))
+  return commandFrom({
+    name: 'logout',
+    description: 'remove an account and its tokens from the cache',
+    options: logoutOptions,
+    requests: 'none',
+    examples:
+      '\nExamples:\n  msal-ts logout --account alice@contoso.com\n  msal-ts logout --all --yes\n  msal-ts logout --app-tokens -c <client id> -t <tenant>',
+  }).action(async (flags: LogoutFlags) => runLogout(flags, deps))
 }
 
 export async function runLogout(flags: LogoutFlags, deps: CommandDeps): Promise<void> {

@@ -1,7 +1,7 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
-import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { commandFrom } from './shared/command-from-table.js'
 import { signInOptions } from './shared/sign-in-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { readText } from './shared/credential.js'
@@ -35,15 +35,13 @@ Examples:
   msal-ts token --scope https://graph.microsoft.com/User.Read      # then, from the cache`
 
 export function migrateRtCommand(deps: CommandDeps): Command {
-  const command = new Command('migrate-rt').description(
-    'move a refresh token from elsewhere into the cache (never from argv)',
-  )
-  for (const declaration of migrateOptions) {
-    command.addOption(commanderOption(declaration))
-  }
-  addCommonOptions(command, { requests: 'user-tokens' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: MigrateFlags) => runMigrateRt(flags, deps))
+  return commandFrom({
+    name: 'migrate-rt',
+    description: 'move a refresh token from elsewhere into the cache (never from argv)',
+    options: migrateOptions,
+    requests: 'user-tokens',
+    examples,
+  }).action(async (flags: MigrateFlags) => runMigrateRt(flags, deps))
 }
 
 export async function runMigrateRt(flags: MigrateFlags, { io, apps }: CommandDeps): Promise<void> {
