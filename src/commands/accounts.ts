@@ -1,30 +1,29 @@
-import { Command, Option } from 'commander'
-import { addCommonOptions } from './shared/common-options.js'
+import type { Command } from 'commander'
+import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
+import { commandFrom } from './shared/command-from-table.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
 import { jsonText, printable } from './shared/printable.js'
 
-interface AccountsFlags extends CommonFlags {
-  username?: string
-  output?: 'table' | 'json'
-}
+const accountsOptions = [
+  { flags: '--username <username>', description: 'only this username (any case)' },
+  {
+    flags: '-o, --output <format>',
+    description: 'table (default on a terminal) or json',
+    choices: ['table', 'json'],
+  },
+] as const satisfies readonly OptionDeclaration[]
+
+type AccountsFlags = CommonFlags & FlagsOf<typeof accountsOptions>
 
 export function accountsCommand(deps: CommandDeps): Command {
-  const command = new Command('accounts')
-    .description('list the signed-in accounts in the cache')
-    .option('--username <username>', 'only this username (any case)')
-    .addOption(
-      new Option('-o, --output <format>', 'table (default on a terminal) or json').choices([
-        'table',
-        'json',
-      ]),
-    )
-  addCommonOptions(command, { requests: 'none' })
-  command.addHelpText(
-    'after',
-    '\nExamples:\n  msal-ts accounts\n  msal-ts accounts -o json | jq -r .[].username',
-  )
-  return command.action(async (flags: AccountsFlags) => runAccounts(flags, deps))
+  return commandFrom({
+    name: 'accounts',
+    description: 'list the signed-in accounts in the cache',
+    options: accountsOptions,
+    requests: 'none',
+    examples: '\nExamples:\n  msal-ts accounts\n  msal-ts accounts -o json | jq -r .[].username',
+  }).action(async (flags: AccountsFlags) => runAccounts(flags, deps))
 }
 
 export async function runAccounts(flags: AccountsFlags, { io, apps }: CommandDeps): Promise<void> {

@@ -1,24 +1,34 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
-import { addCommonOptions } from './shared/common-options.js'
+import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
+import { commandFrom } from './shared/command-from-table.js'
+import { signInOptions } from './shared/sign-in-options.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type CommonFlags } from './shared/settings.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
-interface AuthUrlFlags extends CommonFlags {
-  scope: string[]
-  redirectUri?: string
-  state?: string
-  nonce?: string
-  prompt?: string
-  loginHint?: string
-  domainHint?: string
-  responseType?: string
-  claimsChallenge?: string
-  maxAge?: string
-  responseMode?: string
-  flowFile?: string
-}
+const authUrlOptions = [
+  signInOptions.scope,
+  { flags: '--redirect-uri <uri>', description: 'where the provider sends the answer' },
+  {
+    flags: '--state <state>',
+    description: 'opaque value echoed back (generated with --flow-file)',
+  },
+  { flags: '--nonce <nonce>', description: 'echoed in the ID token' },
+  signInOptions.prompt,
+  signInOptions.loginHint,
+  signInOptions.domainHint,
+  { flags: '--response-type <type>', description: 'default: code' },
+  signInOptions.claimsChallenge,
+  signInOptions.maxAge,
+  { flags: '--response-mode <mode>', description: 'query, fragment or form_post' },
+  {
+    flags: '--flow-file <path>',
+    description: 'write the flow (mode 0600) for msal-ts redeem --flow-file',
+  },
+] as const satisfies readonly OptionDeclaration[]
+
+type AuthUrlFlags = CommonFlags & FlagsOf<typeof authUrlOptions>
 
 const examples = `
 Examples:
@@ -29,25 +39,14 @@ Examples:
   msal-ts auth-url --scope User.Read --redirect-uri http://localhost:8400 --flow-file flow.json`
 
 export function authUrlCommand(deps: CommandDeps): Command {
-  const command = new Command('auth-url')
-    .description(
+  return commandFrom({
+    name: 'auth-url',
+    description:
       'print an authorization URL; with --flow-file, start an auth code flow (PKCE, state, nonce)',
-    )
-    .option('-s, --scope <scope>', 'scope (repeatable)', (v: string, p: string[]) => [...p, v], [])
-    .option('--redirect-uri <uri>', 'where the provider sends the answer')
-    .option('--state <state>', 'opaque value echoed back (generated with --flow-file)')
-    .option('--nonce <nonce>', 'echoed in the ID token')
-    .option('--prompt <prompt>', 'login, none, consent, select_account or create')
-    .option('--login-hint <upn>', 'pre-fill the username')
-    .option('--domain-hint <domain>', 'skip home realm discovery')
-    .option('--response-type <type>', 'default: code')
-    .option('--claims-challenge <json>', 'claims challenge from a resource')
-    .option('--max-age <seconds>', 'require a sign-in at most this old')
-    .option('--response-mode <mode>', 'query, fragment or form_post')
-    .option('--flow-file <path>', 'write the flow (mode 0600) for msal-ts redeem --flow-file')
-  addCommonOptions(command, { requests: 'authorization-url' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: AuthUrlFlags) => runAuthUrl(flags, deps))
+    options: authUrlOptions,
+    requests: 'authorization-url',
+    examples,
+  }).action(async (flags: AuthUrlFlags) => runAuthUrl(flags, deps))
 }
 
 export async function runAuthUrl(flags: AuthUrlFlags, { io, apps }: CommandDeps): Promise<void> {

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { RuntimeFailure } from '../core/kernel/errors.js'
+import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
+import { commanderOption } from './shared/common-options.js'
 import type { CommandDeps } from './shared/deps.js'
 import type { Io } from './shared/io.js'
 import { jsonText, printable } from './shared/printable.js'
@@ -15,9 +17,21 @@ import {
   readProfiles,
 } from './shared/profile.js'
 
-interface ProfileFlags {
-  profile?: string
-}
+/** Every subcommand but path acts on one profile. */
+const profileOptions = [
+  {
+    flags: '--profile <name>',
+    description: `profile (default: ${defaultProfile}) [env: MSAL_TS_PROFILE]`,
+  },
+] as const satisfies readonly OptionDeclaration[]
+
+const listOptions = [
+  ...profileOptions,
+  { flags: '-o, --output <format>', description: 'output format', choices: ['text', 'json'] },
+] as const satisfies readonly OptionDeclaration[]
+
+type ProfileFlags = FlagsOf<typeof profileOptions>
+type ListFlags = FlagsOf<typeof listOptions>
 
 const help = `
 Keys:
@@ -42,36 +56,28 @@ Examples:
   msal-ts config list`
 
 export function configCommand({ io }: CommandDeps): Command {
-  const profileOption = () =>
-    new Option('--profile <name>', `profile (default: ${defaultProfile}) [env: MSAL_TS_PROFILE]`)
   const command = new Command('config').description(
     'keep default options in named profiles (client id, authority, cache dir, output, ...)',
   )
-  command
-    .command('set')
+  withOptions(command.command('set'), profileOptions)
     .description('set a key in a profile')
     .argument('<key>')
     .argument('<value>')
-    .addOption(profileOption())
     .action(async (key: string, value: string, flags: ProfileFlags) =>
       update(io, flags, (profile) => ({ ...profile, [key]: checkProfileValue(key, value) })),
     )
-  command
-    .command('unset')
+  withOptions(command.command('unset'), profileOptions)
     .description('remove a key from a profile')
     .argument('<key>')
-    .addOption(profileOption())
     .action(async (key: string, flags: ProfileFlags) => {
       profileKey(key)
       await update(io, flags, (profile) =>
         Object.fromEntries(Object.entries(profile).filter(([name]) => name !== key)),
       )
     })
-  command
-    .command('get')
+  withOptions(command.command('get'), profileOptions)
     .description('print the value a profile gives a key (the default profile filling in)')
     .argument('<key>')
-    .addOption(profileOption())
     .action((key: string, flags: ProfileFlags) => {
       profileKey(key)
       const value = profileValues(profileName(flags, io), io.env)[key]
@@ -80,12 +86,9 @@ export function configCommand({ io }: CommandDeps): Command {
       }
       io.stdout.write(`${value}\n`)
     })
-  command
-    .command('list')
+  withOptions(command.command('list'), listOptions)
     .description('print the profiles (or one, with --profile) as key=value lines or JSON')
-    .addOption(profileOption())
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
-    .action((flags: ProfileFlags & { output?: 'text' | 'json' }) => {
+    .action((flags: ListFlags) => {
       const name = profileName(flags, io)
       const profiles = name ? { [name]: profileValues(name, io.env) } : readProfiles(io.env)
       io.stdout.write(flags.output === 'json' ? jsonText(profiles) : text(profiles))
@@ -97,6 +100,13 @@ export function configCommand({ io }: CommandDeps): Command {
       io.stdout.write(`${join(configDir(io.env), configFileName)}\n`)
     })
   command.addHelpText('after', help)
+  return command
+}
+
+function withOptions(command: Command, declarations: readonly OptionDeclaration[]): Command {
+  for (const declaration of declarations) {
+    command.addOption(commanderOption(declaration))
+  }
   return command
 }
 

@@ -1,9 +1,11 @@
 import type { CommandDeps } from './shared/deps.js'
-import { Command, Option } from 'commander'
+import { Command } from 'commander'
 import { createHttpClient } from '../core/http/client.js'
 import { UsageError } from '../core/kernel/errors.js'
 import { type DecodedJwt, decodeJwt, verifyJwt } from '../core/protocol/jwt-inspection.js'
 import { readBoundedStdin } from './shared/bounded-stdin.js'
+import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
+import { commanderOption } from './shared/common-options.js'
 import { type Io, say, warn } from './shared/io.js'
 import { stderrLogger } from './shared/logging.js'
 import { jsonText, printable } from './shared/printable.js'
@@ -11,17 +13,44 @@ import { profileValues } from './shared/profile.js'
 import { refuseGivenOptions } from './shared/refuse-options.js'
 import { type LogLevel, caSetting, logLevels, parseTimeout } from './shared/settings.js'
 
-interface DecodeFlags {
-  verify?: boolean
-  output?: 'table' | 'json'
-  caFile?: string
-  insecure?: boolean
-  proxy?: string
-  timeout?: string
-  verbose?: boolean
-  logLevel?: LogLevel
-  color: boolean
-}
+/**
+ * None of the shared options: decode builds no client and reads no token cache, so it lists only
+ * what the requests of --verify need.
+ */
+const decodeOptions = [
+  {
+    flags: '--verify',
+    description: "check the signature with the issuer's published keys (exit 1 if it fails)",
+  },
+  {
+    flags: '-o, --output <format>',
+    description: 'output format (default: table on a terminal, else json)',
+    choices: ['table', 'json'],
+  },
+  {
+    flags: '--ca-file <pem>',
+    description:
+      'extra trusted CA certificates [env: MSAL_TS_CA_FILE, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS]',
+  },
+  {
+    flags: '--insecure',
+    description: 'do not verify TLS certificates (prints a warning every run)',
+  },
+  { flags: '--proxy <url>', description: 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]' },
+  {
+    flags: '--timeout <seconds>',
+    description: 'per HTTP request (default: 30) [env: MSAL_TS_TIMEOUT]',
+  },
+  { flags: '-v, --verbose', description: 'log the requests of --verify to stderr (debug level)' },
+  {
+    flags: '--log-level <level>',
+    description: 'log level [env: MSAL_TS_LOG_LEVEL]',
+    choices: logLevels,
+  },
+  { flags: '--no-color', description: 'no colour [env: NO_COLOR]' },
+] as const satisfies readonly OptionDeclaration[]
+
+type DecodeFlags = FlagsOf<typeof decodeOptions>
 
 /** Far above any real token (Entra's with many groups stay under 16 KiB), far below harm. */
 const maxInputBytes = 256 * 1024
@@ -44,25 +73,9 @@ export function decodeCommand({ io }: CommandDeps): Command {
   const command = new Command('decode')
     .description("show a token's header and claims (JWT from stdin); --verify checks its signature")
     .argument('[token]', 'the token, when not on stdin (visible to other users: prefer stdin)')
-    .option('--verify', "check the signature with the issuer's published keys (exit 1 if it fails)")
-    .addOption(
-      new Option(
-        '-o, --output <format>',
-        'output format (default: table on a terminal, else json)',
-      ).choices(['table', 'json']),
-    )
-    .option(
-      '--ca-file <pem>',
-      'extra trusted CA certificates [env: MSAL_TS_CA_FILE, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS]',
-    )
-    .option('--insecure', 'do not verify TLS certificates (prints a warning every run)')
-    .option('--proxy <url>', 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]')
-    .option('--timeout <seconds>', 'per HTTP request (default: 30) [env: MSAL_TS_TIMEOUT]')
-    .option('-v, --verbose', 'log the requests of --verify to stderr (debug level)')
-    .addOption(
-      new Option('--log-level <level>', 'log level [env: MSAL_TS_LOG_LEVEL]').choices(logLevels),
-    )
-    .option('--no-color', 'no colour [env: NO_COLOR]')
+  for (const declaration of decodeOptions) {
+    command.addOption(commanderOption(declaration))
+  }
   command.addHelpText('after', examples)
   return command.action(async (token: string | undefined, flags: DecodeFlags) =>
     runDecode(token, flags, io),

@@ -1,32 +1,50 @@
-import { Command, Option } from 'commander'
+import type { Command } from 'commander'
 import type { AuthenticationResult } from '../core/clients/application.js'
 import { OAuthServerError, UsageError } from '../core/kernel/errors.js'
 import type { PublicClientApplication } from '../core/clients/public-client.js'
 import { normalizeScopes } from '../core/protocol/scopes.js'
-import { addCommonOptions } from './shared/common-options.js'
+import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
+import { commandFrom } from './shared/command-from-table.js'
+import { signInOptions } from './shared/sign-in-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type Io, readStdin, say } from './shared/io.js'
-import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { tokenFormats, writeToken } from './shared/output.js'
 import { parseJsonObject } from './shared/scope-options.js'
 import { startSpinner } from './shared/spinner.js'
 
-interface LoginFlags extends CommonFlags {
-  scope: string[]
-  deviceCode?: boolean
-  username?: string
-  passwordStdin?: boolean
-  browser: boolean
-  redirectPort?: string
-  prompt?: string
-  loginHint?: string
-  domainHint?: string
-  maxAge?: string
-  responseMode?: 'query' | 'form_post'
-  claimsChallenge?: string
-  wait?: string
-  output?: TokenFormat
-}
+const loginOptions = [
+  {
+    flags: '-s, --scope <scope>',
+    description: 'scope to consent to now (repeatable)',
+    repeatable: true,
+  },
+  { flags: '--device-code', description: 'sign in on another device with a code' },
+  {
+    flags: '--username <upn>',
+    description: 'sign in with a password (from --password-stdin or MSAL_TS_PASSWORD)',
+  },
+  { flags: '--password-stdin', description: 'read the password from stdin' },
+  { flags: '--no-browser', description: 'print the sign-in URL instead of opening a browser' },
+  {
+    flags: '--redirect-port <port>',
+    description: 'fixed loopback port for the redirect (default: a free one)',
+  },
+  signInOptions.prompt,
+  signInOptions.loginHint,
+  signInOptions.domainHint,
+  signInOptions.maxAge,
+  {
+    flags: '--response-mode <mode>',
+    description: 'how the provider returns the code',
+    choices: ['query', 'form_post'],
+  },
+  signInOptions.claimsChallenge,
+  { flags: '--wait <seconds>', description: 'how long to wait for the person (default: 300)' },
+  { flags: '-o, --output <format>', description: 'also print the token', choices: tokenFormats },
+] as const satisfies readonly OptionDeclaration[]
+
+type LoginFlags = CommonFlags & FlagsOf<typeof loginOptions>
 
 const examples = `
 Examples:
@@ -36,38 +54,13 @@ Examples:
   printf %s "$PW" | msal-ts login --username bob@contoso.com --password-stdin`
 
 export function loginCommand(deps: CommandDeps): Command {
-  const command = new Command('login')
-    .description('sign in a person: browser (default), device code, or username and password')
-    .option(
-      '-s, --scope <scope>',
-      'scope to consent to now (repeatable)',
-      (v: string, p: string[]) => [...p, v],
-      [],
-    )
-    .option('--device-code', 'sign in on another device with a code')
-    .option(
-      '--username <upn>',
-      'sign in with a password (from --password-stdin or MSAL_TS_PASSWORD)',
-    )
-    .option('--password-stdin', 'read the password from stdin')
-    .option('--no-browser', 'print the sign-in URL instead of opening a browser')
-    .option('--redirect-port <port>', 'fixed loopback port for the redirect (default: a free one)')
-    .option('--prompt <prompt>', 'login, none, consent, select_account or create')
-    .option('--login-hint <upn>', 'pre-fill the username')
-    .option('--domain-hint <domain>', 'skip home realm discovery')
-    .option('--max-age <seconds>', 'require a sign-in at most this old')
-    .addOption(
-      new Option('--response-mode <mode>', 'how the provider returns the code').choices([
-        'query',
-        'form_post',
-      ]),
-    )
-    .option('--claims-challenge <json>', 'claims challenge from a resource')
-    .option('--wait <seconds>', 'how long to wait for the person (default: 300)')
-    .addOption(new Option('-o, --output <format>', 'also print the token').choices(tokenFormats))
-  addCommonOptions(command, { requests: 'user-tokens' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: LoginFlags) => runLogin(flags, deps))
+  return commandFrom({
+    name: 'login',
+    description: 'sign in a person: browser (default), device code, or username and password',
+    options: loginOptions,
+    requests: 'user-tokens',
+    examples,
+  }).action(async (flags: LoginFlags) => runLogin(flags, deps))
 }
 
 export async function runLogin(flags: LoginFlags, deps: CommandDeps): Promise<void> {

@@ -1,32 +1,37 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import type { Account } from '../core/clients/application.js'
 import { CancelledError, InteractionRequiredError, UsageError } from '../core/kernel/errors.js'
 import { chooseAccount } from './shared/account-choice.js'
-import { addCommonOptions } from './shared/common-options.js'
+import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
+import { commandFrom } from './shared/command-from-table.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
 import { say } from './shared/io.js'
 
-interface LogoutFlags extends CommonFlags {
-  account?: string
-  all?: boolean
-  appTokens?: boolean
-  yes?: boolean
-}
+const logoutOptions = [
+  {
+    flags: '--account <account>',
+    description: 'username or home account id [env: MSAL_TS_ACCOUNT]',
+  },
+  { flags: '--all', description: 'every signed-in account' },
+  {
+    flags: '--app-tokens',
+    description: "only this client's app-only tokens (from client-token); no account",
+  },
+  { flags: '-y, --yes', description: 'do not ask to confirm' },
+] as const satisfies readonly OptionDeclaration[]
+
+type LogoutFlags = CommonFlags & FlagsOf<typeof logoutOptions>
 
 export function logoutCommand(deps: CommandDeps): Command {
-  const command = new Command('logout')
-    .description('remove an account and its tokens from the cache')
-    .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
-    .option('--all', 'every signed-in account')
-    .option('--app-tokens', "only this client's app-only tokens (from client-token); no account")
-    .option('-y, --yes', 'do not ask to confirm')
-  addCommonOptions(command, { requests: 'none' })
-  command.addHelpText(
-    'after',
-    '\nExamples:\n  msal-ts logout --account alice@contoso.com\n  msal-ts logout --all --yes\n  msal-ts logout --app-tokens -c <client id> -t <tenant>',
-  )
-  return command.action(async (flags: LogoutFlags) => runLogout(flags, deps))
+  return commandFrom({
+    name: 'logout',
+    description: 'remove an account and its tokens from the cache',
+    options: logoutOptions,
+    requests: 'none',
+    examples:
+      '\nExamples:\n  msal-ts logout --account alice@contoso.com\n  msal-ts logout --all --yes\n  msal-ts logout --app-tokens -c <client id> -t <tenant>',
+  }).action(async (flags: LogoutFlags) => runLogout(flags, deps))
 }
 
 export async function runLogout(flags: LogoutFlags, deps: CommandDeps): Promise<void> {

@@ -1,20 +1,31 @@
-import { Command, Option } from 'commander'
+import type { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
-import { addCommonOptions } from './shared/common-options.js'
+import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
+import { commandFrom } from './shared/command-from-table.js'
+import { signInOptions } from './shared/sign-in-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { readText } from './shared/credential.js'
 import type { CommandDeps } from './shared/deps.js'
 import { readStdin, say } from './shared/io.js'
-import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
+import { tokenFormats, writeToken } from './shared/output.js'
 import { jsonText } from './shared/printable.js'
 import { scopesFrom } from './shared/scope-options.js'
 
-interface MigrateFlags extends CommonFlags {
-  scope: string[]
-  refreshTokenStdin?: boolean
-  refreshTokenFile?: string
-  output?: TokenFormat
-}
+const migrateOptions = [
+  signInOptions.scope,
+  {
+    flags: '--refresh-token-stdin',
+    description: 'read the refresh token from stdin [env: MSAL_TS_REFRESH_TOKEN]',
+  },
+  { flags: '--refresh-token-file <path>', description: 'read the refresh token from a file' },
+  {
+    flags: '-o, --output <format>',
+    description: 'print the new token instead of the account',
+    choices: tokenFormats,
+  },
+] as const satisfies readonly OptionDeclaration[]
+
+type MigrateFlags = CommonFlags & FlagsOf<typeof migrateOptions>
 
 const examples = `
 Examples:
@@ -24,22 +35,13 @@ Examples:
   msal-ts token --scope https://graph.microsoft.com/User.Read      # then, from the cache`
 
 export function migrateRtCommand(deps: CommandDeps): Command {
-  const command = new Command('migrate-rt')
-    .description('move a refresh token from elsewhere into the cache (never from argv)')
-    .option('-s, --scope <scope>', 'scope (repeatable)', (v: string, p: string[]) => [...p, v], [])
-    .option(
-      '--refresh-token-stdin',
-      'read the refresh token from stdin [env: MSAL_TS_REFRESH_TOKEN]',
-    )
-    .option('--refresh-token-file <path>', 'read the refresh token from a file')
-    .addOption(
-      new Option('-o, --output <format>', 'print the new token instead of the account').choices(
-        tokenFormats,
-      ),
-    )
-  addCommonOptions(command, { requests: 'user-tokens' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: MigrateFlags) => runMigrateRt(flags, deps))
+  return commandFrom({
+    name: 'migrate-rt',
+    description: 'move a refresh token from elsewhere into the cache (never from argv)',
+    options: migrateOptions,
+    requests: 'user-tokens',
+    examples,
+  }).action(async (flags: MigrateFlags) => runMigrateRt(flags, deps))
 }
 
 export async function runMigrateRt(flags: MigrateFlags, { io, apps }: CommandDeps): Promise<void> {

@@ -3,24 +3,35 @@ import type { AuthenticationResult, ClientApplication } from '../core/clients/ap
 import { parseAuthResponse, parseFlow } from '../core/protocol/auth-code-flow.js'
 import { UsageError } from '../core/kernel/errors.js'
 import { normalizeScopes } from '../core/protocol/scopes.js'
-import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
+import {
+  type FlagsOf,
+  type OptionDeclaration,
+  tokenOutputDeclaration,
+} from './shared/common-option-table.js'
+import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { signInOptions } from './shared/sign-in-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { addCredentialOptions, type CredentialFlags, readText } from './shared/credential.js'
 import type { CommandDeps } from './shared/deps.js'
 import { readStdin } from './shared/io.js'
-import { type TokenFormat, writeToken } from './shared/output.js'
+import { writeToken } from './shared/output.js'
 import { parseJsonObject } from './shared/scope-options.js'
 
-interface RedeemFlags extends CommonFlags, CredentialFlags {
-  code?: string
-  scope: string[]
-  redirectUri?: string
-  nonce?: string
-  claimsChallenge?: string
-  flowFile?: string
-  response?: string
-  output: TokenFormat
-}
+const redeemOptions = [
+  { flags: '--code <code>', description: 'the authorization code (needs --scope)' },
+  signInOptions.scope,
+  { flags: '--redirect-uri <uri>', description: 'the redirect URI the code was sent to' },
+  { flags: '--nonce <nonce>', description: 'the nonce the ID token must carry' },
+  signInOptions.claimsChallenge,
+  { flags: '--flow-file <path>', description: 'the flow written by msal-ts auth-url --flow-file' },
+  {
+    flags: '--response <response>',
+    description: 'the redirect URL, its query string, a form_post body, JSON, or - for stdin',
+  },
+  tokenOutputDeclaration,
+] as const satisfies readonly OptionDeclaration[]
+
+type RedeemFlags = CommonFlags & CredentialFlags & FlagsOf<typeof redeemOptions>
 
 const examples = `
 Examples:
@@ -34,19 +45,12 @@ Examples:
   msal-ts redeem --code "$CODE" --scope User.Read --redirect-uri https://app.example.com/callback`
 
 export function redeemCommand(deps: CommandDeps): Command {
-  const command = new Command('redeem')
-    .description('redeem an authorization code: from a flow file and its response, or a bare code')
-    .option('--code <code>', 'the authorization code (needs --scope)')
-    .option('-s, --scope <scope>', 'scope (repeatable)', (v: string, p: string[]) => [...p, v], [])
-    .option('--redirect-uri <uri>', 'the redirect URI the code was sent to')
-    .option('--nonce <nonce>', 'the nonce the ID token must carry')
-    .option('--claims-challenge <json>', 'claims challenge from a resource')
-    .option('--flow-file <path>', 'the flow written by msal-ts auth-url --flow-file')
-    .option(
-      '--response <response>',
-      'the redirect URL, its query string, a form_post body, JSON, or - for stdin',
-    )
-    .addOption(tokenOutputOption())
+  const command = new Command('redeem').description(
+    'redeem an authorization code: from a flow file and its response, or a bare code',
+  )
+  for (const declaration of redeemOptions) {
+    command.addOption(commanderOption(declaration))
+  }
   addCredentialOptions(command)
   addCommonOptions(command, { requests: 'user-tokens' })
   command.addHelpText('after', examples)

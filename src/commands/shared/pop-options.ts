@@ -2,20 +2,29 @@ import type { Command } from 'commander'
 import type { ClientApplication } from '../../core/clients/application.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { popAuthScheme, type PopAuthScheme } from '../../core/protocol/pop.js'
+import { type FlagsOf, type OptionDeclaration } from './common-option-table.js'
+import { commanderOption } from './common-options.js'
 
-export interface PopFlags {
-  popMethod?: string
-  popUrl?: string
-  popNonce?: string
-  popRotateKey?: boolean
-}
+/** The options that ask for a Proof-of-Possession token instead of a bearer one. */
+export const popOptions = [
+  {
+    flags: '--pop-method <method>',
+    description: 'Proof-of-Possession: HTTP method of the request to sign',
+  },
+  { flags: '--pop-url <url>', description: 'Proof-of-Possession: URL of the request to sign' },
+  {
+    flags: '--pop-nonce <nonce>',
+    description: "Proof-of-Possession: the resource's nonce, if it sent one",
+  },
+  { flags: '--pop-rotate-key', description: 'Proof-of-Possession: replace the key pair first' },
+] as const satisfies readonly OptionDeclaration[]
+
+export type PopFlags = FlagsOf<typeof popOptions>
 
 export function addPopOptions(command: Command): void {
-  command
-    .option('--pop-method <method>', 'Proof-of-Possession: HTTP method of the request to sign')
-    .option('--pop-url <url>', 'Proof-of-Possession: URL of the request to sign')
-    .option('--pop-nonce <nonce>', "Proof-of-Possession: the resource's nonce, if it sent one")
-    .option('--pop-rotate-key', 'Proof-of-Possession: replace the key pair first')
+  for (const declaration of popOptions) {
+    command.addOption(commanderOption(declaration))
+  }
 }
 
 /**
