@@ -15,7 +15,7 @@ import {
   type ManagedIdentityFlags,
   type ManagedIdentitySelection,
 } from './shared/managed-identity.js'
-import { accountOption } from './shared/token-source.js'
+import { signInOptions } from './shared/sign-in-options.js'
 
 /** Azure DevOps' resource id: its tokens are for `<this>/.default`. */
 export const azureDevOpsResource = '499b84ac-1321-427f-aa17-267ca6975798'
@@ -26,7 +26,7 @@ const gitCredentialOwnOptions = [
     description: 'also an Azure DevOps host, e.g. an Azure DevOps Server (repeatable)',
     repeatable: true,
   },
-  accountOption,
+  signInOptions.account,
 ] as const satisfies readonly OptionDeclaration[]
 
 type GitCredentialFlags = ManagedIdentitySelection & FlagsOf<typeof gitCredentialOwnOptions>

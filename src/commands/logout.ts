@@ -7,12 +7,10 @@ import { commandFrom } from './shared/command-from-table.js'
 import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
 import { say } from './shared/io.js'
+import { signInOptions } from './shared/sign-in-options.js'
 
 const logoutOptions = [
-  {
-    flags: '--account <account>',
-    description: 'username or home account id [env: MSAL_TS_ACCOUNT]',
-  },
+  signInOptions.account,
   { flags: '--all', description: 'every signed-in account' },
   {
     flags: '--app-tokens',

@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import type { AuthenticationResult, ClientApplication } from '../core/clients/application.js'
 import { parseAuthResponse, parseFlow } from '../core/protocol/auth-code-flow.js'
 import { UsageError } from '../core/kernel/errors.js'
@@ -8,10 +8,10 @@ import {
   type OptionDeclaration,
   tokenOutputDeclaration,
 } from './shared/common-option-table.js'
-import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { commandFrom } from './shared/command-from-table.js'
 import { signInOptions } from './shared/sign-in-options.js'
 import { type CommonFlags } from './shared/settings.js'
-import { addCredentialOptions, type CredentialFlags, readText } from './shared/credential.js'
+import { credentialOptions, type CredentialFlags, readText } from './shared/credential.js'
 import type { CommandDeps } from './shared/deps.js'
 import { readStdin } from './shared/io.js'
 import { writeToken } from './shared/output.js'
@@ -45,16 +45,13 @@ Examples:
   msal-ts redeem --code "$CODE" --scope User.Read --redirect-uri https://app.example.com/callback`
 
 export function redeemCommand(deps: CommandDeps): Command {
-  const command = new Command('redeem').description(
-    'redeem an authorization code: from a flow file and its response, or a bare code',
-  )
-  for (const declaration of redeemOptions) {
-    command.addOption(commanderOption(declaration))
-  }
-  addCredentialOptions(command)
-  addCommonOptions(command, { requests: 'user-tokens' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: RedeemFlags) => runRedeem(flags, deps))
+  return commandFrom({
+    name: 'redeem',
+    description: 'redeem an authorization code: from a flow file and its response, or a bare code',
+    options: [...redeemOptions, ...credentialOptions],
+    requests: 'user-tokens',
+    examples,
+  }).action(async (flags: RedeemFlags) => runRedeem(flags, deps))
 }
 
 /** The flow file fixed these when auth-url wrote it; a different value now could only be ignored. */

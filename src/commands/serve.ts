@@ -14,12 +14,8 @@ import type { CommandDeps } from './shared/deps.js'
 import { type Io, say, sayLabelled, warn } from './shared/io.js'
 import { appIdentityOptions } from './shared/managed-identity.js'
 import { jsonText } from './shared/printable.js'
-import {
-  accountOption,
-  openTokenSource,
-  type TokenSource,
-  type TokenSourceFlags,
-} from './shared/token-source.js'
+import { openTokenSource, type TokenSource, type TokenSourceFlags } from './shared/token-source.js'
+import { signInOptions } from './shared/sign-in-options.js'
 
 const serveOwnOptions = [
   { flags: '--port <n>', description: 'port on 127.0.0.1 (default: a random free one)' },
@@ -28,7 +24,7 @@ const serveOwnOptions = [
     description: 'serve tokens for this resource only (repeatable; default: any)',
     repeatable: true,
   },
-  accountOption,
+  signInOptions.account,
   {
     flags: '-o, --output <format>',
     description: 'how to print the endpoint and secret',

@@ -8,15 +8,13 @@ import {
   type OptionDeclaration,
   tokenOutputDeclaration,
 } from './shared/common-option-table.js'
+import { signInOptions } from './shared/sign-in-options.js'
 
 /** What a plain cache hit honours. */
 export const tokenCacheHitOptions = [
-  { flags: '-s, --scope <scope>', description: 'scope (repeatable)', repeatable: true },
+  signInOptions.scope,
   { flags: '--resource <uri>', description: 'resource URI: the scope <uri>/.default' },
-  {
-    flags: '--account <account>',
-    description: 'username or home account id [env: MSAL_TS_ACCOUNT]',
-  },
+  signInOptions.account,
   {
     flags: '--min-validity <seconds>',
     description: 'the token must stay valid this long (default: 300)',

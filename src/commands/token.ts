@@ -1,13 +1,13 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { InteractionRequiredError, OAuthServerError, UsageError } from '../core/kernel/errors.js'
 import { resourceToScope } from '../core/protocol/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
-import { addCommonOptions, commanderOption } from './shared/common-options.js'
+import { commandFrom } from './shared/command-from-table.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type TokenOwnFlags, tokenCacheHitOptions, tokenRefreshOptions } from './token-options.js'
 import { type CommonFlags } from './shared/settings.js'
 import { writeToken } from './shared/output.js'
-import { addPopOptions, type PopFlags, popSchemeFrom } from './shared/pop-options.js'
+import { popOptions, type PopFlags, popSchemeFrom } from './shared/pop-options.js'
 import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
 
 type TokenFlags = CommonFlags & PopFlags & TokenOwnFlags
@@ -30,16 +30,13 @@ Examples:
   curl -H "$(msal-ts token --scope api://my-api/read --pop-method GET --pop-url https://api.contoso.com/items -o header)" https://api.contoso.com/items`
 
 export function tokenCommand(deps: CommandDeps): Command {
-  const command = new Command('token').description(
-    'get a token for a signed-in account, from the cache or by refreshing it',
-  )
-  for (const declaration of [...tokenCacheHitOptions, ...tokenRefreshOptions]) {
-    command.addOption(commanderOption(declaration))
-  }
-  addPopOptions(command)
-  addCommonOptions(command, { requests: 'user-tokens' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: TokenFlags) => runToken(flags, deps))
+  return commandFrom({
+    name: 'token',
+    description: 'get a token for a signed-in account, from the cache or by refreshing it',
+    options: [...tokenCacheHitOptions, ...tokenRefreshOptions, ...popOptions],
+    requests: 'user-tokens',
+    examples,
+  }).action(async (flags: TokenFlags) => runToken(flags, deps))
 }
 
 export async function runToken(flags: TokenFlags, deps: CommandDeps): Promise<void> {

@@ -3,7 +3,6 @@ import {
   type OptionDeclaration,
   type TokenRequests,
   commonOptionsFor,
-  tokenOutputDeclaration,
 } from './common-option-table.js'
 
 export type { TokenRequests } from './common-option-table.js'
@@ -12,10 +11,6 @@ export type { TokenRequests } from './common-option-table.js'
 export const sharedOptionsHeading = 'Shared options:'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
-
-export function tokenOutputOption(): Option {
-  return commanderOption(tokenOutputDeclaration)
-}
 
 /** The shared options that change what the command does, and help, under their own heading. */
 export function addCommonOptions(

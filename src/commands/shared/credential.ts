@@ -1,11 +1,9 @@
-import type { Command } from 'commander'
 import { noRegionReason, takesRegion } from '../../core/authority/authority.js'
 import type { ClientCredential } from '../../core/credentials/client-auth.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { UnsafeFile, readFileSafely } from '../../core/kernel/safe-file.js'
 import type { HttpClient } from '../../core/http/types.js'
 import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
-import { commanderOption } from './common-options.js'
 import { federatedOptions, federatedSpec, runtimeAssertion } from './federated-token.js'
 import { type Io, readStdin, warn } from './io.js'
 import { refuseGivenOptions } from './refuse-options.js'
@@ -57,13 +55,6 @@ export const credentialOptions = [
 ] as const satisfies readonly OptionDeclaration[]
 
 export type CredentialFlags = FlagsOf<typeof credentialOptions>
-
-export function addCredentialOptions(command: Command): Command {
-  for (const declaration of credentialOptions) {
-    command.addOption(commanderOption(declaration))
-  }
-  return command
-}
 
 /**
  * What an app token from client credentials cannot act on: --exclude-scope, as client credentials

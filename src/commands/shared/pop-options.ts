@@ -1,9 +1,7 @@
-import type { Command } from 'commander'
 import type { ClientApplication } from '../../core/clients/application.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { popAuthScheme, type PopAuthScheme } from '../../core/protocol/pop.js'
 import { type FlagsOf, type OptionDeclaration } from './common-option-table.js'
-import { commanderOption } from './common-options.js'
 
 /** The options that ask for a Proof-of-Possession token instead of a bearer one. */
 export const popOptions = [
@@ -20,12 +18,6 @@ export const popOptions = [
 ] as const satisfies readonly OptionDeclaration[]
 
 export type PopFlags = FlagsOf<typeof popOptions>
-
-export function addPopOptions(command: Command): void {
-  for (const declaration of popOptions) {
-    command.addOption(commanderOption(declaration))
-  }
-}
 
 /**
  * The auth scheme the --pop-* options ask for, checked before anything is read or sent: a

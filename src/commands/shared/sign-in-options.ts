@@ -5,6 +5,10 @@ import type { OptionDeclaration } from './common-option-table.js'
  * that their help cannot drift apart.
  */
 export const signInOptions = {
+  account: {
+    flags: '--account <account>',
+    description: 'username or home account id [env: MSAL_TS_ACCOUNT]',
+  },
   scope: { flags: '-s, --scope <scope>', description: 'scope (repeatable)', repeatable: true },
   prompt: {
     flags: '--prompt <prompt>',

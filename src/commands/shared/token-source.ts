@@ -4,7 +4,7 @@ import { InteractionRequiredError, UsageError } from '../../core/kernel/errors.j
 import { resourceToScope } from '../../core/protocol/scopes.js'
 import { withSignInHint } from '../token.js'
 import { chooseAccount } from './account-choice.js'
-import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
+import type { FlagsOf } from './common-option-table.js'
 import { refuseClientCredentialMisfits, resolveOptionalCredential } from './credential.js'
 import { federationHttpClient } from './federated-token.js'
 import type { CommandDeps } from './deps.js'
@@ -15,15 +15,14 @@ import {
   refuseStrayIdentityOptions,
 } from './managed-identity.js'
 import { type CommonSettings, resolveCommon } from './settings.js'
+import type { signInOptions } from './sign-in-options.js'
 
-/** Without a client credential or a managed identity, the signed-in account tokens come from. */
-export const accountOption = {
-  flags: '--account <account>',
-  description: 'username or home account id [env: MSAL_TS_ACCOUNT]',
-} as const satisfies OptionDeclaration
-
-/** The options that pick where tokens for other programs come from. */
-export type TokenSourceFlags = ManagedIdentitySelection & FlagsOf<readonly [typeof accountOption]>
+/**
+ * The options that pick where tokens for other programs come from: without a client credential or
+ * a managed identity, the signed-in account (--account).
+ */
+export type TokenSourceFlags = ManagedIdentitySelection &
+  FlagsOf<readonly [typeof signInOptions.account]>
 
 /** Tokens by resource, from one identity, for as long as the source is open. */
 export interface TokenSource {
