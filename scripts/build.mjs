@@ -30,8 +30,13 @@ const vendorFile = (name) => `vendor/${name.replace('/', '+')}.cjs`
 // What a vendor bundle holds, when not the whole package: undici's index loads fetch, WebSocket,
 // the mocks and the caches, more than half its code, and the CLI uses none of them. Its request
 // API is put on the dispatchers as the index does.
+// Node 20's V8 compiles undici's WebAssembly HTTP parser a second time, optimised, on threads of
+// its own while the run goes on: that doubled the CPU time of a cold client-token and added 35 MiB
+// to its peak memory. Its baseline compiler is plenty for a few responses; Node 22 and later do not
+// pay this. Set here, where the parser is loaded, so that runs without HTTP never load node:v8.
 const vendorEntries = {
   undici: [
+    "if (process.versions.node.startsWith('20.')) require('node:v8').setFlagsFromString('--liftoff-only')",
     "Object.assign(require('undici/lib/dispatcher/dispatcher').prototype, require('undici/lib/api'))",
     'module.exports = {',
     "  Agent: require('undici/lib/dispatcher/agent'),",
@@ -41,6 +46,26 @@ const vendorEntries = {
     '}',
   ].join('\n'),
 }
+
+/**
+ * Node modules a vendored package requires at load but uses only on paths the CLI never takes
+ * (commander's child_process runs executable subcommands): loaded on first use instead, as each
+ * costs milliseconds of start-up.
+ */
+const lazyBuiltins = { commander: ['node:child_process'] }
+
+const lazyBuiltinsOf = (name) => ({
+  name: 'lazy-builtins',
+  setup(plugin) {
+    const lazy = new Set(lazyBuiltins[name] ?? [])
+    plugin.onResolve({ filter: /^node:/ }, ({ path }) =>
+      lazy.has(path) ? { path, namespace: 'lazy-builtin' } : undefined,
+    )
+    plugin.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => ({
+      contents: `let loaded\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require(${JSON.stringify(path)}))[key] })`,
+    }))
+  },
+})
 
 /**
  * Sends each vendored package to its own bundle. The import becomes a small CommonJS module that
@@ -95,6 +120,7 @@ await Promise.all([
         resolveDir: '.',
       },
       outfile: `dist/${vendorFile(name)}`,
+      plugins: [lazyBuiltinsOf(name)],
       // Names are kept for --verbose stack traces; spaces and dead branches are not worth parsing.
       minifyWhitespace: true,
       minifySyntax: true,
