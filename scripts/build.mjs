@@ -48,19 +48,29 @@ const vendorEntries = {
 }
 
 /**
- * Node modules a vendored package requires at load but uses only on paths the CLI never takes
- * (commander's child_process runs executable subcommands): loaded on first use instead, as each
- * costs milliseconds of start-up.
+ * Node modules a vendored package requires at load but uses only on paths a run may never take
+ * (commander's child_process runs executable subcommands; ioredis's tls serves rediss:// only, its
+ * crypto Lua scripts): loaded on first use instead, as each costs milliseconds of start-up. Each is
+ * used through its namespace object (`tls.connect(...)`), never destructured at load.
  */
-const lazyBuiltins = { commander: ['node:child_process'] }
+const lazyBuiltins = {
+  commander: ['node:child_process'],
+  ioredis: ['tls', 'crypto'],
+}
 
 const lazyBuiltinsOf = (name) => ({
   name: 'lazy-builtins',
   setup(plugin) {
     const lazy = new Set(lazyBuiltins[name] ?? [])
-    plugin.onResolve({ filter: /^node:/ }, ({ path }) =>
-      lazy.has(path) ? { path, namespace: 'lazy-builtin' } : undefined,
-    )
+    plugin.onResolve({ filter: /^(node:)?[a-z_]+$/ }, ({ path, namespace }) => {
+      if (!lazy.has(path)) {
+        return undefined
+      }
+      // The lazy module's own require() is Node's module itself.
+      return namespace === 'lazy-builtin'
+        ? { path, external: true }
+        : { path, namespace: 'lazy-builtin' }
+    })
     plugin.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => ({
       contents: `let loaded\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require(${JSON.stringify(path)}))[key] })`,
     }))
