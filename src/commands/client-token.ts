@@ -1,15 +1,15 @@
-import { Command } from 'commander'
-import { noRegionReason, takesRegion } from '../core/authority/authority.js'
+import type { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
 import { resourceToScope } from '../core/protocol/scopes.js'
-import { addCommonOptions, tokenOutputOption } from './shared/common-options.js'
-import { type CommonSettings, resolveCommon, settingsAuthority } from './shared/settings.js'
-import { addCredentialOptions, readText, resolveCredential } from './shared/credential.js'
+import { clientTokenOwnOptions } from './client-token-options.js'
+import { commandFrom } from './shared/command-from-table.js'
+import { type CommonSettings, resolveCommon } from './shared/settings.js'
+import { readText, refuseClientCredentialMisfits, resolveCredential } from './shared/credential.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type Io, readStdin } from './shared/io.js'
 import { federationHttpClient } from './shared/federated-token.js'
 import {
-  addManagedIdentityOptions,
+  appIdentityOptions,
   type ManagedIdentityFlags,
   refuseStrayIdentityOptions,
   runManagedIdentity,
@@ -40,27 +40,13 @@ Examples:
   msal-ts client-token --managed-identity --resource https://vault.azure.net`
 
 export function clientTokenCommand(deps: CommandDeps): Command {
-  const command = new Command('client-token')
-    .description('get an app-only token with client credentials (secret, certificate or assertion)')
-    .option(
-      '-s, --scope <scope>',
-      'scope, e.g. https://graph.microsoft.com/.default (repeatable)',
-      (v: string, p: string[]) => [...p, v],
-      [],
-    )
-    .option('--resource <uri>', 'resource URI: the scope <uri>/.default')
-    .option('--client-claims <json>', 'extra claims for the certificate assertion (JSON object)')
-    .option('--force-refresh', 'ignore the cached token')
-    .option(
-      '--on-behalf-of <file>',
-      'on-behalf-of: a file holding the incoming user token, or - for stdin',
-    )
-    .addOption(tokenOutputOption())
-  addCredentialOptions(command)
-  addManagedIdentityOptions(command)
-  addCommonOptions(command, { requests: 'app-tokens' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: ClientTokenFlags) => runClientToken(flags, deps))
+  return commandFrom({
+    name: 'client-token',
+    description: 'get an app-only token with client credentials (secret, certificate or assertion)',
+    options: [...clientTokenOwnOptions, ...appIdentityOptions],
+    requests: 'app-tokens',
+    examples,
+  }).action(async (flags: ClientTokenFlags) => runClientToken(flags, deps))
 }
 
 export async function runClientToken(flags: ClientTokenFlags, deps: CommandDeps): Promise<void> {
@@ -136,30 +122,17 @@ async function acquire(
 }
 
 /**
- * Client credentials add no reserved scope, so --exclude-scope has something to drop only on
- * behalf of a user (as in MSAL, which decorates user flows only); a region serves client
- * credentials only, and only an authority with regional endpoints.
+ * On behalf of a user, --exclude-scope has reserved scopes to drop (MSAL decorates user flows
+ * only) and --region nothing to act on; with client credentials, the other way round.
  */
 function refuseInertOptions(flags: ClientTokenFlags, settings: CommonSettings): void {
-  const onBehalfOf = flags.onBehalfOf !== undefined
-  if (!onBehalfOf && (flags.excludeScope ?? []).length > 0) {
-    throw new UsageError(
-      'conflicting_options',
-      '--exclude-scope goes with --on-behalf-of: client credentials add no scope to exclude',
-    )
-  }
-  if (flags.region === undefined) {
-    return
-  }
-  if (onBehalfOf) {
+  if (flags.onBehalfOf === undefined) {
+    refuseClientCredentialMisfits(settings, { excludeScopeGoesWith: '--on-behalf-of' })
+  } else if (flags.region !== undefined) {
     throw new UsageError(
       'conflicting_options',
       '--region acts on client credentials only, not with --on-behalf-of',
     )
-  }
-  const authority = settingsAuthority(settings)
-  if (!takesRegion(authority)) {
-    throw new UsageError('conflicting_options', `--region: ${noRegionReason(authority)}`)
   }
 }
 

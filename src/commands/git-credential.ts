@@ -1,28 +1,35 @@
 import { Readable } from 'node:stream'
 import type { CommandDeps } from './shared/deps.js'
 import { withoutPrompts } from './shared/prompter.js'
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { MsalTsError, RuntimeFailure, UsageError } from '../core/kernel/errors.js'
 import { runClientToken } from './client-token.js'
 import { runToken } from './token.js'
 import { readBoundedStdin } from './shared/bounded-stdin.js'
-import { addCommonOptions } from './shared/common-options.js'
-import { addCredentialOptions, type CredentialFlags } from './shared/credential.js'
+import { commandFrom } from './shared/command-from-table.js'
+import type { FlagsOf, OptionDeclaration } from './shared/common-option-table.js'
 import { type Io, say } from './shared/io.js'
 import { refuseGivenOptions } from './shared/refuse-options.js'
-import { addManagedIdentityOptions, type ManagedIdentityFlags } from './shared/managed-identity.js'
-import type { CommonFlags } from './shared/settings.js'
+import {
+  appIdentityOptions,
+  type ManagedIdentityFlags,
+  type ManagedIdentitySelection,
+} from './shared/managed-identity.js'
+import { accountOption } from './shared/token-source.js'
 
 /** Azure DevOps' resource id: its tokens are for `<this>/.default`. */
 export const azureDevOpsResource = '499b84ac-1321-427f-aa17-267ca6975798'
 
-interface GitCredentialFlags extends CommonFlags, CredentialFlags {
-  host: string[]
-  account?: string
-  managedIdentity?: boolean
-  objectId?: string
-  miResourceId?: string
-}
+const gitCredentialOwnOptions = [
+  {
+    flags: '--host <name>',
+    description: 'also an Azure DevOps host, e.g. an Azure DevOps Server (repeatable)',
+    repeatable: true,
+  },
+  accountOption,
+] as const satisfies readonly OptionDeclaration[]
+
+type GitCredentialFlags = ManagedIdentitySelection & FlagsOf<typeof gitCredentialOwnOptions>
 
 /** A request from git is a handful of short lines; anything near this is not git. */
 const maxRequestBytes = 64 * 1024
@@ -45,22 +52,17 @@ Examples:
   printf 'protocol=https\\nhost=dev.azure.com\\n\\n' | msal-ts git-credential get`
 
 export function gitCredentialCommand(deps: CommandDeps): Command {
-  const command = new Command('git-credential')
-    .description('a git credential helper: Azure DevOps access tokens for git over https')
-    .argument('<operation>', 'get, store or erase (git calls it with these)')
-    .option(
-      '--host <name>',
-      'also an Azure DevOps host, e.g. an Azure DevOps Server (repeatable)',
-      (v: string, p: string[]) => [...p, v],
-      [],
-    )
-    .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
-  addCredentialOptions(command)
-  addManagedIdentityOptions(command)
-  // App tokens: --region acts in the client credential mode (CI), and is refused without it.
-  addCommonOptions(command, { requests: 'app-tokens' })
-  command.addHelpText('after', examples)
-  return command.action(async (operation: string, flags: GitCredentialFlags) =>
+  return commandFrom({
+    name: 'git-credential',
+    description: 'a git credential helper: Azure DevOps access tokens for git over https',
+    arguments: [
+      { name: '<operation>', description: 'get, store or erase (git calls it with these)' },
+    ],
+    options: [...gitCredentialOwnOptions, ...appIdentityOptions],
+    // App tokens: --region acts in the client credential mode (CI), and is refused without it.
+    requests: 'app-tokens',
+    examples,
+  }).action(async (operation: string, flags: GitCredentialFlags) =>
     runGitCredential(operation, flags, deps),
   )
 }

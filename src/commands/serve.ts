@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander'
+import type { Command } from 'commander'
 import { readCaFile } from '../core/http/ca-file.js'
 import { CancelledError, MsalTsError, UsageError } from '../core/kernel/errors.js'
 import { controlCharacter } from '../core/kernel/control-characters.js'
@@ -7,20 +7,37 @@ import {
   type IdentityEndpoint,
   startIdentityEndpoint,
 } from '../core/loopback/identity-endpoint.js'
-import { addCommonOptions } from './shared/common-options.js'
-import { addCredentialOptions } from './shared/credential.js'
+import { commandFrom } from './shared/command-from-table.js'
+import type { FlagsOf, OptionDeclaration } from './shared/common-option-table.js'
 import { withCliHint } from './shared/hints.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type Io, say, sayLabelled, warn } from './shared/io.js'
-import { addManagedIdentityOptions } from './shared/managed-identity.js'
+import { appIdentityOptions } from './shared/managed-identity.js'
 import { jsonText } from './shared/printable.js'
-import { openTokenSource, type TokenSource, type TokenSourceFlags } from './shared/token-source.js'
+import {
+  accountOption,
+  openTokenSource,
+  type TokenSource,
+  type TokenSourceFlags,
+} from './shared/token-source.js'
 
-interface ServeFlags extends TokenSourceFlags {
-  port?: string
-  allowResource: string[]
-  output: 'env' | 'json'
-}
+const serveOwnOptions = [
+  { flags: '--port <n>', description: 'port on 127.0.0.1 (default: a random free one)' },
+  {
+    flags: '--allow-resource <uri>',
+    description: 'serve tokens for this resource only (repeatable; default: any)',
+    repeatable: true,
+  },
+  accountOption,
+  {
+    flags: '-o, --output <format>',
+    description: 'how to print the endpoint and secret',
+    choices: ['env', 'json'],
+    default: 'env',
+  },
+] as const satisfies readonly OptionDeclaration[]
+
+type ServeFlags = TokenSourceFlags & FlagsOf<typeof serveOwnOptions>
 
 const examples = `
 Examples:
@@ -36,28 +53,14 @@ Examples:
   docker run --network host -e IDENTITY_ENDPOINT -e IDENTITY_HEADER my-image`
 
 export function serveCommand(deps: CommandDeps): Command {
-  const command = new Command('serve')
-    .description(
+  return commandFrom({
+    name: 'serve',
+    description:
       'serve tokens to local programs as App Service managed identity does (Azure SDKs use it as is)',
-    )
-    .option('--port <n>', 'port on 127.0.0.1 (default: a random free one)')
-    .option(
-      '--allow-resource <uri>',
-      'serve tokens for this resource only (repeatable; default: any)',
-      (v: string, p: string[]) => [...p, v],
-      [],
-    )
-    .option('--account <account>', 'username or home account id [env: MSAL_TS_ACCOUNT]')
-    .addOption(
-      new Option('-o, --output <format>', 'how to print the endpoint and secret')
-        .choices(['env', 'json'])
-        .default('env'),
-    )
-  addCredentialOptions(command)
-  addManagedIdentityOptions(command)
-  addCommonOptions(command, { requests: 'app-tokens' })
-  command.addHelpText('after', examples)
-  return command.action(async (flags: ServeFlags) => runServe(flags, deps))
+    options: [...serveOwnOptions, ...appIdentityOptions],
+    requests: 'app-tokens',
+    examples,
+  }).action(async (flags: ServeFlags) => runServe(flags, deps))
 }
 
 export async function runServe(flags: ServeFlags, deps: CommandDeps): Promise<void> {

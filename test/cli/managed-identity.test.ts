@@ -425,6 +425,13 @@ describe('msal-ts client-token --managed-identity', () => {
     const secret = await miRun(home, ['--client-secret', 's', '--resource', vault])
     assert.equal(secret.exitCode, 2)
     assert.match(secret.stderr, /^msal-ts: conflicting_credentials: /)
+    // A federated token's companions qualify a credential a managed identity does not take.
+    const audience = await miRun(home, ['--federated-audience', 'api://x', '--resource', vault])
+    assert.equal(audience.exitCode, 2)
+    assert.equal(
+      audience.stderr,
+      'msal-ts: conflicting_credentials: --managed-identity takes no client credential (--federated-audience)\n',
+    )
     const two = await miRun(home, ['--client-id', 'a', '--object-id', 'b', '--resource', vault])
     assert.equal(two.exitCode, 2)
     assert.match(two.stderr, /^msal-ts: conflicting_options: /)

@@ -89,6 +89,19 @@ const conflicts: Refusal[] = [
       `^msal-ts: conflicting_options: --region: regional endpoints exist only for Entra ID authorities on a host name, not for an? ${names}`,
     ),
   })),
+  // serve's client credential source refuses them as client-token does.
+  {
+    args: ['serve', '-c', 'x', '--exclude-scope', 'offline_access'],
+    env: { AZURE_CLIENT_SECRET: 's' },
+    stderr:
+      /^msal-ts: conflicting_options: --exclude-scope goes with a signed-in account: client credentials add no scope to exclude\n$/,
+  },
+  {
+    args: ['serve', '-c', 'x', '-a', 'https://adfs.contoso.com/adfs', '--region', 'westus'],
+    env: { AZURE_CLIENT_SECRET: 's' },
+    stderr:
+      /^msal-ts: conflicting_options: --region: regional endpoints exist only for Entra ID authorities on a host name, not for an? ADFS authority/,
+  },
   // accounts and logout keep the TLS and timeout options for a Redis cache, and only for one.
   ...['accounts', 'logout'].flatMap((command) =>
     [['--timeout', '5'], ['--ca-file', 'ca.pem'], ['--insecure']].map((option) => ({

@@ -1,62 +1,93 @@
 import type { Command } from 'commander'
+import { noRegionReason, takesRegion } from '../../core/authority/authority.js'
 import type { ClientCredential } from '../../core/credentials/client-auth.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { UnsafeFile, readFileSafely } from '../../core/kernel/safe-file.js'
 import type { HttpClient } from '../../core/http/types.js'
-import {
-  addFederatedOptions,
-  type FederatedFlags,
-  federatedSpec,
-  runtimeAssertion,
-} from './federated-token.js'
+import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
+import { commanderOption } from './common-options.js'
+import { federatedOptions, federatedSpec, runtimeAssertion } from './federated-token.js'
 import { type Io, readStdin, warn } from './io.js'
 import { refuseGivenOptions } from './refuse-options.js'
+import { type CommonSettings, settingsAuthority } from './settings.js'
 
-/** The credential options of `client-token` (and of confidential `redeem`). */
-export interface CredentialFlags extends FederatedFlags {
-  clientSecret?: string
-  clientSecretStdin?: boolean
-  clientSecretFile?: string
-  certificate?: string
-  privateKey?: string
-  certificatePasswordStdin?: boolean
-  thumbprint?: string
-  sendX5c?: boolean
-  clientAssertion?: string
-  clientAssertionFile?: string
-}
+/** The credential options of `client-token` (and of confidential `redeem`), in help order. */
+export const credentialOptions = [
+  {
+    flags: '--client-secret <secret>',
+    description:
+      'client secret (visible to other users in the process list; prefer the stdin or env forms)',
+  },
+  {
+    flags: '--client-secret-stdin',
+    description:
+      'read the client secret from stdin [env: MSAL_TS_CLIENT_SECRET, AZURE_CLIENT_SECRET]',
+  },
+  { flags: '--client-secret-file <path>', description: 'read the client secret from a file' },
+  {
+    flags: '--certificate <pem>',
+    description:
+      'PEM file with the private key and certificate [env: AZURE_CLIENT_CERTIFICATE_PATH]',
+  },
+  {
+    flags: '--private-key <pem>',
+    description: 'PEM private key, when --certificate holds only the certificate',
+  },
+  {
+    flags: '--certificate-password-stdin',
+    description:
+      'read the private key password from stdin [env: AZURE_CLIENT_CERTIFICATE_PASSWORD]',
+  },
+  {
+    flags: '--thumbprint <hex>',
+    description: 'SHA-1 thumbprint of the certificate (computed when absent)',
+  },
+  {
+    flags: '--send-x5c',
+    description:
+      'send the certificate chain in the assertion (x5c) [env: AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true]',
+  },
+  { flags: '--client-assertion <jwt>', description: 'a signed client assertion' },
+  {
+    flags: '--client-assertion-file <path>',
+    description:
+      'file holding a client assertion, read afresh on every run [env: AZURE_FEDERATED_TOKEN_FILE]',
+  },
+  ...federatedOptions,
+] as const satisfies readonly OptionDeclaration[]
+
+export type CredentialFlags = FlagsOf<typeof credentialOptions>
 
 export function addCredentialOptions(command: Command): Command {
-  command
-    .option(
-      '--client-secret <secret>',
-      'client secret (visible to other users in the process list; prefer the stdin or env forms)',
+  for (const declaration of credentialOptions) {
+    command.addOption(commanderOption(declaration))
+  }
+  return command
+}
+
+/**
+ * What an app token from client credentials cannot act on: --exclude-scope, as client credentials
+ * add no reserved scope (MSAL decorates user flows only), and --region on an authority without
+ * regional endpoints. `excludeScopeGoesWith` names where the command's --exclude-scope acts.
+ */
+export function refuseClientCredentialMisfits(
+  settings: CommonSettings,
+  { excludeScopeGoesWith }: { excludeScopeGoesWith: string },
+): void {
+  if (settings.excludeScopes.length > 0) {
+    throw new UsageError(
+      'conflicting_options',
+      `--exclude-scope goes with ${excludeScopeGoesWith}: client credentials add no scope to exclude`,
     )
-    .option(
-      '--client-secret-stdin',
-      'read the client secret from stdin [env: MSAL_TS_CLIENT_SECRET, AZURE_CLIENT_SECRET]',
-    )
-    .option('--client-secret-file <path>', 'read the client secret from a file')
-    .option(
-      '--certificate <pem>',
-      'PEM file with the private key and certificate [env: AZURE_CLIENT_CERTIFICATE_PATH]',
-    )
-    .option('--private-key <pem>', 'PEM private key, when --certificate holds only the certificate')
-    .option(
-      '--certificate-password-stdin',
-      'read the private key password from stdin [env: AZURE_CLIENT_CERTIFICATE_PASSWORD]',
-    )
-    .option('--thumbprint <hex>', 'SHA-1 thumbprint of the certificate (computed when absent)')
-    .option(
-      '--send-x5c',
-      'send the certificate chain in the assertion (x5c) [env: AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true]',
-    )
-    .option('--client-assertion <jwt>', 'a signed client assertion')
-    .option(
-      '--client-assertion-file <path>',
-      'file holding a client assertion, read afresh on every run [env: AZURE_FEDERATED_TOKEN_FILE]',
-    )
-  return addFederatedOptions(command)
+  }
+  // A region from the environment or a profile is already left out where it cannot act.
+  if (settings.region === undefined) {
+    return
+  }
+  const authority = settingsAuthority(settings)
+  if (!takesRegion(authority)) {
+    throw new UsageError('conflicting_options', `--region: ${noRegionReason(authority)}`)
+  }
 }
 
 type Source =

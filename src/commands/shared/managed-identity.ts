@@ -1,55 +1,41 @@
-import type { Command } from 'commander'
 import { UsageError } from '../../core/kernel/errors.js'
 import { identityCacheId, type ManagedIdentityId } from '../../core/managed-identity/sources.js'
-import type { CredentialFlags } from './credential.js'
+import type { ClientTokenOwnFlags } from '../client-token-options.js'
+import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
+import { credentialOptions } from './credential.js'
 import type { CommandDeps } from './deps.js'
 import type { ManagedIdentityApp } from './managed-identity-app.js'
-import { type TokenFormat, writeToken } from './output.js'
+import { writeToken } from './output.js'
+import { givenOptions } from './refuse-options.js'
 import { type CommonFlags, type CommonSettings, resolveCommon } from './settings.js'
 
+export const managedIdentityOptions = [
+  {
+    flags: '--managed-identity',
+    description:
+      "the machine's managed identity (App Service, Service Fabric, Azure ML, Azure Arc, Cloud Shell, VM/IMDS); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity [env: AZURE_POD_IDENTITY_AUTHORITY_HOST]",
+  },
+  {
+    flags: '--object-id <id>',
+    description: 'with --managed-identity: a user-assigned identity by object id',
+  },
+  {
+    flags: '--mi-resource-id <id>',
+    description: 'with --managed-identity: a user-assigned identity by its Azure resource id',
+  },
+] as const satisfies readonly OptionDeclaration[]
+
+/** Who the app is: a client credential, or a managed identity. In help order. */
+export const appIdentityOptions = [
+  ...credentialOptions,
+  ...managedIdentityOptions,
+] as const satisfies readonly OptionDeclaration[]
+
 /** The options that pick a managed identity, and the credential options it refuses. */
-export interface ManagedIdentitySelection extends CommonFlags, CredentialFlags {
-  managedIdentity?: boolean
-  objectId?: string
-  miResourceId?: string
-}
+export type ManagedIdentitySelection = CommonFlags & FlagsOf<typeof appIdentityOptions>
 
 /** The options of `client-token`, which this path serves with --managed-identity. */
-export interface ManagedIdentityFlags extends ManagedIdentitySelection {
-  scope: string[]
-  resource?: string
-  clientClaims?: string
-  forceRefresh?: boolean
-  onBehalfOf?: string
-  output: TokenFormat
-}
-
-export function addManagedIdentityOptions(command: Command): Command {
-  return command
-    .option(
-      '--managed-identity',
-      "the machine's managed identity (App Service, Service Fabric, Azure ML, Azure Arc, Cloud Shell, VM/IMDS); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity [env: AZURE_POD_IDENTITY_AUTHORITY_HOST]",
-    )
-    .option('--object-id <id>', 'with --managed-identity: a user-assigned identity by object id')
-    .option(
-      '--mi-resource-id <id>',
-      'with --managed-identity: a user-assigned identity by its Azure resource id',
-    )
-}
-
-const credentialOptions: [keyof CredentialFlags, string][] = [
-  ['clientSecret', '--client-secret'],
-  ['clientSecretStdin', '--client-secret-stdin'],
-  ['clientSecretFile', '--client-secret-file'],
-  ['certificate', '--certificate'],
-  ['privateKey', '--private-key'],
-  ['certificatePasswordStdin', '--certificate-password-stdin'],
-  ['thumbprint', '--thumbprint'],
-  ['sendX5c', '--send-x5c'],
-  ['clientAssertion', '--client-assertion'],
-  ['clientAssertionFile', '--client-assertion-file'],
-  ['federatedToken', '--federated-token'],
-]
+export type ManagedIdentityFlags = ManagedIdentitySelection & ClientTokenOwnFlags
 
 /** `--object-id` and `--mi-resource-id` mean nothing without `--managed-identity`. */
 export function refuseStrayIdentityOptions(flags: ManagedIdentitySelection): void {
@@ -122,13 +108,11 @@ export async function openManagedIdentity(
   identity: ManagedIdentityId | undefined
   settings: CommonSettings
 }> {
-  const conflicting = credentialOptions.filter(
-    ([key]) => flags[key] !== undefined && flags[key] !== false,
-  )
+  const conflicting = givenOptions(flags, credentialOptions)
   if (conflicting.length > 0) {
     throw new UsageError(
       'conflicting_credentials',
-      `--managed-identity takes no client credential (${conflicting.map(([, name]) => name).join(', ')})`,
+      `--managed-identity takes no client credential (${conflicting.join(', ')})`,
     )
   }
   const refused = [

@@ -1,11 +1,11 @@
 import { decodeJwt } from 'jose'
 import type { Account, AuthenticationResult } from '../../core/clients/application.js'
-import { noRegionReason, takesRegion } from '../../core/authority/authority.js'
 import { InteractionRequiredError, UsageError } from '../../core/kernel/errors.js'
 import { resourceToScope } from '../../core/protocol/scopes.js'
 import { withSignInHint } from '../token.js'
 import { chooseAccount } from './account-choice.js'
-import { resolveOptionalCredential } from './credential.js'
+import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
+import { refuseClientCredentialMisfits, resolveOptionalCredential } from './credential.js'
 import { federationHttpClient } from './federated-token.js'
 import type { CommandDeps } from './deps.js'
 import { withoutPrompts } from './prompter.js'
@@ -14,12 +14,16 @@ import {
   openManagedIdentity,
   refuseStrayIdentityOptions,
 } from './managed-identity.js'
-import { type CommonSettings, resolveCommon, settingsAuthority } from './settings.js'
+import { type CommonSettings, resolveCommon } from './settings.js'
+
+/** Without a client credential or a managed identity, the signed-in account tokens come from. */
+export const accountOption = {
+  flags: '--account <account>',
+  description: 'username or home account id [env: MSAL_TS_ACCOUNT]',
+} as const satisfies OptionDeclaration
 
 /** The options that pick where tokens for other programs come from. */
-export interface TokenSourceFlags extends ManagedIdentitySelection {
-  account?: string
-}
+export type TokenSourceFlags = ManagedIdentitySelection & FlagsOf<readonly [typeof accountOption]>
 
 /** Tokens by resource, from one identity, for as long as the source is open. */
 export interface TokenSource {
@@ -66,18 +70,7 @@ export async function openTokenSource(
     const { clientAssertion } = credential
     await (typeof clientAssertion === 'function' ? clientAssertion() : clientAssertion)
   }
-  if (settings.excludeScopes.length > 0) {
-    throw new UsageError(
-      'conflicting_options',
-      '--exclude-scope goes with a signed-in account: client credentials add no scope to exclude',
-    )
-  }
-  if (settings.region !== undefined && !takesRegion(settingsAuthority(settings))) {
-    throw new UsageError(
-      'conflicting_options',
-      `--region: ${noRegionReason(settingsAuthority(settings))}`,
-    )
-  }
+  refuseClientCredentialMisfits(settings, { excludeScopeGoesWith: 'a signed-in account' })
   const app = await deps.apps.confidentialApp(settings, { clientCredential: credential })
   return {
     holder: `the application ${settings.clientId}`,
