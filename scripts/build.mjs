@@ -10,6 +10,7 @@
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 const common = {
@@ -58,10 +59,25 @@ const lazyBuiltins = {
   ioredis: ['tls', 'crypto'],
 }
 
+/** Node modules a vendored package gets a stand-in for (scripts/vendor/), with why in each. */
+const standIns = {
+  undici: { 'node:http2': 'scripts/vendor/http2-on-connect.cjs' },
+}
+
 const lazyBuiltinsOf = (name) => ({
   name: 'lazy-builtins',
   setup(plugin) {
     const lazy = new Set(lazyBuiltins[name] ?? [])
+    const standIn = standIns[name] ?? {}
+    plugin.onResolve({ filter: /^node:/ }, ({ path, importer }) => {
+      if (standIn[path] === undefined) {
+        return undefined
+      }
+      // The stand-in's own require() is Node's module itself.
+      return importer.endsWith(standIn[path])
+        ? { path, external: true }
+        : { path: fileURLToPath(new URL(`../${standIn[path]}`, import.meta.url)) }
+    })
     plugin.onResolve({ filter: /^(node:)?[a-z_]+$/ }, ({ path, namespace }) => {
       if (!lazy.has(path)) {
         return undefined
@@ -115,7 +131,13 @@ const cli = {
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true })
 await Promise.all([
-  build({ ...cli, entryPoints: ['src/main.ts'], outfile: 'dist/msal-ts.cjs' }),
+  build({
+    ...cli,
+    entryPoints: ['src/main.ts'],
+    outfile: 'dist/msal-ts.cjs',
+    minifyWhitespace: true,
+    minifySyntax: true,
+  }),
   // Minified: V8 reads every byte of it on each cache hit, and it reports no errors of its own
   // (anything it cannot answer goes to the full CLI), so no stack trace ever shows its names.
   build({ ...cli, entryPoints: ['src/token-hit.ts'], outfile: 'dist/token-hit.cjs', minify: true }),
