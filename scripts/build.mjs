@@ -10,6 +10,7 @@
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 const common = {
@@ -30,8 +31,13 @@ const vendorFile = (name) => `vendor/${name.replace('/', '+')}.cjs`
 // What a vendor bundle holds, when not the whole package: undici's index loads fetch, WebSocket,
 // the mocks and the caches, more than half its code, and the CLI uses none of them. Its request
 // API is put on the dispatchers as the index does.
+// Node 20's V8 compiles undici's WebAssembly HTTP parser a second time, optimised, on threads of
+// its own while the run goes on: that doubled the CPU time of a cold client-token and added 35 MiB
+// to its peak memory. Its baseline compiler is plenty for a few responses; Node 22 and later do not
+// pay this. Set here, where the parser is loaded, so that runs without HTTP never load node:v8.
 const vendorEntries = {
   undici: [
+    "if (process.versions.node.startsWith('20.')) require('node:v8').setFlagsFromString('--liftoff-only')",
     "Object.assign(require('undici/lib/dispatcher/dispatcher').prototype, require('undici/lib/api'))",
     'module.exports = {',
     "  Agent: require('undici/lib/dispatcher/agent'),",
@@ -41,6 +47,51 @@ const vendorEntries = {
     '}',
   ].join('\n'),
 }
+
+/**
+ * Node modules a vendored package requires at load but uses only on paths a run may never take
+ * (commander's child_process runs executable subcommands; ioredis's tls serves rediss:// only, its
+ * crypto Lua scripts): loaded on first use instead, as each costs milliseconds of start-up. Each is
+ * used through its namespace object (`tls.connect(...)`), never destructured at load.
+ */
+const lazyBuiltins = {
+  commander: ['node:child_process'],
+  ioredis: ['tls', 'crypto'],
+}
+
+/** Node modules a vendored package gets a stand-in for (scripts/vendor/), with why in each. */
+const standIns = {
+  undici: { 'node:http2': 'scripts/vendor/http2-on-connect.cjs' },
+}
+
+const lazyBuiltinsOf = (name) => ({
+  name: 'lazy-builtins',
+  setup(plugin) {
+    const lazy = new Set(lazyBuiltins[name] ?? [])
+    const standIn = standIns[name] ?? {}
+    plugin.onResolve({ filter: /^node:/ }, ({ path, importer }) => {
+      if (standIn[path] === undefined) {
+        return undefined
+      }
+      // The stand-in's own require() is Node's module itself.
+      return importer.endsWith(standIn[path])
+        ? { path, external: true }
+        : { path: fileURLToPath(new URL(`../${standIn[path]}`, import.meta.url)) }
+    })
+    plugin.onResolve({ filter: /^(node:)?[a-z_]+$/ }, ({ path, namespace }) => {
+      if (!lazy.has(path)) {
+        return undefined
+      }
+      // The lazy module's own require() is Node's module itself.
+      return namespace === 'lazy-builtin'
+        ? { path, external: true }
+        : { path, namespace: 'lazy-builtin' }
+    })
+    plugin.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => ({
+      contents: `let loaded\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require(${JSON.stringify(path)}))[key] })`,
+    }))
+  },
+})
 
 /**
  * Sends each vendored package to its own bundle. The import becomes a small CommonJS module that
@@ -80,7 +131,13 @@ const cli = {
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true })
 await Promise.all([
-  build({ ...cli, entryPoints: ['src/main.ts'], outfile: 'dist/msal-ts.cjs' }),
+  build({
+    ...cli,
+    entryPoints: ['src/main.ts'],
+    outfile: 'dist/msal-ts.cjs',
+    minifyWhitespace: true,
+    minifySyntax: true,
+  }),
   // Minified: V8 reads every byte of it on each cache hit, and it reports no errors of its own
   // (anything it cannot answer goes to the full CLI), so no stack trace ever shows its names.
   build({ ...cli, entryPoints: ['src/token-hit.ts'], outfile: 'dist/token-hit.cjs', minify: true }),
@@ -95,6 +152,7 @@ await Promise.all([
         resolveDir: '.',
       },
       outfile: `dist/${vendorFile(name)}`,
+      plugins: [lazyBuiltinsOf(name)],
       // Names are kept for --verbose stack traces; spaces and dead branches are not worth parsing.
       minifyWhitespace: true,
       minifySyntax: true,

@@ -148,6 +148,10 @@ export function newProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
+      // Commander's own answers ask process.stdout, building a stream help never writes to (80
+      // columns is its width when not on a terminal).
+      getOutHelpWidth: () => io.stdout.columns ?? 80,
+      getOutHasColors: () => io.colours?.stdout !== undefined,
       // Its errors and help quote the command line, which may hold anything a script pasted in.
       writeErr: (text) => io.stderr.write(printableLines(text)),
       outputError: (text, write) => write(`msal-ts: usage: ${text.replace(/^error: /, '')}`),

@@ -22,7 +22,7 @@ function wantsColour(
 /** The colours for this run; chalk is loaded only when some stream gets colour. */
 export async function colours(io: Io, argv: readonly string[]): Promise<Colours> {
   const stdout = wantsColour(io.stdout, io.env, argv)
-  const stderr = wantsColour(io.stderr, io.env, argv)
+  const stderr = wantsColour(io.stderrIsTTY ? { isTTY: io.stderrIsTTY() } : io.stderr, io.env, argv)
   if (!stdout && !stderr) {
     return {}
   }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { RuntimeFailure } from '../../core/kernel/errors.js'
 import { printable } from './printable.js'
@@ -7,6 +7,8 @@ import { printable } from './printable.js'
 export interface Output {
   write(text: string): unknown
   readonly isTTY?: boolean
+  /** The terminal's width, when the output is a terminal. */
+  readonly columns?: number
   /** No more output: a reader waiting for its end (`$(...)`) gets it while the process runs on. */
   end?(): void
   /**
@@ -39,6 +41,8 @@ export interface Io {
   signal?: AbortSignal
   /** Set by the CLI when a stream may get colour (a terminal, or FORCE_COLOR). */
   colours?: Colours
+  /** Whether stderr is a terminal, answered without building the stream when it cannot be one. */
+  stderrIsTTY?: () => boolean
 }
 
 export function processIo(signal?: AbortSignal): Io {
@@ -52,9 +56,25 @@ export function processIo(signal?: AbortSignal): Io {
     get stderr() {
       return process.stderr
     },
+    stderrIsTTY: () => onTerminal(2, () => process.stderr),
     env: process.env,
     ...(signal ? { signal } : {}),
   }
+}
+
+/**
+ * A terminal is a character device: a pipe or a file is known not to be one without building
+ * Node's stream for it (or loading node:tty), both of which load Node's network stack.
+ */
+function onTerminal(fd: 1 | 2, stream: () => { isTTY?: boolean }): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) {
+      return false
+    }
+  } catch {
+    return false
+  }
+  return stream().isTTY === true
 }
 
 /**
@@ -73,10 +93,12 @@ function fdOutput(): Output {
     throw new RuntimeFailure('stdout_closed', 'stdout was closed before the output was written')
   }
   return {
-    // Only asked where a person may be reading (the accounts table); node:tty, like the stream,
-    // would load Node's network stack.
+    // Only asked where a person may be reading (the accounts table, help's width).
     get isTTY() {
-      return process.stdout.isTTY
+      return onTerminal(1, () => process.stdout)
+    },
+    get columns() {
+      return onTerminal(1, () => process.stdout) ? process.stdout.columns : undefined
     },
     write(text) {
       if (stream) {

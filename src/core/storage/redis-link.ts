@@ -53,9 +53,10 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
 
   function connect(): Promise<Redis> {
     connection ??= (async () => {
-      const [{ Redis }, { rootCertificates }] = await Promise.all([
+      const [{ Redis }, rootCertificates] = await Promise.all([
         import('ioredis'),
-        import('node:tls'),
+        // node:tls costs start-up time a redis:// link never repays.
+        target.tls ? import('node:tls').then((tls) => tls.rootCertificates) : [],
       ])
       const redis = new Redis(clientOptions(options, rootCertificates))
       // Without a listener ioredis prints the error itself.
