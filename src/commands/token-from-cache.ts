@@ -4,6 +4,7 @@ import {
   accountsIn,
   knownRealms,
   pickAccessToken,
+  tenantIdKnown,
 } from '../core/token-cache/lookup.js'
 import { systemClock } from '../core/kernel/clock.js'
 import { cachedGetBody } from '../core/http/cache-entries.js'
@@ -67,11 +68,10 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
       prompter: terminalPrompter(io),
     })
     const now = systemClock()
-    const discovery = cachedGetBody(
-      await caches.http.read(),
-      openIdConfigurationUrl(authority),
-      now,
-    )
+    // Only a tenant named by its domain has a realm that discovery alone knows (its tenant id).
+    const discovery = tenantIdKnown(authority)
+      ? undefined
+      : cachedGetBody(await caches.http.read(), openIdConfigurationUrl(authority), now)
     const query = {
       clientId: settings.clientId,
       environment: authority.instance,

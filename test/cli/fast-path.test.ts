@@ -67,6 +67,44 @@ describe('the cache-hit path of msal-ts token', () => {
     assert.deepEqual(sts.log, [])
   })
 
+  test('a tenant named by its domain is served from the cache through its cached discovery answer', async () => {
+    const domainHome = await tempDir()
+    const domainArgs = [
+      '-c',
+      sts.defaults.publicClientId,
+      '-a',
+      sts.authority(sts.tenantDomain),
+      '--ca-file',
+      sts.caFile,
+    ]
+    const login = await run(
+      domainHome,
+      [
+        'login',
+        ...domainArgs,
+        '--username',
+        sts.defaults.username,
+        '--password-stdin',
+        '--scope',
+        scope,
+      ],
+      { input: sts.defaults.password },
+    )
+    assert.equal(login.exitCode, 0, login.stderr)
+    sts.clearLog()
+    const log = join(domainHome, 'modules.log')
+    const hit = await run(domainHome, ['token', ...domainArgs, '--scope', scope, '-o', 'json'], {
+      env: {
+        NODE_OPTIONS: `--require ${join(import.meta.dirname, 'module-trace.cjs')}`,
+        MSAL_TS_TEST_MODULE_LOG: log,
+      },
+    })
+    assert.equal(hit.exitCode, 0, hit.stderr)
+    assert.equal((JSON.parse(hit.stdout) as { token_source: string }).token_source, 'cache')
+    assert.ok(!(await readFile(log, 'utf8')).includes('msal-ts.cjs'), 'the full CLI ran')
+    assert.deepEqual(sts.log, [])
+  })
+
   test('the module trace sees dependencies bundled under dist/vendor/', async () => {
     // --verbose is not served by the fast path: the full CLI runs, with commander.
     const { modules } = await loadedModules(['token', ...base, '--scope', scope, '--verbose'])

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { parseAuthority } from '../../src/core/authority/authority.js'
+import { tenantIdKnown } from '../../src/core/token-cache/lookup.js'
 import { SerializableTokenCache } from '../../src/core/token-cache/token-cache.js'
 
 const now = 1_700_000_000
@@ -232,4 +234,15 @@ test('entries other MSALs wrote under an alias of the host are found', () => {
     cache.findAccessTokens({ ...query, environment: 'login.microsoftonline.us' }),
     [],
   )
+})
+
+test('only a tenant named by its domain needs the discovery answer for its realm', () => {
+  const authority = (tenant: string) =>
+    parseAuthority(`https://login.microsoftonline.com/${tenant}`)
+  for (const tenant of ['72f988bf-86f1-41af-91ab-2d7cd011db47', 'common', 'Organizations']) {
+    assert.equal(tenantIdKnown(authority(tenant)), true, tenant)
+  }
+  for (const tenant of ['contoso.onmicrosoft.com', '72f988bf-86f1-41af-91ab-2d7cd011db4', 'tfp']) {
+    assert.equal(tenantIdKnown(authority(tenant)), false, tenant)
+  }
 })

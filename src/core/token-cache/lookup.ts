@@ -64,6 +64,17 @@ export function knownRealms(authority: Authority, cachedDiscovery: string | unde
   return realms
 }
 
+/**
+ * Whether the configured tenant is already the realm tokens carry (a tenant id, or one of Entra's
+ * multi-tenant segments), so that no discovery answer can add one.
+ */
+export function tenantIdKnown(authority: Authority): boolean {
+  return (
+    /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i.test(authority.tenant) ||
+    isMultiTenant(authority.tenant)
+  )
+}
+
 /** Signed-in accounts of a host, one per home account, optionally by username (any case). */
 export function accountsIn(
   cache: SerializableTokenCache,
