@@ -59,6 +59,29 @@ const lazyBuiltins = {
   ioredis: ['tls', 'crypto'],
 }
 
+/**
+ * Files of a vendored package that go to files of their own, read only when required: undici's
+ * HTTP parser comes as two WebAssembly modules in base64 (72 KB each), of which a run compiles one,
+ * on its first connection.
+ */
+const ownFiles = {
+  undici: ['undici/lib/llhttp/llhttp_simd-wasm.js', 'undici/lib/llhttp/llhttp-wasm.js'],
+}
+const ownFile = (path) => `vendor/${path.replace(/^.*\//, '').replace(/\.js$/, '.cjs')}`
+
+const ownFilesOf = (name) => ({
+  name: 'own-files',
+  setup(plugin) {
+    for (const path of ownFiles[name] ?? []) {
+      const file = path.replace(/^.*\//, '')
+      plugin.onResolve({ filter: new RegExp(`/${file.replace('.', '\\.')}$`) }, () => ({
+        path: `./${ownFile(path).replace('vendor/', '')}`,
+        external: true,
+      }))
+    }
+  },
+})
+
 /** Node modules a vendored package gets a stand-in for (scripts/vendor/), with why in each. */
 const standIns = {
   undici: { 'node:http2': 'scripts/vendor/http2-on-connect.cjs' },
@@ -152,12 +175,22 @@ await Promise.all([
         resolveDir: '.',
       },
       outfile: `dist/${vendorFile(name)}`,
-      plugins: [lazyBuiltinsOf(name)],
+      plugins: [lazyBuiltinsOf(name), ownFilesOf(name)],
       // Names are kept for --verbose stack traces; spaces and dead branches are not worth parsing.
       minifyWhitespace: true,
       minifySyntax: true,
     }),
   ),
+  ...Object.values(ownFiles)
+    .flat()
+    .map((path) =>
+      build({
+        ...common,
+        format: 'cjs',
+        entryPoints: [`node_modules/${path}`],
+        outfile: `dist/${ownFile(path)}`,
+      }),
+    ),
   build({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/lib/index.js' }),
 ])
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], {

@@ -50,7 +50,7 @@ describe('start-up', () => {
     assertNotLoaded(modules, ['undici', 'node:child_process', 'node:v8', 'node:tls', 'node:http2'])
   })
 
-  test('a client-credential token loads undici without node:http2 or child_process', async () => {
+  test('a client-credential token loads undici and one HTTP parser, without node:http2 or child_process', async () => {
     const { stdout, modules } = await loadedModules(
       home,
       [
@@ -63,7 +63,8 @@ describe('start-up', () => {
     )
     assert.match(stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
     assert.ok(modules.includes('undici'), modules.join(' '))
-    assertNotLoaded(modules, ['node:http2', 'node:child_process'])
+    assert.ok(modules.includes('./llhttp_simd-wasm.cjs'), modules.join(' '))
+    assertNotLoaded(modules, ['node:http2', 'node:child_process', './llhttp-wasm.cjs'])
   })
 })
 
