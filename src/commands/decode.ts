@@ -11,7 +11,13 @@ import { stderrLogger } from './shared/logging.js'
 import { jsonText, printable } from './shared/printable.js'
 import { profileValues } from './shared/profile.js'
 import { refuseGivenOptions } from './shared/refuse-options.js'
-import { type LogLevel, caSetting, logLevels, parseTimeout } from './shared/settings.js'
+import {
+  type LogLevel,
+  caSetting,
+  logLevels,
+  parseTimeout,
+  proxySetting,
+} from './shared/settings.js'
 
 /**
  * None of the shared options: decode builds no client and reads no token cache, so it lists only
@@ -183,12 +189,7 @@ function transportSettings(
   const { env } = io
   const profileName = env['MSAL_TS_PROFILE']
   const profile = profileValues(profileName, env)
-  const envProxy =
-    env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
-  const proxy = flags.proxy ?? (envProxy ? undefined : profile['proxy'])
-  if (proxy !== undefined && !URL.canParse(proxy)) {
-    throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
-  }
+  const proxy = proxySetting(flags.proxy, env, profile)
   const { caFile } = caSetting(flags, env, { profile, profileName })
   const level = flags.verbose
     ? 'debug'

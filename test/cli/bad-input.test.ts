@@ -147,6 +147,8 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           { args: ['--ca-file', files.missing], names: 'CA file' },
           { args: ['--ca-file', files.notPem], names: 'CA file' },
           { args: ['--proxy', 'not a url'], names: '--proxy' },
+          { args: ['--proxy', 'file:///etc/passwd'], names: '--proxy' },
+          { args: ['--proxy', 'javascript:alert(1)'], names: '--proxy' },
         ]),
   ]
 
@@ -380,6 +382,7 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       { args: ['--timeout', '5'], input: token, names: '--verify' },
       { args: ['--verify', '--timeout', '-1'], input: token, names: '--timeout' },
       { args: ['--verify', '--proxy', 'not a url'], input: token, names: '--proxy' },
+      { args: ['--verify', '--proxy', 'file:///x'], input: token, names: '--proxy' },
       { args: ['--unknown-option'], input: token, names: '--unknown-option' },
       {
         args: ['--verify'],

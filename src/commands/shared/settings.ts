@@ -80,8 +80,6 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
       `MSAL_TS_LOG_LEVEL must be error, warn, info or debug, not ${JSON.stringify(logLevel)}`,
     )
   }
-  const envProxy =
-    env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
   return {
     clientId: clientId.trim(),
     ...optional('authority', authority),
@@ -98,8 +96,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
     ...cacheUrl(flags, io, profile['cache-url']),
     noCache: flags.cache === false,
-    // The environment's proxy is applied by the HTTP layer; the profile's only when it has none.
-    ...optional('proxy', checkProxy(flags.proxy ?? (envProxy ? undefined : profile['proxy']))),
+    ...optional('proxy', proxySetting(flags.proxy, env, profile)),
     ...caSetting(flags, env, { profile, profileName }),
     insecure: flags.insecure === true,
     timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
@@ -209,10 +206,30 @@ function defaultRegion(
   return takesRegion(parseAuthority(authority ?? defaultAuthority)) ? region : undefined
 }
 
-/** Caught here, before undici would throw a bare "Invalid URL" at the first request. */
-function checkProxy(proxy: string | undefined): string | undefined {
+/** The proxies undici can speak to. */
+const proxySchemes = ['http:', 'https:', 'socks:', 'socks5:']
+
+/**
+ * The proxy to pass on: the option's, else the profile's when the environment names none (the
+ * environment's is applied by the HTTP layer). Checked here, before undici would throw a bare
+ * "Invalid URL" at the first request.
+ */
+export function proxySetting(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv,
+  profile: Readonly<Record<string, string>>,
+): string | undefined {
+  const envProxy =
+    env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
+  const proxy = option ?? (envProxy ? undefined : profile['proxy'])
   if (proxy !== undefined && !URL.canParse(proxy)) {
     throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
+  }
+  if (proxy !== undefined && !proxySchemes.includes(new URL(proxy).protocol)) {
+    throw new UsageError(
+      'invalid_proxy',
+      `--proxy takes an http://, https:// or socks5:// URL, not one with the scheme ${JSON.stringify(new URL(proxy).protocol)}`,
+    )
   }
   return proxy
 }
