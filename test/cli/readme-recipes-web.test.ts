@@ -1,7 +1,8 @@
 /**
- * The README's "Any OpenID provider" and "Web apps and migration" blocks, run as written: the first
- * against oidc-provider with its sign-in pages completed in Chromium, the second against the test STS
- * with the redirect URL typed in where the script asks for it.
+ * The README's blocks that need a person at a sign-in page, run as written: the sign-ins under
+ * "People" against the test STS, completed in Chromium or by its device-code script; "Any OpenID
+ * provider" against oidc-provider with its sign-in pages completed in Chromium; "Web apps and
+ * migration" against the test STS with the redirect URL typed in where the script asks for it.
  */
 import assert from 'node:assert/strict'
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
@@ -13,7 +14,8 @@ import { completeProviderPages } from '../fixtures/oidc/pages.js'
 import { demoResource, startOidcProvider } from '../fixtures/oidc/provider.js'
 import { makeClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { launchBrowser } from './chromium.js'
+import { freePort } from '../fixtures/loopback-server.js'
+import { launchBrowser, signInWithForm, type TestBrowser } from './chromium.js'
 import { run, tempDir } from './harness.js'
 import { readTokenCache } from './login-process.js'
 import { fillIn, lineMatching, recipe, startShell } from './readme.js'
@@ -36,7 +38,105 @@ async function cachedAccessToken(home: string, clientId: string) {
   return tokens[0]?.secret
 }
 
+/** Signs in at the STS's form where `url` leads, and waits until the browser is back at msal-ts. */
+async function signInAt(browser: TestBrowser, sts: Sts, url: string) {
+  const back = new URL(new URL(url).searchParams.get('redirect_uri') ?? '').origin
+  await browser.page.goto(url)
+  await signInWithForm(browser.page, sts.defaults.username, sts.defaults.password)
+  await browser.page.waitForURL((landed) => landed.origin === back)
+}
+
 describe('README recipes with a sign-in page or a web app', () => {
+  test('people: login in the browser, then with a device code, then with --no-browser on a fixed port', async () => {
+    const sts = await startSts({
+      settings: {
+        authorizeMode: 'form',
+        deviceCodeInterval: 1,
+        devicePollScript: ['authorization_pending', 'success'],
+      },
+    })
+    const browser = await launchBrowser()
+    try {
+      const home = await tempDir()
+      const port = await freePort()
+      const script = fillIn(recipe('sign-in'), {
+        '--redirect-port 8400': `--redirect-port ${String(port)}`,
+      })
+      const env = {
+        MSAL_TS_CLIENT_ID: sts.defaults.publicClientId,
+        MSAL_TS_AUTHORITY: sts.authority(),
+        NODE_EXTRA_CA_CERTS: sts.caFile,
+      }
+      const shell = startShell(home, script, env, { stdin: 'ignore' })
+      // Listening for all three before any can be printed, so none is missed.
+      const signInUrl = lineMatching(shell.stderr, /^https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+$/)
+      const deviceCode = lineMatching(
+        shell.stderr,
+        /^To sign in, use a web browser to open the page \S+ and enter the code [A-Z0-9]{9} to authenticate\.$/,
+      )
+      const forwardedUrl = lineMatching(
+        shell.stderr,
+        new RegExp(
+          `^https://\\S+\\?\\S*redirect_uri=http%3A%2F%2Flocalhost%3A${String(port)}(&|$)`,
+        ),
+      )
+      for (const line of [signInUrl, deviceCode, forwardedUrl]) {
+        line.catch(() => undefined)
+      }
+
+      // No display here, so msal-ts prints the URL instead of opening a browser; a person opens it.
+      await signInAt(browser, sts, await signInUrl)
+      // The STS's poll script plays the person entering the code on another device.
+      await deviceCode
+      // The browser at the far end of the SSH forward: another machine, no session at the STS.
+      await browser.context.clearCookies()
+      await signInAt(browser, sts, await forwardedUrl)
+      const result = await shell
+      assert.equal(result.exitCode, 0, String(result.stderr))
+
+      const stderr = String(result.stderr)
+      assert.match(
+        stderr,
+        /^msal-ts: cannot open a browser \((there is no display|this is a container)\); open this URL to sign in:$/m,
+      )
+      assert.equal(
+        stderr.split('\n').filter((line) => line === `Signed in as ${sts.defaults.username}`)
+          .length,
+        3,
+        stderr,
+      )
+      assert.deepEqual(
+        sts.tokenRequests().map((r) => [r.form?.['grant_type'], r.status]),
+        [
+          ['authorization_code', 200],
+          ['urn:ietf:params:oauth:grant-type:device_code', 400],
+          ['urn:ietf:params:oauth:grant-type:device_code', 200],
+          ['authorization_code', 200],
+        ],
+      )
+      assert.equal(
+        sts.tokenRequests().at(-1)?.form?.['redirect_uri'],
+        `http://localhost:${String(port)}`,
+      )
+      assert.deepEqual(
+        sts.requests({ path: '/oauth2/v2.0/authorize' }).map((r) => `${r.method} ${r.status}`),
+        ['GET 200', 'POST 302', 'GET 200', 'POST 302'],
+        'both browser sign-ins went through the form',
+      )
+      const accounts = Object.values((await readTokenCache(home))?.Account ?? {})
+      assert.deepEqual(
+        accounts.map((account) => account['username']),
+        [sts.defaults.username],
+      )
+      const listed = await run(home, ['accounts'], { env })
+      assert.equal(listed.exitCode, 0, listed.stderr)
+      assert.ok(listed.stdout.includes(sts.defaults.username), listed.stdout)
+    } finally {
+      await browser.close()
+      await sts.close()
+    }
+  })
+
   test('any OpenID provider: login at its pages in a browser, token from the cache, client-token with a secret on stdin', async () => {
     const op = await startOidcProvider()
     const browser = await launchBrowser()
