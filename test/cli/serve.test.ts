@@ -4,7 +4,8 @@
  * answers from memory, and fetches one token for many concurrent requests.
  */
 import assert from 'node:assert/strict'
-import { type AddressInfo, connect, createServer } from 'node:net'
+import { connect } from 'node:net'
+import { freePort } from '../fixtures/loopback-server.js'
 import { resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
@@ -38,15 +39,6 @@ async function assertServerGone(stderr: string): Promise<void> {
   const endpoint = /^Serving tokens of .+ at (http:\S+) /m.exec(stderr)?.[1]
   assert.ok(endpoint !== undefined, stderr)
   await assert.rejects(ask({ endpoint, secret: '' }), /ECONNREFUSED/)
-}
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const { port } = server.address() as AddressInfo
-  await new Promise((done) => server.close(done))
-  return port
 }
 
 /** Whatever a hand-written request gets back before the connection ends, however it ends. */

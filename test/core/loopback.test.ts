@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { request, type IncomingHttpHeaders } from 'node:http'
 import { connect, createServer, type AddressInfo, type Server } from 'node:net'
+import { freePort } from '../fixtures/loopback-server.js'
 import { test } from 'node:test'
 import { CancelledError, RuntimeFailure, UsageError } from '../../src/core/kernel/errors.js'
 import { startLoopback, type LoopbackListener } from '../../src/core/loopback/listener.js'
@@ -87,17 +88,6 @@ async function open(t: { after(fn: () => Promise<void>): void }, timeoutMs = 10_
 
 function localUrl(listener: LoopbackListener, path = '/'): string {
   return `http://127.0.0.1:${listener.port}${path}`
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 function listenOn(server: Server, port: number): Promise<void> {
