@@ -9,6 +9,7 @@ import { startConnectProxy } from '../fixtures/connect-proxy.js'
 import { makeClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, cleanEnv, run, tempDir } from './harness.js'
+import { freePort } from '../fixtures/loopback-server.js'
 
 const graph = 'https://graph.microsoft.com/.default'
 
@@ -474,6 +475,21 @@ describe('msal-ts client-token', () => {
     } finally {
       proxy.close()
     }
+  })
+
+  test('a proxy nothing listens on is named as what cannot be reached, not the identity provider', async () => {
+    const port = await freePort()
+    const result = await run(
+      await tempDir(),
+      [...secretArgs, '--scope', graph, '--proxy', `http://127.0.0.1:${port}`, '--timeout', '3'],
+      { env: secretEnv() },
+    )
+    assert.equal(result.exitCode, 1)
+    assert.equal(result.stdout, '')
+    assert.equal(
+      result.stderr,
+      `msal-ts: connection_failed: cannot reach 127.0.0.1:${port} on the way to ${new URL(sts.url).host} (a proxy?): ECONNREFUSED\n`,
+    )
   })
 
   test('a proxy that closes every connection fails the run after one retry', async () => {

@@ -474,9 +474,34 @@ function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailu
       cause: error,
     })
   }
-  return new RuntimeFailure('connection_failed', `cannot reach ${host}: ${describe(error)}`, {
-    cause: error,
-  })
+  const hop = otherEndpoint(error, url)
+  return new RuntimeFailure(
+    'connection_failed',
+    hop === undefined
+      ? `cannot reach ${host}: ${describe(error)}`
+      : `cannot reach ${hop} on the way to ${host} (a proxy?): ${describe(error)}`,
+    { cause: error },
+  )
+}
+
+/**
+ * The endpoint a connection error names when it is not the server asked for (another port: a
+ * proxy in between), so the message sends the reader to what actually failed.
+ */
+function otherEndpoint(error: unknown, url: string): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const { address, port } = current as { address?: unknown; port?: unknown }
+    if (typeof address === 'string' && typeof port === 'number') {
+      const target = URL.canParse(url) ? new URL(url) : undefined
+      const targetPort = target?.port || (target?.protocol === 'http:' ? '80' : '443')
+      return String(port) === targetPort
+        ? undefined
+        : `${address.includes(':') ? `[${address}]` : address}:${port}`
+    }
+    current = current.cause
+  }
+  return undefined
 }
 
 function safeHost(url: string): string {
