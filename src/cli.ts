@@ -1,4 +1,4 @@
-import { type Command, CommanderError } from 'commander'
+import { type Command, CommanderError, Help, type Option } from 'commander'
 import { MsalTsError, OAuthServerError, UsageError } from './core/kernel/errors.js'
 import { type Io, processIo, say, sayLabelled } from './commands/shared/io.js'
 import { colours } from './commands/shared/colour.js'
@@ -49,7 +49,10 @@ export async function main(
   // eslint-disable-next-line no-restricted-syntax -- commander's API, not ours to name
   program.commandsGroup('Helpers:').helpCommand(true)
   const configure = (command: Command): void => {
-    command.exitOverride().configureOutput(program.configureOutput())
+    command
+      .exitOverride()
+      .configureOutput(program.configureOutput())
+      .configureHelp({ optionDescription })
     if (command.registeredArguments.length === 0 && command.commands.length === 0) {
       // Refused in the preAction hook instead, with a better hint than "too many arguments".
       command.allowExcessArguments()
@@ -169,4 +172,16 @@ function serverDetails(error: OAuthServerError): string | undefined {
   ]
   // An error that came back through a redirect has no HTTP status or codes worth a line.
   return parts.length === 0 ? undefined : `  ${[`status ${error.status}`, ...parts].join('; ')}`
+}
+
+const plainHelp = new Help()
+
+/** A repeatable option's empty list is no default worth a word: its help says "(repeatable)". */
+function optionDescription(option: Option): string {
+  const emptyList = Array.isArray(option.defaultValue) && option.defaultValue.length === 0
+  return plainHelp.optionDescription(
+    emptyList
+      ? Object.assign(Object.create(option) as Option, { defaultValue: undefined })
+      : option,
+  )
 }

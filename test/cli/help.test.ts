@@ -135,3 +135,13 @@ test('the helpers have help with examples too', async () => {
     assert.match(result.stdout, /\nExamples:\n {2}\S/, command)
   }
 })
+
+test('a repeatable option says so, without an empty list for a default', async () => {
+  const home = await tempDir()
+  for (const command of ['token', 'client-token', 'serve', 'git-credential', 'login']) {
+    const help = await run(home, [command, '--help'])
+    assert.equal(help.exitCode, 0)
+    assert.match(help.stdout, /\(repeatable/, command)
+    assert.doesNotMatch(help.stdout, /default: \[\]/, command)
+  }
+})
