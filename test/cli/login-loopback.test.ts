@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout } from 'node:timers/promises'
 import { connect, createServer, type AddressInfo } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { after, afterEach, before, describe, test } from 'node:test'
@@ -201,6 +203,38 @@ describe('msal-ts login: the loopback redirect listener', () => {
       /^msal-ts: cannot open a browser \((there is no display|this is a container)\); open this URL to sign in:$/,
     )
     assert.deepEqual(lines.slice(1), [url.toString(), `Signed in as ${sts.defaults.username}`, ''])
+  })
+
+  test('BROWSER names the browser: it is run with the sign-in URL, even where no display is seen', async () => {
+    const home = await tempDir()
+    const opened = join(home, 'opened.txt')
+    const browser = join(home, 'browser.sh')
+    await writeFile(
+      browser,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${opened}.part' && mv '${opened}.part' '${opened}'\n`,
+      {
+        mode: 0o755,
+      },
+    )
+    const signIn = startLogin(home, ['login', '--scope', userRead, ...stsArgs(sts)], {
+      BROWSER: browser,
+      DISPLAY: undefined,
+      container: 'docker',
+    })
+    const url = await signIn.url
+    await signIn.line(/^Opening your browser to sign in/)
+    await client.get(await client.authorize(url))
+    const result = await signIn.done
+    assert.equal(result.exitCode, 0, result.stderr)
+    // The browser runs detached: its file may come a moment after msal-ts has ended.
+    let text: string | undefined
+    for (let tries = 0; text === undefined && tries < 200; tries++) {
+      text = await readFile(opened, 'utf8').catch(() => undefined)
+      if (text === undefined) {
+        await setTimeout(50)
+      }
+    }
+    assert.equal(text, `${url.toString()}\n`)
   })
 
   test('--redirect-port fixes the port; a port in use is exit 2 with one line', async () => {

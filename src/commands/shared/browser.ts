@@ -7,6 +7,10 @@ export function whyNoBrowser(
   env: NodeJS.ProcessEnv,
   platform: NodeJS.Platform = process.platform,
 ): string | undefined {
+  // A browser command the person named (devcontainers and Codespaces set one) beats every guess.
+  if (env['BROWSER']) {
+    return undefined
+  }
   const display = env['DISPLAY'] || env['WAYLAND_DISPLAY']
   if ((env['SSH_CONNECTION'] || env['SSH_TTY']) && !display) {
     return 'this is an SSH session'
@@ -49,7 +53,8 @@ export async function showSignInPage(
   say(io, url)
   try {
     const { default: open } = await import('open')
-    const child = await open(url)
+    const named = io.env['BROWSER']
+    const child = await open(url, named ? { app: { name: named } } : {})
     child.once('error', () => undefined)
   } catch {
     // The URL is already on the screen; the person can open it by hand.
