@@ -19,6 +19,7 @@ interface Refusal {
   args: string[]
   stderr: RegExp
   env?: Record<string, string>
+  input?: string
 }
 
 /** The request options a command cannot act on are not its options at all (cli.md). */
@@ -163,6 +164,24 @@ const conflicts: Refusal[] = [
     args: ['login', '-c', 'x', '--password-stdin'],
     stderr: /^msal-ts: conflicting_options: --password-stdin goes with --username/,
   },
+  // A federated token file is read as it is: the companions of the CI runtimes cannot act on it.
+  ...[
+    ['client-token', '-c', 'x', '-s', graphApp],
+    ['serve', '-c', 'x'],
+    ['redeem', '-c', 'x', '--code', 'c', '-s', 'User.Read'],
+    ['git-credential', 'get', '-c', 'x'],
+  ].flatMap((command) =>
+    [
+      ['--federated-audience', 'aud', 'github'],
+      ['--service-connection-id', 'id', 'azure-pipelines'],
+    ].map(([option = '', value = '', runtime = '']) => ({
+      args: [...command, '--federated-token', 'file:t.jwt', option, value],
+      input: 'protocol=https\nhost=dev.azure.com\n\n',
+      stderr: new RegExp(
+        `^msal-ts: conflicting_options: ${option} goes with --federated-token ${runtime}\\n$`,
+      ),
+    })),
+  ),
   ...[
     ['--capability', 'CP1'],
     ['--exclude-scope', 'offline_access'],
@@ -196,8 +215,11 @@ describe('every option acts or is refused', () => {
 
   test('options that cannot act with the rest of the command line are refused (exit 2)', async () => {
     const home = await tempDir()
-    for (const { args, stderr, env } of conflicts) {
-      const result = await run(home, args, env ? { env } : {})
+    for (const { args, stderr, env, input } of conflicts) {
+      const result = await run(home, args, {
+        ...(env ? { env } : {}),
+        ...(input !== undefined ? { input } : {}),
+      })
       assert.equal(result.exitCode, 2, `${args.join(' ')}: ${result.stderr}`)
       assert.match(result.stderr, stderr, args.join(' '))
       assertNoStack(result.stderr)
