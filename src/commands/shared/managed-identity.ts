@@ -1,7 +1,12 @@
 import { UsageError } from '../../core/kernel/errors.js'
 import { identityCacheId, type ManagedIdentityId } from '../../core/managed-identity/sources.js'
 import type { ClientTokenOwnFlags } from '../client-token-options.js'
-import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
+import {
+  type FlagsOf,
+  type OptionDeclaration,
+  commonOptions,
+  longName,
+} from './common-option-table.js'
 import { credentialOptions } from './credential.js'
 import type { CommandDeps } from './deps.js'
 import type { ManagedIdentityApp } from './managed-identity-app.js'
@@ -24,6 +29,18 @@ export const managedIdentityOptions = [
     description: 'with --managed-identity: a user-assigned identity by its Azure resource id',
   },
 ] as const satisfies readonly OptionDeclaration[]
+
+/** A managed identity has no authority: its source alone issues the token. */
+const authorityOptions = commonOptions.filter(({ flags }) =>
+  [
+    'authority',
+    'tenant',
+    'cloud',
+    'oidc-authority',
+    'validate-authority',
+    'instance-discovery',
+  ].includes(longName(flags).name),
+)
 
 /** Who the app is: a client credential, or a managed identity. In help order. */
 export const appIdentityOptions = [
@@ -124,6 +141,8 @@ export async function openManagedIdentity(
     // MSAL sends no telemetry headers to the managed identity sources.
     ['--app-name', flags.appName !== undefined],
     ['--app-version', flags.appVersion !== undefined],
+    // Only the options: a profile's or the environment's authority is a default for other commands.
+    ...givenOptions(flags, authorityOptions).map((name) => [name, true] as const),
   ]
     .filter(([, given]) => given)
     .map(([name]) => name)
