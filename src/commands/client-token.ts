@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
-import { resourceToScope } from '../core/protocol/scopes.js'
 import { clientTokenOwnOptions } from './client-token-options.js'
 import { commandFrom } from './shared/command-from-table.js'
 import { type CommonSettings, resolveCommon } from './shared/settings.js'
@@ -15,7 +14,7 @@ import {
   runManagedIdentity,
 } from './shared/managed-identity.js'
 import { writeToken } from './shared/output.js'
-import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
+import { parseJsonObject, resourceScope, scopesFrom } from './shared/scope-options.js'
 
 /** Every client-token option; the managed identity path reads the same set. */
 type ClientTokenFlags = ManagedIdentityFlags
@@ -55,10 +54,7 @@ export async function runClientToken(flags: ClientTokenFlags, deps: CommandDeps)
     return runManagedIdentity(flags, deps)
   }
   refuseStrayIdentityOptions(flags)
-  const scopes = scopesFrom(
-    flags.scope,
-    flags.resource === undefined ? undefined : resourceToScope(flags.resource),
-  )
+  const scopes = scopesFrom(flags.scope, resourceScope(flags.resource))
   const settings = resolveCommon(flags, io)
   refuseInertOptions(flags, settings)
   const clientClaims =

@@ -182,6 +182,18 @@ const conflicts: Refusal[] = [
       ),
     })),
   ),
+  // An empty resource would ask for the scope "/.default".
+  ...[
+    ['client-token', '-c', 'x', '--resource', ''],
+    ['client-token', '-c', 'x', '--resource', ' '],
+    ['client-token', '--managed-identity', '--resource', ' '],
+    ['token', '-c', 'x', '--resource', ''],
+    ['token', '-c', 'x', '--resource', ' '],
+  ].map((args) => ({
+    args,
+    env: { AZURE_CLIENT_SECRET: 's' },
+    stderr: /^msal-ts: missing_resource: --resource is empty\n$/,
+  })),
   ...[
     ['--capability', 'CP1'],
     ['--exclude-scope', 'offline_access'],

@@ -12,6 +12,7 @@ import type { CommandDeps } from './deps.js'
 import type { ManagedIdentityApp } from './managed-identity-app.js'
 import { writeToken } from './output.js'
 import { givenOptions } from './refuse-options.js'
+import { resourceGiven } from './scope-options.js'
 import { type CommonFlags, type CommonSettings, resolveCommon } from './settings.js'
 
 export const managedIdentityOptions = [
@@ -165,11 +166,7 @@ function resourceOf(flags: ManagedIdentityFlags): string {
     throw new UsageError('conflicting_options', 'give --scope or --resource, not both')
   }
   if (flags.resource !== undefined) {
-    const resource = flags.resource.trim()
-    if (!resource) {
-      throw new UsageError('missing_resource', '--resource is empty')
-    }
-    return resource
+    return resourceGiven(flags.resource)
   }
   if (scopes.length !== 1) {
     throw new UsageError(
