@@ -48,7 +48,15 @@ export function clientTokenCommand(deps: CommandDeps): Command {
   }).action(async (flags: ClientTokenFlags) => runClientToken(flags, deps))
 }
 
-export async function runClientToken(flags: ClientTokenFlags, deps: CommandDeps): Promise<void> {
+/**
+ * `excludeScopeGoesWith` names where --exclude-scope acts for the calling command: client-token's
+ * own --on-behalf-of, or a signed-in account for a command that runs this one for app tokens.
+ */
+export async function runClientToken(
+  flags: ClientTokenFlags,
+  deps: CommandDeps,
+  { excludeScopeGoesWith = '--on-behalf-of' }: { excludeScopeGoesWith?: string } = {},
+): Promise<void> {
   const { io } = deps
   if (flags.managedIdentity) {
     return runManagedIdentity(flags, deps)
@@ -56,7 +64,7 @@ export async function runClientToken(flags: ClientTokenFlags, deps: CommandDeps)
   refuseStrayIdentityOptions(flags)
   const scopes = scopesFrom(flags.scope, resourceScope(flags.resource))
   const settings = resolveCommon(flags, io)
-  refuseInertOptions(flags, settings)
+  refuseInertOptions(flags, settings, excludeScopeGoesWith)
   const clientClaims =
     flags.clientClaims === undefined
       ? undefined
@@ -121,9 +129,13 @@ async function acquire(
  * On behalf of a user, --exclude-scope has reserved scopes to drop (MSAL decorates user flows
  * only) and --region nothing to act on; with client credentials, the other way round.
  */
-function refuseInertOptions(flags: ClientTokenFlags, settings: CommonSettings): void {
+function refuseInertOptions(
+  flags: ClientTokenFlags,
+  settings: CommonSettings,
+  excludeScopeGoesWith: string,
+): void {
   if (flags.onBehalfOf === undefined) {
-    refuseClientCredentialMisfits(settings, { excludeScopeGoesWith: '--on-behalf-of' })
+    refuseClientCredentialMisfits(settings, { excludeScopeGoesWith })
   } else if (flags.region !== undefined) {
     throw new UsageError(
       'conflicting_options',

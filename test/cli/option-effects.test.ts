@@ -97,6 +97,22 @@ const conflicts: Refusal[] = [
     stderr:
       /^msal-ts: conflicting_options: --exclude-scope goes with a signed-in account: client credentials add no scope to exclude\n$/,
   },
+  // git-credential has no --on-behalf-of: the refusal names what it does have.
+  {
+    args: [
+      'git-credential',
+      'get',
+      '-c',
+      'x',
+      '--client-secret-file',
+      'secret.txt',
+      '--exclude-scope',
+      'offline_access',
+    ],
+    input: 'protocol=https\nhost=dev.azure.com\n\n',
+    stderr:
+      /^msal-ts: conflicting_options: --exclude-scope goes with a signed-in account: client credentials add no scope to exclude\n$/,
+  },
   {
     args: ['serve', '-c', 'x', '-a', 'https://adfs.contoso.com/adfs', '--region', 'westus'],
     env: { AZURE_CLIENT_SECRET: 's' },
