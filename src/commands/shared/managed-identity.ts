@@ -19,7 +19,7 @@ export const managedIdentityOptions = [
   {
     flags: '--managed-identity',
     description:
-      "the machine's managed identity (App Service, Service Fabric, Azure ML, Azure Arc, Cloud Shell, VM/IMDS); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity [env: AZURE_POD_IDENTITY_AUTHORITY_HOST]",
+      "the machine's managed identity (App Service, Service Fabric, Azure ML, Azure Arc, Cloud Shell, or else VM/IMDS, whose host AZURE_POD_IDENTITY_AUTHORITY_HOST moves); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity",
   },
   {
     flags: '--object-id <id>',
