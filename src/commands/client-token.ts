@@ -96,14 +96,12 @@ async function acquire(
     io,
     federationHttp ? { httpClient: federationHttp } : {},
   )
-  if (clientClaims && typeof credential === 'string') {
-    throw new UsageError('invalid_option', '--client-claims goes with a certificate credential')
-  }
-  if (clientClaims && typeof credential === 'object' && 'clientAssertion' in credential) {
-    // An assertion signed elsewhere cannot take claims added here.
+  if (clientClaims && (typeof credential === 'string' || 'clientAssertion' in credential)) {
+    // A secret is sent as it is, and an assertion signed elsewhere cannot take claims added here.
+    const other = typeof credential === 'string' ? 'a client secret' : assertionSource(flags)
     throw new UsageError(
       'conflicting_options',
-      `--client-claims goes with a certificate credential, not with ${assertionSource(flags)}`,
+      `--client-claims goes with a certificate credential, not with ${other}`,
     )
   }
   const app = await apps.confidentialApp(settings, {

@@ -134,6 +134,25 @@ const conflicts: Refusal[] = [
   })),
   {
     args: ['client-token', '-c', 'x', '-s', graphApp, '--client-claims', '{}'],
+    env: { AZURE_CLIENT_SECRET: 's' },
+    stderr:
+      /^msal-ts: conflicting_options: --client-claims goes with a certificate credential, not with a client secret\n$/,
+  },
+  // One option takes "goes", two or more "go".
+  ...[
+    [['--thumbprint', 'abcd'], '--thumbprint goes'] as const,
+    [['--send-x5c'], '--send-x5c goes'] as const,
+    [['--certificate-password-stdin'], '--certificate-password-stdin goes'] as const,
+    [['--thumbprint', 'abcd', '--send-x5c'], '--thumbprint, --send-x5c go'] as const,
+  ].map(([option, says]) => ({
+    args: [...appToken, ...option],
+    env: { AZURE_CLIENT_SECRET: 's' },
+    stderr: new RegExp(
+      `^msal-ts: conflicting_options: ${says} with a certificate, and the credential is a client secret\\n$`,
+    ),
+  })),
+  {
+    args: ['client-token', '-c', 'x', '-s', graphApp, '--client-claims', '{}'],
     env: { AZURE_FEDERATED_TOKEN_FILE: '/nonexistent/token' },
     stderr: /^msal-ts: conflicting_options: --client-claims .*AZURE_FEDERATED_TOKEN_FILE\n$/,
   },

@@ -142,7 +142,7 @@ function refuseCertificateOptions(flags: CredentialFlags, source: Source | undef
       ['--send-x5c', flags.sendX5c === true],
       ['--certificate-password-stdin', flags.certificatePasswordStdin === true],
     ],
-    (names) => `${names} go with a certificate, and ${given}`,
+    (names) => `${names} ${names.includes(',') ? 'go' : 'goes'} with a certificate, and ${given}`,
   )
 }
 
