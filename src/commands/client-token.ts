@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { UsageError } from '../core/kernel/errors.js'
-import { resourceToScope } from '../core/protocol/scopes.js'
 import { clientTokenOwnOptions } from './client-token-options.js'
 import { commandFrom } from './shared/command-from-table.js'
 import { type CommonSettings, resolveCommon } from './shared/settings.js'
@@ -15,7 +14,7 @@ import {
   runManagedIdentity,
 } from './shared/managed-identity.js'
 import { writeToken } from './shared/output.js'
-import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
+import { parseJsonObject, resourceScope, scopesFrom } from './shared/scope-options.js'
 
 /** Every client-token option; the managed identity path reads the same set. */
 type ClientTokenFlags = ManagedIdentityFlags
@@ -49,18 +48,23 @@ export function clientTokenCommand(deps: CommandDeps): Command {
   }).action(async (flags: ClientTokenFlags) => runClientToken(flags, deps))
 }
 
-export async function runClientToken(flags: ClientTokenFlags, deps: CommandDeps): Promise<void> {
+/**
+ * `excludeScopeGoesWith` names where --exclude-scope acts for the calling command: client-token's
+ * own --on-behalf-of, or a signed-in account for a command that runs this one for app tokens.
+ */
+export async function runClientToken(
+  flags: ClientTokenFlags,
+  deps: CommandDeps,
+  { excludeScopeGoesWith = '--on-behalf-of' }: { excludeScopeGoesWith?: string } = {},
+): Promise<void> {
   const { io } = deps
   if (flags.managedIdentity) {
     return runManagedIdentity(flags, deps)
   }
   refuseStrayIdentityOptions(flags)
-  const scopes = scopesFrom(
-    flags.scope,
-    flags.resource === undefined ? undefined : resourceToScope(flags.resource),
-  )
+  const scopes = scopesFrom(flags.scope, resourceScope(flags.resource))
   const settings = resolveCommon(flags, io)
-  refuseInertOptions(flags, settings)
+  refuseInertOptions(flags, settings, excludeScopeGoesWith)
   const clientClaims =
     flags.clientClaims === undefined
       ? undefined
@@ -92,14 +96,12 @@ async function acquire(
     io,
     federationHttp ? { httpClient: federationHttp } : {},
   )
-  if (clientClaims && typeof credential === 'string') {
-    throw new UsageError('invalid_option', '--client-claims goes with a certificate credential')
-  }
-  if (clientClaims && typeof credential === 'object' && 'clientAssertion' in credential) {
-    // An assertion signed elsewhere cannot take claims added here.
+  if (clientClaims && (typeof credential === 'string' || 'clientAssertion' in credential)) {
+    // A secret is sent as it is, and an assertion signed elsewhere cannot take claims added here.
+    const other = typeof credential === 'string' ? 'a client secret' : assertionSource(flags)
     throw new UsageError(
       'conflicting_options',
-      `--client-claims goes with a certificate credential, not with ${assertionSource(flags)}`,
+      `--client-claims goes with a certificate credential, not with ${other}`,
     )
   }
   const app = await apps.confidentialApp(settings, {
@@ -125,9 +127,13 @@ async function acquire(
  * On behalf of a user, --exclude-scope has reserved scopes to drop (MSAL decorates user flows
  * only) and --region nothing to act on; with client credentials, the other way round.
  */
-function refuseInertOptions(flags: ClientTokenFlags, settings: CommonSettings): void {
+function refuseInertOptions(
+  flags: ClientTokenFlags,
+  settings: CommonSettings,
+  excludeScopeGoesWith: string,
+): void {
   if (flags.onBehalfOf === undefined) {
-    refuseClientCredentialMisfits(settings, { excludeScopeGoesWith: '--on-behalf-of' })
+    refuseClientCredentialMisfits(settings, { excludeScopeGoesWith })
   } else if (flags.region !== undefined) {
     throw new UsageError(
       'conflicting_options',

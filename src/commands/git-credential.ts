@@ -263,7 +263,8 @@ async function tokenResult(
   const tokenFlags = { ...flags, scope: [], resource: azureDevOpsResource, output: 'json' as const }
   if (asApplication(flags, io)) {
     const appFlags: ManagedIdentityFlags = tokenFlags
-    await runClientToken(appFlags, quietDeps)
+    // git-credential has no --on-behalf-of: its --exclude-scope acts on a signed-in account's token.
+    await runClientToken(appFlags, quietDeps, { excludeScopeGoesWith: 'a signed-in account' })
   } else {
     await runToken(tokenFlags, quietDeps)
   }

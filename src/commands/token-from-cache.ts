@@ -8,14 +8,13 @@ import {
 } from '../core/token-cache/lookup.js'
 import { systemClock } from '../core/kernel/clock.js'
 import { cachedGetBody } from '../core/http/cache-entries.js'
-import { resourceToScope } from '../core/protocol/scopes.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { localCaches } from './shared/local-caches.js'
 import { terminalPrompter } from './shared/prompter.js'
 import type { Io } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
-import { scopesFrom } from './shared/scope-options.js'
+import { resourceScope, scopesFrom } from './shared/scope-options.js'
 import {
   type OptionDeclaration,
   attributeName,
@@ -47,10 +46,7 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
     ) {
       return false
     }
-    const scopes = scopesFrom(
-      parsed.scope,
-      parsed.resource === undefined ? undefined : resourceToScope(parsed.resource),
-    )
+    const scopes = scopesFrom(parsed.scope, resourceScope(parsed.resource))
     const authority = settingsAuthority(settings)
     const caches = localCaches(settings, io, authority)
     const cache = new SerializableTokenCache()

@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { InteractionRequiredError, OAuthServerError, UsageError } from '../core/kernel/errors.js'
-import { resourceToScope } from '../core/protocol/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { commandFrom } from './shared/command-from-table.js'
 import type { CommandDeps } from './shared/deps.js'
@@ -8,7 +7,7 @@ import { type TokenOwnFlags, tokenCacheHitOptions, tokenRefreshOptions } from '.
 import { type CommonFlags } from './shared/settings.js'
 import { writeToken } from './shared/output.js'
 import { popOptions, type PopFlags, popSchemeFrom } from './shared/pop-options.js'
-import { parseJsonObject, scopesFrom } from './shared/scope-options.js'
+import { parseJsonObject, resourceScope, scopesFrom } from './shared/scope-options.js'
 
 type TokenFlags = CommonFlags & PopFlags & TokenOwnFlags
 
@@ -41,10 +40,7 @@ export function tokenCommand(deps: CommandDeps): Command {
 
 export async function runToken(flags: TokenFlags, deps: CommandDeps): Promise<void> {
   const { io } = deps
-  const scopes = scopesFrom(
-    flags.scope,
-    flags.resource === undefined ? undefined : resourceToScope(flags.resource),
-  )
+  const scopes = scopesFrom(flags.scope, resourceScope(flags.resource))
   const minValidity = flags.minValidity === undefined ? undefined : parseSeconds(flags.minValidity)
   if (flags.claimsChallenge !== undefined) {
     parseJsonObject(flags.claimsChallenge, '--claims-challenge')

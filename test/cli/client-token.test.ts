@@ -233,6 +233,53 @@ describe('msal-ts client-token', () => {
     )
   })
 
+  test("a key that is not the certificate's, or a password for a key without one, is refused before any request; AZURE_CLIENT_CERTIFICATE_PATH takes --private-key", async () => {
+    const home = await tempDir()
+    const other = makeClientCertificate(home, 'other')
+    sts.clearLog()
+    const refusals: [string[], Record<string, string>, RegExp][] = [
+      [
+        ['--certificate', cert.certFile, '--private-key', other.keyFile],
+        {},
+        new RegExp(
+          `^msal-ts: invalid_certificate: the private key and the certificate in ${other.keyFile} and ${cert.certFile} are not one pair: `,
+        ),
+      ],
+      [
+        ['--private-key', other.keyFile],
+        { AZURE_CLIENT_CERTIFICATE_PATH: cert.certFile },
+        new RegExp(`in ${other.keyFile} and ${cert.certFile} are not one pair`),
+      ],
+      [
+        ['--certificate', cert.pemFile, '--certificate-password-stdin'],
+        {},
+        new RegExp(
+          `^msal-ts: conflicting_options: --certificate-password-stdin: the private key in ${cert.pemFile} is not encrypted\\n$`,
+        ),
+      ],
+    ]
+    for (const [options, env, message] of refusals) {
+      const result = await run(home, [...certArgs(home), ...options, '--scope', graph], {
+        env,
+        input: 'pa ss\n',
+      })
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.match(result.stderr, message)
+      assert.equal(result.stderr.split('\n').length, 2, result.stderr)
+    }
+    assert.deepEqual(sts.log, [])
+
+    const fromVariable = await run(
+      home,
+      [...certArgs(home), '--private-key', cert.keyFile, '--scope', graph],
+      { env: { AZURE_CLIENT_CERTIFICATE_PATH: cert.certFile } },
+    )
+    assert.equal(fromVariable.exitCode, 0, fromVariable.stderr)
+    const [request] = sts.tokenRequests()
+    assert.equal(request?.assertion?.valid, true)
+  })
+
   test('an assertion file is read afresh on every run', async () => {
     const home = await tempDir()
     const file = join(home, 'federated-token')

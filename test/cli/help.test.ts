@@ -48,6 +48,21 @@ test('every command has --help with its options, environment variables and examp
   assert.match(viaHelp.stdout, /--min-validity/)
 })
 
+test('--managed-identity names no variable as selecting it: AZURE_POD_IDENTITY_AUTHORITY_HOST only moves the IMDS host', async () => {
+  const home = await tempDir()
+  for (const command of ['client-token', 'serve', 'git-credential']) {
+    const result = await run(home, [command, '--help'])
+    assert.equal(result.exitCode, 0, command)
+    const entry = /^ {2}--managed-identity\s+([^]*?)\n {2}-/m.exec(result.stdout)?.[1] ?? ''
+    assert.match(
+      entry,
+      /VM\/IMDS, whose\s+host\s+AZURE_POD_IDENTITY_AUTHORITY_HOST\s+moves/,
+      command,
+    )
+    assert.doesNotMatch(entry, /\[env:/, command)
+  }
+})
+
 test('bare msal-ts prints the top-level help and exits 0', async () => {
   const home = await tempDir()
   const bare = await run(home, [])

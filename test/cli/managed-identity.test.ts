@@ -419,6 +419,50 @@ describe('msal-ts client-token --managed-identity', () => {
     assert.match(wrong.stderr, /^msal-ts: unauthorized_client: SecretHeaderNotFound: /)
   })
 
+  test("a managed identity has no authority: the authority options are refused; a profile's or the environment's authority is no error", async () => {
+    const home = await tempDir()
+    mi.clear()
+    const commands = [
+      ['client-token', '--managed-identity', '--resource', vault],
+      ['serve', '--managed-identity'],
+      ['git-credential', 'get', '--managed-identity'],
+    ]
+    const options = [
+      ['-t', 'contoso.com', '--tenant'],
+      ['-a', 'https://login.microsoftonline.com/contoso.com', '--authority'],
+      ['--cloud', 'usgov', '--cloud'],
+      ['--oidc-authority', 'https://idp.example.com', '--oidc-authority'],
+      ['--no-validate-authority', undefined, '--no-validate-authority'],
+      ['--no-instance-discovery', undefined, '--no-instance-discovery'],
+    ] as const
+    for (const command of commands) {
+      for (const [option, value, named] of options) {
+        const args = [...command, option, ...(value === undefined ? [] : [value])]
+        const refused = await run(home, args, {
+          env: mi.imdsEnv(),
+          input: 'protocol=https\nhost=dev.azure.com\n\n',
+        })
+        assert.equal(refused.exitCode, 2, args.join(' '))
+        assert.equal(
+          refused.stderr,
+          `msal-ts: conflicting_options: --managed-identity cannot act on ${named}\n`,
+        )
+        assert.equal(refused.stdout, '')
+      }
+    }
+    assert.deepEqual(mi.requests, [])
+    assert.deepEqual(mi.probes, [])
+
+    const profile = await run(home, ['config', 'set', 'tenant', 'contoso.com'])
+    assert.equal(profile.exitCode, 0, profile.stderr)
+    const defaults = await miRun(home, ['--resource', vault], {
+      AZURE_TENANT_ID: 'fabrikam.com',
+      MSAL_TS_AUTHORITY: 'https://login.microsoftonline.com/fabrikam.com',
+    })
+    assert.equal(defaults.exitCode, 0, defaults.stderr)
+    assert.equal(defaults.stdout, `${mi.issued[0]}\n`)
+  })
+
   test('usage: credentials, two selectors, no resource, or selectors without --managed-identity', async () => {
     const home = await tempDir()
     mi.clear()

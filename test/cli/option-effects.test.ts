@@ -19,6 +19,7 @@ interface Refusal {
   args: string[]
   stderr: RegExp
   env?: Record<string, string>
+  input?: string
 }
 
 /** The request options a command cannot act on are not its options at all (cli.md). */
@@ -96,6 +97,22 @@ const conflicts: Refusal[] = [
     stderr:
       /^msal-ts: conflicting_options: --exclude-scope goes with a signed-in account: client credentials add no scope to exclude\n$/,
   },
+  // git-credential has no --on-behalf-of: the refusal names what it does have.
+  {
+    args: [
+      'git-credential',
+      'get',
+      '-c',
+      'x',
+      '--client-secret-file',
+      'secret.txt',
+      '--exclude-scope',
+      'offline_access',
+    ],
+    input: 'protocol=https\nhost=dev.azure.com\n\n',
+    stderr:
+      /^msal-ts: conflicting_options: --exclude-scope goes with a signed-in account: client credentials add no scope to exclude\n$/,
+  },
   {
     args: ['serve', '-c', 'x', '-a', 'https://adfs.contoso.com/adfs', '--region', 'westus'],
     env: { AZURE_CLIENT_SECRET: 's' },
@@ -114,6 +131,25 @@ const conflicts: Refusal[] = [
   ...['--client-assertion', '--client-assertion-file'].map((option) => ({
     args: ['client-token', '-c', 'x', '-s', graphApp, '--client-claims', '{}', option, 'a.jwt'],
     stderr: new RegExp(`^msal-ts: conflicting_options: --client-claims .*not with ${option}\\n$`),
+  })),
+  {
+    args: ['client-token', '-c', 'x', '-s', graphApp, '--client-claims', '{}'],
+    env: { AZURE_CLIENT_SECRET: 's' },
+    stderr:
+      /^msal-ts: conflicting_options: --client-claims goes with a certificate credential, not with a client secret\n$/,
+  },
+  // One option takes "goes", two or more "go".
+  ...[
+    [['--thumbprint', 'abcd'], '--thumbprint goes'] as const,
+    [['--send-x5c'], '--send-x5c goes'] as const,
+    [['--certificate-password-stdin'], '--certificate-password-stdin goes'] as const,
+    [['--thumbprint', 'abcd', '--send-x5c'], '--thumbprint, --send-x5c go'] as const,
+  ].map(([option, says]) => ({
+    args: [...appToken, ...option],
+    env: { AZURE_CLIENT_SECRET: 's' },
+    stderr: new RegExp(
+      `^msal-ts: conflicting_options: ${says} with a certificate, and the credential is a client secret\\n$`,
+    ),
   })),
   {
     args: ['client-token', '-c', 'x', '-s', graphApp, '--client-claims', '{}'],
@@ -163,6 +199,36 @@ const conflicts: Refusal[] = [
     args: ['login', '-c', 'x', '--password-stdin'],
     stderr: /^msal-ts: conflicting_options: --password-stdin goes with --username/,
   },
+  // A federated token file is read as it is: the companions of the CI runtimes cannot act on it.
+  ...[
+    ['client-token', '-c', 'x', '-s', graphApp],
+    ['serve', '-c', 'x'],
+    ['redeem', '-c', 'x', '--code', 'c', '-s', 'User.Read'],
+    ['git-credential', 'get', '-c', 'x'],
+  ].flatMap((command) =>
+    [
+      ['--federated-audience', 'aud', 'github'],
+      ['--service-connection-id', 'id', 'azure-pipelines'],
+    ].map(([option = '', value = '', runtime = '']) => ({
+      args: [...command, '--federated-token', 'file:t.jwt', option, value],
+      input: 'protocol=https\nhost=dev.azure.com\n\n',
+      stderr: new RegExp(
+        `^msal-ts: conflicting_options: ${option} goes with --federated-token ${runtime}\\n$`,
+      ),
+    })),
+  ),
+  // An empty resource would ask for the scope "/.default".
+  ...[
+    ['client-token', '-c', 'x', '--resource', ''],
+    ['client-token', '-c', 'x', '--resource', ' '],
+    ['client-token', '--managed-identity', '--resource', ' '],
+    ['token', '-c', 'x', '--resource', ''],
+    ['token', '-c', 'x', '--resource', ' '],
+  ].map((args) => ({
+    args,
+    env: { AZURE_CLIENT_SECRET: 's' },
+    stderr: /^msal-ts: missing_resource: --resource is empty\n$/,
+  })),
   ...[
     ['--capability', 'CP1'],
     ['--exclude-scope', 'offline_access'],
@@ -196,8 +262,11 @@ describe('every option acts or is refused', () => {
 
   test('options that cannot act with the rest of the command line are refused (exit 2)', async () => {
     const home = await tempDir()
-    for (const { args, stderr, env } of conflicts) {
-      const result = await run(home, args, env ? { env } : {})
+    for (const { args, stderr, env, input } of conflicts) {
+      const result = await run(home, args, {
+        ...(env ? { env } : {}),
+        ...(input !== undefined ? { input } : {}),
+      })
       assert.equal(result.exitCode, 2, `${args.join(' ')}: ${result.stderr}`)
       assert.match(result.stderr, stderr, args.join(' '))
       assertNoStack(result.stderr)

@@ -1,5 +1,9 @@
 import { noRegionReason, takesRegion } from '../../core/authority/authority.js'
-import type { ClientCredential } from '../../core/credentials/client-auth.js'
+import {
+  type ClientCredential,
+  isEncryptedKey,
+  keyMatchesCertificate,
+} from '../../core/credentials/client-auth.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { UnsafeFile, readFileSafely } from '../../core/kernel/safe-file.js'
 import type { HttpClient } from '../../core/http/types.js'
@@ -142,7 +146,7 @@ function refuseCertificateOptions(flags: CredentialFlags, source: Source | undef
       ['--send-x5c', flags.sendX5c === true],
       ['--certificate-password-stdin', flags.certificatePasswordStdin === true],
     ],
-    (names) => `${names} go with a certificate, and ${given}`,
+    (names) => `${names} ${names.includes(',') ? 'go' : 'goes'} with a certificate, and ${given}`,
   )
 }
 
@@ -164,20 +168,9 @@ function fromFlags(flags: CredentialFlags, io: Io, httpClient?: HttpClient): Sou
       { kind: 'secret', value: async () => (await readText(path, 'client secret file')).trim() },
     ])
   }
-  if (flags.certificate !== undefined) {
-    given.push([
-      '--certificate',
-      {
-        kind: 'certificate',
-        path: flags.certificate,
-        ...(flags.privateKey ? { keyPath: flags.privateKey } : {}),
-      },
-    ])
-  } else if (flags.privateKey !== undefined) {
-    throw new UsageError(
-      'missing_credential',
-      '--private-key needs --certificate with the certificate',
-    )
+  const certificate = certificateFromFlags(flags, io)
+  if (certificate !== undefined) {
+    given.push(certificate)
   }
   if (flags.clientAssertion !== undefined) {
     given.push([
@@ -217,6 +210,25 @@ function fromFlags(flags: CredentialFlags, io: Io, httpClient?: HttpClient): Sou
     )
   }
   return given[0]?.[1]
+}
+
+/** `--certificate`, or `--private-key` for the certificate AZURE_CLIENT_CERTIFICATE_PATH names. */
+function certificateFromFlags(flags: CredentialFlags, io: Io): [string, Source] | undefined {
+  const keyPath = flags.privateKey ? { keyPath: flags.privateKey } : {}
+  if (flags.certificate !== undefined) {
+    return ['--certificate', { kind: 'certificate', path: flags.certificate, ...keyPath }]
+  }
+  if (flags.privateKey === undefined) {
+    return undefined
+  }
+  const path = io.env['AZURE_CLIENT_CERTIFICATE_PATH']
+  if (!path) {
+    throw new UsageError(
+      'missing_credential',
+      '--private-key needs --certificate (or AZURE_CLIENT_CERTIFICATE_PATH) with the certificate',
+    )
+  }
+  return ['--private-key', { kind: 'certificate', path, ...keyPath }]
 }
 
 function fromEnv(io: Io): Source | undefined {
@@ -267,19 +279,34 @@ async function certificateCredential(
       `no PEM private key in ${keyPath ?? path}; add it to the file or pass --private-key`,
     )
   }
+  const keyFile = keyPath ?? path
+  if (flags.certificatePasswordStdin && !isEncryptedKey(keyPem)) {
+    throw new UsageError(
+      'conflicting_options',
+      `--certificate-password-stdin: the private key in ${keyFile} is not encrypted`,
+    )
+  }
   const passphrase = flags.certificatePasswordStdin
     ? await readStdin(io)
     : io.env['AZURE_CLIENT_CERTIFICATE_PASSWORD']
   const sendX5c =
     flags.sendX5c === true ||
     io.env['AZURE_CLIENT_SEND_CERTIFICATE_CHAIN']?.toLowerCase() === 'true'
-  return {
+  const credential = {
     privateKey: keyPem,
     publicCertificate: pem,
     ...(flags.thumbprint ? { thumbprint: flags.thumbprint } : {}),
     ...(passphrase ? { passphrase } : {}),
     sendX5c,
   }
+  if (!keyMatchesCertificate(credential)) {
+    const files = keyFile === path ? `in ${path}` : `in ${keyFile} and ${path}`
+    throw new UsageError(
+      'invalid_certificate',
+      `the private key and the certificate ${files} are not one pair: the key's public key is not the certificate's`,
+    )
+  }
+  return credential
 }
 
 /** Keys, certificates, assertions and tokens are small; a bigger "file" is a mistake or a trap. */

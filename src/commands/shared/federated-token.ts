@@ -42,33 +42,49 @@ export function federatedSpec(flags: FederatedFlags): FederatedSpec | undefined 
     }
     return undefined
   }
-  if (value.toLowerCase().startsWith('file:')) {
+  const provider = sourceNamed(value)
+  refuseForeignCompanions(flags, provider)
+  if (provider === 'file') {
     const path = value.slice('file:'.length)
     if (!path) {
       throw new UsageError('invalid_federated_token', '--federated-token file: needs a path')
     }
     return { kind: 'file', path }
   }
-  const provider = value.toLowerCase()
-  if (provider !== 'github' && provider !== 'azure-pipelines') {
+  return { kind: 'runtime', provider }
+}
+
+function sourceNamed(value: string): 'file' | 'github' | 'azure-pipelines' {
+  const lower = value.toLowerCase()
+  if (lower.startsWith('file:')) {
+    return 'file'
+  }
+  if (lower !== 'github' && lower !== 'azure-pipelines') {
     throw new UsageError(
       'invalid_federated_token',
       `unknown --federated-token ${JSON.stringify(value)}: use github, azure-pipelines or file:<path>`,
     )
   }
-  if (provider === 'github' && flags.serviceConnectionId !== undefined) {
+  return lower
+}
+
+/** Each companion acts on one runtime only; a file is read as it is, with neither. */
+function refuseForeignCompanions(
+  flags: FederatedFlags,
+  provider: ReturnType<typeof sourceNamed>,
+): void {
+  if (provider !== 'azure-pipelines' && flags.serviceConnectionId !== undefined) {
     throw new UsageError(
       'conflicting_options',
       '--service-connection-id goes with --federated-token azure-pipelines',
     )
   }
-  if (provider === 'azure-pipelines' && flags.federatedAudience !== undefined) {
+  if (provider !== 'github' && flags.federatedAudience !== undefined) {
     throw new UsageError(
       'conflicting_options',
       '--federated-audience goes with --federated-token github',
     )
   }
-  return { kind: 'runtime', provider }
 }
 
 /**

@@ -1,19 +1,25 @@
 import { UsageError } from '../../core/kernel/errors.js'
 import { identityCacheId, type ManagedIdentityId } from '../../core/managed-identity/sources.js'
 import type { ClientTokenOwnFlags } from '../client-token-options.js'
-import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
+import {
+  type FlagsOf,
+  type OptionDeclaration,
+  commonOptions,
+  longName,
+} from './common-option-table.js'
 import { credentialOptions } from './credential.js'
 import type { CommandDeps } from './deps.js'
 import type { ManagedIdentityApp } from './managed-identity-app.js'
 import { writeToken } from './output.js'
 import { givenOptions } from './refuse-options.js'
+import { resourceGiven } from './scope-options.js'
 import { type CommonFlags, type CommonSettings, resolveCommon } from './settings.js'
 
 export const managedIdentityOptions = [
   {
     flags: '--managed-identity',
     description:
-      "the machine's managed identity (App Service, Service Fabric, Azure ML, Azure Arc, Cloud Shell, VM/IMDS); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity [env: AZURE_POD_IDENTITY_AUTHORITY_HOST]",
+      "the machine's managed identity (App Service, Service Fabric, Azure ML, Azure Arc, Cloud Shell, or else VM/IMDS, whose host AZURE_POD_IDENTITY_AUTHORITY_HOST moves); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity",
   },
   {
     flags: '--object-id <id>',
@@ -24,6 +30,18 @@ export const managedIdentityOptions = [
     description: 'with --managed-identity: a user-assigned identity by its Azure resource id',
   },
 ] as const satisfies readonly OptionDeclaration[]
+
+/** A managed identity has no authority: its source alone issues the token. */
+const authorityOptions = commonOptions.filter(({ flags }) =>
+  [
+    'authority',
+    'tenant',
+    'cloud',
+    'oidc-authority',
+    'validate-authority',
+    'instance-discovery',
+  ].includes(longName(flags).name),
+)
 
 /** Who the app is: a client credential, or a managed identity. In help order. */
 export const appIdentityOptions = [
@@ -124,6 +142,8 @@ export async function openManagedIdentity(
     // MSAL sends no telemetry headers to the managed identity sources.
     ['--app-name', flags.appName !== undefined],
     ['--app-version', flags.appVersion !== undefined],
+    // Only the options: a profile's or the environment's authority is a default for other commands.
+    ...givenOptions(flags, authorityOptions).map((name) => [name, true] as const),
   ]
     .filter(([, given]) => given)
     .map(([name]) => name)
@@ -146,11 +166,7 @@ function resourceOf(flags: ManagedIdentityFlags): string {
     throw new UsageError('conflicting_options', 'give --scope or --resource, not both')
   }
   if (flags.resource !== undefined) {
-    const resource = flags.resource.trim()
-    if (!resource) {
-      throw new UsageError('missing_resource', '--resource is empty')
-    }
-    return resource
+    return resourceGiven(flags.resource)
   }
   if (scopes.length !== 1) {
     throw new UsageError(

@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/kernel/errors.js'
-import { normalizeScopes } from '../../core/protocol/scopes.js'
+import { normalizeScopes, resourceToScope } from '../../core/protocol/scopes.js'
 
 /** `--scope` (repeatable, or space-separated) or `--resource`: exactly one of them. */
 export function scopesFrom(
@@ -20,6 +20,20 @@ export function scopesFrom(
     )
   }
   return scopes
+}
+
+/** `--resource`, trimmed; an empty one would ask for the scope "/.default". */
+export function resourceGiven(resource: string): string {
+  const trimmed = resource.trim()
+  if (!trimmed) {
+    throw new UsageError('missing_resource', '--resource is empty')
+  }
+  return trimmed
+}
+
+/** The `.default` scope of `--resource`, when it is given. */
+export function resourceScope(resource: string | undefined): string | undefined {
+  return resource === undefined ? undefined : resourceToScope(resourceGiven(resource))
 }
 
 export function parseJsonObject(text: string, what: string): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import {
   createHash,
   createPrivateKey,
+  createPublicKey,
   randomUUID,
   X509Certificate,
   type KeyObject,
@@ -135,6 +136,26 @@ async function signAssertion(
   return new SignJWT(payload).setProtectedHeader(header as { alg: 'RS256' }).sign(key)
 }
 
+/** Whether a PEM private key is password-protected (PKCS#8 or the traditional Proc-Type form). */
+export function isEncryptedKey(pem: string): boolean {
+  return /ENCRYPTED/.test(pem)
+}
+
+/**
+ * Whether the private key is the one of the leaf certificate: a key of another pair signs
+ * assertions the provider can only reject. True when there is no certificate to compare with.
+ */
+export function keyMatchesCertificate(credential: CertificateCredential): boolean {
+  const [leaf] = pemCertificates(credential.publicCertificate ?? '')
+  if (leaf === undefined) {
+    return true
+  }
+  const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' })
+  return spki(createPublicKey(privateKeyOf(credential))).equals(
+    spki(new X509Certificate(leaf).publicKey),
+  )
+}
+
 function privateKeyOf(credential: CertificateCredential): KeyObject {
   if (!credential.privateKey.includes('PRIVATE KEY-----')) {
     throw new UsageError(
@@ -142,7 +163,7 @@ function privateKeyOf(credential: CertificateCredential): KeyObject {
       'no PEM private key found (expected a "-----BEGIN ... PRIVATE KEY-----" block)',
     )
   }
-  const encrypted = /ENCRYPTED/.test(credential.privateKey)
+  const encrypted = isEncryptedKey(credential.privateKey)
   if (encrypted && !credential.passphrase) {
     throw new UsageError(
       'invalid_certificate',
