@@ -36,11 +36,12 @@ export async function main(
   const words = argv.filter((arg) => !arg.startsWith('-'))
   // `msal-ts help token` shows the real command's help, so that command is loaded too.
   const name = words[0] === 'help' ? words[1] : words[0]
+  let parsed = argv
   for (const [command, entry] of Object.entries(commands)) {
     if (command === name) {
-      program.addCommand(
-        (await entry.load())({ ...defaultDeps(io), ...deps }).helpGroup(entry.group),
-      )
+      const loaded = (await entry.load())({ ...defaultDeps(io), ...deps })
+      program.addCommand(loaded.helpGroup(entry.group))
+      parsed = withGroupHelp(argv, loaded)
     } else {
       program.command(command).description(entry.description).helpGroup(entry.group)
     }
@@ -64,7 +65,7 @@ export async function main(
     applyProfileOutput(command, io.env)
   })
   try {
-    await program.parseAsync([...argv], { from: 'user' })
+    await program.parseAsync([...parsed], { from: 'user' })
     return exitCodes.ok
   } catch (error) {
     return report(error, io, { verbose, flags: ran?.opts<CommonFlags>() })
@@ -85,6 +86,15 @@ function asked(argv: readonly string[]): readonly string[] {
     return [second]
   }
   return argv
+}
+
+/**
+ * A bare command group (`msal-ts config`) asks for its help, as bare `msal-ts` does (exit 0);
+ * commander would print it as an error instead.
+ */
+function withGroupHelp(argv: readonly string[], command: Command): readonly string[] {
+  const bare = argv.length === 1 && argv[0] === command.name()
+  return bare && command.commands.length > 0 ? [...argv, '--help'] : argv
 }
 
 /** A word where an option was meant, above all a scope without --scope. */

@@ -57,6 +57,19 @@ test('bare msal-ts prints the top-level help and exits 0', async () => {
   assert.match(bare.stdout, /^Usage: msal-ts /)
 })
 
+test('bare msal-ts config, a command group, prints its help and exits 0 as bare msal-ts does', async () => {
+  const home = await tempDir()
+  const bare = await run(home, ['config'])
+  assert.equal(bare.exitCode, 0)
+  assert.equal(bare.stderr, '')
+  assert.equal(bare.stdout, (await run(home, ['config', '--help'])).stdout)
+  assert.match(bare.stdout, /^Usage: msal-ts config /)
+  // A misspelled subcommand is still a usage error.
+  const typo = await run(home, ['config', 'sett', 'a', 'b'])
+  assert.equal(typo.exitCode, 2)
+  assert.match(typo.stderr, /^msal-ts: usage: unknown command 'sett'\n\(Did you mean set\?\)\n$/)
+})
+
 test('the top-level help has examples, the exit codes, and where to read more', async () => {
   const { stdout } = await run(await tempDir(), ['--help'])
   assert.match(stdout, /\nExamples:\n {2}# .+\n {2}msal-ts login /)
