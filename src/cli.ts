@@ -6,8 +6,8 @@ import { withCliHint } from './commands/shared/hints.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
 import type { CommandDeps } from './commands/shared/deps.js'
 import type { CommonFlags } from './commands/shared/settings.js'
-import { SuggestedUsageError } from './commands/shared/suggestion.js'
-import { commands, defaultDeps, newProgram } from './registry.js'
+import { SuggestedUsageError, commandsTaking, listed } from './commands/shared/suggestion.js'
+import { commands, defaultDeps, fullProgram, newProgram } from './registry.js'
 
 const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
 
@@ -33,6 +33,10 @@ export async function main(
   )
   const verbose = argv.includes('--verbose') || argv.includes('-v')
   const program = newProgram(io)
+  // Held back so that an unknown option's hint can be worked out (loading every command) first.
+  const output = program.configureOutput()
+  let heldError: string | undefined
+  program.configureOutput({ ...output, outputError: (text) => (heldError = text) })
   const words = argv.filter((arg) => !arg.startsWith('-'))
   // `msal-ts help token` shows the real command's help, so that command is loaded too.
   const name = words[0] === 'help' ? words[1] : words[0]
@@ -68,8 +72,27 @@ export async function main(
     await program.parseAsync([...parsed], { from: 'user' })
     return exitCodes.ok
   } catch (error) {
+    if (heldError !== undefined) {
+      const unknownOption =
+        error instanceof CommanderError && error.code === 'commander.unknownOption'
+      const text = unknownOption ? await withOptionHint(heldError, io) : heldError
+      output.outputError?.(text, (line) => output.writeErr?.(line))
+    }
     return report(error, io, { verbose, flags: ran?.opts<CommonFlags>() })
   }
+}
+
+/**
+ * An option that other commands take gets named where it acts, in place of commander's nearest
+ * spelling among this command's options (`token --region`: not "Did you mean --version?").
+ */
+async function withOptionHint(text: string, io: Io): Promise<string> {
+  const flag = /unknown option '(-[^'=]+)/.exec(text)?.[1]
+  const takers = flag === undefined ? [] : commandsTaking(flag, await fullProgram(io))
+  if (flag === undefined || takers.length === 0) {
+    return text
+  }
+  return `${text.split('\n', 1)[0]}\n(${flag} acts only in ${listed(takers)})\n`
 }
 
 /**

@@ -91,6 +91,30 @@ test('a misspelled command, also after help, gets the closest one suggested', as
   }
 })
 
+test('an option of other commands is named where it acts; a misspelled one gets the closest', async () => {
+  const home = await tempDir()
+  const cases: [string[], string][] = [
+    // Not "Did you mean --version?": --region belongs to the app-token commands.
+    [
+      ['token', '--region', 'westus'],
+      '--region acts only in client-token, serve and git-credential',
+    ],
+    [['login', '--region=westus'], '--region acts only in client-token, serve and git-credential'],
+    [
+      ['accounts', '--region', 'westus'],
+      '--region acts only in client-token, serve and git-credential',
+    ],
+    [['token', '--scpe', 'User.Read'], 'Did you mean --scope?'],
+  ]
+  for (const [args, hint] of cases) {
+    const result = await run(home, args)
+    const flag = args.find((arg) => arg.startsWith('-')) ?? ''
+    assert.equal(result.exitCode, 2, args.join(' '))
+    assert.equal(result.stdout, '', args.join(' '))
+    assert.equal(result.stderr, `msal-ts: usage: unknown option '${flag}'\n(${hint})\n`)
+  }
+})
+
 /** The option names under each heading of a command's help. */
 function optionGroups(help: string): Map<string, string[]> {
   const groups = new Map<string, string[]>()
