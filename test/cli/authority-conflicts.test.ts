@@ -100,23 +100,37 @@ describe('conflicting authority options', () => {
     assert.deepEqual(sts.log.slice(before), [], 'nothing was sent to the identity provider')
   })
 
-  test('-t with --cloud combines into one authority', async () => {
-    const result = await run(home, [
-      'auth-url',
-      '-c',
-      sts.defaults.publicClientId,
-      '--cloud',
-      sts.url,
-      '-t',
-      sts.tenantId,
-      '--no-validate-authority',
-      '--ca-file',
-      sts.caFile,
-      '-s',
-      'User.Read',
-    ])
+  /** The authorization endpoint auth-url prints with --cloud on the STS and these options. */
+  async function authorizeUrlOnCloud(args: string[], env: Record<string, string> = {}) {
+    const result = await run(
+      home,
+      [
+        ...['auth-url', '-c', sts.defaults.publicClientId, '--cloud', sts.url, ...args],
+        ...['--no-validate-authority', '--ca-file', sts.caFile, '-s', 'User.Read'],
+      ],
+      { env },
+    )
     assert.equal(result.exitCode, 0, result.stderr)
-    assert.ok(result.stdout.startsWith(`${sts.authority()}/oauth2/v2.0/authorize?`), result.stdout)
+    return result.stdout.split('?', 1)[0]
+  }
+
+  test('-t with --cloud combines into one authority', async () => {
+    const url = await authorizeUrlOnCloud(['-t', sts.tenantId])
+    assert.equal(url, `${sts.authority()}/oauth2/v2.0/authorize`)
+  })
+
+  test('--cloud beats an authority from the environment or a profile, on their tenant', async () => {
+    const env = { MSAL_TS_CONFIG_DIR: await tempDir() }
+    const set = await run(home, ['config', 'set', 'oidc-authority', 'https://idp.example.com'], {
+      env,
+    })
+    assert.equal(set.exitCode, 0, set.stderr)
+    const url = await authorizeUrlOnCloud([], {
+      ...env,
+      MSAL_TS_AUTHORITY: 'https://login.microsoftonline.com/contoso',
+      AZURE_TENANT_ID: sts.tenantId,
+    })
+    assert.equal(url, `${sts.authority()}/oauth2/v2.0/authorize`)
   })
 
   test('an option beats an authority from the environment instead of conflicting with it', async () => {

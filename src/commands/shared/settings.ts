@@ -125,6 +125,12 @@ function resolveAuthority(
     [env['MSAL_TS_OIDC_AUTHORITY'], env['MSAL_TS_AUTHORITY'], env['AZURE_TENANT_ID']],
     [profile['oidc-authority'], profile['authority'], profile['tenant']],
   ]
+  if (flags.cloud !== undefined) {
+    // --cloud (never given with -a or --oidc-authority) beats the authorities of the environment
+    // and the profile as any option does, on the first tenant named.
+    const tenant = layers.map(([, , layerTenant]) => layerTenant).find(Boolean)
+    return { authority: authorityBuilder(cloud, tenant ?? 'common') }
+  }
   for (const [oidcAuthority, authority, tenant] of layers) {
     if (oidcAuthority) {
       return { oidcAuthority }
