@@ -6,8 +6,8 @@ import { withCliHint } from './commands/shared/hints.js'
 import { applyProfileOutput } from './commands/shared/profile.js'
 import type { CommandDeps } from './commands/shared/deps.js'
 import type { CommonFlags } from './commands/shared/settings.js'
-import { SuggestedUsageError } from './commands/shared/suggestion.js'
-import { commands, defaultDeps, newProgram } from './registry.js'
+import { SuggestedUsageError, commandsTaking, listed } from './commands/shared/suggestion.js'
+import { commands, defaultDeps, fullProgram, newProgram } from './registry.js'
 
 const exitCodes = { ok: 0, failure: 1, usage: 2, signIn: 3, interrupted: 130 } as const
 
@@ -33,14 +33,19 @@ export async function main(
   )
   const verbose = argv.includes('--verbose') || argv.includes('-v')
   const program = newProgram(io)
+  // Held back so that an unknown option's hint can be worked out (loading every command) first.
+  const output = program.configureOutput()
+  let heldError: string | undefined
+  program.configureOutput({ ...output, outputError: (text) => (heldError = text) })
   const words = argv.filter((arg) => !arg.startsWith('-'))
   // `msal-ts help token` shows the real command's help, so that command is loaded too.
   const name = words[0] === 'help' ? words[1] : words[0]
+  let parsed = argv
   for (const [command, entry] of Object.entries(commands)) {
     if (command === name) {
-      program.addCommand(
-        (await entry.load())({ ...defaultDeps(io), ...deps }).helpGroup(entry.group),
-      )
+      const loaded = (await entry.load())({ ...defaultDeps(io), ...deps })
+      program.addCommand(loaded.helpGroup(entry.group))
+      parsed = withGroupHelp(argv, loaded)
     } else {
       program.command(command).description(entry.description).helpGroup(entry.group)
     }
@@ -67,11 +72,30 @@ export async function main(
     applyProfileOutput(command, io.env)
   })
   try {
-    await program.parseAsync([...argv], { from: 'user' })
+    await program.parseAsync([...parsed], { from: 'user' })
     return exitCodes.ok
   } catch (error) {
+    if (heldError !== undefined) {
+      const unknownOption =
+        error instanceof CommanderError && error.code === 'commander.unknownOption'
+      const text = unknownOption ? await withOptionHint(heldError, io) : heldError
+      output.outputError?.(text, (line) => output.writeErr?.(line))
+    }
     return report(error, io, { verbose, flags: ran?.opts<CommonFlags>() })
   }
+}
+
+/**
+ * An option that other commands take gets named where it acts, in place of commander's nearest
+ * spelling among this command's options (`token --region`: not "Did you mean --version?").
+ */
+async function withOptionHint(text: string, io: Io): Promise<string> {
+  const flag = /unknown option '(-[^'=]+)/.exec(text)?.[1]
+  const takers = flag === undefined ? [] : commandsTaking(flag, await fullProgram(io))
+  if (flag === undefined || takers.length === 0) {
+    return text
+  }
+  return `${text.split('\n', 1)[0]}\n(${flag} acts only in ${listed(takers)})\n`
 }
 
 /**
@@ -88,6 +112,15 @@ function asked(argv: readonly string[]): readonly string[] {
     return [second]
   }
   return argv
+}
+
+/**
+ * A bare command group (`msal-ts config`) asks for its help, as bare `msal-ts` does (exit 0);
+ * commander would print it as an error instead.
+ */
+function withGroupHelp(argv: readonly string[], command: Command): readonly string[] {
+  const bare = argv.length === 1 && argv[0] === command.name()
+  return bare && command.commands.length > 0 ? [...argv, '--help'] : argv
 }
 
 /** A word where an option was meant, above all a scope without --scope. */

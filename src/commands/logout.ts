@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import type { Account } from '../core/clients/application.js'
-import { CancelledError, InteractionRequiredError, UsageError } from '../core/kernel/errors.js'
+import { InteractionRequiredError, RuntimeFailure, UsageError } from '../core/kernel/errors.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { commandFrom } from './shared/command-from-table.js'
@@ -53,7 +53,8 @@ export async function runLogout(flags: LogoutFlags, deps: CommandDeps): Promise<
   }
   const names = leaving.map((a) => a.username || a.home_account_id).join(', ')
   if (!flags.yes && prompter.canPrompt() && !(await prompter.confirm(`Sign out ${names}?`))) {
-    throw new CancelledError('not signed out')
+    // Not done, so not exit 0; but no interruption either (130 is Ctrl-C's): exit 1, as az does.
+    throw new RuntimeFailure('declined', 'not signed out: nothing removed')
   }
   for (const account of leaving) {
     await app.removeAccount(account)

@@ -343,10 +343,11 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
             assert.equal(result.exitCode, 2, 'exit code')
             assert.equal(result.stdout, '', 'stdout')
             assertNoStack(result.stderr)
-            // cli.md: one line, and for usage errors an optional second line with a suggestion.
+            // cli.md: one line, and for usage errors an optional second line with a suggestion
+            // (a nearer spelling, or the commands an option acts in).
             assert.match(
               result.stderr,
-              /^msal-ts: [\w-]+: .+\n(\(Did you mean .+\?\)\n)?$/,
+              /^msal-ts: [\w-]+: .+\n(\((Did you mean .+\?|\S+ acts only in .+)\)\n)?$/,
               'one line',
             )
             assert.ok(

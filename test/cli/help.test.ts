@@ -72,6 +72,19 @@ test('bare msal-ts prints the top-level help and exits 0', async () => {
   assert.match(bare.stdout, /^Usage: msal-ts /)
 })
 
+test('bare msal-ts config, a command group, prints its help and exits 0 as bare msal-ts does', async () => {
+  const home = await tempDir()
+  const bare = await run(home, ['config'])
+  assert.equal(bare.exitCode, 0)
+  assert.equal(bare.stderr, '')
+  assert.equal(bare.stdout, (await run(home, ['config', '--help'])).stdout)
+  assert.match(bare.stdout, /^Usage: msal-ts config /)
+  // A misspelled subcommand is still a usage error.
+  const typo = await run(home, ['config', 'sett', 'a', 'b'])
+  assert.equal(typo.exitCode, 2)
+  assert.match(typo.stderr, /^msal-ts: usage: unknown command 'sett'\n\(Did you mean set\?\)\n$/)
+})
+
 test('the top-level help has examples, the exit codes, and where to read more', async () => {
   const { stdout } = await run(await tempDir(), ['--help'])
   assert.match(stdout, /\nExamples:\n {2}# .+\n {2}msal-ts login /)
@@ -90,6 +103,30 @@ test('a misspelled command, also after help, gets the closest one suggested', as
     assert.equal(typo.exitCode, 2, args.join(' '))
     assert.equal(typo.stdout, '')
     assert.equal(typo.stderr, "msal-ts: usage: unknown command 'tokn'\n(Did you mean token?)\n")
+  }
+})
+
+test('an option of other commands is named where it acts; a misspelled one gets the closest', async () => {
+  const home = await tempDir()
+  const cases: [string[], string][] = [
+    // Not "Did you mean --version?": --region belongs to the app-token commands.
+    [
+      ['token', '--region', 'westus'],
+      '--region acts only in client-token, serve and git-credential',
+    ],
+    [['login', '--region=westus'], '--region acts only in client-token, serve and git-credential'],
+    [
+      ['accounts', '--region', 'westus'],
+      '--region acts only in client-token, serve and git-credential',
+    ],
+    [['token', '--scpe', 'User.Read'], 'Did you mean --scope?'],
+  ]
+  for (const [args, hint] of cases) {
+    const result = await run(home, args)
+    const flag = args.find((arg) => arg.startsWith('-')) ?? ''
+    assert.equal(result.exitCode, 2, args.join(' '))
+    assert.equal(result.stdout, '', args.join(' '))
+    assert.equal(result.stderr, `msal-ts: usage: unknown option '${flag}'\n(${hint})\n`)
   }
 })
 

@@ -6,6 +6,8 @@ import { cacheOnly, run, tempDir } from './harness.js'
 import { Terminal } from './terminal.js'
 
 const scope = 'https://graph.microsoft.com/User.Read'
+/** Where a colour or style begins. */
+const escape = '\u001b['
 const bob = { username: 'bob@contoso.onmicrosoft.com', password: 'bob password' }
 
 describe('prompts on a terminal (tmux)', () => {
@@ -61,14 +63,18 @@ describe('prompts on a terminal (tmux)', () => {
     assert.equal(doc.account.username, bob.username)
   })
 
-  test('logout asks to confirm on a terminal: n keeps the account, y signs it out', async () => {
+  test('logout asks to confirm on a terminal: n keeps the account (exit 1), y signs it out', async () => {
     await signIn(bob)
     const terminal = new Terminal(await tempDir())
     await terminal.start(['logout', ...cacheOnly(base), '--account', bob.username], env)
     await terminal.waitFor(new RegExp(`Sign out ${bob.username}\\?`))
+    // Colour on a terminal, the prompt's own included.
+    assert.ok((await terminal.styledScreen()).includes(escape))
     await terminal.keys('n', 'Enter')
     const declined = await terminal.finished()
-    assert.equal(declined.exitCode, 130)
+    // Declining is not done (not 0) but no interruption either: 130 is Ctrl-C's (cli.md).
+    assert.equal(declined.exitCode, 1)
+    assert.equal(declined.stdout, '')
     const accounts = async () =>
       (
         JSON.parse(
@@ -87,5 +93,23 @@ describe('prompts on a terminal (tmux)', () => {
     const confirmed = await terminal.finished()
     assert.equal(confirmed.exitCode, 0)
     assert.ok(!(await accounts()).includes(bob.username))
+  })
+
+  test('--no-color takes the colour out of the prompt too; declining is one plain line', async () => {
+    await signIn(bob)
+    const terminal = new Terminal(await tempDir())
+    await terminal.start(
+      ['logout', ...cacheOnly(base), '--account', bob.username, '--no-color'],
+      env,
+    )
+    await terminal.waitFor(new RegExp(`Sign out ${bob.username}\\?`))
+    assert.ok(!(await terminal.styledScreen()).includes(escape))
+    await terminal.keys('n', 'Enter')
+    await terminal.waitFor(/msal-ts: declined/)
+    const screen = await terminal.styledScreen()
+    const declined = await terminal.finished()
+    assert.equal(declined.exitCode, 1)
+    assert.ok(!screen.includes(escape))
+    assert.match(screen, /^msal-ts: declined: not signed out: nothing removed$/m)
   })
 })

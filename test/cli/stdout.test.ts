@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { execa } from 'execa'
-import { bin, cleanEnv, tempDir } from './harness.js'
+import { startSts, type Sts } from '../fixtures/sts/index.js'
+import { bin, cleanEnv, cliEnv, run, tempDir } from './harness.js'
 
 const clientId = '8a3b2c1d-4e5f-4a6b-9c7d-0e1f2a3b4c5d'
 
@@ -75,4 +76,46 @@ sys.exit(child.wait())
     accounts.map((a) => a.username).sort(),
     Array.from({ length: 600 }, (_, i) => `user${i}@contoso.example`).sort(),
   )
+})
+
+/** msal-ts with stdout on /dev/full, where every write fails with ENOSPC. */
+async function toFullDevice(home: string, args: string[]) {
+  return execa('bash', ['-c', '"$0" "$@" >/dev/full', bin, ...args], {
+    env: cliEnv(home),
+    extendEnv: false,
+    reject: false,
+  })
+}
+
+function signIn(sts: Sts): string[] {
+  return ['login', ...sts.cliArgs(sts.defaults.publicClientId), '--username', sts.defaults.username]
+}
+
+test('stdout that takes nothing (a full disk, /dev/full) is a clean exit 1 naming the cause', async () => {
+  const sts = await startSts()
+  try {
+    const home = await tempDir()
+    const login = await run(home, [...signIn(sts), '--password-stdin', '-s', 'User.Read'], {
+      input: sts.defaults.password,
+    })
+    assert.equal(login.exitCode, 0, login.stderr)
+    const runs = [
+      // A cache hit, answered by the fast path first.
+      ['token', ...sts.cliArgs(sts.defaults.publicClientId), '-s', 'User.Read'],
+      ['--help'],
+      ['token', '--help'],
+      ['--version'],
+    ]
+    for (const args of runs) {
+      const result = await toFullDevice(home, args)
+      assert.equal(result.exitCode, 1, args.join(' '))
+      assert.equal(
+        result.stderr,
+        'msal-ts: stdout_failed: cannot write to stdout (ENOSPC)',
+        args.join(' '),
+      )
+    }
+  } finally {
+    await sts.close()
+  }
 })

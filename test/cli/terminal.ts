@@ -33,6 +33,11 @@ export class Terminal {
     return (await this.tmux('capture-pane', '-p')).stdout
   }
 
+  /** The screen with the escape sequences that styled it (colours, bold), to check for colour. */
+  async styledScreen(): Promise<string> {
+    return (await this.tmux('capture-pane', '-p', '-e')).stdout
+  }
+
   /** Waits until the screen shows what the command is asking. */
   async waitFor(pattern: RegExp): Promise<string> {
     for (let i = 0; i < 300; i++) {

@@ -115,13 +115,15 @@ function fdOutput(): Output {
           readerGone()
         }
         if (code !== 'EAGAIN') {
-          throw error
+          // A full disk or a device that takes nothing (>/dev/full) is an I/O failure, not a bug.
+          throw stdoutFailed(code)
         }
         stream = process.stdout
         // Too late to throw to the caller: a required reader gone is the one exit-1 line here.
         stream.on('error', (e: NodeJS.ErrnoException) => {
           if (e.code !== 'EPIPE' || readerRequired) {
-            process.stderr.write(`msal-ts: stdout_closed: cannot write to stdout (${e.code})\n`)
+            const failure = e.code === 'EPIPE' ? 'stdout_closed' : 'stdout_failed'
+            process.stderr.write(`msal-ts: ${failure}: cannot write to stdout (${e.code})\n`)
             process.exit(1)
           }
           readerGone()
@@ -146,6 +148,10 @@ function fdOutput(): Output {
       }
     },
   }
+}
+
+function stdoutFailed(code: string | undefined): RuntimeFailure {
+  return new RuntimeFailure('stdout_failed', `cannot write to stdout (${code ?? 'unknown error'})`)
 }
 
 /** Everything on stdin, without the trailing newline a `echo` or here-string adds. */

@@ -38,6 +38,35 @@ function context(io: Io) {
   return { input: io.stdin, output: io.stderr, ...(io.signal ? { signal: io.signal } : {}) }
 }
 
+const plain = (text: string): string => text
+
+/**
+ * The prompts' own styles without colour. Inquirer decides colour for itself (NO_COLOR, a
+ * terminal), so without colour on stderr for msal-ts (--no-color among the reasons) every style
+ * it would colour is replaced, keeping its marks and brackets.
+ */
+const colourlessTheme = {
+  prefix: { idle: '?', done: '✔' },
+  style: {
+    answer: plain,
+    message: plain,
+    error: (text: string) => `> ${text}`,
+    defaultAnswer: (text: string) => `(${text})`,
+    help: plain,
+    highlight: plain,
+    key: (text: string) => `<${text}>`,
+    disabled: (text: string) => `- ${text}`,
+    description: plain,
+    keysHelpTip: (keys: [key: string, action: string][]) =>
+      keys.map(([key, action]) => `${key} ${action}`).join(' • '),
+  },
+}
+
+/** Inquirer's own theme where msal-ts colours stderr, the colourless one elsewhere. */
+function theme(io: Io): { theme?: typeof colourlessTheme } {
+  return io.colours?.stderr ? {} : { theme: colourlessTheme }
+}
+
 /** Ctrl-C inside a prompt is a cancellation (exit 130), not a crash. */
 async function asked<T>(question: () => Promise<T>): Promise<T> {
   try {
@@ -62,15 +91,19 @@ async function select<T>(
   }
   const { select: ask } = await prompts()
   const shown = choices.map((choice) => ({ ...choice, name: printable(choice.name) }))
-  return asked(() => ask({ message: printable(message), choices: shown }, context(io)))
+  return asked(() =>
+    ask({ message: printable(message), choices: shown, ...theme(io) }, context(io)),
+  )
 }
 
 async function confirm(io: Io, message: string): Promise<boolean> {
   const { confirm: ask } = await prompts()
-  return asked(() => ask({ message: printable(message), default: false }, context(io)))
+  return asked(() =>
+    ask({ message: printable(message), default: false, ...theme(io) }, context(io)),
+  )
 }
 
 async function password(io: Io, message: string): Promise<string> {
   const { password: ask } = await prompts()
-  return asked(() => ask({ message: printable(message), mask: true }, context(io)))
+  return asked(() => ask({ message: printable(message), mask: true, ...theme(io) }, context(io)))
 }

@@ -66,6 +66,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
       'a client id is required: pass --client-id, set MSAL_TS_CLIENT_ID / AZURE_CLIENT_ID, or msal-ts config set client-id <id>',
     )
   }
+  refuseConflictingAuthorities(flags)
   const { authority, oidcAuthority } = resolveAuthority(flags, env, profile)
   checkAuthorityScheme(authority ?? oidcAuthority)
   const customDiscovery = env['MSAL_TS_INSTANCE_DISCOVERY_URL']?.trim()
@@ -124,6 +125,12 @@ function resolveAuthority(
     [env['MSAL_TS_OIDC_AUTHORITY'], env['MSAL_TS_AUTHORITY'], env['AZURE_TENANT_ID']],
     [profile['oidc-authority'], profile['authority'], profile['tenant']],
   ]
+  if (flags.cloud !== undefined) {
+    // --cloud (never given with -a or --oidc-authority) beats the authorities of the environment
+    // and the profile as any option does, on the first tenant named.
+    const tenant = layers.map(([, , layerTenant]) => layerTenant).find(Boolean)
+    return { authority: authorityBuilder(cloud, tenant ?? 'common') }
+  }
   for (const [oidcAuthority, authority, tenant] of layers) {
     if (oidcAuthority) {
       return { oidcAuthority }
@@ -136,6 +143,43 @@ function resolveAuthority(
     }
   }
   return cloudName ? { authority: authorityBuilder(cloud, 'common') } : {}
+}
+
+/**
+ * Pairs of authority options that cannot both take effect (with the reason): -t with --cloud
+ * combines into one authority, these would leave one of the two silently dropped.
+ */
+const conflictingAuthorityOptions: readonly {
+  options: readonly [keyof CommonFlags, keyof CommonFlags]
+  names: string
+  reason: string
+}[] = [
+  ...(['authority', 'tenant', 'cloud'] as const).map((other) => ({
+    options: ['oidcAuthority', other] as const,
+    names: `--oidc-authority and --${other}`,
+    reason: 'an OpenID provider is an authority of its own',
+  })),
+  ...(['tenant', 'cloud'] as const).map((other) => ({
+    options: ['authority', other] as const,
+    names: `--authority and --${other}`,
+    reason: 'an authority URL already names its cloud host and tenant',
+  })),
+]
+
+/**
+ * Only options given together conflict: an option beating the environment or a profile is the
+ * documented precedence.
+ */
+function refuseConflictingAuthorities(flags: CommonFlags): void {
+  const conflict = conflictingAuthorityOptions.find(({ options }) =>
+    options.every((key) => flags[key] !== undefined),
+  )
+  if (conflict !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      `${conflict.names} cannot be used together: ${conflict.reason}`,
+    )
+  }
 }
 
 /** The CA file in effect and where it came from. */

@@ -1,3 +1,4 @@
+import type { Command } from 'commander'
 import { UsageError } from '../../core/kernel/errors.js'
 
 /**
@@ -33,4 +34,26 @@ export function checkAuthorityScheme(text: string | undefined): void {
       `Did you mean https://${hostAndPath}?`,
     )
   }
+}
+
+/**
+ * The commands (`config set` for a subcommand) that take an option, named by its long or short
+ * flag: an option given to the wrong command is better answered with where it acts than with the
+ * nearest spelling among this command's options.
+ */
+export function commandsTaking(flag: string, program: Command): string[] {
+  const path = (command: Command): string =>
+    command.parent?.parent ? `${path(command.parent)} ${command.name()}` : command.name()
+  const walk = (command: Command): Command[] => [command, ...command.commands.flatMap(walk)]
+  return program.commands
+    .flatMap(walk)
+    .filter((command) =>
+      command.options.some((option) => option.long === flag || option.short === flag),
+    )
+    .map(path)
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+export function listed(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`
 }
