@@ -133,6 +133,13 @@ describe('conflicting authority options', () => {
     assert.equal(url, `${sts.authority()}/oauth2/v2.0/authorize`)
   })
 
+  test('--cloud moves an authority from the environment to its cloud with the same tenant', async () => {
+    const url = await authorizeUrlOnCloud([], {
+      MSAL_TS_AUTHORITY: `https://login.microsoftonline.com/${sts.tenantId}`,
+    })
+    assert.equal(url, `${sts.authority()}/oauth2/v2.0/authorize`)
+  })
+
   test('an option beats an authority from the environment instead of conflicting with it', async () => {
     const result = await run(
       home,

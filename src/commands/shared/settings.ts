@@ -127,8 +127,11 @@ function resolveAuthority(
   ]
   if (flags.cloud !== undefined) {
     // --cloud (never given with -a or --oidc-authority) beats the authorities of the environment
-    // and the profile as any option does, on the first tenant named.
-    const tenant = layers.map(([, , layerTenant]) => layerTenant).find(Boolean)
+    // and the profile as any option does, on the first tenant named, or the tenant of the first
+    // authority URL named: moving clouds keeps the tenant.
+    const tenant = layers
+      .map(([, layerAuthority, layerTenant]) => layerTenant || tenantOf(layerAuthority))
+      .find(Boolean)
     return { authority: authorityBuilder(cloud, tenant ?? 'common') }
   }
   for (const [oidcAuthority, authority, tenant] of layers) {
@@ -143,6 +146,13 @@ function resolveAuthority(
     }
   }
   return cloudName ? { authority: authorityBuilder(cloud, 'common') } : {}
+}
+
+/** The first path segment of an authority URL: its tenant. */
+function tenantOf(authority: string | undefined): string | undefined {
+  return authority !== undefined && URL.canParse(authority)
+    ? new URL(authority).pathname.split('/').find(Boolean)
+    : undefined
 }
 
 /**
