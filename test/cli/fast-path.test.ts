@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { run, tempDir } from './harness.js'
+import { run, runTracingModules, tempDir } from './harness.js'
 
 const scope = 'https://graph.microsoft.com/User.Read'
 
@@ -28,18 +26,9 @@ describe('the cache-hit path of msal-ts token', () => {
   after(() => sts.close())
 
   async function loadedModules(args: string[]): Promise<{ stdout: string; modules: string[] }> {
-    const log = join(home, `modules-${Math.random()}.log`)
-    const result = await run(home, args, {
-      env: {
-        NODE_OPTIONS: `--require ${join(import.meta.dirname, 'module-trace.cjs')}`,
-        MSAL_TS_TEST_MODULE_LOG: log,
-      },
-    })
+    const result = await runTracingModules(home, args)
     assert.equal(result.exitCode, 0, result.stderr)
-    return {
-      stdout: result.stdout,
-      modules: (await readFile(log, 'utf8')).split('\n').filter(Boolean),
-    }
+    return result
   }
 
   test('loads no parser, network, crypto or prompt code, and makes no request', async () => {
@@ -92,16 +81,17 @@ describe('the cache-hit path of msal-ts token', () => {
     )
     assert.equal(login.exitCode, 0, login.stderr)
     sts.clearLog()
-    const log = join(domainHome, 'modules.log')
-    const hit = await run(domainHome, ['token', ...domainArgs, '--scope', scope, '-o', 'json'], {
-      env: {
-        NODE_OPTIONS: `--require ${join(import.meta.dirname, 'module-trace.cjs')}`,
-        MSAL_TS_TEST_MODULE_LOG: log,
-      },
-    })
+    const hit = await runTracingModules(domainHome, [
+      'token',
+      ...domainArgs,
+      '--scope',
+      scope,
+      '-o',
+      'json',
+    ])
     assert.equal(hit.exitCode, 0, hit.stderr)
     assert.equal((JSON.parse(hit.stdout) as { token_source: string }).token_source, 'cache')
-    assert.ok(!(await readFile(log, 'utf8')).includes('msal-ts.cjs'), 'the full CLI ran')
+    assert.ok(!hit.modules.includes('../dist/msal-ts.cjs'), 'the full CLI ran')
     assert.deepEqual(sts.log, [])
   })
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after } from 'node:test'
@@ -97,4 +97,26 @@ export function assertNoStack(stderr: string): void {
 export function cacheOnly(args: readonly string[]): string[] {
   const at = args.indexOf('--ca-file')
   return at === -1 ? [...args] : [...args.slice(0, at), ...args.slice(at + 2)]
+}
+
+/**
+ * Runs the binary with module-trace.cjs preloaded: the result, and every module the process
+ * required (a dependency bundled under dist/vendor/ under its package name as well).
+ */
+export async function runTracingModules(
+  home: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<CliResult & { modules: string[] }> {
+  const log = join(home, `modules-${Math.random()}.log`)
+  const result = await run(home, args, {
+    ...options,
+    env: {
+      ...options.env,
+      NODE_OPTIONS: `--require ${join(import.meta.dirname, 'module-trace.cjs')}`,
+      MSAL_TS_TEST_MODULE_LOG: log,
+    },
+  })
+  const modules = (await readFile(log, 'utf8')).split('\n').filter(Boolean)
+  return { ...result, modules }
 }

@@ -3,28 +3,19 @@
  * token request no HTTP/2. Each module left out is milliseconds of every run (docs/benchmarks.md).
  */
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { run, tempDir } from './harness.js'
+import { runTracingModules, tempDir } from './harness.js'
 
 async function loadedModules(
   home: string,
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ stdout: string; modules: string[] }> {
-  const log = join(home, `modules-${Math.random()}.log`)
-  const result = await run(home, args, {
-    env: {
-      ...env,
-      NODE_OPTIONS: `--require ${join(import.meta.dirname, 'module-trace.cjs')}`,
-      MSAL_TS_TEST_MODULE_LOG: log,
-    },
-  })
+  const result = await runTracingModules(home, args, { env })
   assert.equal(result.exitCode, 0, result.stderr)
-  return { stdout: result.stdout, modules: (await readFile(log, 'utf8')).split('\n') }
+  return result
 }
 
 function assertNotLoaded(modules: readonly string[], names: readonly string[]): void {
