@@ -67,17 +67,16 @@ const lazyBuiltins = {
 const ownFiles = {
   undici: ['undici/lib/llhttp/llhttp_simd-wasm.js', 'undici/lib/llhttp/llhttp-wasm.js'],
 }
-const ownFile = (path) => `vendor/${path.replace(/^.*\//, '').replace(/\.js$/, '.cjs')}`
+/** The file name of a path, which is the file it goes to, beside the bundle, as CommonJS. */
+const fileName = (path) => path.replace(/^.*\//, '')
+const ownFile = (path) => fileName(path).replace(/\.js$/, '.cjs')
 
 const ownFilesOf = (name) => ({
   name: 'own-files',
   setup(plugin) {
     for (const path of ownFiles[name] ?? []) {
-      const file = path.replace(/^.*\//, '')
-      plugin.onResolve({ filter: new RegExp(`/${file.replace('.', '\\.')}$`) }, () => ({
-        path: `./${ownFile(path).replace('vendor/', '')}`,
-        external: true,
-      }))
+      const filter = new RegExp(`/${fileName(path).replaceAll('.', '\\.')}$`)
+      plugin.onResolve({ filter }, () => ({ path: `./${ownFile(path)}`, external: true }))
     }
   },
 })
@@ -188,7 +187,7 @@ await Promise.all([
         ...common,
         format: 'cjs',
         entryPoints: [`node_modules/${path}`],
-        outfile: `dist/${ownFile(path)}`,
+        outfile: `dist/vendor/${ownFile(path)}`,
       }),
     ),
   build({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/lib/index.js' }),
