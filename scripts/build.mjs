@@ -34,16 +34,21 @@ const vendorFile = (name) => `vendor/${name.replace('/', '+')}.cjs`
 // Node 20's V8 compiles undici's WebAssembly HTTP parser a second time, optimised, on threads of
 // its own while the run goes on: that doubled the CPU time of a cold client-token and added 35 MiB
 // to its peak memory. Its baseline compiler is plenty for a few responses; Node 22 and later do not
-// pay this. Set here, where the parser is loaded, so that runs without HTTP never load node:v8.
+// pay this. Set here, where the parser is loaded, so that runs without HTTP never load node:v8; and
+// last, as V8 keeps compiled code only for the settings it was compiled under: Node 20's compile
+// cache (src/compile-cache.ts) saves what undici's load compiled before they change.
 const vendorEntries = {
   undici: [
-    "if (process.versions.node.startsWith('20.')) require('node:v8').setFlagsFromString('--liftoff-only')",
     "Object.assign(require('undici/lib/dispatcher/dispatcher').prototype, require('undici/lib/api'))",
     'module.exports = {',
     "  Agent: require('undici/lib/dispatcher/agent'),",
     "  EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent'),",
     "  Pool: require('undici/lib/dispatcher/pool'),",
     "  buildConnector: require('undici/lib/core/connect'),",
+    '}',
+    "if (process.versions.node.startsWith('20.')) {",
+    "  globalThis[Symbol.for('msal-ts.compile-cache')]?.beforeLiftoffOnly()",
+    "  require('node:v8').setFlagsFromString('--liftoff-only')",
     '}',
   ].join('\n'),
 }
@@ -163,6 +168,12 @@ await Promise.all([
   // Minified: V8 reads every byte of it on each cache hit, and it reports no errors of its own
   // (anything it cannot answer goes to the full CLI), so no stack trace ever shows its names.
   build({ ...cli, entryPoints: ['src/token-hit.ts'], outfile: 'dist/token-hit.cjs', minify: true }),
+  build({
+    ...cli,
+    entryPoints: ['src/compile-cache.ts'],
+    outfile: 'dist/compile-cache.cjs',
+    minify: true,
+  }),
   ...vendored.map((name) =>
     build({
       ...common,

@@ -1,0 +1,101 @@
+/**
+ * Node 20's compile cache (src/compile-cache.ts): a second run takes the code the first compiled,
+ * and a directory or file someone else could have written is never read. Node 22 and later keep
+ * their own cache, so there msal-ts makes no directory of its own.
+ */
+import assert from 'node:assert/strict'
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { run, tempDir } from './harness.js'
+
+const ownCache = Number(process.versions.node.split('.')[0]) < 22
+const help = ['client-token', '--help']
+
+async function scratch(): Promise<{ home: string; tmp: string; cache: string }> {
+  const home = await tempDir()
+  const tmp = join(home, 'tmp')
+  await mkdir(tmp)
+  return { home, tmp, cache: join(tmp, `msal-ts-compile-cache-${process.getuid?.() ?? 'user'}`) }
+}
+
+async function listing(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [])).sort()
+}
+
+describe('compile cache', () => {
+  test('a second run takes the code the first one compiled, from files only the user can read', async () => {
+    const { home, tmp, cache } = await scratch()
+    const first = await run(home, help, { env: { TMPDIR: tmp } })
+    assert.equal(first.exitCode, 0, first.stderr)
+    if (!ownCache) {
+      assert.deepEqual(await listing(cache), [], 'Node 22+ uses its own cache')
+      return
+    }
+    assert.equal((await stat(cache)).mode & 0o777, 0o700)
+    const files = await listing(cache)
+    assert.ok(
+      files.some((name) => name.startsWith('msal-ts.cjs.client-token-help.')),
+      files.join(' '),
+    )
+    const before = new Map<string, number>()
+    for (const name of files) {
+      const info = await stat(join(cache, name))
+      assert.equal(info.mode & 0o777, 0o600, name)
+      before.set(name, info.mtimeMs)
+    }
+    const second = await run(home, help, { env: { TMPDIR: tmp } })
+    assert.equal(second.stdout, first.stdout)
+    assert.deepEqual(await listing(cache), files)
+    for (const name of files) {
+      assert.equal((await stat(join(cache, name))).mtimeMs, before.get(name), `${name} rewritten`)
+    }
+  })
+
+  test('a cache file V8 cannot use is compiled afresh and replaced', async () => {
+    const { home, tmp, cache } = await scratch()
+    const first = await run(home, help, { env: { TMPDIR: tmp } })
+    const [name] = (await listing(cache)).filter((file) => file.startsWith('msal-ts.cjs.'))
+    if (!ownCache) {
+      assert.equal(name, undefined)
+      return
+    }
+    assert.ok(name)
+    await writeFile(join(cache, name), 'not compiled code')
+    const second = await run(home, help, { env: { TMPDIR: tmp } })
+    assert.equal(second.exitCode, 0, second.stderr)
+    assert.equal(second.stdout, first.stdout)
+    assert.notEqual(await readFile(join(cache, name), 'utf8').catch(() => ''), 'not compiled code')
+  })
+
+  test('a directory others can write in, or a link, is never used', async () => {
+    for (const plant of ['open', 'link'] as const) {
+      const { home, tmp, cache } = await scratch()
+      const elsewhere = join(home, 'elsewhere')
+      await mkdir(elsewhere, { mode: 0o700 })
+      if (plant === 'open') {
+        await mkdir(cache)
+        await chmod(cache, 0o777)
+      } else {
+        await symlink(elsewhere, cache)
+      }
+      const result = await run(home, help, { env: { TMPDIR: tmp } })
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.match(result.stdout, /^Usage: msal-ts client-token/)
+      assert.deepEqual(await listing(cache), [], plant)
+      assert.deepEqual(await listing(elsewhere), [], plant)
+    }
+  })
+
+  test('a run that fails, or NODE_DISABLE_COMPILE_CACHE, leaves no cache', async () => {
+    const { home, tmp, cache } = await scratch()
+    const mistyped = await run(home, ['client-tokn'], { env: { TMPDIR: tmp } })
+    assert.equal(mistyped.exitCode, 2)
+    assert.deepEqual(await listing(cache), [])
+    const disabled = await run(home, help, {
+      env: { TMPDIR: tmp, NODE_DISABLE_COMPILE_CACHE: '1' },
+    })
+    assert.equal(disabled.exitCode, 0, disabled.stderr)
+    assert.deepEqual(await listing(cache), [])
+  })
+})
