@@ -3,7 +3,7 @@ import type { CommandDeps } from './shared/deps.js'
 import { withoutPrompts } from './shared/prompter.js'
 import type { Command } from 'commander'
 import { MsalTsError, RuntimeFailure, UsageError } from '../core/kernel/errors.js'
-import { runClientToken } from './client-token.js'
+import { runClientToken } from './client-token-run.js'
 import { runToken } from './token.js'
 import { readBoundedStdin } from './shared/bounded-stdin.js'
 import { commandFrom } from './shared/command-from-table.js'
@@ -14,7 +14,7 @@ import {
   appIdentityOptions,
   type ManagedIdentityFlags,
   type ManagedIdentitySelection,
-} from './shared/managed-identity.js'
+} from './shared/app-identity-options.js'
 import { signInOptions } from './shared/sign-in-options.js'
 
 /** Azure DevOps' resource id: its tokens are for `<this>/.default`. */

@@ -12,7 +12,7 @@ import type { FlagsOf, OptionDeclaration } from './shared/common-option-table.js
 import { withCliHint } from './shared/hints.js'
 import type { CommandDeps } from './shared/deps.js'
 import { type Io, say, sayLabelled, warn } from './shared/io.js'
-import { appIdentityOptions } from './shared/managed-identity.js'
+import { appIdentityOptions } from './shared/app-identity-options.js'
 import { jsonText } from './shared/printable.js'
 import { openTokenSource, type TokenSource, type TokenSourceFlags } from './shared/token-source.js'
 import { signInOptions } from './shared/sign-in-options.js'

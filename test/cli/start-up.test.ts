@@ -34,11 +34,20 @@ describe('start-up', () => {
   })
   after(() => sts.close())
 
-  test('help loads no HTTP stack, no child_process and no V8 settings', async () => {
+  test('help loads no HTTP stack, no credential code, no child_process and no V8 settings', async () => {
     const { stdout, modules } = await loadedModules(home, ['client-token', '--help'])
     assert.match(stdout, /^Usage: msal-ts client-token/)
     assert.ok(modules.includes('./vendor/commander.cjs'), modules.join(' '))
-    assertNotLoaded(modules, ['undici', 'node:child_process', 'node:v8', 'node:tls', 'node:http2'])
+    assertNotLoaded(modules, [
+      'undici',
+      'node:child_process',
+      'node:v8',
+      'node:tls',
+      'node:http2',
+      // What the credential options stand for (keys, certificates, lookups) runs only to run.
+      'node:crypto',
+      'node:dns',
+    ])
   })
 
   test('a client-credential token loads undici and one HTTP parser, without node:http2 or child_process', async () => {

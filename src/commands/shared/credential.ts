@@ -7,58 +7,11 @@ import {
 import { UsageError } from '../../core/kernel/errors.js'
 import { UnsafeFile, readFileSafely } from '../../core/kernel/safe-file.js'
 import type { HttpClient } from '../../core/http/types.js'
-import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
-import { federatedOptions, federatedSpec, runtimeAssertion } from './federated-token.js'
+import type { CredentialFlags } from './app-identity-options.js'
+import { federatedSpec, runtimeAssertion } from './federated-token.js'
 import { type Io, readStdin, warn } from './io.js'
 import { refuseGivenOptions } from './refuse-options.js'
 import { type CommonSettings, settingsAuthority } from './settings.js'
-
-/** The credential options of `client-token` (and of confidential `redeem`), in help order. */
-export const credentialOptions = [
-  {
-    flags: '--client-secret <secret>',
-    description:
-      'client secret (visible to other users in the process list; prefer the stdin or env forms)',
-  },
-  {
-    flags: '--client-secret-stdin',
-    description:
-      'read the client secret from stdin [env: MSAL_TS_CLIENT_SECRET, AZURE_CLIENT_SECRET]',
-  },
-  { flags: '--client-secret-file <path>', description: 'read the client secret from a file' },
-  {
-    flags: '--certificate <pem>',
-    description:
-      'PEM file with the private key and certificate [env: AZURE_CLIENT_CERTIFICATE_PATH]',
-  },
-  {
-    flags: '--private-key <pem>',
-    description: 'PEM private key, when --certificate holds only the certificate',
-  },
-  {
-    flags: '--certificate-password-stdin',
-    description:
-      'read the private key password from stdin [env: AZURE_CLIENT_CERTIFICATE_PASSWORD]',
-  },
-  {
-    flags: '--thumbprint <hex>',
-    description: 'SHA-1 thumbprint of the certificate (computed when absent)',
-  },
-  {
-    flags: '--send-x5c',
-    description:
-      'send the certificate chain in the assertion (x5c) [env: AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true]',
-  },
-  { flags: '--client-assertion <jwt>', description: 'a signed client assertion' },
-  {
-    flags: '--client-assertion-file <path>',
-    description:
-      'file holding a client assertion, read afresh on every run [env: AZURE_FEDERATED_TOKEN_FILE]',
-  },
-  ...federatedOptions,
-] as const satisfies readonly OptionDeclaration[]
-
-export type CredentialFlags = FlagsOf<typeof credentialOptions>
 
 /**
  * What an app token from client credentials cannot act on: --exclude-scope, as client credentials

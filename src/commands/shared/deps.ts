@@ -3,7 +3,7 @@ import type { ConfidentialClientApplication } from '../../core/clients/confident
 import type { PublicClientApplication } from '../../core/clients/public-client.js'
 import type { ManagedIdentityId } from '../../core/managed-identity/sources.js'
 import type { ConfidentialAppOptions } from './confidential-app.js'
-import type { CredentialFlags } from './credential.js'
+import type { CredentialFlags } from './app-identity-options.js'
 import type { Io } from './io.js'
 import type { ManagedIdentityApp } from './managed-identity-app.js'
 import type { Prompter } from './prompter.js'

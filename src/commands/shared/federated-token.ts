@@ -2,30 +2,10 @@ import { UsageError } from '../../core/kernel/errors.js'
 import { federatedTokenCredentialIn } from '../../core/credentials/federated-token.js'
 import { createHttpClient } from '../../core/http/client.js'
 import type { HttpClient } from '../../core/http/types.js'
-import type { FlagsOf, OptionDeclaration } from './common-option-table.js'
+import type { FederatedFlags } from './app-identity-options.js'
 import type { Io } from './io.js'
 import { stderrLogger } from './logging.js'
 import type { CommonSettings } from './settings.js'
-
-/** `--federated-token github|azure-pipelines|file:<path>` and its companions. */
-export const federatedOptions = [
-  {
-    flags: '--federated-token <source>',
-    description:
-      'client assertion from the CI runtime: github, azure-pipelines, or file:<path> (fetched at each token request, never cached)',
-  },
-  {
-    flags: '--federated-audience <aud>',
-    description: 'audience of the GitHub Actions token (default api://AzureADTokenExchange)',
-  },
-  {
-    flags: '--service-connection-id <id>',
-    description:
-      'Azure Pipelines service connection [env: AZURESUBSCRIPTION_SERVICE_CONNECTION_ID]',
-  },
-] as const satisfies readonly OptionDeclaration[]
-
-export type FederatedFlags = FlagsOf<typeof federatedOptions>
 
 export type FederatedSpec =
   { kind: 'file'; path: string } | { kind: 'runtime'; provider: 'github' | 'azure-pipelines' }

@@ -1,35 +1,17 @@
 import { UsageError } from '../../core/kernel/errors.js'
 import { identityCacheId, type ManagedIdentityId } from '../../core/managed-identity/sources.js'
-import type { ClientTokenOwnFlags } from '../client-token-options.js'
 import {
-  type FlagsOf,
-  type OptionDeclaration,
-  commonOptions,
-  longName,
-} from './common-option-table.js'
-import { credentialOptions } from './credential.js'
+  credentialOptions,
+  type ManagedIdentityFlags,
+  type ManagedIdentitySelection,
+} from './app-identity-options.js'
+import { commonOptions, longName } from './common-option-table.js'
 import type { CommandDeps } from './deps.js'
 import type { ManagedIdentityApp } from './managed-identity-app.js'
 import { writeToken } from './output.js'
 import { givenOptions } from './refuse-options.js'
 import { resourceGiven } from './scope-options.js'
-import { type CommonFlags, type CommonSettings, resolveCommon } from './settings.js'
-
-export const managedIdentityOptions = [
-  {
-    flags: '--managed-identity',
-    description:
-      "the machine's managed identity (App Service, Service Fabric, Azure ML, Azure Arc, Cloud Shell, or else VM/IMDS, whose host AZURE_POD_IDENTITY_AUTHORITY_HOST moves); with the --client-id option (not AZURE_CLIENT_ID), a user-assigned identity",
-  },
-  {
-    flags: '--object-id <id>',
-    description: 'with --managed-identity: a user-assigned identity by object id',
-  },
-  {
-    flags: '--mi-resource-id <id>',
-    description: 'with --managed-identity: a user-assigned identity by its Azure resource id',
-  },
-] as const satisfies readonly OptionDeclaration[]
+import { type CommonSettings, resolveCommon } from './settings.js'
 
 /** A managed identity has no authority: its source alone issues the token. */
 const authorityOptions = commonOptions.filter(({ flags }) =>
@@ -42,18 +24,6 @@ const authorityOptions = commonOptions.filter(({ flags }) =>
     'instance-discovery',
   ].includes(longName(flags).name),
 )
-
-/** Who the app is: a client credential, or a managed identity. In help order. */
-export const appIdentityOptions = [
-  ...credentialOptions,
-  ...managedIdentityOptions,
-] as const satisfies readonly OptionDeclaration[]
-
-/** The options that pick a managed identity, and the credential options it refuses. */
-export type ManagedIdentitySelection = CommonFlags & FlagsOf<typeof appIdentityOptions>
-
-/** The options of `client-token`, which this path serves with --managed-identity. */
-export type ManagedIdentityFlags = ManagedIdentitySelection & ClientTokenOwnFlags
 
 /** `--object-id` and `--mi-resource-id` mean nothing without `--managed-identity`. */
 export function refuseStrayIdentityOptions(flags: ManagedIdentitySelection): void {

@@ -9,11 +9,8 @@ import { refuseClientCredentialMisfits, resolveOptionalCredential } from './cred
 import { federationHttpClient } from './federated-token.js'
 import type { CommandDeps } from './deps.js'
 import { withoutPrompts } from './prompter.js'
-import {
-  type ManagedIdentitySelection,
-  openManagedIdentity,
-  refuseStrayIdentityOptions,
-} from './managed-identity.js'
+import type { ManagedIdentitySelection } from './app-identity-options.js'
+import { openManagedIdentity, refuseStrayIdentityOptions } from './managed-identity.js'
 import { type CommonSettings, resolveCommon } from './settings.js'
 import type { signInOptions } from './sign-in-options.js'
 

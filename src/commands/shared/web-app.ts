@@ -3,7 +3,8 @@ import { ConfidentialClientApplication } from '../../core/clients/confidential-c
 import { PublicClientApplication } from '../../core/clients/public-client.js'
 import { applicationOptions } from './app.js'
 import { type CommonFlags, resolveCommon } from './settings.js'
-import { type CredentialFlags, resolveOptionalCredential } from './credential.js'
+import type { CredentialFlags } from './app-identity-options.js'
+import { resolveOptionalCredential } from './credential.js'
 import { federationHttpClient } from './federated-token.js'
 import type { Io } from './io.js'
 
