@@ -190,7 +190,9 @@ export function createHttpClient(
  * Node's own roots and these CAs. Handing `ca: [...rootCertificates, ...ca]` to TLS parsed the
  * whole root store again in every process (tens of ms); a default context already holds the roots,
  * so only the extra certificates are parsed into it. A Node without that native method gets the
- * full list instead.
+ * full list instead. Trying a context of these CAs alone first would not spare the roots' parse:
+ * Node 20 builds its root store the first time any CA is added to any context (the addition
+ * compares the context's store with it), and Node 22 and 24 pay the same either way.
  */
 function trusting(
   tls: typeof Tls,
