@@ -86,6 +86,25 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     assert.ok(local.includes(first.stdout.trim()))
   })
 
+  test('a cache hit only reads Redis: no lock taken, nothing written', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const warm = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
+    assert.equal(warm.exitCode, 0, warm.stderr)
+    const client = redis.client(db)
+    await client.config('RESETSTAT')
+    const hit = await run(home, appArgs(join(home, 'b'), url), { env: secretEnv() })
+    assert.equal(hit.exitCode, 0, hit.stderr)
+    assert.equal(hit.stdout, warm.stdout)
+    const calls = Object.fromEntries(
+      [...(await client.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
+        .filter(([, command]) => command !== 'config' && command !== 'info')
+        .map(([, command = '', count]): [string, number] => [command, Number(count)]),
+    )
+    // The database, the account index with the app partition, then the shared HTTP cache.
+    assert.deepEqual(calls, { getrange: 2, select: 1, smembers: 1 })
+  })
+
   test("a profile's cache-url applies with no option; a password in it is refused and not echoed", async () => {
     const home = await tempDir()
     const url = redis.url(freshDb())
