@@ -51,6 +51,8 @@ const vendorEntries = {
     "  require('node:v8').setFlagsFromString('--liftoff-only')",
     '}',
   ].join('\n'),
+  // Its Redis class alone: the CLI talks to one server, never to a Cluster (see ioredisStandalone).
+  ioredis: "module.exports = { Redis: require('ioredis/built/Redis').default }",
 }
 
 /**
@@ -89,6 +91,37 @@ const ownFilesOf = (name) => ({
 /** Node modules a vendored package gets a stand-in for (scripts/vendor/), with why in each. */
 const standIns = {
   undici: { 'node:http2': 'scripts/vendor/http2-on-connect.cjs' },
+}
+
+/**
+ * What a Redis cache hit loads of ioredis, its load having cost more than the rest of the hit: no
+ * Cluster, which Redis.js requires only to hang it on Redis.Cluster; and the prototype of its ~600
+ * command methods turned into a dictionary before they are added. V8 keeps a class prototype in
+ * fast mode, copying its property list on each property added: one by one, those methods cost
+ * ~40 ms of CPU, most of it garbage (Node 20). The build fails if ioredis's code has moved.
+ */
+const ioredisStandalone = {
+  name: 'ioredis-standalone',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^\.\/cluster$/ }, ({ importer }) =>
+      importer.endsWith('/ioredis/built/Redis.js')
+        ? { path: 'cluster', namespace: 'no-cluster' }
+        : undefined,
+    )
+    plugin.onLoad({ filter: /.*/, namespace: 'no-cluster' }, () => ({
+      contents: 'exports.default = undefined',
+    }))
+    plugin.onLoad({ filter: /\/ioredis\/built\/utils\/Commander\.js$/ }, ({ path }) => {
+      const source = readFileSync(path, 'utf8')
+      const anchor = 'commands.forEach(function (commandName) {'
+      if (!source.includes(anchor)) {
+        throw new Error(`${path} no longer adds its commands with ${anchor}`)
+      }
+      const toDictionary =
+        'Commander.prototype.toDictionary = 0; delete Commander.prototype.toDictionary;'
+      return { contents: source.replace(anchor, `${toDictionary}\n${anchor}`), loader: 'js' }
+    })
+  },
 }
 
 const lazyBuiltinsOf = (name) => ({
@@ -185,7 +218,11 @@ await Promise.all([
         resolveDir: '.',
       },
       outfile: `dist/${vendorFile(name)}`,
-      plugins: [lazyBuiltinsOf(name), ownFilesOf(name)],
+      plugins: [
+        lazyBuiltinsOf(name),
+        ownFilesOf(name),
+        ...(name === 'ioredis' ? [ioredisStandalone] : []),
+      ],
       // Names are kept for --verbose stack traces; spaces and dead branches are not worth parsing.
       minifyWhitespace: true,
       minifySyntax: true,

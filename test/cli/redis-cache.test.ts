@@ -8,7 +8,7 @@ import { execa } from 'execa'
 import { makePki } from '../fixtures/pki.js'
 import { startRedis, type RedisServer } from '../fixtures/redis.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, bin, cliEnv, run, tempDir } from './harness.js'
+import { assertNoStack, bin, cliEnv, run, runTracingModules, tempDir } from './harness.js'
 
 const graph = 'https://graph.microsoft.com/.default'
 const userRead = 'https://graph.microsoft.com/User.Read'
@@ -84,6 +84,27 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     assert.ok(tokenFile, files.join(' '))
     const local = await readFile(join(home, 'a', tokenFile), 'utf8')
     assert.ok(local.includes(first.stdout.trim()))
+  })
+
+  test('a cache hit only reads Redis: no lock taken or loaded, nothing written', async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const warm = await run(home, appArgs(join(home, 'a'), url), { env: secretEnv() })
+    assert.equal(warm.exitCode, 0, warm.stderr)
+    const client = redis.client(db)
+    await client.config('RESETSTAT')
+    const hit = await runTracingModules(home, appArgs(join(home, 'b'), url), { env: secretEnv() })
+    assert.equal(hit.exitCode, 0, hit.stderr)
+    assert.equal(hit.stdout, warm.stdout)
+    assert.ok(hit.modules.includes('ioredis'), hit.modules.join(' '))
+    assert.ok(!hit.modules.includes('redis-semaphore'), 'the lock library is for writes only')
+    const calls = Object.fromEntries(
+      [...(await client.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
+        .filter(([, command]) => command !== 'config' && command !== 'info')
+        .map(([, command = '', count]): [string, number] => [command, Number(count)]),
+    )
+    // The database, the account index with the app partition, then the shared HTTP cache.
+    assert.deepEqual(calls, { getrange: 2, select: 1, smembers: 1 })
   })
 
   test("a profile's cache-url applies with no option; a password in it is refused and not echoed", async () => {

@@ -199,7 +199,21 @@ export async function getBounded(
   redis: Redis,
   keys: readonly string[],
 ): Promise<(string | null)[]> {
-  const values = await Promise.all(keys.map((key) => redis.getrangeBuffer(key, 0, maxCacheBytes)))
+  return boundedTexts(keys, await readBounded(redis, keys))
+}
+
+/**
+ * Sends the reads of getBounded without waiting for them: reads sent in one tick share a round
+ * trip. boundedTexts checks and decodes what comes back.
+ */
+export function readBounded(redis: Redis, keys: readonly string[]): Promise<Buffer[]> {
+  return Promise.all(keys.map((key) => redis.getrangeBuffer(key, 0, maxCacheBytes)))
+}
+
+export function boundedTexts(
+  keys: readonly string[],
+  values: readonly Buffer[],
+): (string | null)[] {
   let total = 0
   return values.map((value, i) => {
     total += value.length

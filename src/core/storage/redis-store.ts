@@ -12,9 +12,10 @@ import { RuntimeFailure } from '../kernel/errors.js'
 import type { JsonStore } from '../kernel/json-store.js'
 import type { RedisLock } from './redis-lock.js'
 import {
-  getBounded,
+  boundedTexts,
   openRedisLink,
   parseObject,
+  readBounded,
   reason,
   type RedisLink,
   type RedisTarget,
@@ -88,12 +89,15 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
 
   async function readRedis(): Promise<Record<string, unknown> | undefined> {
     const redis = await link.connect()
-    const accounts = await redis.smembers(keys.users)
-    accounts.sort()
-    const [app, ...users] = await getBounded(redis, [
-      keys.app,
-      ...accounts.map((id) => keys.user(id)),
+    // The account index and the app partition in one round trip: all that an app token's hit reads.
+    const [accounts, appValue] = await Promise.all([
+      redis.smembers(keys.users),
+      readBounded(redis, [keys.app]),
     ])
+    accounts.sort()
+    const userKeys = accounts.map((id) => keys.user(id))
+    const userValues = await readBounded(redis, userKeys)
+    const [app, ...users] = boundedTexts([keys.app, ...userKeys], [...appValue, ...userValues])
     seen = new Map([[keys.app, { text: app ?? null, account: '' }]])
     accounts.forEach((account, i) =>
       seen.set(keys.user(account), { text: users[i] ?? null, account }),
