@@ -83,7 +83,10 @@ const ownFilesOf = (name) => ({
 
 /** Node modules a vendored package gets a stand-in for (scripts/vendor/), with why in each. */
 const standIns = {
-  undici: { 'node:http2': 'scripts/vendor/http2-on-connect.cjs' },
+  undici: {
+    'node:http': 'scripts/vendor/http-max-header-size.cjs',
+    'node:http2': 'scripts/vendor/http2-on-connect.cjs',
+  },
 }
 
 const lazyBuiltinsOf = (name) => ({

@@ -1,12 +1,14 @@
 /**
  * What a run loads before it can answer: help needs no HTTP stack and no child processes, and a
- * token request no HTTP/2. Each module left out is milliseconds of every run (docs/benchmarks.md).
+ * token request neither HTTP/2 nor node:http. Each module left out is milliseconds of every run
+ * (docs/benchmarks.md).
  */
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { after, before, describe, test } from 'node:test'
+import { execa } from 'execa'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { runTracingModules, tempDir } from './harness.js'
+import { run, runTracingModules, tempDir } from './harness.js'
 
 async function loadedModules(
   home: string,
@@ -41,26 +43,40 @@ describe('start-up', () => {
     assertNotLoaded(modules, ['undici', 'node:child_process', 'node:v8', 'node:tls', 'node:http2'])
   })
 
-  test('a client-credential token loads undici and one HTTP parser, without node:http2 or child_process', async () => {
-    const { stdout, modules } = await loadedModules(
-      home,
-      [
-        'client-token',
-        ...sts.cliArgs(sts.defaults.confidentialClientId),
-        '--resource',
-        'https://graph.microsoft.com',
-      ],
-      { AZURE_CLIENT_SECRET: sts.defaults.clientSecret },
-    )
+  const clientToken = (): string[] => [
+    'client-token',
+    ...sts.cliArgs(sts.defaults.confidentialClientId),
+    '--resource',
+    'https://graph.microsoft.com',
+  ]
+
+  test('a client-credential token loads undici and one HTTP parser, without node:http, node:http2 or child_process', async () => {
+    const { stdout, modules } = await loadedModules(home, clientToken(), {
+      AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
+    })
     assert.match(stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
     assert.ok(modules.includes('undici'), modules.join(' '))
     assert.ok(modules.includes('./llhttp_simd-wasm.cjs'), modules.join(' '))
-    assertNotLoaded(modules, ['node:http2', 'node:child_process', './llhttp-wasm.cjs'])
+    assertNotLoaded(modules, ['node:http', 'node:http2', 'node:child_process', './llhttp-wasm.cjs'])
+  })
+
+  test("Node's --max-http-header-size still bounds the headers of the provider's answers", async () => {
+    // A home of its own: the token the test above got would answer from the cache.
+    const result = await run(await tempDir(), clientToken(), {
+      env: {
+        AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
+        NODE_OPTIONS: '--max-http-header-size=64',
+      },
+    })
+    assert.equal(result.exitCode, 1, result.stderr)
+    assert.equal(result.stdout, '')
+    assert.match(result.stderr, /^msal-ts: connection_failed: .*UND_ERR_HEADERS_OVERFLOW\n$/)
   })
 })
 
+const require = createRequire(import.meta.url)
+
 test("the stand-in for node:http2 in undici's bundle holds Node's own constants", async () => {
-  const require = createRequire(import.meta.url)
   const standIn = require('../../scripts/vendor/http2-on-connect.cjs') as {
     constants: Record<string, unknown>
     connect: (...args: unknown[]) => unknown
@@ -73,4 +89,16 @@ test("the stand-in for node:http2 in undici's bundle holds Node's own constants"
   assert.throws(() => standIn.connect('ftp://127.0.0.1:1'), {
     code: 'ERR_HTTP2_UNSUPPORTED_PROTOCOL',
   })
+})
+
+test("the stand-in for node:http in undici's bundle has Node's header bound, or is Node's module when an option may set it", async () => {
+  const standIn = '../../scripts/vendor/http-max-header-size.cjs'
+  const http = await import('node:http')
+  assert.equal((require(standIn) as { maxHeaderSize: number }).maxHeaderSize, http.maxHeaderSize)
+  const answer = await execa(
+    process.execPath,
+    ['-p', `require(${JSON.stringify(require.resolve(standIn))}) === require('node:http')`],
+    { env: { NODE_OPTIONS: '--max_http_header_size=100' } },
+  )
+  assert.equal(answer.stdout, 'true')
 })
