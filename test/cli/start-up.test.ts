@@ -1,7 +1,8 @@
 /**
  * What a run loads before it can answer: help needs no HTTP stack and no child processes, and a
- * token request neither HTTP/2 nor node:http. Each module left out is milliseconds of every run
- * (docs/benchmarks.md).
+ * token request neither HTTP/2 nor node:http, nor node:assert for checks that hold. Each module
+ * left out is milliseconds of every run (docs/benchmarks.md). The stand-ins the vendored bundles
+ * get instead are checked against Node.
  */
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -50,7 +51,7 @@ describe('start-up', () => {
     'https://graph.microsoft.com',
   ]
 
-  test('a client-credential token loads undici and one HTTP parser, without node:http, node:http2 or child_process', async () => {
+  test('a client-credential token loads undici and one HTTP parser, without node:http, node:http2, child_process or node:assert', async () => {
     const { stdout, modules } = await loadedModules(home, clientToken(), {
       AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
     })
@@ -101,4 +102,29 @@ test("the stand-in for node:http in undici's bundle has Node's header bound, or 
     { env: { NODE_OPTIONS: '--max_http_header_size=100' } },
   )
   assert.equal(answer.stdout, 'true')
+})
+
+test("the stand-in for assert passes what Node's passes and fails with Node's AssertionError", async () => {
+  const standIn = require('../../scripts/vendor/assert-on-failure.cjs') as {
+    (value: unknown, message?: string): void
+    ok: (value: unknown, message?: string) => void
+    equal: (actual: unknown, expected: unknown, message?: string) => void
+    strictEqual: (actual: unknown, expected: unknown) => void
+  }
+  const nodeAssert = await import('node:assert')
+  standIn(1)
+  standIn.ok('x', 'message')
+  standIn.equal(1, '1')
+  standIn.equal(NaN, NaN)
+  standIn.strictEqual('a', 'a')
+  const failing = [
+    () => standIn(0, 'disturbed'),
+    () => standIn.ok(''),
+    () => standIn.equal(1, 2, 'a callback must be provided'),
+    () => standIn.strictEqual(1, '1'),
+  ]
+  for (const check of failing) {
+    assert.throws(check, nodeAssert.AssertionError)
+  }
+  assert.throws(() => standIn(false, 'disturbed'), { message: 'disturbed' })
 })
