@@ -90,7 +90,9 @@ const standIns = {
   },
   'proper-lockfile': {
     assert: 'scripts/vendor/assert-on-failure.cjs',
+    'graceful-fs': 'scripts/vendor/fs-for-proper-lockfile.cjs',
   },
+  'write-file-atomic': { worker_threads: 'scripts/vendor/main-thread.cjs' },
 }
 
 const lazyBuiltinsOf = (name) => ({

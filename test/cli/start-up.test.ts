@@ -1,8 +1,10 @@
 /**
  * What a run loads before it can answer: help needs no HTTP stack and no child processes, and a
- * token request neither HTTP/2 nor node:http, nor node:assert for checks that hold. Each module
- * left out is milliseconds of every run (docs/benchmarks.md). The stand-ins the vendored bundles
- * get instead are checked against Node.
+ * token request neither HTTP/2 nor node:http, nor what its dependencies load for checks that hold
+ * (node:assert), threads the CLI never starts (worker_threads) or fs patches for calls proper-
+ * lockfile never makes (graceful-fs).
+ * Each module left out is milliseconds of every run (docs/benchmarks.md). The stand-ins the
+ * vendored bundles get instead are checked against Node.
  */
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -51,7 +53,7 @@ describe('start-up', () => {
     'https://graph.microsoft.com',
   ]
 
-  test('a client-credential token loads undici and one HTTP parser, without node:http, node:http2, child_process or node:assert', async () => {
+  test('a client-credential token loads undici, one HTTP parser and the cache writers, without node:http, node:http2, child_process, node:assert or worker_threads', async () => {
     const { stdout, modules } = await loadedModules(home, clientToken(), {
       AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
     })
@@ -102,6 +104,22 @@ test("the stand-in for node:http in undici's bundle has Node's header bound, or 
     { env: { NODE_OPTIONS: '--max_http_header_size=100' } },
   )
   assert.equal(answer.stdout, 'true')
+})
+
+test("proper-lockfile's bundle leaves Node's fs as it is: graceful-fs is not in it", async () => {
+  const bundle = require.resolve('../../dist/vendor/proper-lockfile.cjs')
+  const answer = await execa(process.execPath, [
+    '-p',
+    `const fs = require('node:fs'); const close = fs.close; require(${JSON.stringify(bundle)}); fs.close === close`,
+  ])
+  assert.equal(answer.stdout, 'true')
+})
+
+test("the stand-in for worker_threads in write-file-atomic's bundle is Node's main thread", async () => {
+  const standIn = require('../../scripts/vendor/main-thread.cjs') as { threadId: number }
+  const { isMainThread, threadId } = await import('node:worker_threads')
+  assert.ok(isMainThread)
+  assert.equal(standIn.threadId, threadId)
 })
 
 test("the stand-in for assert passes what Node's passes and fails with Node's AssertionError", async () => {
