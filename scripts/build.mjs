@@ -88,9 +88,18 @@ const ownFilesOf = (name) => ({
   },
 })
 
-/** Node modules a vendored package gets a stand-in for (scripts/vendor/), with why in each. */
+/** Modules a vendored package gets a stand-in for (scripts/vendor/), with why in each. */
 const standIns = {
-  undici: { 'node:http2': 'scripts/vendor/http2-on-connect.cjs' },
+  undici: {
+    'node:assert': 'scripts/vendor/assert-on-failure.cjs',
+    'node:http': 'scripts/vendor/http-max-header-size.cjs',
+    'node:http2': 'scripts/vendor/http2-on-connect.cjs',
+  },
+  'proper-lockfile': {
+    assert: 'scripts/vendor/assert-on-failure.cjs',
+    'graceful-fs': 'scripts/vendor/fs-for-proper-lockfile.cjs',
+  },
+  'write-file-atomic': { worker_threads: 'scripts/vendor/main-thread.cjs' },
 }
 
 /**
@@ -129,15 +138,15 @@ const lazyBuiltinsOf = (name) => ({
   setup(plugin) {
     const lazy = new Set(lazyBuiltins[name] ?? [])
     const standIn = standIns[name] ?? {}
-    plugin.onResolve({ filter: /^node:/ }, ({ path, importer }) => {
-      if (standIn[path] === undefined) {
-        return undefined
-      }
-      // The stand-in's own require() is Node's module itself.
-      return importer.endsWith(standIn[path])
-        ? { path, external: true }
-        : { path: fileURLToPath(new URL(`../${standIn[path]}`, import.meta.url)) }
-    })
+    const replaced = Object.keys(standIn).map((path) => path.replaceAll('.', '\\.'))
+    if (replaced.length > 0) {
+      plugin.onResolve({ filter: new RegExp(`^(${replaced.join('|')})$`) }, ({ path, importer }) =>
+        // The stand-in's own require() is Node's module itself.
+        importer.endsWith(standIn[path])
+          ? { path, external: true }
+          : { path: fileURLToPath(new URL(`../${standIn[path]}`, import.meta.url)) },
+      )
+    }
     plugin.onResolve({ filter: /^(node:)?[a-z_]+$/ }, ({ path, namespace }) => {
       if (!lazy.has(path)) {
         return undefined
