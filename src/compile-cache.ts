@@ -105,9 +105,22 @@ export function cacheCompiledCode(distDir: string, use: string): void {
 
 const wrapperLength = Module.wrap('').indexOf('{') + 1
 
-/** The bundle and the command the code was compiled for: a family holds one file at a time. */
+/**
+ * The bundle, where it is installed, and the command the code was compiled for: a family holds one
+ * file at a time, so two installs of msal-ts on one machine would otherwise evict each other's.
+ */
 function familyOf(filename: string, use: string): string {
-  return `${basename(filename)}.${/^[a-z][a-z-]{0,40}$/.test(use) ? use : '-'}.`
+  const command = /^[a-z][a-z-]{0,40}$/.test(use) ? use : '-'
+  return `${basename(filename)}.${command}.${pathHash(dirname(filename))}.`
+}
+
+/** FNV-1a: a short name for a directory, not a secret (the cache directory is the user's alone). */
+function pathHash(path: string): string {
+  let hash = 0x811c9dc5
+  for (let index = 0; index < path.length; index += 1) {
+    hash = Math.imul(hash ^ path.charCodeAt(index), 0x01000193) >>> 0
+  }
+  return hash.toString(16).padStart(8, '0')
 }
 
 /** The build of the bundle, of Node, and the V8 setting the code is compiled under. */

@@ -4,7 +4,7 @@
  * their own cache, so there msal-ts makes no directory of its own.
  */
 import assert from 'node:assert/strict'
-import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
+import { chmod, cp, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { run, tempDir } from './harness.js'
@@ -49,6 +49,32 @@ describe('compile cache', () => {
     assert.deepEqual(await listing(cache), files)
     for (const name of files) {
       assert.equal((await stat(join(cache, name))).mtimeMs, before.get(name), `${name} rewritten`)
+    }
+  })
+
+  test('two installs on one machine keep their caches apart', async () => {
+    const { home, tmp, cache } = await scratch()
+    const copy = join(home, 'copy')
+    await cp(join(import.meta.dirname, '../../bin'), join(copy, 'bin'), { recursive: true })
+    await cp(join(import.meta.dirname, '../../dist'), join(copy, 'dist'), { recursive: true })
+    const runs = [undefined, join(copy, 'bin', 'msal-ts')]
+    for (const bin of [...runs, ...runs]) {
+      const result = await run(home, help, { env: { TMPDIR: tmp }, ...(bin ? { bin } : {}) })
+      assert.equal(result.exitCode, 0, result.stderr)
+    }
+    const bundles = (await listing(cache)).filter((name) => name.startsWith('msal-ts.cjs.'))
+    assert.equal(bundles.length, ownCache ? 2 : 0, bundles.join(' '))
+    if (ownCache) {
+      const before = await Promise.all(
+        bundles.map(async (name) => (await stat(join(cache, name))).mtimeMs),
+      )
+      for (const bin of runs) {
+        await run(home, help, { env: { TMPDIR: tmp }, ...(bin ? { bin } : {}) })
+      }
+      const after = await Promise.all(
+        bundles.map(async (name) => (await stat(join(cache, name))).mtimeMs),
+      )
+      assert.deepEqual(after, before, 'neither evicted the other')
     }
   })
 
