@@ -179,6 +179,11 @@ const vendorImports = {
       return { contents: `export * from ${file}\nexport { default } from ${file}\n` }
     })
     plugin.onResolve({ filter: /^\.\/vendor\// }, ({ path }) => ({ path, external: true }))
+    // The ES packages left in node_modules are imported from a file of its own (src/esm-packages.ts).
+    plugin.onResolve({ filter: /\/esm-packages\.js$/ }, () => ({
+      path: './esm-packages.cjs',
+      external: true,
+    }))
     // The same for Node's own modules loaded with import(), which esbuild leaves as import()
     // (starting Node's ES module loader for them) unless they go through a module of the bundle.
     plugin.onResolve({ filter: /^node:/ }, ({ path, kind }) =>
@@ -210,6 +215,12 @@ await Promise.all([
   // Minified: V8 reads every byte of it on each cache hit, and it reports no errors of its own
   // (anything it cannot answer goes to the full CLI), so no stack trace ever shows its names.
   build({ ...cli, entryPoints: ['src/token-hit.ts'], outfile: 'dist/token-hit.cjs', minify: true }),
+  build({
+    ...common,
+    format: 'cjs',
+    entryPoints: ['src/esm-packages.ts'],
+    outfile: 'dist/esm-packages.cjs',
+  }),
   build({
     ...cli,
     entryPoints: ['src/compile-cache.ts'],

@@ -63,7 +63,8 @@ export function cacheCompiledCode(distDir: string, use: string): void {
   const proto = Module.prototype as unknown as { _compile: Compile }
   const compile = proto._compile
   proto._compile = function (content, filename) {
-    if (!filename.startsWith(prefix)) {
+    // Node 20 loses import() in code taken from a cache: a file that imports is compiled as usual.
+    if (!filename.startsWith(prefix) || content.includes('import(')) {
       return compile.call(this, content, filename)
     }
     const family = familyOf(filename, use)

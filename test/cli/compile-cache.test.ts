@@ -52,6 +52,14 @@ describe('compile cache', () => {
     }
   })
 
+  test('the bundles it caches hold no import(), which Node 20 cannot run from cached code', async () => {
+    const dist = join(import.meta.dirname, '../../dist')
+    for (const bundle of ['msal-ts.cjs', 'token-hit.cjs']) {
+      assert.doesNotMatch(await readFile(join(dist, bundle), 'utf8'), /\bimport\(/, bundle)
+    }
+    assert.match(await readFile(join(dist, 'esm-packages.cjs'), 'utf8'), /import\("open"\)/)
+  })
+
   test('two installs on one machine keep their caches apart', async () => {
     const { home, tmp, cache } = await scratch()
     const copy = join(home, 'copy')

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { safeUrl } from '../../core/http/endpoint-url.js'
 import { type Io, say } from './io.js'
+import { browserOpener } from '../../esm-packages.js'
 
 /** Why no browser can be opened here, or undefined when one probably can. */
 export function whyNoBrowser(
@@ -52,7 +53,7 @@ export async function showSignInPage(
   say(io, 'Opening your browser to sign in. If it does not open, use this URL:')
   say(io, url)
   try {
-    const { default: open } = await import('open')
+    const { default: open } = await browserOpener()
     const named = io.env['BROWSER']
     const child = await open(url, named ? { app: { name: named } } : {})
     child.once('error', () => undefined)

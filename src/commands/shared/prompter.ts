@@ -1,6 +1,7 @@
 import { CancelledError, UsageError } from '../../core/kernel/errors.js'
 import type { Io } from './io.js'
 import { printable } from './printable.js'
+import { prompts } from '../../esm-packages.js'
 
 /** What a command may ask a person; unit tests give commands a scripted one. */
 export interface Prompter {
@@ -28,10 +29,6 @@ export function withoutPrompts(prompter: Prompter): Prompter {
 
 function canPrompt(io: Io): boolean {
   return io.stdin.isTTY === true && io.stderr.isTTY === true
-}
-
-async function prompts() {
-  return import('@inquirer/prompts')
 }
 
 function context(io: Io) {
