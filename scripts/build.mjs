@@ -9,7 +9,8 @@
 // The library leaves every dependency to the application that bundles or installs it.
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
@@ -260,6 +261,21 @@ await Promise.all([
     ),
   build({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/lib/index.js' }),
 ])
+// Node 20's compile cache (src/compile-cache.ts) names the code it keeps after the bundle's content:
+// V8 would take code compiled from another build of the same length as its own.
+const cjsFiles = readdirSync('dist', { recursive: true })
+  .filter((path) => path.endsWith('.cjs'))
+  .map((path) => path.replaceAll('\\', '/'))
+const digests = Object.fromEntries(
+  cjsFiles.map((path) => [
+    path,
+    createHash('sha256')
+      .update(readFileSync(`dist/${path}`))
+      .digest('hex')
+      .slice(0, 32),
+  ]),
+)
+writeFileSync('dist/compile-keys.json', `${JSON.stringify(digests, null, 2)}\n`)
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], {
   stdio: 'inherit',
 })

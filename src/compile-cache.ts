@@ -4,29 +4,37 @@
  * run takes it from there instead of parsing and compiling the same bundles again.
  *
  * Compiled code read from a file is code that runs, so the directory must be the user's alone: one
- * that is a link, another user's, or open to others leaves the cache unused. Any failure here only
- * means compiling as usual.
+ * that is a link, another user's, or open to others leaves the cache unused. V8 checks little of
+ * what it reads (not even that the code is that of the same source): a file is named after the
+ * content of the bundle it was compiled from (the build lists each bundle's digest in
+ * dist/compile-keys.json), and reaches its name only once written whole and flushed to disk. Any
+ * failure here only means compiling as usual.
  */
 import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
-  writeFileSync,
+  writeSync,
 } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path'
 import { Script } from 'node:vm'
 
 /**
  * How undici's vendor bundle tells this cache that it is about to turn Node 20's optimising
  * WebAssembly compiler off (`--liftoff-only`). V8 takes cached code only under the settings it was
  * made under, and turning the flag back off does not restore them (it implied others): code
- * compiled before the change is saved before it, the rest when the process ends.
+ * compiled before the change is serialised before it, the rest when the process ends.
  */
 const hook = Symbol.for('msal-ts.compile-cache')
 
@@ -34,10 +42,15 @@ export interface CompileCacheHook {
   beforeLiftoffOnly(): void
 }
 
+/** The file the build writes beside the bundles: each bundle's path under dist/ and its digest. */
+export const compileKeysFile = 'compile-keys.json'
+
 interface Compiled {
   file: string
   family: string
   script: Script
+  /** Serialised already, when V8's settings were about to change. */
+  data?: Buffer
 }
 
 /**
@@ -46,30 +59,29 @@ interface Compiled {
  * compiled afresh is cached, once the run has succeeded.
  */
 export function cacheCompiledCode(distDir: string, use: string): void {
-  const dir = privateDirectory(
-    join(tmpdir(), `msal-ts-compile-cache-${process.getuid?.() ?? 'user'}`),
-  )
-  if (dir === undefined) {
+  const keys = compileKeys(distDir)
+  const temporary = tmpdir()
+  const dir =
+    keys && isAbsolute(temporary)
+      ? privateDirectory(join(temporary, `msal-ts-compile-cache-${process.getuid?.() ?? 'user'}`))
+      : undefined
+  if (keys === undefined || dir === undefined) {
     return
   }
-  let fresh: Compiled[] = []
+  const fresh: Compiled[] = []
   let liftoffOnly = false
-  const saveFresh = () => {
-    fresh.forEach(save)
-    fresh = []
-  }
-  const prefix = join(distDir, '/')
   type Compile = (this: Module, content: string, filename: string) => unknown
   const proto = Module.prototype as unknown as { _compile: Compile }
   const compile = proto._compile
   proto._compile = function (content, filename) {
+    const key = keys.get(relative(distDir, filename).split(sep).join('/'))
     // Node 20 loses import() in code taken from a cache: a file that imports is compiled as usual.
-    if (!filename.startsWith(prefix) || content.includes('import(')) {
+    if (key === undefined || content.includes('import(')) {
       return compile.call(this, content, filename)
     }
     const family = familyOf(filename, use)
-    const file = join(dir, `${family}${buildOf(filename, liftoffOnly)}`)
-    const cachedData = readIfPresent(file)
+    const file = join(dir, `${family}${buildOf(filename, key, liftoffOnly)}`)
+    const cachedData = readBounded(file, content.length * 4)
     const script = new Script(Module.wrap(content), {
       filename,
       // Stack traces (--verbose) point into the file, not into the wrapper's first line.
@@ -91,7 +103,9 @@ export function cacheCompiledCode(distDir: string, use: string): void {
   }
   const hooks: CompileCacheHook = {
     beforeLiftoffOnly() {
-      saveFresh()
+      for (const compiled of fresh) {
+        compiled.data ??= serialised(compiled.script)
+      }
       liftoffOnly = true
     },
   }
@@ -99,9 +113,28 @@ export function cacheCompiledCode(distDir: string, use: string): void {
   // Only what a run that succeeded compiled: a mistyped command would only leave files behind.
   process.once('exit', (code) => {
     if (code === 0) {
-      saveFresh()
+      fresh.forEach(save)
     }
   })
+}
+
+/** The digests the build listed, by path under dist/; undefined when there is no usable list. */
+function compileKeys(distDir: string): Map<string, string> | undefined {
+  try {
+    const listed: unknown = JSON.parse(readFileSync(join(distDir, compileKeysFile), 'utf8'))
+    if (typeof listed !== 'object' || listed === null || Array.isArray(listed)) {
+      return undefined
+    }
+    const keys = new Map<string, string>()
+    for (const [path, digest] of Object.entries(listed)) {
+      if (typeof digest === 'string' && /^[0-9a-f]{16,64}$/.test(digest)) {
+        keys.set(path, digest)
+      }
+    }
+    return keys
+  } catch {
+    return undefined
+  }
 }
 
 const wrapperLength = Module.wrap('').indexOf('{') + 1
@@ -124,37 +157,87 @@ function pathHash(path: string): string {
   return hash.toString(16).padStart(8, '0')
 }
 
-/** The build of the bundle, of Node, and the V8 setting the code is compiled under. */
-function buildOf(filename: string, liftoffOnly: boolean): string {
+/**
+ * The build of the bundle (its digest, and its size and time should it be edited after the build),
+ * of Node, and the V8 setting the code is compiled under.
+ */
+function buildOf(filename: string, digest: string, liftoffOnly: boolean): string {
   const { size, mtimeMs } = statSync(filename)
-  return [process.version, process.arch, size, Math.trunc(mtimeMs), liftoffOnly ? 'l' : 'd'].join(
-    '.',
-  )
+  const parts = [process.version, process.arch, digest, size, Math.trunc(mtimeMs)]
+  return [...parts, liftoffOnly ? 'l' : 'd'].join('.')
 }
 
-function save({ file, family, script }: Compiled): void {
+function serialised(script: Script): Buffer | undefined {
   try {
-    const data = script.createCachedData()
+    return script.createCachedData()
+  } catch {
+    return undefined
+  }
+}
+
+/** A writer killed mid-write leaves its temporary file; after this long it is nobody's. */
+const abandonedMs = 10 * 60 * 1000
+
+function save(compiled: Compiled): void {
+  const { file, family } = compiled
+  const data = compiled.data ?? serialised(compiled.script)
+  if (data === undefined) {
+    return
+  }
+  try {
     const dir = dirname(file)
     // Older builds of the same bundle, or another Node's, are of no use any more.
     for (const name of readdirSync(dir)) {
-      if (name.startsWith(family) && !name.endsWith('.tmp') && join(dir, name) !== file) {
+      if (name.startsWith(family) && join(dir, name) !== file && !inUse(join(dir, name))) {
         rmSync(join(dir, name), { force: true })
       }
     }
     const temporary = `${file}.${process.pid}.tmp`
-    writeFileSync(temporary, data, { mode: 0o600 })
+    const fd = openSync(temporary, 'w', 0o600)
+    try {
+      writeSync(fd, data)
+      // Named only once on disk whole: V8 would run what a torn file holds.
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
     renameSync(temporary, file)
   } catch {
     // A cache that cannot be written is a cache not used next time, nothing more.
   }
 }
 
-function readIfPresent(file: string): Buffer | undefined {
+/** A temporary file another run may still be writing. */
+function inUse(path: string): boolean {
+  if (!path.endsWith('.tmp')) {
+    return false
+  }
   try {
-    return readFileSync(file)
+    return Date.now() - lstatSync(path).mtimeMs < abandonedMs
+  } catch {
+    return false
+  }
+}
+
+/** A regular file's bytes, when it has no more than `maxBytes`; otherwise undefined. */
+function readBounded(file: string, maxBytes: number): Buffer | undefined {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
   } catch {
     return undefined
+  }
+  try {
+    const { size } = fstatSync(fd)
+    if (size === 0 || size > maxBytes) {
+      return undefined
+    }
+    const data = Buffer.allocUnsafe(size)
+    return readSync(fd, data, 0, size, 0) === size ? data : undefined
+  } catch {
+    return undefined
+  } finally {
+    closeSync(fd)
   }
 }
 

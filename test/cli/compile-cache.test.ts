@@ -4,7 +4,18 @@
  * their own cache, so there msal-ts makes no directory of its own.
  */
 import assert from 'node:assert/strict'
-import { chmod, cp, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import {
+  chmod,
+  cp,
+  mkdir,
+  readdir,
+  readFile,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { run, tempDir } from './harness.js'
@@ -86,6 +97,33 @@ describe('compile cache', () => {
     }
   })
 
+  test('a new build of the same size and time is never run with the code of the old one', async () => {
+    // npm pack stamps every file with one date: an upgrade can keep a bundle's size and time.
+    const { home, tmp } = await scratch()
+    const copy = join(home, 'copy')
+    await cp(join(import.meta.dirname, '../../bin'), join(copy, 'bin'), { recursive: true })
+    await cp(join(import.meta.dirname, '../../dist'), join(copy, 'dist'), { recursive: true })
+    const bin = join(copy, 'bin', 'msal-ts')
+    const bundle = join(copy, 'dist', 'msal-ts.cjs')
+    const version = await run(home, ['--version'], { env: { TMPDIR: tmp }, bin })
+    assert.equal(version.exitCode, 0, version.stderr)
+    const old = version.stdout.trim()
+    const next = old.replace(/\d$/, (digit) => String((Number(digit) + 1) % 10))
+    const { mtime } = await stat(bundle)
+    const source = await readFile(bundle, 'utf8')
+    assert.ok(source.includes(`"${old}"`), 'the version is in the bundle')
+    const rebuilt = source.replaceAll(`"${old}"`, `"${next}"`)
+    await writeFile(bundle, rebuilt)
+    await utimes(bundle, mtime, mtime)
+    // As the build does: the bundle's digest in compile-keys.json.
+    const keysFile = join(copy, 'dist', 'compile-keys.json')
+    const keys = JSON.parse(await readFile(keysFile, 'utf8')) as Record<string, string>
+    keys['msal-ts.cjs'] = createHash('sha256').update(rebuilt).digest('hex').slice(0, 32)
+    await writeFile(keysFile, JSON.stringify(keys))
+    const after = await run(home, ['--version'], { env: { TMPDIR: tmp }, bin })
+    assert.equal(after.stdout.trim(), next)
+  })
+
   test('a cache file V8 cannot use is compiled afresh and replaced', async () => {
     const { home, tmp, cache } = await scratch()
     const first = await run(home, help, { env: { TMPDIR: tmp } })
@@ -125,6 +163,14 @@ describe('compile cache', () => {
     const { home, tmp, cache } = await scratch()
     const mistyped = await run(home, ['client-tokn'], { env: { TMPDIR: tmp } })
     assert.equal(mistyped.exitCode, 2)
+    assert.deepEqual(await listing(cache), [])
+    // One that failed after loading the HTTP client (which changes V8's settings) too.
+    const refused = await run(
+      home,
+      ['client-token', '-c', 'app', '-a', 'https://127.0.0.1:1/tenant', '--resource', 'api://x'],
+      { env: { TMPDIR: tmp, AZURE_CLIENT_SECRET: 'secret' } },
+    )
+    assert.equal(refused.exitCode, 1, refused.stderr)
     assert.deepEqual(await listing(cache), [])
     const disabled = await run(home, help, {
       env: { TMPDIR: tmp, NODE_DISABLE_COMPILE_CACHE: '1' },
