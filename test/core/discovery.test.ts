@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { createHash } from 'node:crypto'
 import { parseAuthority } from '../../src/core/authority/authority.js'
 import { discoverEndpoints, type Endpoints } from '../../src/core/authority/discovery.js'
 import { isSafeUrl } from '../../src/core/http/endpoint-url.js'
@@ -342,6 +343,34 @@ describe('OpenID configuration', () => {
     )
     await discover(undefined, undefined, cached())
     assert.equal(inner.requests.length, 1, 'asked once, then served from the replaced entry')
+  })
+
+  test('a kept answer to a POST is replayed only when it asked to wait, never a planted token', async () => {
+    const url = 'https://idp.example.com/tenant/oauth2/v2.0/token'
+    const form = { grant_type: 'client_credentials', client_id: 'app', scope: 'api://x/.default' }
+    const key = `POST ${url} client_id=app scope=api://x/.default hash=${createHash('sha256').update('').digest('base64url')}`
+    const planted = (status: number) => ({
+      version: 1,
+      entries: {
+        [key]: {
+          expires: 4e9,
+          response: { status, headers: {}, body: JSON.stringify({ access_token: 'FORGED' }) },
+        },
+      },
+    })
+    for (const [status, replayed] of [
+      [200, false],
+      [429, true],
+    ] as const) {
+      const store = memoryStore()
+      await store.write(planted(status))
+      const inner = serving({ access_token: 'REAL', token_type: 'Bearer', expires_in: 3600 })
+      const cached = withHttpCache(inner, { store, clock: () => 1000, log: () => undefined })
+      const answer = await cached.request({ method: 'POST', url, form })
+      assert.equal(inner.requests.length, replayed ? 0 : 1, `status ${status}`)
+      const token = (JSON.parse(answer.body) as { access_token: string }).access_token
+      assert.equal(token, replayed ? 'FORGED' : 'REAL')
+    }
   })
 
   test('only documents whose endpoints are on the origin they were asked from are shared', () => {

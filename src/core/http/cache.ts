@@ -104,7 +104,7 @@ export function withHttpCache(
       // `Cache-Control: no-cache` asks for a fresh answer (a rotated key set), which is then kept.
       const cached =
         req.headers?.['cache-control'] === 'no-cache' ? undefined : (await entries())[key]
-      if (cached && cached.expires > options.clock() && stillGood(req, cached)) {
+      if (cached && cached.expires > options.clock() && replayable(req, cached)) {
         if (req.method === 'GET') {
           options.log({ kind: 'discovery', url: req.url, source: 'http-cache' })
         }
@@ -133,6 +133,14 @@ export function withHttpCache(
  */
 function stillGood(req: HttpRequest, entry: Entry): boolean {
   return req.keep?.(entry.response) ?? true
+}
+
+/**
+ * A token endpoint's answer is kept only when it asked to wait: any other kept answer to a POST
+ * (a token, written by whoever can write a shared cache) is never handed out as the provider's.
+ */
+function replayable(req: HttpRequest, entry: Entry): boolean {
+  return stillGood(req, entry) && (req.method === 'GET' || throttles(entry.response))
 }
 
 function throttles(response: HttpResponse): boolean {
