@@ -232,6 +232,51 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     }
   })
 
+  test('Redis gone while the lock is being renewed: the token still printed, one warning, no stack trace', async () => {
+    const home = await tempDir()
+    const own = await startRedis()
+    try {
+      const dir = join(home, 'a')
+      sts.clearLog()
+      // --timeout 6 renews the lock every 2 s; the answer comes 4.5 s after the request, so the
+      // renewals in between meet a Redis that is gone.
+      sts.inject({ match: { path: '/token' }, delayMs: 4500 })
+      const running = execa(bin, [...appArgs(dir, own.url()), '--timeout', '6'], {
+        env: cliEnv(home, secretEnv()),
+        extendEnv: false,
+        reject: false,
+        stripFinalNewline: false,
+        stdin: 'ignore',
+      })
+      while (sts.tokenRequests().length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await own.stop()
+      const result = await running
+      const stderr = String(result.stderr)
+      assertNoStack(stderr)
+      assert.equal(result.exitCode, 0, stderr)
+      assert.match(String(result.stdout), /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
+      assert.match(
+        stderr,
+        new RegExp(
+          `^msal-ts: warning: the Redis cache at redis://127\\.0\\.0\\.1:${own.port}/0 is not usable \\(.+\\); using the local cache file instead\\n$`,
+        ),
+      )
+      assert.deepEqual(
+        sts.tokenRequests().map((entry) => entry.status),
+        [200],
+      )
+
+      sts.clearLog()
+      const again = await run(home, appArgs(dir, own.url()), { env: secretEnv() })
+      assert.equal(again.stdout, String(result.stdout), 'the token was kept in the local file')
+      assert.deepEqual(sts.tokenRequests(), [])
+    } finally {
+      await own.close()
+    }
+  })
+
   test('a 20 MB value at the token key: one warning, a token from the network, the local file not given the value', async () => {
     const home = await tempDir()
     const url = redis.url(freshDb())

@@ -93,10 +93,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ),
     capabilities: flags.capability ?? [],
     excludeScopes: flags.excludeScope ?? [],
-    ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file']),
-    ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
-    ...cacheUrl(flags, io, profile['cache-url']),
-    noCache: flags.cache === false,
+    ...cacheSettings(flags, io, profile),
     ...optional('proxy', proxySetting(flags.proxy, env, profile)),
     ...caSetting(flags, env, { profile, profileName }),
     insecure: flags.insecure === true,
@@ -286,6 +283,42 @@ export function proxySetting(
     )
   }
   return proxy
+}
+
+type CacheSettings = Pick<CommonSettings, 'cacheFile' | 'cacheDir' | 'cacheUrl' | 'noCache'>
+
+/**
+ * Where tokens are kept. With --no-cache nowhere: a cache option given beside it could not act and
+ * is refused, while the environment's and a profile's are defaults for other runs, not even read.
+ */
+function cacheSettings(flags: CommonFlags, io: Io, profile: Record<string, string>): CacheSettings {
+  if (flags.cache === false) {
+    refuseCacheOptions(flags)
+    return { noCache: true }
+  }
+  const env = io.env
+  return {
+    ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file']),
+    ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
+    ...cacheUrl(flags, io, profile['cache-url']),
+    noCache: false,
+  }
+}
+
+function refuseCacheOptions(flags: CommonFlags): void {
+  const given = [
+    ['--cache-file', flags.cacheFile],
+    ['--cache-dir', flags.cacheDir],
+    ['--cache-url', flags.cacheUrl],
+  ]
+    .filter(([, value]) => value !== undefined)
+    .map(([name]) => name)
+  if (given.length > 0) {
+    throw new UsageError(
+      'conflicting_options',
+      `--no-cache and ${given.join(', ')} cannot be used together: --no-cache keeps tokens in memory only`,
+    )
+  }
 }
 
 function cacheUrl(

@@ -29,8 +29,18 @@ export interface LockOptions {
 
 export async function acquireLock(redis: Redis, options: LockOptions): Promise<RedisLock> {
   const { Mutex } = await import('redis-semaphore')
+  /**
+   * redis-semaphore renews from a timer and lets a failed renewal (Redis gone, no answer) reject
+   * there, which crashes the process. A failed renewal proves nothing about the lock: the write
+   * script checks ownership itself, and its own failure sends the run to the local cache.
+   */
+  class RenewingMutex extends Mutex {
+    protected override async _refresh(): Promise<boolean> {
+      return super._refresh().catch(() => true)
+    }
+  }
   let lost = false
-  const mutex = new Mutex(redis, options.key, {
+  const mutex = new RenewingMutex(redis, options.key, {
     lockTimeout: options.ttlMs,
     refreshInterval: Math.max(1, Math.floor(options.ttlMs / 3)),
     acquireTimeout: options.waitMs,
