@@ -9,6 +9,10 @@
  * content of the bundle it was compiled from (the build lists each bundle's digest in
  * dist/compile-keys.json), and reaches its name only once written whole and flushed to disk. Any
  * failure here only means compiling as usual.
+ *
+ * Writing the cache costs the run that writes it (serialising, flushing): a bundle's code is kept
+ * only from its second run for a command on, as browsers keep only scripts they see again, so a
+ * CI job that calls msal-ts once pays nothing for runs that will never come.
  */
 import {
   closeSync,
@@ -69,6 +73,11 @@ export function cacheCompiledCode(distDir: string, use: string): void {
     return
   }
   const fresh: Compiled[] = []
+  /** Families (bundle and command) with no file yet: a run marks them seen, the next one caches. */
+  const firstSight = new Set<string>()
+  let families: string[] | undefined
+  const seen = (family: string) =>
+    (families ??= readdirOrEmpty(dir)).some((name) => name.startsWith(family))
   let liftoffOnly = false
   type Compile = (this: Module, content: string, filename: string) => unknown
   const proto = Module.prototype as unknown as { _compile: Compile }
@@ -89,7 +98,11 @@ export function cacheCompiledCode(distDir: string, use: string): void {
       ...(cachedData !== undefined ? { cachedData } : {}),
     })
     if (cachedData === undefined || script.cachedDataRejected === true) {
-      fresh.push({ file, family, script })
+      if (seen(family)) {
+        fresh.push({ file, family, script })
+      } else {
+        firstSight.add(family)
+      }
     }
     const wrapper = script.runInThisContext() as (...args: unknown[]) => unknown
     return wrapper.call(
@@ -114,6 +127,7 @@ export function cacheCompiledCode(distDir: string, use: string): void {
   process.once('exit', (code) => {
     if (code === 0) {
       fresh.forEach(save)
+      firstSight.forEach((family) => markSeen(join(dir, `${family}seen`)))
     }
   })
 }
@@ -204,6 +218,22 @@ function save(compiled: Compiled): void {
     renameSync(temporary, file)
   } catch {
     // A cache that cannot be written is a cache not used next time, nothing more.
+  }
+}
+
+function markSeen(file: string): void {
+  try {
+    closeSync(openSync(file, 'w', 0o600))
+  } catch {
+    // Not marked: the next run marks it instead.
+  }
+}
+
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
   }
 }
 

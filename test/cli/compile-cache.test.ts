@@ -35,7 +35,7 @@ async function listing(dir: string): Promise<string[]> {
 }
 
 describe('compile cache', () => {
-  test('a second run takes the code the first one compiled, from files only the user can read', async () => {
+  test('a first run only marks what it ran; the second keeps its code, in files only the user can read; the third takes it', async () => {
     const { home, tmp, cache } = await scratch()
     const first = await run(home, help, { env: { TMPDIR: tmp } })
     assert.equal(first.exitCode, 0, first.stderr)
@@ -44,7 +44,14 @@ describe('compile cache', () => {
       return
     }
     assert.equal((await stat(cache)).mode & 0o777, 0o700)
+    const marks = await listing(cache)
+    assert.ok(marks.length > 0 && marks.every((name) => name.endsWith('.seen')), marks.join(' '))
+    for (const name of marks) {
+      assert.equal((await stat(join(cache, name))).size, 0, name)
+    }
+    await run(home, help, { env: { TMPDIR: tmp } })
     const files = await listing(cache)
+    assert.ok(!files.some((name) => name.endsWith('.seen')), files.join(' '))
     assert.ok(
       files.some((name) => name.startsWith('msal-ts.cjs.client-token-help.')),
       files.join(' '),
@@ -105,6 +112,7 @@ describe('compile cache', () => {
     await cp(join(import.meta.dirname, '../../dist'), join(copy, 'dist'), { recursive: true })
     const bin = join(copy, 'bin', 'msal-ts')
     const bundle = join(copy, 'dist', 'msal-ts.cjs')
+    await run(home, ['--version'], { env: { TMPDIR: tmp }, bin })
     const version = await run(home, ['--version'], { env: { TMPDIR: tmp }, bin })
     assert.equal(version.exitCode, 0, version.stderr)
     const old = version.stdout.trim()
@@ -126,6 +134,7 @@ describe('compile cache', () => {
 
   test('a cache file V8 cannot use is compiled afresh and replaced', async () => {
     const { home, tmp, cache } = await scratch()
+    await run(home, help, { env: { TMPDIR: tmp } })
     const first = await run(home, help, { env: { TMPDIR: tmp } })
     const [name] = (await listing(cache)).filter((file) => file.startsWith('msal-ts.cjs.'))
     if (!ownCache) {
