@@ -42,12 +42,12 @@ import { Script } from 'node:vm'
  */
 const hook = Symbol.for('msal-ts.compile-cache')
 
-export interface CompileCacheHook {
+interface CompileCacheHook {
   beforeLiftoffOnly(): void
 }
 
 /** The file the build writes beside the bundles: each bundle's path under dist/ and its digest. */
-export const compileKeysFile = 'compile-keys.json'
+const compileKeysFile = 'compile-keys.json'
 
 interface Compiled {
   file: string

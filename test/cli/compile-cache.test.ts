@@ -30,6 +30,15 @@ async function scratch(): Promise<{ home: string; tmp: string; cache: string }> 
   return { home, tmp, cache: join(tmp, `msal-ts-compile-cache-${process.getuid?.() ?? 'user'}`) }
 }
 
+/** A second install of the built binary, in another directory. */
+async function installedCopy(home: string): Promise<string> {
+  const copy = join(home, 'copy')
+  for (const part of ['bin', 'dist']) {
+    await cp(join(import.meta.dirname, '../..', part), join(copy, part), { recursive: true })
+  }
+  return copy
+}
+
 async function listing(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [])).sort()
 }
@@ -80,9 +89,7 @@ describe('compile cache', () => {
 
   test('two installs on one machine keep their caches apart', async () => {
     const { home, tmp, cache } = await scratch()
-    const copy = join(home, 'copy')
-    await cp(join(import.meta.dirname, '../../bin'), join(copy, 'bin'), { recursive: true })
-    await cp(join(import.meta.dirname, '../../dist'), join(copy, 'dist'), { recursive: true })
+    const copy = await installedCopy(home)
     const runs = [undefined, join(copy, 'bin', 'msal-ts')]
     for (const bin of [...runs, ...runs]) {
       const result = await run(home, help, { env: { TMPDIR: tmp }, ...(bin ? { bin } : {}) })
@@ -107,9 +114,7 @@ describe('compile cache', () => {
   test('a new build of the same size and time is never run with the code of the old one', async () => {
     // npm pack stamps every file with one date: an upgrade can keep a bundle's size and time.
     const { home, tmp } = await scratch()
-    const copy = join(home, 'copy')
-    await cp(join(import.meta.dirname, '../../bin'), join(copy, 'bin'), { recursive: true })
-    await cp(join(import.meta.dirname, '../../dist'), join(copy, 'dist'), { recursive: true })
+    const copy = await installedCopy(home)
     const bin = join(copy, 'bin', 'msal-ts')
     const bundle = join(copy, 'dist', 'msal-ts.cjs')
     await run(home, ['--version'], { env: { TMPDIR: tmp }, bin })

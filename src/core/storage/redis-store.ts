@@ -89,7 +89,7 @@ export function openRedisStore(options: RedisStoreOptions): JsonStore & { close(
 
   async function readRedis(): Promise<Record<string, unknown> | undefined> {
     const redis = await link.connect()
-    // The account index and the app partition in one round trip: all that an app token's hit reads.
+    // The account index and the app partition in one round trip; the user partitions it names follow.
     const [accounts, appValue] = await Promise.all([
       redis.smembers(keys.users),
       readBounded(redis, [keys.app]),
