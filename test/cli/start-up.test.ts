@@ -1,6 +1,7 @@
 /**
  * What a run loads before it can answer: help needs no HTTP stack and no child processes, and a
- * token request neither HTTP/2 nor node:http, nor what its dependencies load for checks that hold
+ * token request goes through Node's https client (undici only for a proxy), without HTTP/2 or
+ * node:http, nor what its dependencies load for checks that hold
  * (node:assert), threads the CLI never starts (worker_threads) or fs patches for calls proper-
  * lockfile never makes (graceful-fs).
  * Each module left out is milliseconds of every run (docs/benchmarks.md). The stand-ins the
@@ -62,14 +63,34 @@ describe('start-up', () => {
     'https://graph.microsoft.com',
   ]
 
-  test('a client-credential token loads undici, one HTTP parser and the cache writers, without node:http, node:http2, child_process, node:assert or worker_threads', async () => {
-    const { stdout, modules } = await loadedModules(home, clientToken(), {
+  test("a client-credential token goes through Node's https client: no undici or HTTP parser of its own, no node:http, node:http2, child_process, node:assert or worker_threads", async () => {
+    const { stdout, modules } = await loadedModules(await tempDir(), clientToken(), {
       AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
+    })
+    assert.match(stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
+    assert.ok(modules.includes('node:https'), modules.join(' '))
+    assert.ok(modules.includes('./vendor/write-file-atomic.cjs'), modules.join(' '))
+    assertNotLoaded(modules, [
+      'undici',
+      './llhttp_simd-wasm.cjs',
+      './llhttp-wasm.cjs',
+      'node:http',
+      'node:http2',
+      'node:child_process',
+    ])
+  })
+
+  test('with a proxy variable set, requests go through undici, which still honours NO_PROXY', async () => {
+    const { stdout, modules } = await loadedModules(await tempDir(), clientToken(), {
+      AZURE_CLIENT_SECRET: sts.defaults.clientSecret,
+      // Nothing listens there: the token can only come from going direct, as NO_PROXY asks.
+      HTTPS_PROXY: 'http://127.0.0.1:9',
+      NO_PROXY: '127.0.0.1',
     })
     assert.match(stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
     assert.ok(modules.includes('undici'), modules.join(' '))
     assert.ok(modules.includes('./llhttp_simd-wasm.cjs'), modules.join(' '))
-    assertNotLoaded(modules, ['node:http', 'node:http2', 'node:child_process', './llhttp-wasm.cjs'])
+    assertNotLoaded(modules, ['node:https', 'node:http2', './llhttp-wasm.cjs'])
   })
 
   test("Node's --max-http-header-size still bounds the headers of the provider's answers", async () => {
@@ -82,7 +103,10 @@ describe('start-up', () => {
     })
     assert.equal(result.exitCode, 1, result.stderr)
     assert.equal(result.stdout, '')
-    assert.match(result.stderr, /^msal-ts: connection_failed: .*UND_ERR_HEADERS_OVERFLOW\n$/)
+    assert.match(
+      result.stderr,
+      /^msal-ts: connection_failed: cannot read the answer of 127.0.0.1:\d+: its headers are larger than Node.s limit \(HPE_HEADER_OVERFLOW\)\n$/,
+    )
   })
 })
 

@@ -169,6 +169,107 @@ describe('createHttpClient', () => {
     assert.equal(seen.length, 1)
   })
 
+  test('a form goes with its length, not in chunks, and requests share one connection', async () => {
+    const received: { length?: string; chunked?: string; port?: number; body: string }[] = []
+    routes.set('/form', (req, res) => {
+      received.push({
+        ...(req.headers['content-length'] ? { length: req.headers['content-length'] } : {}),
+        ...(req.headers['transfer-encoding'] ? { chunked: req.headers['transfer-encoding'] } : {}),
+        ...(req.socket.remotePort !== undefined ? { port: req.socket.remotePort } : {}),
+        body: '',
+      })
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('\ufeff{"ok":true}')
+    })
+    const form = { grant_type: 'client_credentials', scope: 'a b', secret: 'é~' }
+    const first = await http.request({ method: 'POST', url: `${base}/form`, form })
+    await http.request({ method: 'POST', url: `${base}/form`, form })
+    // A leading byte order mark is dropped, as a JSON reader expects.
+    assert.equal(first.body, '{"ok":true}')
+    const length = String(Buffer.byteLength(new URLSearchParams(form).toString()))
+    assert.deepEqual(
+      received.map(({ length, chunked }) => ({ length, chunked })),
+      [
+        { length, chunked: undefined },
+        { length, chunked: undefined },
+      ],
+    )
+    assert.equal(received[0]?.port, received[1]?.port, 'a second connection was opened')
+  })
+
+  test('a server that never answers, or stops mid-body, fails at the request limit; a caller may end it sooner', async () => {
+    routes.set('/silent', () => undefined)
+    const quick = createHttpClient({ timeoutMs: 300 })
+    try {
+      const started = Date.now()
+      await assert.rejects(
+        quick.request({ method: 'GET', url: `${base}/silent`, retry: false }),
+        (error: unknown) => {
+          assert.ok(error instanceof RuntimeFailure)
+          assert.equal(error.code, 'timeout')
+          assert.equal(error.message, `${new URL(base).host} did not answer within 0.3 s`)
+          return true
+        },
+      )
+      assert.ok(Date.now() - started < 5000)
+      // The limit holds while the body is read too.
+      routes.set('/stalls', (_req, res) => {
+        res.writeHead(200)
+        res.write('{"access_token":')
+      })
+      await assert.rejects(quick.request({ method: 'GET', url: `${base}/stalls`, retry: false }), {
+        code: 'timeout',
+      })
+      const controller = new AbortController()
+      setTimeout(() => controller.abort(new Error('stopped by the caller')), 50)
+      await assert.rejects(
+        quick.request({ method: 'GET', url: `${base}/silent`, signal: controller.signal }),
+        /stopped by the caller/,
+      )
+    } finally {
+      await quick.close()
+    }
+  })
+
+  test("headers past Node's bound fail with one line naming them", async () => {
+    routes.set('/huge-headers', (_req, res) => {
+      res.writeHead(200, { 'x-filler': 'a'.repeat(20 * 1024) })
+      res.end('{}')
+    })
+    await assert.rejects(
+      http.request({ method: 'GET', url: `${base}/huge-headers`, retry: false }),
+      (error: unknown) => {
+        assert.ok(error instanceof RuntimeFailure)
+        assert.equal(error.code, 'connection_failed')
+        assert.equal(
+          error.message,
+          `cannot read the answer of ${new URL(base).host}: its headers are larger than Node's limit (HPE_HEADER_OVERFLOW)`,
+        )
+        return true
+      },
+    )
+  })
+
+  test('a port nothing listens on is tried twice, then named', async () => {
+    const closed = createTcpServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const { port } = closed.address() as AddressInfo
+    await new Promise((resolve) => closed.close(resolve))
+    const attempts: LogEvent[] = []
+    const client = createHttpClient({}, (event) => attempts.push(event))
+    await assert.rejects(
+      client.request({ method: 'GET', url: `http://127.0.0.1:${port}/x` }),
+      (error: unknown) => {
+        assert.ok(error instanceof RuntimeFailure)
+        assert.equal(error.code, 'connection_failed')
+        assert.equal(error.message, `cannot reach 127.0.0.1:${port}: ECONNREFUSED`)
+        return true
+      },
+    )
+    assert.equal(attempts.filter((event) => event.kind === 'http').length, 2)
+    await client.close()
+  })
+
   test('a proxy that closes the connection fails the request after one retry', async () => {
     const sockets = new Set<Socket>()
     const proxy = createTcpServer((socket) => {

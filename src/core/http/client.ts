@@ -1,4 +1,5 @@
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
+import { directTransport, type ExchangeRequest } from './direct-transport.js'
 import type * as Tls from 'node:tls'
 import type { Agent, buildConnector, Dispatcher, Pool } from 'undici'
 
@@ -21,6 +22,11 @@ import {
 import { type Logger, silentLogger } from '../kernel/log.js'
 import { retryAfterSeconds } from './retry-after.js'
 
+/** What undici's EnvHttpProxyAgent reads. */
+const proxyVariables = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']
+
+type TlsSettings = Pick<Tls.ConnectionOptions, 'secureContext' | 'ca' | 'rejectUnauthorized'>
+
 const tlsErrorCodes = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT',
@@ -35,16 +41,35 @@ const tlsErrorCodes = new Set([
 ])
 
 /**
- * The undici HTTP client: keep-alive, timeout, proxy, extra CAs, one retry on a connection failure
- * or a 5xx, and a short in-process wait for `Retry-After` on 429/503. Bodies are read up to a bound
- * (undici bounds the headers itself, by `maxHeaderSize`), and a credential never leaves over plain
- * http to a host that is not loopback.
+ * The HTTP client: keep-alive, timeout, proxy, extra CAs, one retry on a connection failure or a
+ * 5xx, and a short in-process wait for `Retry-After` on 429/503. Bodies are read up to a bound (the
+ * headers are bounded by Node's `maxHeaderSize`), and a credential never leaves over plain http to
+ * a host that is not loopback. Requests go through Node's own client (direct-transport.ts) unless a
+ * proxy or a pinned certificate is in play: those go through undici.
  */
 export function createHttpClient(
   options: HttpOptions = {},
   log: Logger = silentLogger,
 ): HttpClient & { close(): Promise<void> } {
-  // undici is loaded on the first request only: a run answered from the cache never pays for it.
+  // TLS settings and the transports are made on the first request: a run answered from the cache
+  // never pays for them.
+  let tlsSettings: Promise<TlsSettings> | undefined
+  const tlsOf = () =>
+    (tlsSettings ??= import('node:tls').then((tlsModule) => {
+      const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
+      return {
+        ...(ca.length > 0 ? trusting(tlsModule, ca) : {}),
+        ...(options.insecure ? { rejectUnauthorized: false } : {}),
+      }
+    }))
+  // Any proxy variable, even one NO_PROXY may then exempt a host from, leaves the choice to undici.
+  const proxied =
+    (options.proxy !== undefined && options.proxy !== '') ||
+    // eslint-disable-next-line no-restricted-properties -- undici's proxy agent reads the process's own
+    proxyVariables.some((name) => (process.env[name] ?? '') !== '')
+  let direct: Promise<ReturnType<typeof directTransport>> | undefined
+  const directOf = () =>
+    (direct ??= tlsOf().then((tls) => directTransport(tls, loopbackAwareLookup)))
   let undici:
     | Promise<{
         /** The dispatcher for a request: the client's, a probe's or a pinned server's. */
@@ -53,13 +78,8 @@ export function createHttpClient(
       }>
     | undefined
   const load = () =>
-    (undici ??= Promise.all([import('undici'), import('node:tls')]).then(([http, tlsModule]) => {
+    (undici ??= Promise.all([import('undici'), tlsOf()]).then(([http, tls]) => {
       const { Agent, EnvHttpProxyAgent, Pool, buildConnector } = http
-      const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
-      const tls = {
-        ...(ca.length > 0 ? trusting(tlsModule, ca) : {}),
-        ...(options.insecure ? { rejectUnauthorized: false } : {}),
-      }
       const agents = new Map<string, Dispatcher>()
       const make = (pin: string | undefined, connectMs: number): Dispatcher => {
         // An abort signal does not end a connection still being made, so the request's limit is
@@ -94,6 +114,23 @@ export function createHttpClient(
         },
       }
     }))
+  /** Node's client, or undici's when a proxy or a pinned certificate is in play. */
+  const send = async (req: HttpRequest, exchange: Omit<ExchangeRequest, 'url'>) => {
+    const url = new URL(req.url)
+    if (
+      !proxied &&
+      req.serverCertificateSha1 === undefined &&
+      (url.protocol === 'https:' || url.protocol === 'http:')
+    ) {
+      return (await directOf()).send({ ...exchange, url })
+    }
+    const { dispatcherFor } = await load()
+    return dispatcherFor(req).request({
+      ...exchange,
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+    })
+  }
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
   const maxRetryAfter = options.maxRetryAfter ?? 10
 
@@ -105,19 +142,13 @@ export function createHttpClient(
       ...req.headers,
       ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
     }
-    const { dispatcherFor } = await load()
+    // Read before the request is under way: a bad CA file is the caller's mistake, not the server's.
+    await tlsOf()
+    const signal = req.signal
+      ? AbortSignal.any([req.signal, AbortSignal.timeout(limitMs)])
+      : AbortSignal.timeout(limitMs)
     try {
-      const url = new URL(req.url)
-      const res = await dispatcherFor(req).request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: req.method,
-        headers,
-        body,
-        signal: req.signal
-          ? AbortSignal.any([req.signal, AbortSignal.timeout(limitMs)])
-          : AbortSignal.timeout(limitMs),
-      })
+      const res = await send(req, { method: req.method, headers, body, signal })
       const text = await readBody(res, req)
       log({
         kind: 'http',
@@ -137,7 +168,11 @@ export function createHttpClient(
         attempt,
         error: describe(error),
       })
-      throw error instanceof RuntimeFailure ? error : toFailure(error, req.url, limitMs)
+      if (error instanceof RuntimeFailure) {
+        throw error
+      }
+      // Node's client names an ended request an AbortError whatever ended it; the reason says what.
+      throw toFailure(signal.aborted ? signal.reason : error, req.url, limitMs)
     }
   }
 
@@ -178,6 +213,9 @@ export function createHttpClient(
       return response
     },
     close: async () => {
+      if (direct) {
+        ;(await direct).close()
+      }
       if (undici) {
         const { agents } = await undici
         await Promise.all([...agents.values()].map((agent) => agent.close()))
@@ -468,6 +506,13 @@ function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailu
     return new RuntimeFailure(
       'connection_failed',
       `cannot reach ${host} through ${proxy === undefined ? 'the proxy' : `the proxy ${proxy}`}: the proxy closed the connection`,
+      { cause: error },
+    )
+  }
+  if (code === 'HPE_HEADER_OVERFLOW' || code === 'UND_ERR_HEADERS_OVERFLOW') {
+    return new RuntimeFailure(
+      'connection_failed',
+      `cannot read the answer of ${host}: its headers are larger than Node's limit (${code})`,
       { cause: error },
     )
   }

@@ -1,6 +1,6 @@
 /**
  * The HTTP seam. The engine speaks only through this interface; `createHttpClient` in client.ts is
- * the undici implementation, and callers may bring their own.
+ * msal-ts's own (Node's https, undici through proxies), and callers may bring their own.
  */
 export interface HttpRequest {
   method: 'GET' | 'POST'
