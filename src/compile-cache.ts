@@ -29,8 +29,6 @@ import {
   statSync,
   writeSync,
 } from 'node:fs'
-import Module, { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path'
 import { Script } from 'node:vm'
 
@@ -44,6 +42,16 @@ const hook = Symbol.for('msal-ts.compile-cache')
 
 interface CompileCacheHook {
   beforeLiftoffOnly(): void
+}
+
+/**
+ * Node's CommonJS loader, as `module.constructor` gives it to a CommonJS file: importing the public
+ * node:module instead would load Node's ES module loader too, a cost on every run.
+ */
+export interface CommonJsLoader {
+  wrap(source: string): string
+  createRequire(filename: string): NodeJS.Require
+  prototype: { _compile: Compile }
 }
 
 /** The file the build writes beside the bundles: each bundle's path under dist/ and its digest. */
@@ -62,9 +70,9 @@ interface Compiled {
  * command being run, as each command compiles other functions of the same bundle), and the code
  * compiled afresh is cached, once the run has succeeded.
  */
-export function cacheCompiledCode(distDir: string, use: string): void {
+export function cacheCompiledCode(distDir: string, use: string, loader: CommonJsLoader): void {
   const keys = compileKeys(distDir)
-  const temporary = tmpdir()
+  const temporary = temporaryDirectory()
   const dir =
     keys && isAbsolute(temporary)
       ? privateDirectory(join(temporary, `msal-ts-compile-cache-${process.getuid?.() ?? 'user'}`))
@@ -79,9 +87,9 @@ export function cacheCompiledCode(distDir: string, use: string): void {
   const seen = (family: string) =>
     (families ??= readdirOrEmpty(dir)).some((name) => name.startsWith(family))
   let liftoffOnly = false
-  type Compile = (this: Module, content: string, filename: string) => unknown
-  const proto = Module.prototype as unknown as { _compile: Compile }
+  const proto = loader.prototype
   const compile = proto._compile
+  const wrapperLength = loader.wrap('').indexOf('{') + 1
   proto._compile = function (content, filename) {
     const key = keys.get(relative(distDir, filename).split(sep).join('/'))
     // Node 20 loses import() in code taken from a cache: a file that imports is compiled as usual.
@@ -91,7 +99,7 @@ export function cacheCompiledCode(distDir: string, use: string): void {
     const family = familyOf(filename, use)
     const file = join(dir, `${family}${buildOf(filename, key, liftoffOnly)}`)
     const cachedData = readBounded(file, content.length * 4)
-    const script = new Script(Module.wrap(content), {
+    const script = new Script(loader.wrap(content), {
       filename,
       // Stack traces (--verbose) point into the file, not into the wrapper's first line.
       columnOffset: -wrapperLength,
@@ -108,7 +116,7 @@ export function cacheCompiledCode(distDir: string, use: string): void {
     return wrapper.call(
       this.exports,
       this.exports,
-      createRequire(filename),
+      loader.createRequire(filename),
       this,
       filename,
       dirname(filename),
@@ -151,7 +159,24 @@ function compileKeys(distDir: string): Map<string, string> | undefined {
   }
 }
 
-const wrapperLength = Module.wrap('').indexOf('{') + 1
+/**
+ * os.tmpdir() as Node works it out on POSIX, without loading node:os on every run for it; Windows
+ * has rules of its own, left to Node.
+ */
+function temporaryDirectory(): string {
+  if (process.platform === 'win32') {
+    return process.getBuiltinModule('node:os').tmpdir()
+  }
+  const path = process.env['TMPDIR'] || process.env['TMP'] || process.env['TEMP'] || '/tmp'
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
+}
+
+/** What the loader's `_compile` is called on. */
+interface CompiledModule {
+  exports: unknown
+}
+
+type Compile = (this: CompiledModule, content: string, filename: string) => unknown
 
 /**
  * The bundle, where it is installed, and the command the code was compiled for: a family holds one
@@ -274,14 +299,19 @@ function readBounded(file: string, maxBytes: number): Buffer | undefined {
 /** The directory, made if missing, when only this user can write in it; otherwise undefined. */
 function privateDirectory(dir: string): string | undefined {
   try {
-    mkdirSync(dir, { mode: 0o700 })
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      return undefined
+    // Made once; every later run only looks at it.
+    let stat = lstatSync(dir, { throwIfNoEntry: false })
+    if (stat === undefined) {
+      try {
+        mkdirSync(dir, { mode: 0o700 })
+      } catch (error) {
+        // Made by another run meanwhile: looked at below like any other.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          return undefined
+        }
+      }
+      stat = lstatSync(dir)
     }
-  }
-  try {
-    const stat = lstatSync(dir)
     const uid = process.getuid?.()
     const ours = uid === undefined || stat.uid === uid
     return stat.isDirectory() && ours && (stat.mode & 0o077) === 0 ? dir : undefined

@@ -11,7 +11,6 @@ import { cachedGetBody } from '../core/http/cache-entries.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { localCaches } from './shared/local-caches.js'
-import { terminalPrompter } from './shared/prompter.js'
 import type { Io } from './shared/io.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
 import { resourceScope, scopesFrom } from './shared/scope-options.js'
@@ -59,10 +58,8 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
     ) {
       return false
     }
-    const account = await chooseAccount(accounts, parsed.account, {
-      env: io.env,
-      prompter: terminalPrompter(io),
-    })
+    // Never a prompt here: several accounts and none named went to the full CLI above.
+    const account = await chooseAccount(accounts, parsed.account, { env: io.env })
     const now = systemClock()
     // Only a tenant named by its domain has a realm that discovery alone knows (its tenant id).
     const discovery = tenantIdKnown(authority)
@@ -110,43 +107,49 @@ interface TokenArgs {
  */
 export const fastPathOptions: readonly OptionDeclaration[] = [
   // A Redis cache goes the full way, which checks its URL (and warns of a password in it) once.
-  ...commonOptionsFor('user-tokens').filter(({ flags }) => attributeName(flags) !== 'cacheUrl'),
+  ...commonOptionsFor('user-tokens').filter(({ flags }) => !flags.includes('--cache-url ')),
   ...tokenCacheHitOptions,
 ]
-const tokenOwnKeys = new Set(tokenCacheHitOptions.map(({ flags }) => attributeName(flags)))
 
 interface Parsed {
   key: string
   takesValue: boolean
   /** For an option without a value: what it sets. */
   sets: boolean
+  repeatable: boolean
+  /** One of `token`'s own options, not a shared setting. */
+  own: boolean
 }
 
-const byName = new Map<string, Parsed>(
-  fastPathOptions.flatMap(({ flags }) => {
-    const parsed = {
-      key: attributeName(flags),
-      takesValue: flags.includes('<'),
-      sets: !longName(flags).negated,
-    }
-    return flags
-      .split(/[ ,]+/)
-      .filter((word) => word.startsWith('-'))
-      .map((name): [string, Parsed] => [name, parsed])
-  }),
-)
-const repeatable = new Set(
-  fastPathOptions.filter((option) => option.repeatable).map(({ flags }) => attributeName(flags)),
-)
+/**
+ * The option an argument names (`-c`, `--client-id`). Only the names given are looked up: working
+ * out every option's names up front cost a millisecond of each cached `token`.
+ */
+function optionNamed(name: string): Parsed | undefined {
+  const option = name.startsWith('-')
+    ? fastPathOptions.find(({ flags }) => flags.replaceAll(',', '').split(' ').includes(name))
+    : undefined
+  if (option === undefined) {
+    return undefined
+  }
+  return {
+    key: attributeName(option.flags),
+    takesValue: option.flags.includes('<'),
+    sets: !longName(option.flags).negated,
+    repeatable: option.repeatable === true,
+    own: (tokenCacheHitOptions as readonly OptionDeclaration[]).includes(option),
+  }
+}
 
 /** The `token` options a cache hit can honour; undefined for anything else. */
 export function parseTokenArgs(args: readonly string[]): TokenArgs | undefined {
   const values: Record<string, string[]> = {}
+  const common: Record<string, string | string[]> = {}
   const flags: Record<string, boolean> = {}
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? ''
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1
-    const option = byName.get(eq > 0 ? arg.slice(0, eq) : arg)
+    const option = optionNamed(eq > 0 ? arg.slice(0, eq) : arg)
     if (option === undefined) {
       return undefined
     }
@@ -161,23 +164,21 @@ export function parseTokenArgs(args: readonly string[]): TokenArgs | undefined {
     if (value === undefined || (eq < 0 && value.startsWith('-'))) {
       return undefined
     }
-    values[option.key] = repeatable.has(option.key)
-      ? [...(values[option.key] ?? []), value]
-      : [value]
+    values[option.key] = option.repeatable ? [...(values[option.key] ?? []), value] : [value]
+    if (!option.own) {
+      common[option.key] = option.repeatable ? (values[option.key] ?? []) : value
+    }
   }
   const one = (key: string) => values[key]?.at(-1)
   const minValidity = one('minValidity')
   if (minValidity !== undefined && !/^\d+$/.test(minValidity)) {
     return undefined
   }
-  const common = Object.entries(values)
-    .filter(([key]) => !tokenOwnKeys.has(key))
-    .map(([key, list]) => [key, repeatable.has(key) ? list : list.at(-1)])
   const resource = one('resource')
   const account = one('account')
   const output = one('output')
   return {
-    flags: { cache: true, color: true, ...flags, ...Object.fromEntries(common) } as CommonFlags,
+    flags: { cache: true, color: true, ...flags, ...common },
     scope: values['scope'] ?? [],
     ...(resource !== undefined ? { resource } : {}),
     ...(account !== undefined ? { account } : {}),

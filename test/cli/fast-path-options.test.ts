@@ -53,3 +53,12 @@ test('every `token` option the fast path does not parse is handed to the full CL
 test('an option `token` does not take (--region) is handed over, to be refused there', () => {
   assert.equal(parseTokenArgs(['--region', 'westus', '--scope', 'User.Read']), undefined)
 })
+
+test('only whole option names are options; a repeated setting keeps its last value, a repeatable one all', () => {
+  for (const odd of ['-c  --client-id', '-c,', '<id>', '--client-id <id>', 'client-id', '-']) {
+    assert.equal(parseTokenArgs([odd, 'x', '--scope', 'User.Read']), undefined, odd)
+  }
+  const parsed = parseTokenArgs(['-c', 'a', '--client-id=b', '--scope', 'A', '--scope=B'])
+  assert.equal(parsed?.flags.clientId, 'b')
+  assert.deepEqual(parsed?.scope, ['A', 'B'])
+})

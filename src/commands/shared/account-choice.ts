@@ -4,13 +4,13 @@ import type { Prompter } from './prompter.js'
 
 /**
  * The account a command acts for: `--account` (username or home account id) or MSAL_TS_ACCOUNT;
- * else the only one; else a prompt on a terminal (unless `prompt` is false); else a usage error
+ * else the only one; else a prompt on a terminal, when there is a prompter; else a usage error
  * that lists them.
  */
 export async function chooseAccount(
   accounts: Account[],
   wanted: string | undefined,
-  { env, prompter }: { env: NodeJS.ProcessEnv; prompter: Prompter },
+  { env, prompter }: { env: NodeJS.ProcessEnv; prompter?: Prompter },
 ): Promise<Account> {
   const name = wanted ?? env['MSAL_TS_ACCOUNT']
   if (name) {
@@ -32,7 +32,7 @@ export async function chooseAccount(
   if (accounts.length === 1 && accounts[0]) {
     return accounts[0]
   }
-  if (!prompter.canPrompt()) {
+  if (prompter === undefined || !prompter.canPrompt()) {
     const names = accounts.map((a) => a.username || a.home_account_id).join(', ')
     throw new UsageError(
       'several_accounts',

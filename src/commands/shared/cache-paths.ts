@@ -1,5 +1,5 @@
-import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { userHome } from './home.js'
 import type { Authority } from '../../core/authority/authority.js'
 import type { Io } from './io.js'
 
@@ -7,12 +7,12 @@ import type { Io } from './io.js'
 export function defaultCacheDir(io: Io, platform: NodeJS.Platform = process.platform): string {
   const env = io.env
   if (platform === 'win32') {
-    return join(env['LOCALAPPDATA'] ?? join(homedir(), 'AppData', 'Local'), 'msal-ts', 'Cache')
+    return join(env['LOCALAPPDATA'] ?? join(userHome(), 'AppData', 'Local'), 'msal-ts', 'Cache')
   }
   if (platform === 'darwin') {
-    return join(homedir(), 'Library', 'Caches', 'msal-ts')
+    return join(userHome(), 'Library', 'Caches', 'msal-ts')
   }
-  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'msal-ts')
+  return join(env['XDG_CACHE_HOME'] || join(userHome(), '.cache'), 'msal-ts')
 }
 
 /** One token cache file per (client id, authority), so unrelated apps never share a lock. */

@@ -1,5 +1,5 @@
-import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { userHome } from './home.js'
 import type { Command } from 'commander'
 import { UsageError } from '../../core/kernel/errors.js'
 import { UnsafeFile, maxCacheBytes, readFileSafely } from '../../core/kernel/safe-file.js'
@@ -19,9 +19,9 @@ export function configDir(
     return env['MSAL_TS_CONFIG_DIR']
   }
   if (platform === 'win32') {
-    return join(env['APPDATA'] ?? join(homedir(), 'AppData', 'Roaming'), 'msal-ts')
+    return join(env['APPDATA'] ?? join(userHome(), 'AppData', 'Roaming'), 'msal-ts')
   }
-  return join(env['XDG_CONFIG_HOME'] || join(homedir(), '.config'), 'msal-ts')
+  return join(env['XDG_CONFIG_HOME'] || join(userHome(), '.config'), 'msal-ts')
 }
 
 export const configFileName = 'config.json'
