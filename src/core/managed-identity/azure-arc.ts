@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { dirname, extname, join, resolve } from 'node:path'
 import { RuntimeFailure, UsageError } from '../kernel/errors.js'
 import {
@@ -123,8 +123,10 @@ function challengedKeyFile(
 
 /** The key, checked for size before it is read. */
 async function readKey(file: string): Promise<string> {
-  let handle: Awaited<ReturnType<typeof open>>
+  let handle: FileHandle
   try {
+    // Loaded here: node:fs/promises costs milliseconds, and most runs are not on Azure Arc.
+    const { open } = await import('node:fs/promises')
     handle = await open(file, 'r')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'

@@ -8,6 +8,10 @@
  * a healthy cache) loads nothing but node:fs.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
+// fs's callbacks, not node:fs/promises: loading that (and the readline and watcher modules it
+// brings) cost two milliseconds of every run that writes a cache.
+import { lstat, mkdir, rename } from 'node:fs'
+import { promisify } from 'node:util'
 import { dirname, resolve } from 'node:path'
 // Types only: the modules themselves are loaded on first use (see loadLockModule).
 import type ProperLockfile from 'proper-lockfile'
@@ -216,8 +220,7 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
         target = `${path}.corrupt-${stamp}-${n}`
       }
       try {
-        const { rename } = await import('node:fs/promises')
-        await rename(path, target)
+        await promisify(rename)(path, target)
       } catch (error) {
         throw fileError(error, 'move aside corrupt', path)
       }
@@ -278,9 +281,8 @@ function readText(path: string): string | undefined {
 }
 
 async function exists(path: string): Promise<boolean> {
-  const { lstat } = await import('node:fs/promises')
   try {
-    await lstat(path)
+    await promisify(lstat)(path)
     return true
   } catch (error) {
     if (errorCode(error) === 'ENOENT') {
@@ -292,9 +294,8 @@ async function exists(path: string): Promise<boolean> {
 
 async function makeParentDirectory(path: string): Promise<void> {
   const directory = dirname(path)
-  const { mkdir } = await import('node:fs/promises')
   try {
-    await mkdir(directory, { recursive: true, mode: 0o700 })
+    await promisify(mkdir)(directory, { recursive: true, mode: 0o700 })
   } catch (error) {
     throw fileError(error, 'create the directory of', path)
   }
