@@ -63,8 +63,12 @@ export function createHttpClient(
       }
     }))
   // Any proxy variable, even one NO_PROXY may then exempt a host from, leaves the choice to undici.
+  const proxies =
+    typeof options.proxy === 'string'
+      ? { http: options.proxy, https: options.proxy }
+      : options.proxy
   const proxied =
-    (options.proxy !== undefined && options.proxy !== '') ||
+    Boolean(proxies?.http || proxies?.https) ||
     // eslint-disable-next-line no-restricted-properties -- undici's proxy agent reads the process's own
     proxyVariables.some((name) => (process.env[name] ?? '') !== '')
   let direct: Promise<ReturnType<typeof directTransport>> | undefined
@@ -92,7 +96,8 @@ export function createHttpClient(
           })
         }
         return new EnvHttpProxyAgent({
-          ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
+          ...(proxies?.http ? { httpProxy: proxies.http } : {}),
+          ...(proxies?.https ? { httpsProxy: proxies.https } : {}),
           connect: { ...tls, lookup: loopbackAwareLookup, ...timeout },
           requestTls: { ...tls, lookup: loopbackAwareLookup, ...timeout },
           // The connection to the proxy itself is made with these, not with `connect`.

@@ -47,8 +47,11 @@ export interface HttpClient {
 export interface HttpOptions {
   /** Per request, in milliseconds. Default 30 000. */
   timeoutMs?: number
-  /** Proxy URL for http and https; HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply otherwise. */
-  proxy?: string
+  /**
+   * Proxy URL for http and https, or one for each (the mapping MSAL's `proxies` takes); without it
+   * HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
+   */
+  proxy?: string | { http?: string; https?: string }
   /** Extra trusted CA certificates (PEM), on top of Node's bundle. */
   ca?: string[]
   /** A PEM file of extra trusted CAs, read when the first request is made. */
