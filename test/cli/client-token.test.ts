@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
 import { SignJWT, importPKCS8 } from 'jose'
 import { startConnectProxy } from '../fixtures/connect-proxy.js'
-import { makeClientCertificate } from '../fixtures/pki.js'
+import { makeClientCertificate, makeHostCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, cleanEnv, run, tempDir } from './harness.js'
 import { freePort } from '../fixtures/loopback-server.js'
@@ -519,6 +519,23 @@ describe('msal-ts client-token', () => {
       })
       assert.equal(bypassed.exitCode, 0, bypassed.stderr)
       assert.deepEqual(tunnels, [])
+    } finally {
+      proxy.close()
+    }
+  })
+
+  test('an https proxy is trusted through the CA of --ca-file, as the identity provider is', async () => {
+    // A proxy that inspects TLS shows a certificate of the company's CA, which --ca-file names.
+    const proxy = await startConnectProxy(makeHostCertificate(dirname(sts.caFile), 'localhost'))
+    try {
+      const result = await run(
+        await tempDir(),
+        [...secretArgs, '--scope', graph, '--proxy', proxy.url],
+        { env: secretEnv() },
+      )
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.match(result.stdout, /^eyJ/)
+      assert.deepEqual([...new Set(proxy.tunnels)], [new URL(sts.url).host])
     } finally {
       proxy.close()
     }

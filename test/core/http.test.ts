@@ -270,6 +270,55 @@ describe('createHttpClient', () => {
     await client.close()
   })
 
+  test('plain http to a loopback host goes direct, past any proxy, and a pin needs https', async () => {
+    const knocks: string[] = []
+    const proxy = createTcpServer((socket) => {
+      knocks.push('knock')
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const proxied = createHttpClient({
+      proxy: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    })
+    try {
+      routes.set('/local', (_req, res) => {
+        res.writeHead(200)
+        res.end('{}')
+      })
+      const answer = await proxied.request({
+        method: 'POST',
+        url: `${base}/local`,
+        form: { client_secret: 's3cret' },
+      })
+      assert.equal(answer.status, 200)
+      assert.deepEqual(knocks, [], 'the proxy was asked')
+      await assert.rejects(
+        proxied.request({ method: 'GET', url: `${base}/local`, serverCertificateSha1: 'ab' }),
+        (error: unknown) => {
+          assert.ok(error instanceof RuntimeFailure)
+          assert.equal(error.code, 'insecure_endpoint')
+          assert.match(error.message, /^a pinned server certificate needs https/)
+          return true
+        },
+      )
+    } finally {
+      await proxied.close()
+      await new Promise((resolve) => proxy.close(resolve))
+    }
+  })
+
+  test('a client closed by its owner opens new connections for a later request', async () => {
+    routes.set('/again', (_req, res) => {
+      res.writeHead(200)
+      res.end('{}')
+    })
+    const client = createHttpClient()
+    assert.equal((await client.request({ method: 'GET', url: `${base}/again` })).status, 200)
+    await client.close()
+    assert.equal((await client.request({ method: 'GET', url: `${base}/again` })).status, 200)
+    await client.close()
+  })
+
   test('a proxy that closes the connection fails the request after one retry', async () => {
     const sockets = new Set<Socket>()
     const proxy = createTcpServer((socket) => {

@@ -104,6 +104,20 @@ describe('checkTokenResponse', () => {
     refused({ access_token: 'at', token_type: 7 }, /token_type that is not a plain string/)
   })
 
+  test('a token with bytes that were not text (U+FFFD) or other non-ASCII is refused, not cached altered', () => {
+    for (const bad of ['\ufffd', 'é', '\u200b', '🔑']) {
+      refused(
+        { access_token: `a${bad}b` },
+        /an access token holding a character other than printable ASCII$/,
+      )
+      refused(
+        { access_token: 'at', refresh_token: `r${bad}t` },
+        /a refresh_token holding a character other than printable ASCII$/,
+      )
+    }
+    assert.equal(check({ access_token: 'a b~!"#' }).access_token, 'a b~!"#')
+  })
+
   test('a missing, empty or non-string access token is refused', () => {
     for (const accessToken of [undefined, '', 42, null, ['at'], { at: 1 }]) {
       refused({ access_token: accessToken }, /without an access token/)

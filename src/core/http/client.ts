@@ -100,8 +100,9 @@ export function createHttpClient(
           ...(proxies?.https ? { httpsProxy: proxies.https } : {}),
           connect: { ...tls, lookup: loopbackAwareLookup, ...timeout },
           requestTls: { ...tls, lookup: loopbackAwareLookup, ...timeout },
-          // The connection to the proxy itself is made with these, not with `connect`.
-          proxyTls: timeout,
+          // The connection to the proxy itself is made with these, not with `connect`: a proxy
+          // that inspects TLS has a certificate of the CA a --ca-file names.
+          proxyTls: { ...tls, ...timeout },
           factory: tunnelGuardedFactory(Pool, connectMs),
           keepAliveTimeout: 10_000,
         })
@@ -122,11 +123,19 @@ export function createHttpClient(
   /** Node's client, or undici's when a proxy or a pinned certificate is in play. */
   const send = async (req: HttpRequest, exchange: Omit<ExchangeRequest, 'url'>) => {
     const url = new URL(req.url)
-    if (
-      !proxied &&
-      req.serverCertificateSha1 === undefined &&
-      (url.protocol === 'https:' || url.protocol === 'http:')
-    ) {
+    if (req.serverCertificateSha1 !== undefined && url.protocol !== 'https:') {
+      throw new RuntimeFailure(
+        'insecure_endpoint',
+        `a pinned server certificate needs https, and ${url.host} is asked over ${url.protocol.slice(0, -1)}`,
+      )
+    }
+    // Plain http goes only to loopback hosts, always direct: a proxy would read what it carries (a
+    // credential, maybe), and the proxy's loopback is not this machine's.
+    const goesDirect =
+      url.protocol === 'http:'
+        ? !proxied || isLoopback(url.hostname)
+        : url.protocol === 'https:' && !proxied && req.serverCertificateSha1 === undefined
+    if (goesDirect) {
       return (await directOf()).send({ ...exchange, url })
     }
     const { dispatcherFor } = await load()
@@ -217,12 +226,16 @@ export function createHttpClient(
       }
       return response
     },
+    // The next request, if any, opens new connections, whichever way it goes.
     close: async () => {
-      if (direct) {
-        ;(await direct).close()
+      const [node, proxying] = [direct, undici]
+      direct = undefined
+      undici = undefined
+      if (node) {
+        ;(await node).close()
       }
-      if (undici) {
-        const { agents } = await undici
+      if (proxying) {
+        const { agents } = await proxying
         await Promise.all([...agents.values()].map((agent) => agent.close()))
       }
     },

@@ -78,6 +78,8 @@ export interface TokenAnswerContext {
   now: number
 }
 
+const printableAscii = /^[\x20-\x7e]*$/
+
 /**
  * A token endpoint's success answer, checked field by field before anything is cached or printed,
  * and normalised: lifetimes as whole seconds (Entra's v1 endpoints send numeric strings; managed
@@ -97,12 +99,20 @@ export function checkTokenResponse(
   if (controlCharacter.test(accessToken)) {
     throw refuse('an access token holding a control character')
   }
+  // RFC 6749 (A.12, A.17) allows tokens only printable ASCII; anything else is damage on the way,
+  // such as bytes that were not UTF-8 and were decoded as U+FFFD, which must not be used or cached.
+  if (!printableAscii.test(accessToken)) {
+    throw refuse('an access token holding a character other than printable ASCII')
+  }
   const tokenType = checkTokenType(present(body['token_type']), context)
   const strings: Record<string, string> = {}
   for (const name of ['refresh_token', 'id_token', 'client_info', 'scope', 'foci']) {
     const value = present(body[name])
     if (value !== undefined && typeof value !== 'string') {
       throw refuse(`a ${name} that is not a string`)
+    }
+    if (name === 'refresh_token' && value !== undefined && !printableAscii.test(value)) {
+      throw refuse('a refresh_token holding a character other than printable ASCII')
     }
     if (value !== undefined) {
       strings[name] = value
