@@ -319,6 +319,33 @@ describe('createHttpClient', () => {
     await client.close()
   })
 
+  test('a proxy that refuses the tunnel is named with its answer', async () => {
+    const proxy = createTcpServer((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n'))
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const client = createHttpClient({
+      proxy: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    })
+    try {
+      await assert.rejects(
+        client.request({ method: 'GET', url: 'https://127.0.0.1:9/x', retry: false }),
+        (error: unknown) => {
+          assert.ok(error instanceof RuntimeFailure)
+          assert.equal(error.code, 'connection_failed')
+          assert.equal(
+            error.message,
+            'cannot reach 127.0.0.1:9: the proxy answered 403 to its CONNECT request',
+          )
+          return true
+        },
+      )
+    } finally {
+      await client.close()
+      await new Promise((resolve) => proxy.close(resolve))
+    }
+  })
+
   test('a proxy that closes the connection fails the request after one retry', async () => {
     const sockets = new Set<Socket>()
     const proxy = createTcpServer((socket) => {

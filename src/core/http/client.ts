@@ -527,6 +527,14 @@ function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailu
       { cause: error },
     )
   }
+  const refused = proxyRefusal(error)
+  if (refused !== undefined) {
+    return new RuntimeFailure(
+      'connection_failed',
+      `cannot reach ${host}: the proxy answered ${refused} to its CONNECT request`,
+      { cause: error },
+    )
+  }
   if (code === 'HPE_HEADER_OVERFLOW' || code === 'UND_ERR_HEADERS_OVERFLOW') {
     return new RuntimeFailure(
       'connection_failed',
@@ -547,6 +555,12 @@ function toFailure(error: unknown, url: string, timeoutMs: number): RuntimeFailu
       : `cannot reach ${hop} on the way to ${host} (a proxy?): ${describe(error)}`,
     { cause: error },
   )
+}
+
+/** The status a proxy refused a tunnel with: undici says so only in its message. */
+function proxyRefusal(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : ''
+  return /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/.exec(message)?.[1]
 }
 
 /**
