@@ -7,8 +7,11 @@
  * that is a link, another user's, or open to others leaves the cache unused. V8 checks little of
  * what it reads (not even that the code is that of the same source): a file is named after the
  * content of the bundle it was compiled from (the build lists each bundle's digest in
- * dist/compile-keys.json), and reaches its name only once written whole and flushed to disk. Any
- * failure here only means compiling as usual.
+ * dist/compile-keys.json), and reaches its name only once written whole and flushed to disk, so no
+ * run reads a torn file. A file damaged later (bytes changed in place) V8 would take too, and abort
+ * the process on it, on every run until the file is replaced: each file starts with a CRC-32 of the
+ * code it holds, and V8 sees only code that matches it. Any failure here only means compiling as
+ * usual, and a file that was not used is written anew by a run that succeeds.
  *
  * Writing the cache costs the run that writes it (serialising, flushing): a bundle's code is kept
  * only from its second run for a command on, as browsers keep only scripts they see again, so a
@@ -98,7 +101,7 @@ export function cacheCompiledCode(distDir: string, use: string, loader: CommonJs
     }
     const family = familyOf(filename, use)
     const file = join(dir, `${family}${buildOf(filename, key, liftoffOnly)}`)
-    const cachedData = readBounded(file, content.length * 4)
+    const cachedData = intact(readBounded(file, headerBytes + content.length * 4))
     const script = new Script(loader.wrap(content), {
       filename,
       // Stack traces (--verbose) point into the file, not into the wrapper's first line.
@@ -220,7 +223,8 @@ const abandonedMs = 10 * 60 * 1000
 function save(compiled: Compiled): void {
   const { file, family } = compiled
   const data = compiled.data ?? serialised(compiled.script)
-  if (data === undefined) {
+  const header = data && headerOf(data)
+  if (data === undefined || header === undefined) {
     return
   }
   try {
@@ -234,6 +238,7 @@ function save(compiled: Compiled): void {
     const temporary = `${file}.${process.pid}.tmp`
     const fd = openSync(temporary, 'w', 0o600)
     try {
+      writeSync(fd, header)
       writeSync(fd, data)
       // Named only once on disk whole: V8 would run what a torn file holds.
       fsyncSync(fd)
@@ -271,6 +276,70 @@ function inUse(path: string): boolean {
     return Date.now() - lstatSync(path).mtimeMs < abandonedMs
   } catch {
     return false
+  }
+}
+
+/**
+ * A file's header: the CRC-32 of the code after it, and the code's length. Eight bytes, so the code
+ * V8 reads stays aligned as V8 wants it (it copies code that is not).
+ */
+const headerBytes = 8
+
+function headerOf(data: Buffer): Buffer | undefined {
+  const crc = crc32(data)
+  if (crc === undefined) {
+    return undefined
+  }
+  const header = Buffer.alloc(headerBytes)
+  header.writeUInt32LE(crc, 0)
+  header.writeUInt32LE(data.length, 4)
+  return header
+}
+
+/** The code a file holds, when it is what its header says was written; otherwise undefined. */
+function intact(bytes: Buffer | undefined): Buffer | undefined {
+  if (bytes === undefined || bytes.length <= headerBytes) {
+    return undefined
+  }
+  const data = bytes.subarray(headerBytes)
+  const whole = bytes.readUInt32LE(4) === data.length && bytes.readUInt32LE(0) === crc32(data)
+  return whole ? data : undefined
+}
+
+interface ZlibBinding {
+  crc32(data: Uint8Array, value: number): number
+}
+
+let zlibBinding: ZlibBinding | null | undefined
+
+/**
+ * zlib's CRC-32, undefined where it cannot be had (then nothing is cached or read). A CRC because
+ * this only looks for damage, not for an attacker: the directory is the user's alone. zlib.crc32
+ * itself would load node:zlib, and node:stream with it, about 3 ms on every run; its native half
+ * is reached here as zlib.crc32 reaches it, through the binding Node 20 still lends to
+ * process.binding. The cache runs only before Node 22: on Node 20, whose line no longer changes,
+ * and on Node 21, which has no crc32 and so caches nothing.
+ */
+function crc32(data: Buffer): number | undefined {
+  zlibBinding ??= loadZlibBinding()
+  return zlibBinding === null ? undefined : zlibBinding.crc32(data, 0)
+}
+
+function loadZlibBinding(): ZlibBinding | null {
+  const { noDeprecation } = process
+  // Under --pending-deprecation, process.binding warns on stderr: msal-ts writes only its own lines.
+  process.noDeprecation = true
+  try {
+    const binding = (process as unknown as { binding(name: string): unknown }).binding('zlib')
+    // Node before 20.15 has no crc32 (its arguments are checked by an abort, hence a Buffer and 0).
+    return typeof (binding as Partial<ZlibBinding> | undefined)?.crc32 === 'function'
+      ? (binding as ZlibBinding)
+      : null
+  } catch {
+    // A policy or the permission model takes process.binding away.
+    return null
+  } finally {
+    process.noDeprecation = noDeprecation
   }
 }
 

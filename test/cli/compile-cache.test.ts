@@ -1,7 +1,7 @@
 /**
  * Node 20's compile cache (src/compile-cache.ts): a second run takes the code the first compiled,
- * and a directory or file someone else could have written is never read. Node 22 and later keep
- * their own cache, so there msal-ts makes no directory of its own.
+ * a directory or file someone else could have written is never read, and a damaged file is never
+ * run. Node 22 and later keep their own cache, so there msal-ts makes no directory of its own.
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -17,7 +17,8 @@ import {
   writeFile,
 } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
+import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { run, tempDir } from './harness.js'
 
 const ownCache = Number(process.versions.node.split('.')[0]) < 22
@@ -152,6 +153,59 @@ describe('compile cache', () => {
     assert.equal(second.exitCode, 0, second.stderr)
     assert.equal(second.stdout, first.stdout)
     assert.notEqual(await readFile(join(cache, name), 'utf8').catch(() => ''), 'not compiled code')
+  })
+
+  describe('a file damaged after it was written', () => {
+    let sts: Sts
+    before(async () => {
+      sts = await startSts()
+    })
+    after(() => sts.close())
+
+    test('is never given to V8: the run compiles as usual, answers, and writes the file anew', async () => {
+      const { home, tmp, cache } = await scratch()
+      const env = { TMPDIR: tmp }
+      const scope = 'https://graph.microsoft.com/User.Read'
+      const base = sts.cliArgs(sts.defaults.publicClientId)
+      const signIn = ['login', ...base, '--username', sts.defaults.username, '--password-stdin']
+      const login = await run(home, [...signIn, '--scope', scope], {
+        env,
+        input: sts.defaults.password,
+      })
+      assert.equal(login.exitCode, 0, login.stderr)
+      const token = ['token', ...base, '--scope', scope]
+      const first = await run(home, token, { env })
+      assert.equal(first.exitCode, 0, first.stderr)
+      await run(home, token, { env })
+      const [name] = (await listing(cache)).filter((file) =>
+        file.startsWith('token-hit.cjs.token.'),
+      )
+      if (!ownCache) {
+        assert.equal(name, undefined)
+        return
+      }
+      assert.ok(name)
+      const file = join(cache, name)
+      // Bytes changed in place, the size kept: no torn write leaves this, and a release build of
+      // V8 takes such code and aborts the process on it ("Fatal error", exit 133).
+      const damaged = await readFile(file)
+      for (const at of [0.3, 0.45, 0.6]) {
+        const start = Math.floor(damaged.length * at)
+        damaged.fill(0xa5, start, start + 8)
+      }
+      await writeFile(file, damaged)
+      const afterDamage = await run(home, token, { env })
+      assert.equal(afterDamage.exitCode, 0, afterDamage.stderr)
+      assert.equal(afterDamage.stderr, '')
+      assert.equal(afterDamage.stdout, first.stdout)
+      const rewritten = await readFile(file)
+      assert.ok(!rewritten.equals(damaged), 'the damaged file was written anew')
+      const { mtimeMs } = await stat(file)
+      const next = await run(home, token, { env })
+      assert.equal(next.exitCode, 0, next.stderr)
+      assert.equal(next.stdout, first.stdout)
+      assert.equal((await stat(file)).mtimeMs, mtimeMs, 'the new file was taken, not rewritten')
+    })
   })
 
   test('a directory others can write in, or a link, is never used', async () => {
