@@ -132,6 +132,9 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     { args: ['--timeout', '-1'], names: '--timeout' },
     { args: ['--timeout', 'soon'], names: '--timeout' },
     { args: [], env: { MSAL_TS_TIMEOUT: '0' }, names: 'MSAL_TS_TIMEOUT' },
+    // Node's timers wait at most 2^31-1 ms; a longer timeout failed every request as internal_error.
+    { args: ['--timeout', '5000000'], names: '--timeout' },
+    { args: [], env: { MSAL_TS_TIMEOUT: '99999999' }, names: 'MSAL_TS_TIMEOUT' },
     { args: ['--log-level', 'loud'], names: '--log-level' },
     { args: [], env: { MSAL_TS_LOG_LEVEL: 'loud' }, names: 'MSAL_TS_LOG_LEVEL' },
     { args: ['--unknown-option'], names: '--unknown-option' },

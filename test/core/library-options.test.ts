@@ -8,6 +8,7 @@ import {
   AuthorityBuilder,
   ConfidentialClientApplication,
   createHttpClient,
+  ManagedIdentityClient,
   memoryStore,
   popAuthScheme,
   PublicClientApplication,
@@ -431,6 +432,31 @@ describe('library options (the built package)', () => {
     const insecure = secretApp({ verify: false })
     assert.equal((await insecure.acquireTokenForClient([graph])).token_source, 'identity_provider')
     await insecure.close()
+  })
+
+  test('timeout: one Node cannot wait for, or none at all, is refused at construction', () => {
+    for (const timeout of [
+      -1,
+      0,
+      Number.NaN,
+      Infinity,
+      1e12,
+      2_147_484,
+      '30' as unknown as number,
+    ]) {
+      for (const make of [
+        () => secretApp({ timeout }),
+        () => publicApp({ timeout }),
+        () => new ManagedIdentityClient({ timeout }),
+      ]) {
+        assert.throws(make, (error: Error & { code?: string }) => {
+          assert.ok(error instanceof UsageError, String(error))
+          assert.equal(error.code, 'invalid_timeout')
+          return true
+        })
+      }
+    }
+    assert.doesNotThrow(() => secretApp({ timeout: 2_147_483 }))
   })
 
   test('timeout: a provider that never answers fails the call (runtime), not the process', async () => {

@@ -7,6 +7,7 @@ import {
   takesRegion,
 } from '../../core/authority/authority.js'
 import { UsageError } from '../../core/kernel/errors.js'
+import { timeoutProblem } from '../../core/session/option-checks.js'
 import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
@@ -345,10 +346,11 @@ export function parseTimeout(text: string | undefined): number {
     return 30
   }
   const seconds = Number(text)
-  if (!Number.isFinite(seconds) || seconds <= 0) {
+  const problem = timeoutProblem(seconds)
+  if (problem !== undefined) {
     throw new UsageError(
       'invalid_timeout',
-      `--timeout (or MSAL_TS_TIMEOUT) must be a positive number of seconds, not ${JSON.stringify(text)}`,
+      `--timeout (or MSAL_TS_TIMEOUT) ${problem}, not ${JSON.stringify(text)}`,
     )
   }
   return seconds
