@@ -152,6 +152,10 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           { args: ['--proxy', 'not a url'], names: '--proxy' },
           { args: ['--proxy', 'file:///etc/passwd'], names: '--proxy' },
           { args: ['--proxy', 'javascript:alert(1)'], names: '--proxy' },
+          // Sent as headers: a line break would forge one; Node refused it as connection_failed.
+          { args: ['--app-name', 'a\r\nX-Inj: 1'], names: '--app-name' },
+          { args: ['--app-version', '1\n2'], names: '--app-version' },
+          { args: ['--app-name', 'app \u{1f600}'], names: '--app-name' },
         ]),
   ]
 
@@ -197,6 +201,9 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       { args: ['--scope', graph, '--thumbprint', 'abcd'], names: '--thumbprint' },
     ],
     token: [
+      // Refused even when the cache could answer without a request.
+      { args: ['--scope', 'User.Read', '--app-name', 'a\r\nX-Inj: 1'], names: '--app-name' },
+      { args: ['--scope', 'User.Read', '--app-version', '\u0007'], names: '--app-version' },
       { args: ['--scope', 'User.Read', '--min-validity', '-5'], names: '--min-validity' },
       { args: ['--scope', 'User.Read', '--min-validity', 'long'], names: '--min-validity' },
       { args: ['--scope', 'User.Read', '--claims-challenge', '{bad'], names: 'claims' },

@@ -7,7 +7,8 @@ import {
   takesRegion,
 } from '../../core/authority/authority.js'
 import { UsageError } from '../../core/kernel/errors.js'
-import { timeoutProblem } from '../../core/session/option-checks.js'
+import { quoted } from '../../core/kernel/quoted.js'
+import { headerValueProblem, timeoutProblem } from '../../core/session/option-checks.js'
 import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
@@ -99,8 +100,8 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ...caSetting(flags, env, { profile, profileName }),
     insecure: flags.insecure === true,
     timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
-    ...optional('appName', flags.appName),
-    ...optional('appVersion', flags.appVersion),
+    ...optional('appName', headerText('--app-name', flags.appName)),
+    ...optional('appVersion', headerText('--app-version', flags.appVersion)),
     logLevel,
     pii: flags.pii === true,
     ...optional('output', profile['output']),
@@ -339,6 +340,18 @@ function cacheUrl(
     )
   }
   return { cacheUrl: target }
+}
+
+/** A value sent in a header: refused here rather than by Node at the first request. */
+function headerText(option: string, value: string | undefined): string | undefined {
+  const problem = value === undefined ? undefined : headerValueProblem(value)
+  if (problem !== undefined) {
+    throw new UsageError(
+      `invalid_${option.slice(2).replace('-', '_')}`,
+      `${option} ${problem}, not ${quoted(value)}`,
+    )
+  }
+  return value
 }
 
 export function parseTimeout(text: string | undefined): number {

@@ -1,4 +1,5 @@
 import { UsageError } from '../kernel/errors.js'
+import { controlCharacter } from '../kernel/control-characters.js'
 import { quoted } from '../kernel/quoted.js'
 import type { ClientApplicationOptions, SharedClientOptions } from './client-options.js'
 
@@ -18,6 +19,19 @@ export function timeoutProblem(seconds: unknown): string | undefined {
     : undefined
 }
 
+/**
+ * Why `text` cannot go in a header, or undefined when it can: a control character could end the
+ * header and start another, and Node refuses anything beyond Latin-1 at the first request.
+ */
+export function headerValueProblem(text: unknown): string | undefined {
+  if (typeof text !== 'string') {
+    return 'must be a string'
+  }
+  return controlCharacter.test(text) || /[\u0100-\u{10ffff}]/u.test(text)
+    ? 'must be printable Latin-1 text, without control characters'
+    : undefined
+}
+
 /** Refuses, at construction, the HTTP options that would otherwise fail every request. */
 export function checkSharedOptions(options: SharedClientOptions): void {
   const timeout = options.timeout === undefined ? undefined : timeoutProblem(options.timeout)
@@ -29,4 +43,13 @@ export function checkSharedOptions(options: SharedClientOptions): void {
 /** Refuses, at construction, the application options that would otherwise fail every request. */
 export function checkClientOptions(options: ClientApplicationOptions): void {
   checkSharedOptions(options)
+  for (const [key, code] of [
+    ['appName', 'invalid_app_name'],
+    ['appVersion', 'invalid_app_version'],
+  ] as const) {
+    const problem = options[key] === undefined ? undefined : headerValueProblem(options[key])
+    if (problem !== undefined) {
+      throw new UsageError(code, `${key} ${problem}, not ${quoted(options[key])}`)
+    }
+  }
 }
