@@ -152,6 +152,11 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           { args: ['--proxy', 'not a url'], names: '--proxy' },
           { args: ['--proxy', 'file:///etc/passwd'], names: '--proxy' },
           { args: ['--proxy', 'javascript:alert(1)'], names: '--proxy' },
+          // undici takes an origin only, and decodes user and password: these failed as connection_failed.
+          { args: ['--proxy', 'http://u:p@127.0.0.1:48888/%zz'], names: '--proxy' },
+          { args: ['--proxy', 'http://127.0.0.1:48888/?q=1'], names: '--proxy' },
+          { args: ['--proxy', 'http://127.0.0.1:48888#top'], names: '--proxy' },
+          { args: ['--proxy', 'http://u:%zz@127.0.0.1:48888'], names: '--proxy' },
           // Sent as headers: a line break would forge one; Node refused it as connection_failed.
           { args: ['--app-name', 'a\r\nX-Inj: 1'], names: '--app-name' },
           { args: ['--app-version', '1\n2'], names: '--app-version' },

@@ -78,6 +78,10 @@ describe('msal-ts config', () => {
         /^msal-ts: invalid_config_value: "5000000" is not a valid timeout: .+ at most 2147483 seconds/,
       ],
       [
+        ['set', 'proxy', 'http://127.0.0.1:3128/path'],
+        /^msal-ts: invalid_config_value: .+ is not a valid proxy: a proxy takes a URL with no path/,
+      ],
+      [
         ['set', 'authority', 'ftp://x'],
         /^msal-ts: invalid_config_value: "ftp:\/\/x" is not a valid authority/,
       ],

@@ -8,7 +8,11 @@ import {
 } from '../../core/authority/authority.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { quoted } from '../../core/kernel/quoted.js'
-import { headerValueProblem, timeoutProblem } from '../../core/session/option-checks.js'
+import {
+  headerValueProblem,
+  proxyUrlProblem,
+  timeoutProblem,
+} from '../../core/session/option-checks.js'
 import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
@@ -259,9 +263,6 @@ function defaultRegion(
   return takesRegion(parseAuthority(authority ?? defaultAuthority)) ? region : undefined
 }
 
-/** The proxies undici can speak to. */
-const proxySchemes = ['http:', 'https:', 'socks:', 'socks5:']
-
 /**
  * The proxy to pass on: the option's, else the profile's when the environment names none (the
  * environment's is applied by the HTTP layer). Checked here, before undici would throw a bare
@@ -275,14 +276,9 @@ export function proxySetting(
   const envProxy =
     env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
   const proxy = option ?? (envProxy ? undefined : profile['proxy'])
-  if (proxy !== undefined && !URL.canParse(proxy)) {
-    throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
-  }
-  if (proxy !== undefined && !proxySchemes.includes(new URL(proxy).protocol)) {
-    throw new UsageError(
-      'invalid_proxy',
-      `--proxy takes an http://, https:// or socks5:// URL, not one with the scheme ${JSON.stringify(new URL(proxy).protocol)}`,
-    )
+  const problem = proxy === undefined ? undefined : proxyUrlProblem(proxy)
+  if (problem !== undefined) {
+    throw new UsageError('invalid_proxy', `--proxy ${problem}, not ${quoted(proxy)}`)
   }
   return proxy
 }
