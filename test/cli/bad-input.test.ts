@@ -136,6 +136,9 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     { args: ['--timeout', '5000000'], names: '--timeout' },
     { args: [], env: { MSAL_TS_TIMEOUT: '99999999' }, names: 'MSAL_TS_TIMEOUT' },
     { args: ['--log-level', 'loud'], names: '--log-level' },
+    // Empty, these fell back silently to the default cache or authority.
+    { args: ['--cache-file='], names: '--cache-file' },
+    { args: ['--authority='], names: '--authority' },
     { args: [], env: { MSAL_TS_LOG_LEVEL: 'loud' }, names: 'MSAL_TS_LOG_LEVEL' },
     { args: ['--unknown-option'], names: '--unknown-option' },
     { args: ['--cache-url', 'http://127.0.0.1:6379'], names: '--cache-url' },

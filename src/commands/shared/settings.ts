@@ -61,6 +61,7 @@ export type LogLevel = (typeof logLevels)[number]
  * option > environment > profile (`--profile`/MSAL_TS_PROFILE over the default profile) > default.
  */
 export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
+  refuseEmptyValues(flags)
   const env = io.env
   const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
   const profile = profileValues(profileName, env)
@@ -109,6 +110,27 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     logLevel,
     pii: flags.pii === true,
     ...optional('output', profile['output']),
+  }
+}
+
+/**
+ * Options that, given an empty value (`--cache-file=`, an unset variable in a script), would
+ * silently fall back to the next layer: another cache, authority or trust than the one meant.
+ */
+const emptyNotAllowed = [
+  ['authority', '--authority'],
+  ['oidcAuthority', '--oidc-authority'],
+  ['tenant', '--tenant'],
+  ['cloud', '--cloud'],
+  ['cacheFile', '--cache-file'],
+  ['cacheDir', '--cache-dir'],
+  ['caFile', '--ca-file'],
+] as const satisfies readonly (readonly [keyof CommonFlags, string])[]
+
+function refuseEmptyValues(flags: CommonFlags): void {
+  const empty = emptyNotAllowed.find(([key]) => flags[key]?.trim() === '')
+  if (empty !== undefined) {
+    throw new UsageError('invalid_option', `${empty[1]} takes a value, not an empty one`)
   }
 }
 
