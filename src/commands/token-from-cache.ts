@@ -36,7 +36,9 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
   }
   try {
     const settings = resolveCommon(parsed.flags, io)
+    // Excluded scopes are checked by the application the full CLI builds (openid is refused).
     if (
+      settings.excludeScopes.length > 0 ||
       settings.noCache ||
       settings.cacheUrl !== undefined ||
       settings.insecure ||

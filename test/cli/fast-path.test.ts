@@ -73,6 +73,35 @@ describe('the cache-hit path of msal-ts token', () => {
     }
   })
 
+  test('--exclude-scope is answered by the full CLI with a token cached: openid refused, others served', async () => {
+    const refused = await runTracingModules(home, [
+      'token',
+      ...base,
+      '--scope',
+      scope,
+      '--exclude-scope',
+      'openid',
+    ])
+    assert.equal(refused.exitCode, 2, refused.stderr)
+    assert.equal(refused.stdout, '')
+    assert.equal(refused.stderr, 'msal-ts: reserved_scope: openid cannot be excluded\n')
+    sts.clearLog()
+    const served = await runTracingModules(home, [
+      'token',
+      ...base,
+      '--scope',
+      scope,
+      '--exclude-scope',
+      'offline_access',
+      '-o',
+      'json',
+    ])
+    assert.equal(served.exitCode, 0, served.stderr)
+    assert.equal((JSON.parse(served.stdout) as { token_source: string }).token_source, 'cache')
+    assert.ok(served.modules.includes('../dist/msal-ts.cjs'), 'the fast path answered')
+    assert.equal(sts.tokenRequests().length, 0)
+  })
+
   test('a tenant named by its domain is served from the cache through its cached discovery answer', async () => {
     const domainHome = await tempDir()
     const domainArgs = [
