@@ -20,7 +20,7 @@ export interface SharedClientOptions {
    * it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
    */
   proxies?: string | { http?: string; https?: string }
-  /** Seconds per request. Default 30. */
+  /** Seconds per request, above 0 and at most 2147483 (the longest wait Node's timers take). Default 30. */
   timeout?: number
   logger?: Logger
   /** Lets tokens, secrets, codes and user names reach the logger; they are masked by default. */
