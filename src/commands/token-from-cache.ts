@@ -36,7 +36,9 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
   }
   try {
     const settings = resolveCommon(parsed.flags, io)
+    // Excluded scopes are checked by the application the full CLI builds (openid is refused).
     if (
+      settings.excludeScopes.length > 0 ||
       settings.noCache ||
       settings.cacheUrl !== undefined ||
       settings.insecure ||
@@ -161,7 +163,8 @@ export function parseTokenArgs(args: readonly string[]): TokenArgs | undefined {
       continue
     }
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i]
-    if (value === undefined || (eq < 0 && value.startsWith('-'))) {
+    // An empty value is refused (or meant) by the full CLI, never read here as the option unset.
+    if (value === undefined || value === '' || (eq < 0 && value.startsWith('-'))) {
       return undefined
     }
     values[option.key] = option.repeatable ? [...(values[option.key] ?? []), value] : [value]

@@ -89,8 +89,9 @@ export function withSignInHint(error: unknown): unknown {
 }
 
 function parseSeconds(text: string): number {
+  // Number('') is 0: an empty value would pass for none.
   const seconds = Number(text)
-  if (!Number.isInteger(seconds) || seconds < 0) {
+  if (text.trim() === '' || !Number.isInteger(seconds) || seconds < 0) {
     throw new UsageError(
       'invalid_option',
       `--min-validity takes whole seconds, not ${JSON.stringify(text)}`,

@@ -132,7 +132,13 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     { args: ['--timeout', '-1'], names: '--timeout' },
     { args: ['--timeout', 'soon'], names: '--timeout' },
     { args: [], env: { MSAL_TS_TIMEOUT: '0' }, names: 'MSAL_TS_TIMEOUT' },
+    // Node's timers wait at most 2^31-1 ms; a longer timeout failed every request as internal_error.
+    { args: ['--timeout', '5000000'], names: '--timeout' },
+    { args: [], env: { MSAL_TS_TIMEOUT: '99999999' }, names: 'MSAL_TS_TIMEOUT' },
     { args: ['--log-level', 'loud'], names: '--log-level' },
+    // Empty, these fell back silently to the default cache or authority.
+    { args: ['--cache-file='], names: '--cache-file' },
+    { args: ['--authority='], names: '--authority' },
     { args: [], env: { MSAL_TS_LOG_LEVEL: 'loud' }, names: 'MSAL_TS_LOG_LEVEL' },
     { args: ['--unknown-option'], names: '--unknown-option' },
     { args: ['--cache-url', 'http://127.0.0.1:6379'], names: '--cache-url' },
@@ -149,6 +155,15 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           { args: ['--proxy', 'not a url'], names: '--proxy' },
           { args: ['--proxy', 'file:///etc/passwd'], names: '--proxy' },
           { args: ['--proxy', 'javascript:alert(1)'], names: '--proxy' },
+          // undici takes an origin only, and decodes user and password: these failed as connection_failed.
+          { args: ['--proxy', 'http://u:p@127.0.0.1:48888/%zz'], names: '--proxy' },
+          { args: ['--proxy', 'http://127.0.0.1:48888/?q=1'], names: '--proxy' },
+          { args: ['--proxy', 'http://127.0.0.1:48888#top'], names: '--proxy' },
+          { args: ['--proxy', 'http://u:%zz@127.0.0.1:48888'], names: '--proxy' },
+          // Sent as headers: a line break would forge one; Node refused it as connection_failed.
+          { args: ['--app-name', 'a\r\nX-Inj: 1'], names: '--app-name' },
+          { args: ['--app-version', '1\n2'], names: '--app-version' },
+          { args: ['--app-name', 'app \u{1f600}'], names: '--app-name' },
         ]),
   ]
 
@@ -194,6 +209,9 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       { args: ['--scope', graph, '--thumbprint', 'abcd'], names: '--thumbprint' },
     ],
     token: [
+      // Refused even when the cache could answer without a request.
+      { args: ['--scope', 'User.Read', '--app-name', 'a\r\nX-Inj: 1'], names: '--app-name' },
+      { args: ['--scope', 'User.Read', '--app-version', '\u0007'], names: '--app-version' },
       { args: ['--scope', 'User.Read', '--min-validity', '-5'], names: '--min-validity' },
       { args: ['--scope', 'User.Read', '--min-validity', 'long'], names: '--min-validity' },
       { args: ['--scope', 'User.Read', '--claims-challenge', '{bad'], names: 'claims' },

@@ -56,6 +56,52 @@ describe('the cache-hit path of msal-ts token', () => {
     assert.deepEqual(sts.log, [])
   })
 
+  test('an empty value is refused by the full CLI, not read as the option unset, with a token cached', async () => {
+    for (const [arg, name] of [
+      ['--min-validity=', '--min-validity'],
+      ['--cache-file=', '--cache-file'],
+      ['--cache-dir=', '--cache-dir'],
+      ['--ca-file=', '--ca-file'],
+      ['--authority=', '--authority'],
+    ]) {
+      const result = await runTracingModules(home, ['token', ...base, '--scope', scope, arg ?? ''])
+      assert.equal(result.exitCode, 2, `${arg}: ${result.stderr}`)
+      assert.equal(result.stdout, '', arg)
+      assert.match(result.stderr, /^msal-ts: [\w-]+: [^\n]+\n$/, arg)
+      assert.ok(result.stderr.includes(`${name} takes`), result.stderr)
+      assert.ok(result.modules.includes('../dist/msal-ts.cjs'), `${arg}: the full CLI did not run`)
+    }
+  })
+
+  test('--exclude-scope is answered by the full CLI with a token cached: openid refused, others served', async () => {
+    const refused = await runTracingModules(home, [
+      'token',
+      ...base,
+      '--scope',
+      scope,
+      '--exclude-scope',
+      'openid',
+    ])
+    assert.equal(refused.exitCode, 2, refused.stderr)
+    assert.equal(refused.stdout, '')
+    assert.equal(refused.stderr, 'msal-ts: reserved_scope: openid cannot be excluded\n')
+    sts.clearLog()
+    const served = await runTracingModules(home, [
+      'token',
+      ...base,
+      '--scope',
+      scope,
+      '--exclude-scope',
+      'offline_access',
+      '-o',
+      'json',
+    ])
+    assert.equal(served.exitCode, 0, served.stderr)
+    assert.equal((JSON.parse(served.stdout) as { token_source: string }).token_source, 'cache')
+    assert.ok(served.modules.includes('../dist/msal-ts.cjs'), 'the fast path answered')
+    assert.equal(sts.tokenRequests().length, 0)
+  })
+
   test('a tenant named by its domain is served from the cache through its cached discovery answer', async () => {
     const domainHome = await tempDir()
     const domainArgs = [

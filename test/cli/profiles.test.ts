@@ -72,6 +72,15 @@ describe('msal-ts config', () => {
       [['get', 'colour'], /^msal-ts: unknown_config_key: unknown config key "colour"/],
       [['set', 'output', 'yaml'], /^msal-ts: invalid_config_value: "yaml" is not a valid output/],
       [['set', 'timeout', '-1'], /^msal-ts: invalid_config_value: "-1" is not a valid timeout/],
+      // Node's timers wait at most 2^31-1 ms: a longer timeout would fail every request.
+      [
+        ['set', 'timeout', '5000000'],
+        /^msal-ts: invalid_config_value: "5000000" is not a valid timeout: .+ at most 2147483 seconds/,
+      ],
+      [
+        ['set', 'proxy', 'http://127.0.0.1:3128/path'],
+        /^msal-ts: invalid_config_value: .+ is not a valid proxy: a proxy takes a URL with no path/,
+      ],
       [
         ['set', 'authority', 'ftp://x'],
         /^msal-ts: invalid_config_value: "ftp:\/\/x" is not a valid authority/,
@@ -91,6 +100,24 @@ describe('msal-ts config', () => {
       assert.equal(result.stderr.split('\n').length, 2, result.stderr)
     }
     await assert.rejects(stat(join(home, 'config', 'config.json')))
+  })
+
+  test('a timeout too long for Node, written into the file by hand, is refused naming --timeout', async () => {
+    const { home, env } = await configHome()
+    await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })
+    const file = join(home, 'config', 'config.json')
+    await writeFile(file, JSON.stringify({ profiles: { default: { timeout: '5000000' } } }))
+    const result = await run(
+      home,
+      ['client-token', '-c', 'app', '--scope', graph, '--client-secret-stdin'],
+      { env, input: 's' },
+    )
+    assert.equal(result.exitCode, 2)
+    assert.equal(result.stdout, '')
+    assert.equal(
+      result.stderr,
+      'msal-ts: invalid_timeout: --timeout (or MSAL_TS_TIMEOUT) must be at most 2147483 seconds (about 24 days), not "5000000"\n',
+    )
   })
 
   test('a broken config file is a usage error naming it', async () => {

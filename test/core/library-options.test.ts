@@ -8,6 +8,7 @@ import {
   AuthorityBuilder,
   ConfidentialClientApplication,
   createHttpClient,
+  ManagedIdentityClient,
   memoryStore,
   popAuthScheme,
   PublicClientApplication,
@@ -16,6 +17,7 @@ import {
   type HttpClient,
   type LogEvent,
 } from 'msal-ts'
+import { startConnectProxy } from '../fixtures/connect-proxy.js'
 import { makeClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { tempDir } from '../cli/harness.js'
@@ -431,6 +433,104 @@ describe('library options (the built package)', () => {
     const insecure = secretApp({ verify: false })
     assert.equal((await insecure.acquireTokenForClient([graph])).token_source, 'identity_provider')
     await insecure.close()
+  })
+
+  test('proxies: a URL for every request, or one for each scheme as MSAL maps them', async () => {
+    const proxy = await startConnectProxy()
+    try {
+      for (const proxies of [
+        proxy.url,
+        { https: proxy.url },
+        { http: 'http://127.0.0.1:9', https: proxy.url },
+      ]) {
+        proxy.tunnels.length = 0
+        const app = secretApp({ proxies })
+        assert.equal((await app.acquireTokenForClient([graph])).token_source, 'identity_provider')
+        await app.close()
+        assert.ok(proxy.tunnels.includes(new URL(sts.url).host), JSON.stringify(proxy.tunnels))
+      }
+    } finally {
+      proxy.close()
+    }
+  })
+
+  test('proxies: anything but a proxy URL or { http, https } of them is refused at construction', () => {
+    for (const proxies of [
+      '',
+      'not a url',
+      'file:///etc/passwd',
+      'http://u:p@127.0.0.1:48888/%zz',
+      'http://127.0.0.1:3128/path',
+      'http://127.0.0.1:3128?q',
+      'http://u:%zz@127.0.0.1:3128',
+      5,
+      null,
+      ['http://127.0.0.1:3128'],
+      { ftp: 'http://127.0.0.1:3128' },
+      { https: 'not a url' },
+      { http: 5 },
+    ]) {
+      for (const make of [
+        () => secretApp({ proxies: proxies as string }),
+        () => new ManagedIdentityClient({ proxies: proxies as string }),
+      ]) {
+        assert.throws(
+          make,
+          (error: Error & { code?: string }) => {
+            assert.ok(error instanceof UsageError, String(error))
+            assert.equal(error.code, 'invalid_proxy')
+            return true
+          },
+          JSON.stringify(proxies),
+        )
+      }
+    }
+    assert.doesNotThrow(() => secretApp({ proxies: 'socks5://u:p%40ss@127.0.0.1:1080' }))
+  })
+
+  test('timeout: one Node cannot wait for, or none at all, is refused at construction', () => {
+    for (const timeout of [
+      -1,
+      0,
+      Number.NaN,
+      Infinity,
+      1e12,
+      2_147_484,
+      '30' as unknown as number,
+    ]) {
+      for (const make of [
+        () => secretApp({ timeout }),
+        () => publicApp({ timeout }),
+        () => new ManagedIdentityClient({ timeout }),
+      ]) {
+        assert.throws(make, (error: Error & { code?: string }) => {
+          assert.ok(error instanceof UsageError, String(error))
+          assert.equal(error.code, 'invalid_timeout')
+          return true
+        })
+      }
+    }
+    assert.doesNotThrow(() => secretApp({ timeout: 2_147_483 }))
+  })
+
+  test('appName and appVersion: a control character or one beyond Latin-1 is refused at construction', () => {
+    for (const [key, code] of [
+      ['appName', 'invalid_app_name'],
+      ['appVersion', 'invalid_app_version'],
+    ] as const) {
+      for (const value of ['a\r\nX-Inj: 1', 'tab\there', '\u0085', 'emoji \u{1f600}', 5]) {
+        assert.throws(
+          () => publicApp({ [key]: value }),
+          (error: Error & { code?: string }) => {
+            assert.ok(error instanceof UsageError, String(error))
+            assert.equal(error.code, code)
+            return true
+          },
+          `${key} ${JSON.stringify(value)}`,
+        )
+      }
+    }
+    assert.doesNotThrow(() => publicApp({ appName: 'Café tool', appVersion: '1.2.3-beta' }))
   })
 
   test('timeout: a provider that never answers fails the call (runtime), not the process', async () => {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { parseAuthority } from '../../core/authority/authority.js'
 import { UsageError } from '../../core/kernel/errors.js'
+import { proxyUrlProblem } from '../../core/session/option-checks.js'
 import { logLevels, parseTimeout } from './settings.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { tokenFormats } from './output.js'
@@ -54,7 +55,16 @@ export const profileKeys: Record<string, ProfileKey> = {
   region: { description: 'Azure region for client credentials, or auto', check: text },
   timeout: { description: 'seconds per HTTP request', check: (v) => String(parseTimeout(v)) },
   'log-level': { description: logLevels.join(', '), check: oneOf(logLevels) },
-  proxy: { description: 'HTTP(S) proxy URL', check: url },
+  proxy: {
+    description: 'HTTP(S) proxy URL',
+    check: (v) => {
+      const problem = proxyUrlProblem(v)
+      if (problem !== undefined) {
+        throw new Error(`a proxy ${problem}`)
+      }
+      return url(v)
+    },
+  },
   'ca-file': { description: 'extra trusted CA certificates (PEM file)', check: path },
   'cache-url': {
     description: 'redis:// or rediss:// URL of a token cache shared through Redis',

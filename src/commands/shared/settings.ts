@@ -7,6 +7,12 @@ import {
   takesRegion,
 } from '../../core/authority/authority.js'
 import { UsageError } from '../../core/kernel/errors.js'
+import { quoted } from '../../core/kernel/quoted.js'
+import {
+  headerValueProblem,
+  proxyUrlProblem,
+  timeoutProblem,
+} from '../../core/session/option-checks.js'
 import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
@@ -55,6 +61,7 @@ export type LogLevel = (typeof logLevels)[number]
  * option > environment > profile (`--profile`/MSAL_TS_PROFILE over the default profile) > default.
  */
 export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
+  refuseEmptyValues(flags)
   const env = io.env
   const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
   const profile = profileValues(profileName, env)
@@ -98,11 +105,32 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ...caSetting(flags, env, { profile, profileName }),
     insecure: flags.insecure === true,
     timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
-    ...optional('appName', flags.appName),
-    ...optional('appVersion', flags.appVersion),
+    ...optional('appName', headerText('--app-name', flags.appName)),
+    ...optional('appVersion', headerText('--app-version', flags.appVersion)),
     logLevel,
     pii: flags.pii === true,
     ...optional('output', profile['output']),
+  }
+}
+
+/**
+ * Options that, given an empty value (`--cache-file=`, an unset variable in a script), would
+ * silently fall back to the next layer: another cache, authority or trust than the one meant.
+ */
+const emptyNotAllowed = [
+  ['authority', '--authority'],
+  ['oidcAuthority', '--oidc-authority'],
+  ['tenant', '--tenant'],
+  ['cloud', '--cloud'],
+  ['cacheFile', '--cache-file'],
+  ['cacheDir', '--cache-dir'],
+  ['caFile', '--ca-file'],
+] as const satisfies readonly (readonly [keyof CommonFlags, string])[]
+
+function refuseEmptyValues(flags: CommonFlags): void {
+  const empty = emptyNotAllowed.find(([key]) => flags[key]?.trim() === '')
+  if (empty !== undefined) {
+    throw new UsageError('invalid_option', `${empty[1]} takes a value, not an empty one`)
   }
 }
 
@@ -257,9 +285,6 @@ function defaultRegion(
   return takesRegion(parseAuthority(authority ?? defaultAuthority)) ? region : undefined
 }
 
-/** The proxies undici can speak to. */
-const proxySchemes = ['http:', 'https:', 'socks:', 'socks5:']
-
 /**
  * The proxy to pass on: the option's, else the profile's when the environment names none (the
  * environment's is applied by the HTTP layer). Checked here, before undici would throw a bare
@@ -273,14 +298,9 @@ export function proxySetting(
   const envProxy =
     env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
   const proxy = option ?? (envProxy ? undefined : profile['proxy'])
-  if (proxy !== undefined && !URL.canParse(proxy)) {
-    throw new UsageError('invalid_proxy', `--proxy takes a URL, not ${JSON.stringify(proxy)}`)
-  }
-  if (proxy !== undefined && !proxySchemes.includes(new URL(proxy).protocol)) {
-    throw new UsageError(
-      'invalid_proxy',
-      `--proxy takes an http://, https:// or socks5:// URL, not one with the scheme ${JSON.stringify(new URL(proxy).protocol)}`,
-    )
+  const problem = proxy === undefined ? undefined : proxyUrlProblem(proxy)
+  if (problem !== undefined) {
+    throw new UsageError('invalid_proxy', `--proxy ${problem}, not ${quoted(proxy)}`)
   }
   return proxy
 }
@@ -340,15 +360,28 @@ function cacheUrl(
   return { cacheUrl: target }
 }
 
+/** A value sent in a header: refused here rather than by Node at the first request. */
+function headerText(option: string, value: string | undefined): string | undefined {
+  const problem = value === undefined ? undefined : headerValueProblem(value)
+  if (problem !== undefined) {
+    throw new UsageError(
+      `invalid_${option.slice(2).replace('-', '_')}`,
+      `${option} ${problem}, not ${quoted(value)}`,
+    )
+  }
+  return value
+}
+
 export function parseTimeout(text: string | undefined): number {
   if (text === undefined) {
     return 30
   }
   const seconds = Number(text)
-  if (!Number.isFinite(seconds) || seconds <= 0) {
+  const problem = timeoutProblem(seconds)
+  if (problem !== undefined) {
     throw new UsageError(
       'invalid_timeout',
-      `--timeout (or MSAL_TS_TIMEOUT) must be a positive number of seconds, not ${JSON.stringify(text)}`,
+      `--timeout (or MSAL_TS_TIMEOUT) ${problem}, not ${JSON.stringify(text)}`,
     )
   }
   return seconds

@@ -23,6 +23,7 @@ import type { Account, AuthenticationResult } from '../protocol/result.js'
 import { accountsFor, removeClientTokens, signOut } from '../session/accounts.js'
 import { type AppContext, appContext, type CachingHttpClient } from '../session/app-context.js'
 import type { ClientApplicationOptions, ClientTokenOptions } from '../session/client-options.js'
+import { checkClientOptions } from '../session/option-checks.js'
 import { type CachedGrant, redeem, redeemUserGrant } from '../session/redeem.js'
 import { type SilentOptions, silentToken } from '../session/silent.js'
 import { cachedOrFetched, fetchOnce, loadCache, realmsKnown } from '../session/single-flight.js'
@@ -58,6 +59,7 @@ export class ClientApplication {
     if (options.excludeScopes?.includes('openid')) {
       throw new UsageError('reserved_scope', 'openid cannot be excluded')
     }
+    checkClientOptions(options)
     this.app = appContext(options, {
       clientAuthentication: (endpoints) => this.clientAuthentication(endpoints),
       popKeyFor: (scheme) => this.#popKeyFor(scheme),

@@ -2,6 +2,7 @@ import { findAccessTokens, pickAccessToken } from '../token-cache/lookup.js'
 import { type Clock, systemClock } from '../kernel/clock.js'
 import { UsageError } from '../kernel/errors.js'
 import { httpOptionsOf, type SharedClientOptions } from '../session/client-options.js'
+import { checkSharedOptions } from '../session/option-checks.js'
 import { createHttpClient } from '../http/client.js'
 import type { HttpClient } from '../http/types.js'
 import { type Logger, piiAwareLogger, silentLogger } from '../kernel/log.js'
@@ -68,6 +69,7 @@ export class ManagedIdentityClient {
     if (id !== undefined && !identityCacheId(id).trim()) {
       throw new UsageError('invalid_identity', 'the managed identity id is empty')
     }
+    checkSharedOptions(options)
     this.#options = options
     // The public entry point is the one place the process environment is read: the engine below
     // takes it as given, so a caller (the CLI) can hand over its own.

@@ -14,8 +14,13 @@ export interface SharedClientOptions {
   httpClient?: HttpClient
   /** false disables TLS verification; a string is a CA bundle file to trust as well. */
   verify?: boolean | string
-  proxies?: string
-  /** Seconds per request. Default 30. */
+  /**
+   * The proxy for every request, or one for each scheme as MSAL's `proxies` mapping gives them
+   * (`{ https: 'http://proxy:3128' }`); an http://, https:// or socks5:// URL with no path. Without
+   * it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
+   */
+  proxies?: string | { http?: string; https?: string }
+  /** Seconds per request, above 0 and at most 2147483 (the longest wait Node's timers take). Default 30. */
   timeout?: number
   logger?: Logger
   /** Lets tokens, secrets, codes and user names reach the logger; they are masked by default. */

@@ -1,0 +1,53 @@
+/** The rules shared by the library's constructors, --timeout, --proxy, --app-name and config set. */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import {
+  headerValueProblem,
+  maxTimeoutSeconds,
+  proxyUrlProblem,
+  timeoutProblem,
+} from '../../src/core/session/option-checks.js'
+
+test('a timeout is a positive number of seconds Node can wait for', () => {
+  for (const good of [0.5, 30, maxTimeoutSeconds]) {
+    assert.equal(timeoutProblem(good), undefined, String(good))
+  }
+  for (const bad of [0, -1, Number.NaN, Infinity, maxTimeoutSeconds + 1, 1e12, '30', null]) {
+    assert.ok(timeoutProblem(bad), String(bad))
+  }
+  // The largest one still fits Node's timers, which take at most 2^31-1 ms.
+  assert.ok(maxTimeoutSeconds * 1000 <= 2 ** 31 - 1)
+})
+
+test('a proxy URL is an origin of a scheme undici speaks, its user and password decodable', () => {
+  for (const good of [
+    'http://127.0.0.1:3128',
+    'http://127.0.0.1:3128/',
+    'https://proxy.example:443',
+    'socks5://127.0.0.1:1080',
+    'http://user:p%40ss@127.0.0.1:3128',
+  ]) {
+    assert.equal(proxyUrlProblem(good), undefined, good)
+  }
+  for (const bad of [
+    '',
+    'proxy:3128 x',
+    'file:///etc/passwd',
+    'http://127.0.0.1:3128/path',
+    'http://127.0.0.1:3128/?q=1',
+    'http://127.0.0.1:3128#f',
+    'http://u:p@127.0.0.1:48888/%zz',
+    'http://u%zz:p@127.0.0.1:3128',
+  ]) {
+    assert.ok(proxyUrlProblem(bad), bad)
+  }
+})
+
+test('a header value is Latin-1 text without control characters', () => {
+  for (const good of ['my-app', 'Café 1.0', '']) {
+    assert.equal(headerValueProblem(good), undefined, good)
+  }
+  for (const bad of ['a\r\nX-Inj: 1', 'a\tb', '\u007f', '\u0085', 'ok \u{1f600}', '\ud800', 5]) {
+    assert.ok(headerValueProblem(bad), JSON.stringify(bad))
+  }
+})
