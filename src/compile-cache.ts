@@ -19,6 +19,7 @@
  */
 import {
   closeSync,
+  constants,
   fstatSync,
   fsyncSync,
   lstatSync,
@@ -245,7 +246,12 @@ function save(compiled: Compiled): void {
     } finally {
       closeSync(fd)
     }
-    renameSync(temporary, file)
+    try {
+      renameSync(temporary, file)
+    } catch {
+      // Something that is no file holds the name (a directory): nothing is left behind either.
+      rmSync(temporary, { force: true })
+    }
   } catch {
     // A cache that cannot be written is a cache not used next time, nothing more.
   }
@@ -347,13 +353,15 @@ function loadZlibBinding(): ZlibBinding | null {
 function readBounded(file: string, maxBytes: number): Buffer | undefined {
   let fd: number
   try {
-    fd = openSync(file, 'r')
+    // Not blocking: a FIFO in the file's place would otherwise hold the run until someone writes.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch {
     return undefined
   }
   try {
-    const { size } = fstatSync(fd)
-    if (size === 0 || size > maxBytes) {
+    const stat = fstatSync(fd)
+    const { size } = stat
+    if (!stat.isFile() || size === 0 || size > maxBytes) {
       return undefined
     }
     const data = Buffer.allocUnsafe(size)

@@ -4,6 +4,7 @@
  * run. Node 22 and later keep their own cache, so there msal-ts makes no directory of its own.
  */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
   chmod,
@@ -11,6 +12,7 @@ import {
   mkdir,
   readdir,
   readFile,
+  rm,
   stat,
   symlink,
   utimes,
@@ -153,6 +155,31 @@ describe('compile cache', () => {
     assert.equal(second.exitCode, 0, second.stderr)
     assert.equal(second.stdout, first.stdout)
     assert.notEqual(await readFile(join(cache, name), 'utf8').catch(() => ''), 'not compiled code')
+  })
+
+  test('a FIFO or a directory where a cache file belongs neither holds the run nor leaves files', async () => {
+    const { home, tmp, cache } = await scratch()
+    await run(home, help, { env: { TMPDIR: tmp } })
+    const first = await run(home, help, { env: { TMPDIR: tmp } })
+    const names = (await listing(cache)).filter((file) => file.endsWith('.d'))
+    const [fifoName, directoryName] = names
+    if (!ownCache) {
+      assert.equal(fifoName, undefined)
+      return
+    }
+    assert.ok(fifoName && directoryName, names.join(' '))
+    await rm(join(cache, fifoName))
+    execFileSync('mkfifo', [join(cache, fifoName)])
+    await rm(join(cache, directoryName))
+    await mkdir(join(cache, directoryName))
+    for (let round = 0; round < 2; round++) {
+      // A run held on the FIFO would end only at the harness's limit, with no exit code.
+      const again = await run(home, help, { env: { TMPDIR: tmp } })
+      assert.equal(again.exitCode, 0, again.stderr)
+      assert.equal(again.stdout, first.stdout)
+    }
+    const left = (await listing(cache)).filter((file) => file.endsWith('.tmp'))
+    assert.deepEqual(left, [])
   })
 
   describe('a file damaged after it was written', () => {

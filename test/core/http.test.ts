@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { RuntimeFailure } from '../../src/core/kernel/errors.js'
+import { RuntimeFailure, UsageError } from '../../src/core/kernel/errors.js'
 import { createHttpClient } from '../../src/core/http/client.js'
 import type { LogEvent } from '../../src/core/kernel/log.js'
 import { serveOnLoopback } from '../fixtures/loopback-server.js'
@@ -343,6 +343,68 @@ describe('createHttpClient', () => {
     } finally {
       await client.close()
       await new Promise((resolve) => proxy.close(resolve))
+    }
+  })
+
+  test('a proxy variable without a scheme is an http:// proxy; one that is no URL is refused by name', async () => {
+    const connects: string[] = []
+    const proxy = createTcpServer((socket) => {
+      socket.once('data', (head) => {
+        connects.push(head.toString('latin1').split('\r\n')[0] ?? '')
+        socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n')
+      })
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const saved = { ...process.env }
+    const request = async () => {
+      const client = createHttpClient()
+      try {
+        return await client.request({ method: 'GET', url: 'https://127.0.0.1:9/x', retry: false })
+      } finally {
+        await client.close()
+      }
+    }
+    try {
+      for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'NO_PROXY']) {
+        delete process.env[name]
+      }
+      process.env['HTTPS_PROXY'] = `127.0.0.1:${(proxy.address() as AddressInfo).port}/ignored`
+      await assert.rejects(request(), /the proxy answered 403 to its CONNECT request/)
+      assert.deepEqual(connects, ['CONNECT 127.0.0.1:9 HTTP/1.1'])
+      process.env['NO_PROXY'] = '*'
+      await assert.rejects(request(), /cannot reach 127\.0\.0\.1:9: ECONNREFUSED/)
+      assert.equal(connects.length, 1, 'NO_PROXY was not honoured')
+      process.env['HTTPS_PROXY'] = 'http://user:pa ss@[bad'
+      await assert.rejects(request(), (error: unknown) => {
+        assert.ok(error instanceof UsageError)
+        assert.equal(error.code, 'invalid_proxy')
+        assert.equal(error.message, 'HTTPS_PROXY is not an http:// or https:// proxy URL')
+        return true
+      })
+    } finally {
+      for (const name of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'NO_PROXY']) {
+        if (saved[name] === undefined) {
+          delete process.env[name]
+        } else {
+          process.env[name] = saved[name]
+        }
+      }
+      await new Promise((resolve) => proxy.close(resolve))
+    }
+  })
+
+  test('a timeout is whole milliseconds above 0 and within what a timer can wait', async () => {
+    for (const timeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
+      assert.throws(() => createHttpClient({ timeoutMs }), { code: 'invalid_timeout' })
+    }
+    routes.set('/slow', () => undefined)
+    const client = createHttpClient({ timeoutMs: 1.5 })
+    try {
+      await assert.rejects(client.request({ method: 'GET', url: `${base}/slow`, retry: false }), {
+        code: 'timeout',
+      })
+    } finally {
+      await client.close()
     }
   })
 

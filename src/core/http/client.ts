@@ -10,7 +10,7 @@ type LookupCallback = (
 ) => void
 import { isLoopbackHost } from './endpoint-url.js'
 import { readCaFile } from './ca-file.js'
-import { RuntimeFailure } from '../kernel/errors.js'
+import { RuntimeFailure, UsageError } from '../kernel/errors.js'
 import {
   defaultMaxBodyBytes,
   defaultTimeoutMs,
@@ -22,8 +22,53 @@ import {
 import { type Logger, silentLogger } from '../kernel/log.js'
 import { retryAfterSeconds } from './retry-after.js'
 
-/** What undici's EnvHttpProxyAgent reads. */
+/** What undici's EnvHttpProxyAgent reads, in the order it reads them. */
 const proxyVariables = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']
+
+/** The longest wait a timer takes (2^31 - 1 ms, about 24.8 days). */
+const maxTimeoutMs = 2 ** 31 - 1
+
+function wholeMilliseconds(value: number): number {
+  if (typeof value !== 'number' || !(value > 0) || value > maxTimeoutMs) {
+    throw new UsageError(
+      'invalid_timeout',
+      `timeoutMs must be a number of milliseconds above 0 and at most ${maxTimeoutMs}, not ${String(value)}`,
+    )
+  }
+  // A timer takes whole milliseconds; a part of one is waited for in full.
+  return Math.ceil(value)
+}
+
+/**
+ * The proxies the environment names for each scheme, each a URL undici can use: a value without a
+ * scheme is an http:// proxy, and only the scheme, credentials, host and port are kept (curl
+ * ignores a path too). A value that is still no http(s) URL is refused, naming the variable and
+ * not its value, which may hold a password.
+ */
+function environmentProxies(): { http?: string; https?: string } {
+  // eslint-disable-next-line no-restricted-properties -- undici's proxy agent reads the process's own
+  const env = process.env
+  const pick = (lower: string, upper: string) => {
+    const name = env[lower] !== undefined ? lower : upper
+    const value = env[name]
+    return value === undefined || value === '' ? undefined : proxyUrl(name, value)
+  }
+  const https = pick('https_proxy', 'HTTPS_PROXY')
+  const http = pick('http_proxy', 'HTTP_PROXY')
+  return { ...(http ? { http } : {}), ...(https ? { https } : {}) }
+}
+
+function proxyUrl(name: string, value: string): string {
+  const text = /^[a-z][a-z\d+.-]*:\/\//i.test(value) ? value : `http://${value}`
+  const url = URL.canParse(text) ? new URL(text) : undefined
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.host) {
+    throw new UsageError('invalid_proxy', `${name} is not an http:// or https:// proxy URL`)
+  }
+  const credentials = url.username
+    ? `${url.username}${url.password ? `:${url.password}` : ''}@`
+    : ''
+  return `${url.protocol}//${credentials}${url.host}`
+}
 
 type TlsSettings = Pick<Tls.ConnectionOptions, 'secureContext' | 'ca' | 'rejectUnauthorized'>
 
@@ -63,14 +108,19 @@ export function createHttpClient(
       }
     }))
   // Any proxy variable, even one NO_PROXY may then exempt a host from, leaves the choice to undici.
-  const proxies =
+  const given =
     typeof options.proxy === 'string'
       ? { http: options.proxy, https: options.proxy }
       : options.proxy
   const proxied =
-    Boolean(proxies?.http || proxies?.https) ||
+    Boolean(given?.http || given?.https) ||
     // eslint-disable-next-line no-restricted-properties -- undici's proxy agent reads the process's own
     proxyVariables.some((name) => (process.env[name] ?? '') !== '')
+  // Proxy variables are read here as undici would read them, to be checked and completed first (a
+  // `host:port` without a scheme, as curl and pip take it, undici refuses for every request), when
+  // the first request is made: a run answered from the cache does not need them.
+  let proxies: { http?: string; https?: string } | undefined
+  const proxiesOf = () => (proxies ??= given ?? environmentProxies())
   let direct: Promise<ReturnType<typeof directTransport>> | undefined
   const directOf = () =>
     (direct ??= tlsOf().then((tls) => directTransport(tls, loopbackAwareLookup)))
@@ -85,6 +135,7 @@ export function createHttpClient(
     (undici ??= Promise.all([import('undici'), tlsOf()]).then(([http, tls]) => {
       const { Agent, EnvHttpProxyAgent, Pool, buildConnector } = http
       const agents = new Map<string, Dispatcher>()
+      const proxy = proxiesOf()
       const make = (pin: string | undefined, connectMs: number): Dispatcher => {
         // An abort signal does not end a connection still being made, so the request's limit is
         // also the connect timeout (undici's own is 10 s, longer than a short --timeout or a probe).
@@ -96,8 +147,8 @@ export function createHttpClient(
           })
         }
         return new EnvHttpProxyAgent({
-          ...(proxies?.http ? { httpProxy: proxies.http } : {}),
-          ...(proxies?.https ? { httpsProxy: proxies.https } : {}),
+          ...(proxy.http ? { httpProxy: proxy.http } : {}),
+          ...(proxy.https ? { httpsProxy: proxy.https } : {}),
           connect: { ...tls, lookup: loopbackAwareLookup, ...timeout },
           requestTls: { ...tls, lookup: loopbackAwareLookup, ...timeout },
           // The connection to the proxy itself is made with these, not with `connect`: a proxy
@@ -145,7 +196,7 @@ export function createHttpClient(
       path: `${url.pathname}${url.search}`,
     })
   }
-  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
+  const timeoutMs = wholeMilliseconds(options.timeoutMs ?? defaultTimeoutMs)
   const maxRetryAfter = options.maxRetryAfter ?? 10
 
   async function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
@@ -156,8 +207,12 @@ export function createHttpClient(
       ...req.headers,
       ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
     }
-    // Read before the request is under way: a bad CA file is the caller's mistake, not the server's.
+    // Read before the request is under way: a bad CA file or proxy variable is the caller's
+    // mistake, not the server's.
     await tlsOf()
+    if (proxied) {
+      proxiesOf()
+    }
     const signal = req.signal
       ? AbortSignal.any([req.signal, AbortSignal.timeout(limitMs)])
       : AbortSignal.timeout(limitMs)

@@ -2,7 +2,6 @@
  * MSAL's unified token cache, as it is on disk: snake_case fields, epoch seconds as strings.
  * These are also the in-memory types; fields we do not know are kept as they are.
  */
-import { controlCharacter } from '../kernel/control-characters.js'
 
 export type CredentialType = 'AccessToken' | 'RefreshToken' | 'IdToken'
 
@@ -117,9 +116,12 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 const isString = (value: unknown): value is string => typeof value === 'string'
 
-/** A token as it can be printed: not empty, and no control character to forge a line with. */
-const isClean = (value: unknown): value is string =>
-  isString(value) && value !== '' && !controlCharacter.test(value)
+/**
+ * A token as it can be printed and sent: not empty, printable ASCII as RFC 6749 has tokens (A.12,
+ * A.17), so no control character to forge a line with and nothing a token answer would be refused
+ * for (a U+FFFD where bytes were not text).
+ */
+const isClean = (value: unknown): value is string => isString(value) && /^[\x20-\x7e]+$/.test(value)
 
 /**
  * The types msal-ts can use (RFC 6749 §7.1: never one it does not understand). Other libraries'

@@ -180,6 +180,8 @@ const entries: Row[] = [
       ['an object secret', (e) => (e.secret = { token: 'x' })],
       ['a secret with CR/LF', (e) => (e.secret = 'a.b.c\r\nX-Injected: 1')],
       ['a secret with a C1 CSI (U+009B)', (e) => (e.secret = 'a.b.c\u009b2J')],
+      ['a secret with U+FFFD', (e) => (e.secret = 'a.b.c\ufffd')],
+      ['a secret with a non-ASCII letter', (e) => (e.secret = 'a.b.cé')],
       ['token_type "mac"', (e) => (e.token_type = 'mac')],
       ['token_type "Bearer x"', (e) => (e.token_type = 'Bearer x')],
     ] as [string, (entry: Record<string, unknown>) => void][]
