@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
 import { SignJWT, importPKCS8 } from 'jose'
 import { startConnectProxy } from '../fixtures/connect-proxy.js'
-import { makeClientCertificate, makeHostCertificate } from '../fixtures/pki.js'
+import { makeClientCertificate, makeHostCertificate, makePki } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, cleanEnv, run, tempDir } from './harness.js'
 import { freePort } from '../fixtures/loopback-server.js'
@@ -535,6 +535,27 @@ describe('msal-ts client-token', () => {
       )
       assert.equal(result.exitCode, 0, result.stderr)
       assert.match(result.stdout, /^eyJ/)
+      assert.deepEqual([...new Set(proxy.tunnels)], [new URL(sts.url).host])
+    } finally {
+      proxy.close()
+    }
+  })
+
+  test('an https proxy named by its IP address gets no TLS server name, so Node warns of nothing', async () => {
+    const { serverCertPem: certPem, serverKeyPem: keyPem } = makePki(dirname(sts.caFile))
+    const proxy = await startConnectProxy({ certPem, keyPem })
+    try {
+      const byAddress = proxy.url.replace('//localhost:', '//127.0.0.1:')
+      for (const nodeOptions of [undefined, '--throw-deprecation']) {
+        const result = await run(
+          await tempDir(),
+          [...secretArgs, '--scope', graph, '--proxy', byAddress],
+          { env: { ...secretEnv(), ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } },
+        )
+        assert.equal(result.exitCode, 0, result.stderr)
+        assert.equal(result.stderr, '')
+        assert.match(result.stdout, /^eyJ/)
+      }
       assert.deepEqual([...new Set(proxy.tunnels)], [new URL(sts.url).host])
     } finally {
       proxy.close()

@@ -1,4 +1,5 @@
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns'
+import { isIP } from 'node:net'
 import { directTransport, type ExchangeRequest } from './direct-transport.js'
 import type * as Tls from 'node:tls'
 import type { Agent, buildConnector, Dispatcher, Pool } from 'undici'
@@ -154,6 +155,8 @@ export function createHttpClient(
           // The connection to the proxy itself is made with these, not with `connect`: a proxy
           // that inspects TLS has a certificate of the CA a --ca-file names.
           proxyTls: { ...tls, ...timeout },
+          clientFactory: (origin, clientOptions) =>
+            new Pool(origin, withoutAddressServername(clientOptions)),
           factory: tunnelGuardedFactory(Pool, connectMs),
           keepAliveTimeout: 10_000,
         })
@@ -423,6 +426,29 @@ function tunnelGuardedFactory(
         },
       )
     return new PoolClass(origin, { ...opts, connect: guarded })
+  }
+}
+
+/**
+ * The options of the client that reaches a proxy, its connector sending no TLS server name when the
+ * proxy is an IP address: undici would send the address, and Node warns on stderr of every run
+ * (DEP0123; RFC 6066 names hosts only), or throws under --throw-deprecation.
+ */
+function withoutAddressServername(options: object): Pool.Options {
+  const { connect } = options as { connect?: unknown }
+  if (typeof connect !== 'function') {
+    return options
+  }
+  const connector = connect as buildConnector.connector
+  return {
+    ...options,
+    connect: (connectOptions, callback) =>
+      connector(
+        isIP(connectOptions.servername ?? '') === 0
+          ? connectOptions
+          : { ...connectOptions, servername: undefined },
+        callback,
+      ),
   }
 }
 
