@@ -155,6 +155,9 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           { args: ['--proxy', 'not a url'], names: '--proxy' },
           { args: ['--proxy', 'file:///etc/passwd'], names: '--proxy' },
           { args: ['--proxy', 'javascript:alert(1)'], names: '--proxy' },
+          // undici sent TLS straight to the SOCKS port: the run failed with a reset connection.
+          { args: ['--proxy', 'socks5://127.0.0.1:11080'], names: '--proxy' },
+          { args: ['--proxy', 'socks://127.0.0.1:11080'], names: '--proxy' },
           // undici takes an origin only, and decodes user and password: these failed as connection_failed.
           { args: ['--proxy', 'http://u:p@127.0.0.1:48888/%zz'], names: '--proxy' },
           { args: ['--proxy', 'http://127.0.0.1:48888/?q=1'], names: '--proxy' },

@@ -82,6 +82,10 @@ describe('msal-ts config', () => {
         /^msal-ts: invalid_config_value: .+ is not a valid proxy: a proxy takes a URL with no path/,
       ],
       [
+        ['set', 'proxy', 'socks5://127.0.0.1:11080'],
+        /^msal-ts: invalid_config_value: .+ is not a valid proxy: .*http:\/\/ and https:\/\/ proxies only/,
+      ],
+      [
         ['set', 'authority', 'ftp://x'],
         /^msal-ts: invalid_config_value: "ftp:\/\/x" is not a valid authority/,
       ],

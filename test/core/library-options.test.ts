@@ -459,6 +459,10 @@ describe('library options (the built package)', () => {
       '',
       'not a url',
       'file:///etc/passwd',
+      // undici sent TLS straight to the SOCKS port: every request failed with a reset.
+      'socks5://127.0.0.1:1080',
+      'socks://127.0.0.1:1080',
+      { https: 'socks5://127.0.0.1:1080' },
       'http://u:p@127.0.0.1:48888/%zz',
       'http://127.0.0.1:3128/path',
       'http://127.0.0.1:3128?q',
@@ -485,7 +489,7 @@ describe('library options (the built package)', () => {
         )
       }
     }
-    assert.doesNotThrow(() => secretApp({ proxies: 'socks5://u:p%40ss@127.0.0.1:1080' }))
+    assert.doesNotThrow(() => secretApp({ proxies: 'http://u:p%40ss@127.0.0.1:3128' }))
   })
 
   test('timeout: one Node cannot wait for, or none at all, is refused at construction', () => {

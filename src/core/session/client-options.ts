@@ -16,8 +16,8 @@ export interface SharedClientOptions {
   verify?: boolean | string
   /**
    * The proxy for every request, or one for each scheme as MSAL's `proxies` mapping gives them
-   * (`{ https: 'http://proxy:3128' }`); an http://, https:// or socks5:// URL with no path. Without
-   * it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
+   * (`{ https: 'http://proxy:3128' }`); an http:// or https:// URL with no path (msal-ts talks to
+   * no SOCKS proxy). Without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
    */
   proxies?: string | { http?: string; https?: string }
   /** Seconds per request, above 0 and at most 2147483 (the longest wait Node's timers take). Default 30. */

@@ -19,8 +19,11 @@ export function timeoutProblem(seconds: unknown): string | undefined {
     : undefined
 }
 
-/** The proxies undici can speak to. */
-const proxySchemes = ['http:', 'https:', 'socks:', 'socks5:']
+/**
+ * The proxies undici tunnels through. A socks:// one it would take and then send TLS straight to
+ * the SOCKS port, failing every request with a reset connection.
+ */
+const proxySchemes = ['http:', 'https:']
 
 /**
  * Why `text` cannot be a proxy URL, or undefined when it can: undici takes only an origin, with
@@ -32,10 +35,9 @@ export function proxyUrlProblem(text: string): string | undefined {
   }
   const url = new URL(text)
   if (!proxySchemes.includes(url.protocol)) {
-    return `takes an http://, https:// or socks5:// URL, not one with the scheme ${quoted(url.protocol)}`
+    return 'takes an http:// or https:// URL (msal-ts talks to http:// and https:// proxies only)'
   }
-  // A socks5:// URL with nothing after the port has an empty path, an http:// one has `/`.
-  if (!['', '/'].includes(url.pathname) || url.search !== '' || url.hash !== '') {
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     return 'takes a URL with no path, query or fragment'
   }
   if (!isDecodable(url.username) || !isDecodable(url.password)) {
