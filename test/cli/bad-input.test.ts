@@ -167,6 +167,9 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           { args: ['--app-name', 'a\r\nX-Inj: 1'], names: '--app-name' },
           { args: ['--app-version', '1\n2'], names: '--app-version' },
           { args: ['--app-name', 'app \u{1f600}'], names: '--app-name' },
+          // Node sent these as UTF-8, undici (through a proxy) as Latin-1.
+          { args: ['--app-name', 'café'], names: '--app-name' },
+          { args: ['--app-version', '1.0-ß'], names: '--app-version' },
         ]),
   ]
 

@@ -517,12 +517,13 @@ describe('library options (the built package)', () => {
     assert.doesNotThrow(() => secretApp({ timeout: 2_147_483 }))
   })
 
-  test('appName and appVersion: a control character or one beyond Latin-1 is refused at construction', () => {
+  test('appName and appVersion: anything but printable ASCII is refused at construction', () => {
     for (const [key, code] of [
       ['appName', 'invalid_app_name'],
       ['appVersion', 'invalid_app_version'],
     ] as const) {
-      for (const value of ['a\r\nX-Inj: 1', 'tab\there', '\u0085', 'emoji \u{1f600}', 5]) {
+      // Beyond ASCII, Node's client and undici (through a proxy) sent different bytes.
+      for (const value of ['a\r\nX-Inj: 1', 'tab\there', '\u0085', 'emoji \u{1f600}', 'Café', 5]) {
         assert.throws(
           () => publicApp({ [key]: value }),
           (error: Error & { code?: string }) => {
@@ -534,7 +535,7 @@ describe('library options (the built package)', () => {
         )
       }
     }
-    assert.doesNotThrow(() => publicApp({ appName: 'Café tool', appVersion: '1.2.3-beta' }))
+    assert.doesNotThrow(() => publicApp({ appName: 'Cafe tool', appVersion: '1.2.3-beta' }))
   })
 
   test('timeout: a provider that never answers fails the call (runtime), not the process', async () => {

@@ -39,7 +39,9 @@ export interface ClientApplicationOptions extends SharedClientOptions {
   /** Any OpenID provider: its metadata is at `<oidcAuthority>/.well-known/openid-configuration`. */
   oidcAuthority?: string
   clientClaims?: Record<string, unknown>
+  /** Sent as x-app-name: printable ASCII, the bytes then being the same by any route. */
   appName?: string
+  /** Sent as x-app-ver: printable ASCII. */
   appVersion?: string
   clientCapabilities?: string[]
   /** A region name, `true` (or "auto") to detect it, false for none. */
