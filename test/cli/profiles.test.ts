@@ -124,6 +124,35 @@ describe('msal-ts config', () => {
     )
   })
 
+  test('a refused proxy from a profile is named as the profile one, not as --proxy', async () => {
+    const { home, env } = await configHome()
+    await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })
+    const file = join(home, 'config', 'config.json')
+    // As a hand edit, or a version that took SOCKS proxies, could have left it.
+    await writeFile(
+      file,
+      JSON.stringify({ profiles: { work: { proxy: 'socks5://127.0.0.1:11080' } } }),
+    )
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const jwt = `${part({ alg: 'RS256', kid: 'k' })}.${part({ iss: 'https://127.0.0.1:9/' })}.c2ln`
+    for (const [args, input] of [
+      [['client-token', '-c', 'app', '--scope', graph, '--client-secret-stdin'], 's'],
+      [['decode', '--verify'], jwt],
+    ] as const) {
+      const result = await run(home, [...args], {
+        env: { ...env, MSAL_TS_PROFILE: 'work' },
+        input,
+      })
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.match(
+        result.stderr,
+        /^msal-ts: invalid_proxy: the proxy of profile "work" takes an http:\/\/ or https:\/\/ URL .*, not "socks5:\/\/127\.0\.0\.1:11080"\n$/,
+        args[0],
+      )
+    }
+  })
+
   test('a broken config file is a usage error naming it', async () => {
     const { home, env } = await configHome()
     await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })

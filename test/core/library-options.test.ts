@@ -501,6 +501,9 @@ describe('library options (the built package)', () => {
       1e12,
       2_147_484,
       '30' as unknown as number,
+      // JSON showed these as null, and threw a TypeError of its own on the bigint.
+      30n as unknown as number,
+      new Date(0) as unknown as number,
     ]) {
       for (const make of [
         () => secretApp({ timeout }),
@@ -510,9 +513,22 @@ describe('library options (the built package)', () => {
         assert.throws(make, (error: Error & { code?: string }) => {
           assert.ok(error instanceof UsageError, String(error))
           assert.equal(error.code, 'invalid_timeout')
+          assert.ok(!error.message.includes('null'), error.message)
           return true
         })
       }
+    }
+    for (const [timeout, shown] of [
+      [Number.NaN, 'NaN'],
+      [Infinity, 'Infinity'],
+      [30n, '30n'],
+      [new Date(0), 'a Date'],
+    ] as const) {
+      assert.throws(
+        () => secretApp({ timeout: timeout as unknown as number }),
+        (error: Error) => error.message.endsWith(`not ${shown}`),
+        shown,
+      )
     }
     assert.doesNotThrow(() => secretApp({ timeout: 2_147_483 }))
   })

@@ -101,7 +101,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     capabilities: flags.capability ?? [],
     excludeScopes: flags.excludeScope ?? [],
     ...cacheSettings(flags, io, profile),
-    ...optional('proxy', proxySetting(flags.proxy, env, profile)),
+    ...optional('proxy', proxySetting(flags.proxy, env, { profile, profileName })),
     ...caSetting(flags, env, { profile, profileName }),
     insecure: flags.insecure === true,
     timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
@@ -288,19 +288,24 @@ function defaultRegion(
 /**
  * The proxy to pass on: the option's, else the profile's when the environment names none (the
  * environment's is applied by the HTTP layer). Checked here, before undici would throw a bare
- * "Invalid URL" at the first request.
+ * "Invalid URL" at the first request; a profile's is checked too, as it may have been written by
+ * hand or by a version that took what this one refuses.
  */
 export function proxySetting(
   option: string | undefined,
   env: NodeJS.ProcessEnv,
-  profile: Readonly<Record<string, string>>,
+  { profile, profileName }: { profile: Readonly<Record<string, string>>; profileName?: string },
 ): string | undefined {
   const envProxy =
     env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
   const proxy = option ?? (envProxy ? undefined : profile['proxy'])
   const problem = proxy === undefined ? undefined : proxyUrlProblem(proxy)
   if (problem !== undefined) {
-    throw new UsageError('invalid_proxy', `--proxy ${problem}, not ${quoted(proxy)}`)
+    const source =
+      option === undefined
+        ? `the proxy of profile ${quoted(profileSetting(profileName, 'proxy', env))}`
+        : '--proxy'
+    throw new UsageError('invalid_proxy', `${source} ${problem}, not ${quoted(proxy)}`)
   }
   return proxy
 }
