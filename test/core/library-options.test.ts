@@ -442,6 +442,9 @@ describe('library options (the built package)', () => {
         proxy.url,
         { https: proxy.url },
         { http: 'http://127.0.0.1:9', https: proxy.url },
+        // null is no proxy for that scheme, as None in MSAL's mapping.
+        { http: null, https: proxy.url },
+        { http: undefined, https: proxy.url },
       ]) {
         proxy.tunnels.length = 0
         const app = secretApp({ proxies })
@@ -449,6 +452,20 @@ describe('library options (the built package)', () => {
         await app.close()
         assert.ok(proxy.tunnels.includes(new URL(sts.url).host), JSON.stringify(proxy.tunnels))
       }
+    } finally {
+      proxy.close()
+    }
+  })
+
+  test('proxies: a scheme mapped to null or undefined goes without a proxy', async () => {
+    const proxy = await startConnectProxy()
+    try {
+      for (const proxies of [{ https: null }, { https: undefined }, { http: null, https: null }]) {
+        const app = secretApp({ proxies })
+        assert.equal((await app.acquireTokenForClient([graph])).token_source, 'identity_provider')
+        await app.close()
+      }
+      assert.deepEqual(proxy.tunnels, [])
     } finally {
       proxy.close()
     }
@@ -473,6 +490,10 @@ describe('library options (the built package)', () => {
       { ftp: 'http://127.0.0.1:3128' },
       { https: 'not a url' },
       { http: 5 },
+      // Read by Object.entries as mappings of nothing, these left every request unproxied.
+      new Map([['https', 'http://127.0.0.1:3128']]),
+      Object.assign(Object.create({ https: 'http://127.0.0.1:3128' }) as object, {}),
+      new URL('http://127.0.0.1:3128'),
     ]) {
       for (const make of [
         () => secretApp({ proxies: proxies as string }),

@@ -17,9 +17,10 @@ export interface SharedClientOptions {
   /**
    * The proxy for every request, or one for each scheme as MSAL's `proxies` mapping gives them
    * (`{ https: 'http://proxy:3128' }`); an http:// or https:// URL with no path (msal-ts talks to
-   * no SOCKS proxy). Without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
+   * no SOCKS proxy). A scheme mapped to null or undefined has none set here, as with None in MSAL's.
+   * Without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
    */
-  proxies?: string | { http?: string; https?: string }
+  proxies?: string | { http?: string | null; https?: string | null }
   /** Seconds per request, above 0 and at most 2147483 (the longest wait Node's timers take). Default 30. */
   timeout?: number
   logger?: Logger
@@ -67,12 +68,21 @@ export interface ClientTokenOptions {
   minValidity?: number
 }
 
+/** The proxies set, a scheme mapped to null or undefined left out. */
+function proxyOf(proxies: SharedClientOptions['proxies']): Pick<HttpOptions, 'proxy'> {
+  if (typeof proxies !== 'object' || proxies === null) {
+    return proxies ? { proxy: proxies } : {}
+  }
+  const { http, https } = proxies
+  return http || https ? { proxy: { ...(http ? { http } : {}), ...(https ? { https } : {}) } } : {}
+}
+
 /** MSAL's verify, proxies and timeout (seconds) as the options of our own HTTP client. */
 export function httpOptionsOf(options: SharedClientOptions): HttpOptions {
   const { verify } = options
   return {
     timeoutMs: (options.timeout ?? 30) * 1000,
-    ...(options.proxies ? { proxy: options.proxies } : {}),
+    ...proxyOf(options.proxies),
     ...(typeof verify === 'string' ? { caFile: verify } : {}),
     ...(verify === false ? { insecure: true } : {}),
   }

@@ -87,18 +87,31 @@ function checkProxies(proxies: unknown): void {
     }
     return
   }
-  if (typeof proxies !== 'object' || proxies === null || Array.isArray(proxies)) {
+  if (!isPlainObject(proxies)) {
     throw bad(`must be a proxy URL or { http, https } of proxy URLs, not ${quoted(proxies)}`)
   }
   for (const [scheme, url] of Object.entries(proxies)) {
     if (scheme !== 'http' && scheme !== 'https') {
       throw bad(`maps only "http" and "https" to proxy URLs, not ${quoted(scheme)}`)
     }
+    // null, as None in MSAL's mapping, is no proxy for that scheme.
+    if (url === undefined || url === null) {
+      continue
+    }
     const problem = typeof url === 'string' ? proxyUrlProblem(url) : 'takes a URL'
-    if (url !== undefined && problem !== undefined) {
+    if (problem !== undefined) {
       throw bad(`${problem}, not ${quoted(url)} for ${scheme}`)
     }
   }
+}
+
+/** Object.entries would read a Map, or any class instance, as a mapping of nothing. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) {
+    return false
+  }
+  const prototype: unknown = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
 }
 
 /** Refuses, at construction, the application options that would otherwise fail every request. */
