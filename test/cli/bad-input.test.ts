@@ -135,6 +135,11 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     // Node's timers wait at most 2^31-1 ms; a longer timeout failed every request as internal_error.
     { args: ['--timeout', '5000000'], names: '--timeout' },
     { args: [], env: { MSAL_TS_TIMEOUT: '99999999' }, names: 'MSAL_TS_TIMEOUT' },
+    // Number() read these as 16 and 5.
+    { args: ['--timeout', '0x10'], names: '--timeout' },
+    { args: ['--timeout', ' 5'], names: '--timeout' },
+    { args: ['--timeout', '1e3'], names: '--timeout' },
+    { args: [], env: { MSAL_TS_TIMEOUT: '0x10' }, names: 'MSAL_TS_TIMEOUT' },
     { args: ['--log-level', 'loud'], names: '--log-level' },
     // Empty, these fell back silently to the default cache or authority.
     { args: ['--cache-file='], names: '--cache-file' },

@@ -72,6 +72,8 @@ describe('msal-ts config', () => {
       [['get', 'colour'], /^msal-ts: unknown_config_key: unknown config key "colour"/],
       [['set', 'output', 'yaml'], /^msal-ts: invalid_config_value: "yaml" is not a valid output/],
       [['set', 'timeout', '-1'], /^msal-ts: invalid_config_value: "-1" is not a valid timeout/],
+      [['set', 'timeout', '0x10'], /^msal-ts: invalid_config_value: "0x10" is not a valid timeout/],
+      [['set', 'timeout', ' 5'], /^msal-ts: invalid_config_value: " 5" is not a valid timeout/],
       // Node's timers wait at most 2^31-1 ms: a longer timeout would fail every request.
       [
         ['set', 'timeout', '5000000'],
@@ -104,6 +106,12 @@ describe('msal-ts config', () => {
       assert.equal(result.stderr.split('\n').length, 2, result.stderr)
     }
     await assert.rejects(stat(join(home, 'config', 'config.json')))
+  })
+
+  test('a timeout is set in decimal digits, a fraction of a second included', async () => {
+    const { home, env } = await configHome()
+    assert.equal((await run(home, ['config', 'set', 'timeout', '0.5'], { env })).exitCode, 0)
+    assert.equal((await run(home, ['config', 'get', 'timeout'], { env })).stdout, '0.5\n')
   })
 
   test('a timeout too long for Node, written into the file by hand, is refused naming --timeout', async () => {

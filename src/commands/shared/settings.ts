@@ -382,7 +382,11 @@ export function parseTimeout(text: string | undefined): number {
     return 30
   }
   const seconds = Number(text)
-  const problem = timeoutProblem(seconds)
+  // Number() would also take hex, exponents and surrounding blanks: ` 5` or `0x10` is a typo more
+  // often than a timeout.
+  const problem = /^\d+(\.\d+)?$/.test(text)
+    ? timeoutProblem(seconds)
+    : 'must be a number of seconds in decimal digits, such as 30 or 0.5'
   if (problem !== undefined) {
     throw new UsageError(
       'invalid_timeout',
