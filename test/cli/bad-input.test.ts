@@ -144,6 +144,7 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     // Empty, these fell back silently to the default cache or authority.
     { args: ['--cache-file='], names: '--cache-file' },
     { args: ['--authority='], names: '--authority' },
+    { args: ['--profile='], names: '--profile' },
     { args: [], env: { MSAL_TS_LOG_LEVEL: 'loud' }, names: 'MSAL_TS_LOG_LEVEL' },
     { args: ['--unknown-option'], names: '--unknown-option' },
     { args: ['--cache-url', 'http://127.0.0.1:6379'], names: '--cache-url' },
@@ -231,6 +232,8 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
         names: '--resource',
       },
       { args: ['--scope', 'User.Read', '-o', 'yaml'], names: '--output' },
+      // Read as no --account: the only account, or MSAL_TS_ACCOUNT's, answered instead.
+      { args: ['--scope', 'User.Read', '--account='], names: '--account' },
     ],
     login: [
       { args: ['--redirect-port', '-1'], names: '--redirect-port' },
@@ -293,6 +296,7 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       { args: ['--allow-resource', ''], names: '--allow-resource' },
       { args: ['--allow-resource', 'https://a.example\r\nX: 1'], names: '--allow-resource' },
       { args: ['-o', 'raw'], names: '--output' },
+      { args: ['--account='], names: '--account' },
       { args: ['--account', 'a@b.c', '--client-secret-stdin'], input: 's', names: '--account' },
       { args: ['--managed-identity', '--client-secret-stdin'], input: 's', names: 'credential' },
       { args: ['--managed-identity', '--account', 'a@b.c'], names: '--account' },

@@ -70,6 +70,8 @@ describe('msal-ts config', () => {
         /^msal-ts: unknown_config_key: unknown config key "colour"; known keys: client-id, /,
       ],
       [['get', 'colour'], /^msal-ts: unknown_config_key: unknown config key "colour"/],
+      // It named a profile called "".
+      [['set', '--profile=', 'tenant', 'x'], /^msal-ts: invalid_option: --profile takes a value/],
       [['set', 'output', 'yaml'], /^msal-ts: invalid_config_value: "yaml" is not a valid output/],
       [['set', 'timeout', '-1'], /^msal-ts: invalid_config_value: "-1" is not a valid timeout/],
       [['set', 'timeout', '0x10'], /^msal-ts: invalid_config_value: "0x10" is not a valid timeout/],

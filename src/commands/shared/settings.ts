@@ -115,7 +115,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
 
 /**
  * Options that, given an empty value (`--cache-file=`, an unset variable in a script), would
- * silently fall back to the next layer: another cache, authority or trust than the one meant.
+ * silently fall back to the next layer: another cache, authority, trust or profile than the one meant.
  */
 const emptyNotAllowed = [
   ['authority', '--authority'],
@@ -125,6 +125,7 @@ const emptyNotAllowed = [
   ['cacheFile', '--cache-file'],
   ['cacheDir', '--cache-dir'],
   ['caFile', '--ca-file'],
+  ['profile', '--profile'],
 ] as const satisfies readonly (readonly [keyof CommonFlags, string])[]
 
 function refuseEmptyValues(flags: CommonFlags): void {
