@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
-import { RuntimeFailure } from '../core/kernel/errors.js'
+import { RuntimeFailure, UsageError } from '../core/kernel/errors.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { commanderOption } from './shared/common-options.js'
 import type { CommandDeps } from './shared/deps.js'
@@ -111,6 +111,10 @@ function withOptions(command: Command, declarations: readonly OptionDeclaration[
 }
 
 function profileName(flags: ProfileFlags, io: Io): string | undefined {
+  // --profile= would otherwise name a profile called "" rather than the default one.
+  if (flags.profile?.trim() === '') {
+    throw new UsageError('invalid_option', '--profile takes a value, not an empty one')
+  }
   return flags.profile ?? io.env['MSAL_TS_PROFILE']
 }
 

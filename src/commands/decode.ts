@@ -189,7 +189,7 @@ function transportSettings(
   const { env } = io
   const profileName = env['MSAL_TS_PROFILE']
   const profile = profileValues(profileName, env)
-  const proxy = proxySetting(flags.proxy, env, profile)
+  const proxy = proxySetting(flags.proxy, env, { profile, profileName })
   const { caFile } = caSetting(flags, env, { profile, profileName })
   const level = flags.verbose
     ? 'debug'

@@ -135,10 +135,16 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     // Node's timers wait at most 2^31-1 ms; a longer timeout failed every request as internal_error.
     { args: ['--timeout', '5000000'], names: '--timeout' },
     { args: [], env: { MSAL_TS_TIMEOUT: '99999999' }, names: 'MSAL_TS_TIMEOUT' },
+    // Number() read these as 16 and 5.
+    { args: ['--timeout', '0x10'], names: '--timeout' },
+    { args: ['--timeout', ' 5'], names: '--timeout' },
+    { args: ['--timeout', '1e3'], names: '--timeout' },
+    { args: [], env: { MSAL_TS_TIMEOUT: '0x10' }, names: 'MSAL_TS_TIMEOUT' },
     { args: ['--log-level', 'loud'], names: '--log-level' },
     // Empty, these fell back silently to the default cache or authority.
     { args: ['--cache-file='], names: '--cache-file' },
     { args: ['--authority='], names: '--authority' },
+    { args: ['--profile='], names: '--profile' },
     { args: [], env: { MSAL_TS_LOG_LEVEL: 'loud' }, names: 'MSAL_TS_LOG_LEVEL' },
     { args: ['--unknown-option'], names: '--unknown-option' },
     { args: ['--cache-url', 'http://127.0.0.1:6379'], names: '--cache-url' },
@@ -155,6 +161,9 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           { args: ['--proxy', 'not a url'], names: '--proxy' },
           { args: ['--proxy', 'file:///etc/passwd'], names: '--proxy' },
           { args: ['--proxy', 'javascript:alert(1)'], names: '--proxy' },
+          // undici sent TLS straight to the SOCKS port: the run failed with a reset connection.
+          { args: ['--proxy', 'socks5://127.0.0.1:11080'], names: '--proxy' },
+          { args: ['--proxy', 'socks://127.0.0.1:11080'], names: '--proxy' },
           // undici takes an origin only, and decodes user and password: these failed as connection_failed.
           { args: ['--proxy', 'http://u:p@127.0.0.1:48888/%zz'], names: '--proxy' },
           { args: ['--proxy', 'http://127.0.0.1:48888/?q=1'], names: '--proxy' },
@@ -164,6 +173,9 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           { args: ['--app-name', 'a\r\nX-Inj: 1'], names: '--app-name' },
           { args: ['--app-version', '1\n2'], names: '--app-version' },
           { args: ['--app-name', 'app \u{1f600}'], names: '--app-name' },
+          // Node sent these as UTF-8, undici (through a proxy) as Latin-1.
+          { args: ['--app-name', 'café'], names: '--app-name' },
+          { args: ['--app-version', '1.0-ß'], names: '--app-version' },
         ]),
   ]
 
@@ -220,6 +232,8 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
         names: '--resource',
       },
       { args: ['--scope', 'User.Read', '-o', 'yaml'], names: '--output' },
+      // Read as no --account: the only account, or MSAL_TS_ACCOUNT's, answered instead.
+      { args: ['--scope', 'User.Read', '--account='], names: '--account' },
     ],
     login: [
       { args: ['--redirect-port', '-1'], names: '--redirect-port' },
@@ -282,6 +296,7 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       { args: ['--allow-resource', ''], names: '--allow-resource' },
       { args: ['--allow-resource', 'https://a.example\r\nX: 1'], names: '--allow-resource' },
       { args: ['-o', 'raw'], names: '--output' },
+      { args: ['--account='], names: '--account' },
       { args: ['--account', 'a@b.c', '--client-secret-stdin'], input: 's', names: '--account' },
       { args: ['--managed-identity', '--client-secret-stdin'], input: 's', names: 'credential' },
       { args: ['--managed-identity', '--account', 'a@b.c'], names: '--account' },

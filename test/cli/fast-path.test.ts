@@ -63,6 +63,8 @@ describe('the cache-hit path of msal-ts token', () => {
       ['--cache-dir=', '--cache-dir'],
       ['--ca-file=', '--ca-file'],
       ['--authority=', '--authority'],
+      ['--account=', '--account'],
+      ['--profile=', '--profile'],
     ]) {
       const result = await runTracingModules(home, ['token', ...base, '--scope', scope, arg ?? ''])
       assert.equal(result.exitCode, 2, `${arg}: ${result.stderr}`)

@@ -70,8 +70,12 @@ describe('msal-ts config', () => {
         /^msal-ts: unknown_config_key: unknown config key "colour"; known keys: client-id, /,
       ],
       [['get', 'colour'], /^msal-ts: unknown_config_key: unknown config key "colour"/],
+      // It named a profile called "".
+      [['set', '--profile=', 'tenant', 'x'], /^msal-ts: invalid_option: --profile takes a value/],
       [['set', 'output', 'yaml'], /^msal-ts: invalid_config_value: "yaml" is not a valid output/],
       [['set', 'timeout', '-1'], /^msal-ts: invalid_config_value: "-1" is not a valid timeout/],
+      [['set', 'timeout', '0x10'], /^msal-ts: invalid_config_value: "0x10" is not a valid timeout/],
+      [['set', 'timeout', ' 5'], /^msal-ts: invalid_config_value: " 5" is not a valid timeout/],
       // Node's timers wait at most 2^31-1 ms: a longer timeout would fail every request.
       [
         ['set', 'timeout', '5000000'],
@@ -80,6 +84,10 @@ describe('msal-ts config', () => {
       [
         ['set', 'proxy', 'http://127.0.0.1:3128/path'],
         /^msal-ts: invalid_config_value: .+ is not a valid proxy: a proxy takes a URL with no path/,
+      ],
+      [
+        ['set', 'proxy', 'socks5://127.0.0.1:11080'],
+        /^msal-ts: invalid_config_value: .+ is not a valid proxy: .*http:\/\/ and https:\/\/ proxies only/,
       ],
       [
         ['set', 'authority', 'ftp://x'],
@@ -102,6 +110,12 @@ describe('msal-ts config', () => {
     await assert.rejects(stat(join(home, 'config', 'config.json')))
   })
 
+  test('a timeout is set in decimal digits, a fraction of a second included', async () => {
+    const { home, env } = await configHome()
+    assert.equal((await run(home, ['config', 'set', 'timeout', '0.5'], { env })).exitCode, 0)
+    assert.equal((await run(home, ['config', 'get', 'timeout'], { env })).stdout, '0.5\n')
+  })
+
   test('a timeout too long for Node, written into the file by hand, is refused naming --timeout', async () => {
     const { home, env } = await configHome()
     await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })
@@ -118,6 +132,35 @@ describe('msal-ts config', () => {
       result.stderr,
       'msal-ts: invalid_timeout: --timeout (or MSAL_TS_TIMEOUT) must be at most 2147483 seconds (about 24 days), not "5000000"\n',
     )
+  })
+
+  test('a refused proxy from a profile is named as the profile one, not as --proxy', async () => {
+    const { home, env } = await configHome()
+    await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })
+    const file = join(home, 'config', 'config.json')
+    // As a hand edit, or a version that took SOCKS proxies, could have left it.
+    await writeFile(
+      file,
+      JSON.stringify({ profiles: { work: { proxy: 'socks5://127.0.0.1:11080' } } }),
+    )
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const jwt = `${part({ alg: 'RS256', kid: 'k' })}.${part({ iss: 'https://127.0.0.1:9/' })}.c2ln`
+    for (const [args, input] of [
+      [['client-token', '-c', 'app', '--scope', graph, '--client-secret-stdin'], 's'],
+      [['decode', '--verify'], jwt],
+    ] as const) {
+      const result = await run(home, [...args], {
+        env: { ...env, MSAL_TS_PROFILE: 'work' },
+        input,
+      })
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.match(
+        result.stderr,
+        /^msal-ts: invalid_proxy: the proxy of profile "work" takes an http:\/\/ or https:\/\/ URL .*, not "socks5:\/\/127\.0\.0\.1:11080"\n$/,
+        args[0],
+      )
+    }
   })
 
   test('a broken config file is a usage error naming it', async () => {

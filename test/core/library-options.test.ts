@@ -442,6 +442,9 @@ describe('library options (the built package)', () => {
         proxy.url,
         { https: proxy.url },
         { http: 'http://127.0.0.1:9', https: proxy.url },
+        // null is no proxy for that scheme, as None in MSAL's mapping.
+        { http: null, https: proxy.url },
+        { http: undefined, https: proxy.url },
       ]) {
         proxy.tunnels.length = 0
         const app = secretApp({ proxies })
@@ -454,11 +457,29 @@ describe('library options (the built package)', () => {
     }
   })
 
+  test('proxies: a scheme mapped to null or undefined goes without a proxy', async () => {
+    const proxy = await startConnectProxy()
+    try {
+      for (const proxies of [{ https: null }, { https: undefined }, { http: null, https: null }]) {
+        const app = secretApp({ proxies })
+        assert.equal((await app.acquireTokenForClient([graph])).token_source, 'identity_provider')
+        await app.close()
+      }
+      assert.deepEqual(proxy.tunnels, [])
+    } finally {
+      proxy.close()
+    }
+  })
+
   test('proxies: anything but a proxy URL or { http, https } of them is refused at construction', () => {
     for (const proxies of [
       '',
       'not a url',
       'file:///etc/passwd',
+      // undici sent TLS straight to the SOCKS port: every request failed with a reset.
+      'socks5://127.0.0.1:1080',
+      'socks://127.0.0.1:1080',
+      { https: 'socks5://127.0.0.1:1080' },
       'http://u:p@127.0.0.1:48888/%zz',
       'http://127.0.0.1:3128/path',
       'http://127.0.0.1:3128?q',
@@ -469,6 +490,10 @@ describe('library options (the built package)', () => {
       { ftp: 'http://127.0.0.1:3128' },
       { https: 'not a url' },
       { http: 5 },
+      // Read by Object.entries as mappings of nothing, these left every request unproxied.
+      new Map([['https', 'http://127.0.0.1:3128']]),
+      Object.assign(Object.create({ https: 'http://127.0.0.1:3128' }) as object, {}),
+      new URL('http://127.0.0.1:3128'),
     ]) {
       for (const make of [
         () => secretApp({ proxies: proxies as string }),
@@ -485,7 +510,7 @@ describe('library options (the built package)', () => {
         )
       }
     }
-    assert.doesNotThrow(() => secretApp({ proxies: 'socks5://u:p%40ss@127.0.0.1:1080' }))
+    assert.doesNotThrow(() => secretApp({ proxies: 'http://u:p%40ss@127.0.0.1:3128' }))
   })
 
   test('timeout: one Node cannot wait for, or none at all, is refused at construction', () => {
@@ -497,6 +522,9 @@ describe('library options (the built package)', () => {
       1e12,
       2_147_484,
       '30' as unknown as number,
+      // JSON showed these as null, and threw a TypeError of its own on the bigint.
+      30n as unknown as number,
+      new Date(0) as unknown as number,
     ]) {
       for (const make of [
         () => secretApp({ timeout }),
@@ -506,19 +534,33 @@ describe('library options (the built package)', () => {
         assert.throws(make, (error: Error & { code?: string }) => {
           assert.ok(error instanceof UsageError, String(error))
           assert.equal(error.code, 'invalid_timeout')
+          assert.ok(!error.message.includes('null'), error.message)
           return true
         })
       }
     }
+    for (const [timeout, shown] of [
+      [Number.NaN, 'NaN'],
+      [Infinity, 'Infinity'],
+      [30n, '30n'],
+      [new Date(0), 'a Date'],
+    ] as const) {
+      assert.throws(
+        () => secretApp({ timeout: timeout as unknown as number }),
+        (error: Error) => error.message.endsWith(`not ${shown}`),
+        shown,
+      )
+    }
     assert.doesNotThrow(() => secretApp({ timeout: 2_147_483 }))
   })
 
-  test('appName and appVersion: a control character or one beyond Latin-1 is refused at construction', () => {
+  test('appName and appVersion: anything but printable ASCII is refused at construction', () => {
     for (const [key, code] of [
       ['appName', 'invalid_app_name'],
       ['appVersion', 'invalid_app_version'],
     ] as const) {
-      for (const value of ['a\r\nX-Inj: 1', 'tab\there', '\u0085', 'emoji \u{1f600}', 5]) {
+      // Beyond ASCII, Node's client and undici (through a proxy) sent different bytes.
+      for (const value of ['a\r\nX-Inj: 1', 'tab\there', '\u0085', 'emoji \u{1f600}', 'Café', 5]) {
         assert.throws(
           () => publicApp({ [key]: value }),
           (error: Error & { code?: string }) => {
@@ -530,7 +572,7 @@ describe('library options (the built package)', () => {
         )
       }
     }
-    assert.doesNotThrow(() => publicApp({ appName: 'Café tool', appVersion: '1.2.3-beta' }))
+    assert.doesNotThrow(() => publicApp({ appName: 'Cafe tool', appVersion: '1.2.3-beta' }))
   })
 
   test('timeout: a provider that never answers fails the call (runtime), not the process', async () => {

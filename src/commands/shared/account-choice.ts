@@ -12,6 +12,10 @@ export async function chooseAccount(
   wanted: string | undefined,
   { env, prompter }: { env: NodeJS.ProcessEnv; prompter?: Prompter },
 ): Promise<Account> {
+  // --account= would otherwise pass for no --account: another account, or MSAL_TS_ACCOUNT's.
+  if (wanted?.trim() === '') {
+    throw new UsageError('invalid_option', '--account takes a value, not an empty one')
+  }
   const name = wanted ?? env['MSAL_TS_ACCOUNT']
   if (name) {
     const lower = name.toLowerCase()

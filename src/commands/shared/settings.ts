@@ -101,7 +101,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     capabilities: flags.capability ?? [],
     excludeScopes: flags.excludeScope ?? [],
     ...cacheSettings(flags, io, profile),
-    ...optional('proxy', proxySetting(flags.proxy, env, profile)),
+    ...optional('proxy', proxySetting(flags.proxy, env, { profile, profileName })),
     ...caSetting(flags, env, { profile, profileName }),
     insecure: flags.insecure === true,
     timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
@@ -115,7 +115,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
 
 /**
  * Options that, given an empty value (`--cache-file=`, an unset variable in a script), would
- * silently fall back to the next layer: another cache, authority or trust than the one meant.
+ * silently fall back to the next layer: another cache, authority, trust or profile than the one meant.
  */
 const emptyNotAllowed = [
   ['authority', '--authority'],
@@ -125,6 +125,7 @@ const emptyNotAllowed = [
   ['cacheFile', '--cache-file'],
   ['cacheDir', '--cache-dir'],
   ['caFile', '--ca-file'],
+  ['profile', '--profile'],
 ] as const satisfies readonly (readonly [keyof CommonFlags, string])[]
 
 function refuseEmptyValues(flags: CommonFlags): void {
@@ -288,19 +289,24 @@ function defaultRegion(
 /**
  * The proxy to pass on: the option's, else the profile's when the environment names none (the
  * environment's is applied by the HTTP layer). Checked here, before undici would throw a bare
- * "Invalid URL" at the first request.
+ * "Invalid URL" at the first request; a profile's is checked too, as it may have been written by
+ * hand or by a version that took what this one refuses.
  */
 export function proxySetting(
   option: string | undefined,
   env: NodeJS.ProcessEnv,
-  profile: Readonly<Record<string, string>>,
+  { profile, profileName }: { profile: Readonly<Record<string, string>>; profileName?: string },
 ): string | undefined {
   const envProxy =
     env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
   const proxy = option ?? (envProxy ? undefined : profile['proxy'])
   const problem = proxy === undefined ? undefined : proxyUrlProblem(proxy)
   if (problem !== undefined) {
-    throw new UsageError('invalid_proxy', `--proxy ${problem}, not ${quoted(proxy)}`)
+    const source =
+      option === undefined
+        ? `the proxy of profile ${quoted(profileSetting(profileName, 'proxy', env))}`
+        : '--proxy'
+    throw new UsageError('invalid_proxy', `${source} ${problem}, not ${quoted(proxy)}`)
   }
   return proxy
 }
@@ -377,7 +383,11 @@ export function parseTimeout(text: string | undefined): number {
     return 30
   }
   const seconds = Number(text)
-  const problem = timeoutProblem(seconds)
+  // Number() would also take hex, exponents and surrounding blanks: ` 5` or `0x10` is a typo more
+  // often than a timeout.
+  const problem = /^\d+(\.\d+)?$/.test(text)
+    ? timeoutProblem(seconds)
+    : 'must be a number of seconds in decimal digits, such as 30 or 0.5'
   if (problem !== undefined) {
     throw new UsageError(
       'invalid_timeout',

@@ -16,10 +16,11 @@ export interface SharedClientOptions {
   verify?: boolean | string
   /**
    * The proxy for every request, or one for each scheme as MSAL's `proxies` mapping gives them
-   * (`{ https: 'http://proxy:3128' }`); an http://, https:// or socks5:// URL with no path. Without
-   * it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
+   * (`{ https: 'http://proxy:3128' }`); an http:// or https:// URL with no path (msal-ts talks to
+   * no SOCKS proxy). A scheme mapped to null or undefined has none set here, as with None in MSAL's.
+   * Without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
    */
-  proxies?: string | { http?: string; https?: string }
+  proxies?: string | { http?: string | null; https?: string | null }
   /** Seconds per request, above 0 and at most 2147483 (the longest wait Node's timers take). Default 30. */
   timeout?: number
   logger?: Logger
@@ -39,7 +40,9 @@ export interface ClientApplicationOptions extends SharedClientOptions {
   /** Any OpenID provider: its metadata is at `<oidcAuthority>/.well-known/openid-configuration`. */
   oidcAuthority?: string
   clientClaims?: Record<string, unknown>
+  /** Sent as x-app-name: printable ASCII, the bytes then being the same by any route. */
   appName?: string
+  /** Sent as x-app-ver: printable ASCII. */
   appVersion?: string
   clientCapabilities?: string[]
   /** A region name, `true` (or "auto") to detect it, false for none. */
@@ -65,12 +68,21 @@ export interface ClientTokenOptions {
   minValidity?: number
 }
 
+/** The proxies set, a scheme mapped to null or undefined left out. */
+function proxyOf(proxies: SharedClientOptions['proxies']): Pick<HttpOptions, 'proxy'> {
+  if (typeof proxies !== 'object' || proxies === null) {
+    return proxies ? { proxy: proxies } : {}
+  }
+  const { http, https } = proxies
+  return http || https ? { proxy: { ...(http ? { http } : {}), ...(https ? { https } : {}) } } : {}
+}
+
 /** MSAL's verify, proxies and timeout (seconds) as the options of our own HTTP client. */
 export function httpOptionsOf(options: SharedClientOptions): HttpOptions {
   const { verify } = options
   return {
     timeoutMs: (options.timeout ?? 30) * 1000,
-    ...(options.proxies ? { proxy: options.proxies } : {}),
+    ...proxyOf(options.proxies),
     ...(typeof verify === 'string' ? { caFile: verify } : {}),
     ...(verify === false ? { insecure: true } : {}),
   }

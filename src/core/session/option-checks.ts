@@ -1,5 +1,4 @@
 import { UsageError } from '../kernel/errors.js'
-import { controlCharacter } from '../kernel/control-characters.js'
 import { quoted } from '../kernel/quoted.js'
 import type { ClientApplicationOptions, SharedClientOptions } from './client-options.js'
 
@@ -19,8 +18,11 @@ export function timeoutProblem(seconds: unknown): string | undefined {
     : undefined
 }
 
-/** The proxies undici can speak to. */
-const proxySchemes = ['http:', 'https:', 'socks:', 'socks5:']
+/**
+ * The proxies undici tunnels through. A socks:// one it would take and then send TLS straight to
+ * the SOCKS port, failing every request with a reset connection.
+ */
+const proxySchemes = ['http:', 'https:']
 
 /**
  * Why `text` cannot be a proxy URL, or undefined when it can: undici takes only an origin, with
@@ -32,10 +34,9 @@ export function proxyUrlProblem(text: string): string | undefined {
   }
   const url = new URL(text)
   if (!proxySchemes.includes(url.protocol)) {
-    return `takes an http://, https:// or socks5:// URL, not one with the scheme ${quoted(url.protocol)}`
+    return 'takes an http:// or https:// URL (msal-ts talks to http:// and https:// proxies only)'
   }
-  // A socks5:// URL with nothing after the port has an empty path, an http:// one has `/`.
-  if (!['', '/'].includes(url.pathname) || url.search !== '' || url.hash !== '') {
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     return 'takes a URL with no path, query or fragment'
   }
   if (!isDecodable(url.username) || !isDecodable(url.password)) {
@@ -55,15 +56,14 @@ function isDecodable(text: string): boolean {
 
 /**
  * Why `text` cannot go in a header, or undefined when it can: a control character could end the
- * header and start another, and Node refuses anything beyond Latin-1 at the first request.
+ * header and start another, and beyond ASCII Node's client sends UTF-8 bytes where undici (through
+ * a proxy) sends Latin-1 ones, so the server would see another name depending on the route.
  */
 export function headerValueProblem(text: unknown): string | undefined {
   if (typeof text !== 'string') {
     return 'must be a string'
   }
-  return controlCharacter.test(text) || /[\u0100-\u{10ffff}]/u.test(text)
-    ? 'must be printable Latin-1 text, without control characters'
-    : undefined
+  return /^[\x20-\x7e]*$/.test(text) ? undefined : 'must be printable ASCII text'
 }
 
 /** Refuses, at construction, the HTTP options that would otherwise fail every request. */
@@ -87,18 +87,31 @@ function checkProxies(proxies: unknown): void {
     }
     return
   }
-  if (typeof proxies !== 'object' || proxies === null || Array.isArray(proxies)) {
+  if (!isPlainObject(proxies)) {
     throw bad(`must be a proxy URL or { http, https } of proxy URLs, not ${quoted(proxies)}`)
   }
   for (const [scheme, url] of Object.entries(proxies)) {
     if (scheme !== 'http' && scheme !== 'https') {
       throw bad(`maps only "http" and "https" to proxy URLs, not ${quoted(scheme)}`)
     }
+    // null, as None in MSAL's mapping, is no proxy for that scheme.
+    if (url === undefined || url === null) {
+      continue
+    }
     const problem = typeof url === 'string' ? proxyUrlProblem(url) : 'takes a URL'
-    if (url !== undefined && problem !== undefined) {
+    if (problem !== undefined) {
       throw bad(`${problem}, not ${quoted(url)} for ${scheme}`)
     }
   }
+}
+
+/** Object.entries would read a Map, or any class instance, as a mapping of nothing. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) {
+    return false
+  }
+  const prototype: unknown = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
 }
 
 /** Refuses, at construction, the application options that would otherwise fail every request. */
