@@ -108,11 +108,11 @@ export function createHttpClient(
         ...(options.insecure ? { rejectUnauthorized: false } : {}),
       }
     }))
-  // Any proxy variable, even one NO_PROXY may then exempt a host from, leaves the choice to undici.
   const given =
     typeof options.proxy === 'string'
       ? { http: options.proxy, https: options.proxy }
       : options.proxy
+  // Any proxy variable, even one NO_PROXY may then exempt a host from, leaves the choice to undici.
   const proxied =
     Boolean(given?.http || given?.https) ||
     // eslint-disable-next-line no-restricted-properties -- undici's proxy agent reads the process's own
@@ -183,8 +183,8 @@ export function createHttpClient(
         `a pinned server certificate needs https, and ${url.host} is asked over ${url.protocol.slice(0, -1)}`,
       )
     }
-    // Plain http goes only to loopback hosts, always direct: a proxy would read what it carries (a
-    // credential, maybe), and the proxy's loopback is not this machine's.
+    // Plain http to a loopback host always goes direct: a proxy would read what it carries (http
+    // carries a credential to loopback hosts only), and the proxy's loopback is not this machine's.
     const goesDirect =
       url.protocol === 'http:'
         ? !proxied || isLoopback(url.hostname)
