@@ -543,4 +543,19 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       assert.match(result.stderr, /^msal-ts: invalid_authority: [^\n]+\n$/, authority)
     }
   })
+  test('a refused proxy URL is shown without its password, which CI logs would keep', async () => {
+    for (const proxy of ['http://user:s3cret@127.0.0.1:3128/path', 'ftp://user:s3cret@127.0.0.1']) {
+      const result = await run(home, [
+        'client-token',
+        ...common('client-token'),
+        '--scope',
+        'https://graph.microsoft.com/.default',
+        '--proxy',
+        proxy,
+      ])
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.match(result.stderr, /^msal-ts: invalid_proxy: --proxy .+user:\*\*\*@127\.0\.0\.1/)
+      assert.ok(!result.stderr.includes('s3cret'), result.stderr)
+    }
+  })
 })

@@ -85,6 +85,11 @@ describe('msal-ts config', () => {
         ['set', 'proxy', 'http://127.0.0.1:3128/path'],
         /^msal-ts: invalid_config_value: .+ is not a valid proxy: a proxy takes a URL with no path/,
       ],
+      // A profile never holds a secret, and the refusal does not echo it.
+      [
+        ['set', 'proxy', 'http://user:s3cret@127.0.0.1:3128'],
+        /^msal-ts: secret_not_allowed: profiles hold no secrets: give a proxy's password in HTTPS_PROXY or --proxy\n$/,
+      ],
       [
         ['set', 'proxy', 'socks5://127.0.0.1:11080'],
         /^msal-ts: invalid_config_value: .+ is not a valid proxy: .*http:\/\/ and https:\/\/ proxies only/,

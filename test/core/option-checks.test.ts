@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
+  checkSharedOptions,
   headerValueProblem,
   maxTimeoutSeconds,
+  proxyShown,
   proxyUrlProblem,
   timeoutProblem,
 } from '../../src/core/session/option-checks.js'
@@ -61,4 +63,18 @@ test('a header value is printable ASCII text', () => {
   ]) {
     assert.ok(headerValueProblem(bad), JSON.stringify(bad))
   }
+})
+
+test('a proxy URL is shown with its password as ***, URL or not', () => {
+  assert.equal(proxyShown('http://user:s3cret@proxy:3128/x'), 'http://user:***@proxy:3128/x')
+  assert.equal(proxyShown('http://proxy:3128'), 'http://proxy:3128')
+  assert.equal(proxyShown('user:s3cret@proxy:3128 x'), '***@proxy:3128 x')
+  assert.equal(proxyShown('ht tp://user:s3cret@proxy'), 'ht tp://***@proxy')
+  assert.throws(
+    () => checkSharedOptions({ proxies: 'http://u:s3cret@p:1/x' }),
+    (error: unknown) => {
+      assert.ok(error instanceof Error && !error.message.includes('s3cret'), String(error))
+      return true
+    },
+  )
 })

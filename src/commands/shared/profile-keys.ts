@@ -58,6 +58,12 @@ export const profileKeys: Record<string, ProfileKey> = {
   proxy: {
     description: 'HTTP(S) proxy URL',
     check: (v) => {
+      if (urlHasPassword(v)) {
+        throw new UsageError(
+          'secret_not_allowed',
+          "profiles hold no secrets: give a proxy's password in HTTPS_PROXY or --proxy",
+        )
+      }
       const problem = proxyUrlProblem(v)
       if (problem !== undefined) {
         throw new Error(`a proxy ${problem}`)

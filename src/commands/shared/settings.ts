@@ -10,6 +10,7 @@ import { UsageError } from '../../core/kernel/errors.js'
 import { quoted } from '../../core/kernel/quoted.js'
 import {
   headerValueProblem,
+  proxyShown,
   proxyUrlProblem,
   timeoutProblem,
 } from '../../core/session/option-checks.js'
@@ -306,7 +307,10 @@ export function proxySetting(
       option === undefined
         ? `the proxy of profile ${quoted(profileSetting(profileName, 'proxy', env))}`
         : '--proxy'
-    throw new UsageError('invalid_proxy', `${source} ${problem}, not ${quoted(proxy)}`)
+    throw new UsageError(
+      'invalid_proxy',
+      `${source} ${problem}, not ${quoted(proxyShown(proxy ?? ''))}`,
+    )
   }
   return proxy
 }

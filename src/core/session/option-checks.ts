@@ -45,6 +45,24 @@ export function proxyUrlProblem(text: string): string | undefined {
   return undefined
 }
 
+/**
+ * A proxy URL as an error line may show it: a password in it (`http://user:secret@host`) becomes
+ * `***`, as CI logs keep what a failed run printed.
+ */
+export function proxyShown(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : undefined
+  if (url !== undefined && url.password !== '') {
+    url.password = '***'
+    return url.href
+  }
+  // Not a URL with a password as WHATWG reads it (`user:pw@host` parses as a scheme `user:`), but it
+  // may still carry `user:password@` before a host.
+  return text.replace(
+    /^([^/]*\/\/)?[^@/]*:[^@/]*@/,
+    (_, scheme: string | undefined) => `${scheme ?? ''}***@`,
+  )
+}
+
 function isDecodable(text: string): boolean {
   try {
     decodeURIComponent(text)
@@ -83,7 +101,7 @@ function checkProxies(proxies: unknown): void {
   if (typeof proxies === 'string') {
     const problem = proxyUrlProblem(proxies)
     if (problem !== undefined) {
-      throw bad(`${problem}, not ${quoted(proxies)}`)
+      throw bad(`${problem}, not ${quoted(proxyShown(proxies))}`)
     }
     return
   }
@@ -100,7 +118,9 @@ function checkProxies(proxies: unknown): void {
     }
     const problem = typeof url === 'string' ? proxyUrlProblem(url) : 'takes a URL'
     if (problem !== undefined) {
-      throw bad(`${problem}, not ${quoted(url)} for ${scheme}`)
+      throw bad(
+        `${problem}, not ${typeof url === 'string' ? quoted(proxyShown(url)) : quoted(url)} for ${scheme}`,
+      )
     }
   }
 }
