@@ -58,12 +58,7 @@ export const profileKeys: Record<string, ProfileKey> = {
   proxy: {
     description: 'HTTP(S) proxy URL',
     check: (v) => {
-      if (urlHasPassword(v)) {
-        throw new UsageError(
-          'secret_not_allowed',
-          "profiles hold no secrets: give a proxy's password in HTTPS_PROXY or --proxy",
-        )
-      }
+      refuseSecretIn(v, "give a proxy's password in HTTPS_PROXY or --proxy")
       const problem = proxyUrlProblem(v)
       if (problem !== undefined) {
         throw new Error(`a proxy ${problem}`)
@@ -75,12 +70,7 @@ export const profileKeys: Record<string, ProfileKey> = {
   'cache-url': {
     description: 'redis:// or rediss:// URL of a token cache shared through Redis',
     check: (v) => {
-      if (urlHasPassword(v)) {
-        throw new UsageError(
-          'secret_not_allowed',
-          'profiles hold no secrets: keep the Redis password in MSAL_TS_REDIS_PASSWORD or REDISCLI_AUTH',
-        )
-      }
+      refuseSecretIn(v, 'keep the Redis password in MSAL_TS_REDIS_PASSWORD or REDISCLI_AUTH')
       parseCacheUrl(v, {})
       return v.trim()
     },
@@ -106,6 +96,13 @@ export function profileKey(key: string): ProfileKey {
     )
   }
   return known
+}
+
+/** A URL with a password is refused, without echoing it: a profile never holds a secret. */
+function refuseSecretIn(url: string, whereInstead: string): void {
+  if (urlHasPassword(url)) {
+    throw new UsageError('secret_not_allowed', `profiles hold no secrets: ${whereInstead}`)
+  }
 }
 
 /** The value to store for key, or a usage error naming both. */
