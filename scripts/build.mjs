@@ -100,7 +100,6 @@ const standIns = {
     assert: 'scripts/vendor/assert-on-failure.cjs',
     'graceful-fs': 'scripts/vendor/fs-for-proper-lockfile.cjs',
   },
-  'write-file-atomic': { worker_threads: 'scripts/vendor/main-thread.cjs' },
 }
 
 /**

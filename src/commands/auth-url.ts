@@ -88,8 +88,8 @@ export async function runAuthUrl(flags: AuthUrlFlags, { io, apps }: CommandDeps)
       ...(flags.responseMode !== undefined ? { responseMode: flags.responseMode } : {}),
     })
     try {
-      const { default: writeFileAtomic } = await import('write-file-atomic')
-      await writeFileAtomic(flags.flowFile, `${JSON.stringify(flow, null, 2)}\n`, { mode: 0o600 })
+      const { writeFileAtomically } = await import('../core/kernel/atomic-file.js')
+      await writeFileAtomically(flags.flowFile, `${JSON.stringify(flow, null, 2)}\n`, 0o600)
     } catch (error) {
       throw new UsageError(
         'unwritable_file',

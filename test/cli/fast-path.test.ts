@@ -43,7 +43,6 @@ describe('the cache-hit path of msal-ts token', () => {
       '@inquirer/prompts',
       'conf',
       'proper-lockfile',
-      'write-file-atomic',
       'ioredis',
       'node:http',
       'node:https',

@@ -69,7 +69,6 @@ describe('start-up', () => {
     })
     assert.match(stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/)
     assert.ok(modules.includes('node:https'), modules.join(' '))
-    assert.ok(modules.includes('./vendor/write-file-atomic.cjs'), modules.join(' '))
     assertNotLoaded(modules, [
       'undici',
       './llhttp_simd-wasm.cjs',
@@ -77,6 +76,8 @@ describe('start-up', () => {
       'node:http',
       'node:http2',
       'node:child_process',
+      'node:assert',
+      'node:worker_threads',
     ])
   })
 
@@ -146,13 +147,6 @@ test("proper-lockfile's bundle leaves Node's fs as it is: graceful-fs is not in 
     `const fs = require('node:fs'); const close = fs.close; require(${JSON.stringify(bundle)}); fs.close === close`,
   ])
   assert.equal(answer.stdout, 'true')
-})
-
-test("the stand-in for worker_threads in write-file-atomic's bundle is Node's main thread", async () => {
-  const standIn = require('../../scripts/vendor/main-thread.cjs') as { threadId: number }
-  const { isMainThread, threadId } = await import('node:worker_threads')
-  assert.ok(isMainThread)
-  assert.equal(standIn.threadId, threadId)
 })
 
 test("the stand-in for assert passes what Node's passes and fails with Node's AssertionError", async () => {

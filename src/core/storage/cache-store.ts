@@ -4,8 +4,8 @@
  * Reads take no lock (every write is an atomic rename, so a reader sees the old file or the new
  * one, never half of one). Writes happen under a cross-process lock (`<path>.lock`, a directory
  * kept fresh by proper-lockfile; a lock whose holder died is taken over once it goes stale).
- * proper-lockfile and write-file-atomic are loaded on first use only, so the fast path (reading
- * a healthy cache) loads nothing but node:fs.
+ * proper-lockfile is loaded on first use only, so the fast path (reading a healthy cache) loads
+ * nothing but node:fs.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 // fs's callbacks, not node:fs/promises: loading that (and the readline and watcher modules it
@@ -13,10 +13,10 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { lstat, mkdir, rename } from 'node:fs'
 import { promisify } from 'node:util'
 import { dirname, resolve } from 'node:path'
-// Types only: the modules themselves are loaded on first use (see loadLockModule).
+// Types only: the module itself is loaded on first use (see loadLockModule).
 import type ProperLockfile from 'proper-lockfile'
-import type writeFileAtomic from 'write-file-atomic'
 
+import { writeFileAtomically } from '../kernel/atomic-file.js'
 import { RuntimeFailure, UsageError } from '../kernel/errors.js'
 import { UnsafeFile, checkFile, maxCacheBytes, readFileSafely } from '../kernel/safe-file.js'
 
@@ -76,18 +76,11 @@ interface HeldLock {
 const heldLocks = new AsyncLocalStorage<ReadonlyMap<string, HeldLock>>()
 
 type LockModule = typeof ProperLockfile
-type WriteFileAtomic = typeof writeFileAtomic
 let lockModule: Promise<LockModule> | undefined
-let writeFileAtomicModule: Promise<WriteFileAtomic> | undefined
 
 function loadLockModule(): Promise<LockModule> {
   lockModule ??= import('proper-lockfile').then((module) => module.default)
   return lockModule
-}
-
-function loadWriteFileAtomic(): Promise<WriteFileAtomic> {
-  writeFileAtomicModule ??= import('write-file-atomic').then((module) => module.default)
-  return writeFileAtomicModule
 }
 
 export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore {
@@ -188,13 +181,12 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
     } catch (error) {
       throw fileError(error, 'write', path)
     }
-    const writeAtomically = await loadWriteFileAtomic()
     // Checked again: the lock may have been taken over while this write was waiting.
     if (state.compromised !== undefined) {
       throw lockLost(path, state.compromised)
     }
     try {
-      await writeAtomically(path, text, { mode: 0o600, encoding: 'utf8', fsync: true })
+      await writeFileAtomically(path, text, 0o600)
     } catch (error) {
       throw fileError(error, 'write', path)
     }
