@@ -10,7 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 // fs's callbacks, not node:fs/promises: loading that (and the readline and watcher modules it
 // brings) cost two milliseconds of every run that writes a cache.
-import { lstat, mkdir, rename } from 'node:fs'
+import { lstat, mkdirSync, rename } from 'node:fs'
 import { promisify } from 'node:util'
 import { dirname, resolve } from 'node:path'
 // Types only: the module itself is loaded on first use (see loadLockModule).
@@ -107,7 +107,7 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
       return fn()
     }
 
-    await makeParentDirectory(path)
+    makeParentDirectory(path)
     const lockfile = await loadLockModule()
     const state: HeldLock = { compromised: undefined }
     const lockOptions = {
@@ -175,7 +175,7 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
       })
     }
 
-    await makeParentDirectory(path)
+    makeParentDirectory(path)
     try {
       checkFile(path, cacheFileRules)
     } catch (error) {
@@ -284,10 +284,11 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function makeParentDirectory(path: string): Promise<void> {
+/** In place, as the atomic write's steps: a thread-pool trip costs more than the call. */
+function makeParentDirectory(path: string): void {
   const directory = dirname(path)
   try {
-    await promisify(mkdir)(directory, { recursive: true, mode: 0o700 })
+    mkdirSync(directory, { recursive: true, mode: 0o700 })
   } catch (error) {
     throw fileError(error, 'create the directory of', path)
   }
