@@ -210,6 +210,7 @@ async function passwordLogin(
 
 /** An identity provider error during sign-in: a runtime failure (exit 1) whatever its code. */
 class SignInRefused extends OAuthServerError {
+  override name = 'SignInRefused'
   override readonly kind = 'server'
 }
 

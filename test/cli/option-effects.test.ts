@@ -761,6 +761,19 @@ describe('common and credential options, on the wire and in the output', () => {
     )
   })
 
+  test("--verbose traces an error to the TypeScript sources, though the CLI's bundle is minified", async () => {
+    const args = ['client-token', '-c', 'x', '-a', sts.authority()]
+    const plain = await run(await tempDir(), args)
+    assert.equal(plain.exitCode, 2)
+    assertNoStack(plain.stderr)
+    const verbose = await run(await tempDir(), [...args, '--verbose'])
+    assert.equal(verbose.exitCode, 2, verbose.stderr)
+    assert.match(verbose.stderr, /^msal-ts: missing_scope: /m)
+    assert.match(verbose.stderr, /^UsageError: a scope is required/m)
+    assert.match(verbose.stderr, /^ {4}at .*src\/commands\/shared\/scope-options\.ts:\d+:\d+\)$/m)
+    assert.doesNotMatch(verbose.stderr, /msal-ts\.cjs:\d+/)
+  })
+
   test('--pii shows the user name the debug log otherwise masks', async () => {
     const username = sts.defaults.username
     const login = async (...extra: string[]) =>

@@ -44,7 +44,12 @@ export interface ErrorOptions {
   hint?: ErrorHint
 }
 
+/*
+ * Each class names itself in a string: the CLI's bundle is minified, and a name taken from the
+ * class (new.target.name) would come out as the minifier's, on the first line of a --verbose trace.
+ */
 export class MsalTsError extends Error {
+  override name = 'MsalTsError'
   readonly code: string
   readonly kind: ErrorKind
   /** Set when changing one of the caller's settings gets past the error. */
@@ -52,7 +57,6 @@ export class MsalTsError extends Error {
 
   constructor(kind: ErrorKind, code: string, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.name = new.target.name
     this.kind = kind
     this.code = code
     if (options.hint !== undefined) {
@@ -63,6 +67,7 @@ export class MsalTsError extends Error {
 
 /** Bad input from the caller; the CLI exits 2. */
 export class UsageError extends MsalTsError {
+  override name = 'UsageError'
   constructor(code: string, message: string, options?: ErrorOptions) {
     super('usage', code, message, options)
   }
@@ -70,12 +75,14 @@ export class UsageError extends MsalTsError {
 
 /** Network, TLS, I/O or protocol failure; the CLI exits 1. */
 export class RuntimeFailure extends MsalTsError {
+  override name = 'RuntimeFailure'
   constructor(code: string, message: string, options?: ErrorOptions) {
     super('runtime', code, message, options)
   }
 }
 
 export class CancelledError extends MsalTsError {
+  override name = 'CancelledError'
   constructor(message = 'interrupted') {
     super('cancelled', 'cancelled', message)
   }
@@ -104,6 +111,7 @@ const interactionErrors = new Set([
 
 /** The identity provider said no. The raw body stays off the enumerable fields so it never lands in logs. */
 export class OAuthServerError extends MsalTsError {
+  override name = 'OAuthServerError'
   readonly status: number
   /** Not enumerable: spreading, logging or JSON-encoding the error leaves it out. */
   declare readonly body: OAuthErrorBody
@@ -161,6 +169,7 @@ export function checkErrorBody(body: Record<string, unknown>): OAuthErrorBody | 
 
 /** Silent acquisition cannot go on without the user; the CLI exits 3. */
 export class InteractionRequiredError extends MsalTsError {
+  override name = 'InteractionRequiredError'
   constructor(code: string, message: string, options?: ErrorOptions) {
     super('interaction_required', code, message, options)
   }
