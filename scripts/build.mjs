@@ -210,7 +210,7 @@ await Promise.all([
     entryPoints: ['src/main.ts'],
     outfile: 'dist/msal-ts.cjs',
     // Minified, as every run reads (and V8 deserialises code for) what it holds; --verbose turns
-    // Node's source maps on, so its stack traces still name our functions, files and lines.
+    // Node's source maps on, so its stack traces still name our source files and lines.
     minify: true,
     sourcemap: true,
     sourcesContent: false,

@@ -31,7 +31,6 @@ export async function main(
     Object.defineProperties({}, Object.getOwnPropertyDescriptors(plainIo)) as Io,
     { colours: await colours(plainIo, argv) },
   )
-  const verbose = argv.includes('--verbose') || argv.includes('-v')
   const program = newProgram(io)
   // Held back so that an unknown option's hint can be worked out (loading every command) first.
   const output = program.configureOutput()
@@ -81,7 +80,9 @@ export async function main(
       const text = unknownOption ? await withOptionHint(heldError, io) : heldError
       output.outputError?.(text, (line) => output.writeErr?.(line))
     }
-    return report(error, io, { verbose, flags: ran?.opts<CommonFlags>() })
+    const flags = ran?.opts<CommonFlags>()
+    // As parsed: a `-v` given as another option's value (`--scope -v`) asks for no trace.
+    return report(error, io, { verbose: flags?.verbose === true, flags })
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { UsageError } from '../core/kernel/errors.js'
+import { RuntimeFailure, UsageError } from '../core/kernel/errors.js'
+import { errorCode, fileProblem } from '../core/kernel/file-problem.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { commandFrom } from './shared/command-from-table.js'
 import { signInOptions } from './shared/sign-in-options.js'
@@ -89,12 +90,16 @@ export async function runAuthUrl(flags: AuthUrlFlags, { io, apps }: CommandDeps)
     })
     try {
       const { writeFileAtomically } = await import('../core/kernel/atomic-file.js')
-      await writeFileAtomically(flags.flowFile, `${JSON.stringify(flow, null, 2)}\n`, 0o600)
+      await writeFileAtomically(flags.flowFile, `${JSON.stringify(flow, null, 2)}\n`, {
+        mode: 0o600,
+      })
     } catch (error) {
-      throw new UsageError(
-        'unwritable_file',
-        `cannot write the flow file ${flags.flowFile}: ${(error as Error).message}`,
-      )
+      const { usage, reason } = fileProblem(error)
+      const message = `cannot write the flow file ${flags.flowFile}: ${reason}`
+      // A directory that is not there is the caller's to make, as for any file a command writes.
+      throw usage || errorCode(error) === 'ENOENT'
+        ? new UsageError('unwritable_file', message)
+        : new RuntimeFailure('unwritable_file', message)
     }
     io.stdout.write(`${flow.auth_uri}\n`)
   } finally {

@@ -210,7 +210,10 @@ async function passwordLogin(
 
 /** An identity provider error during sign-in: a runtime failure (exit 1) whatever its code. */
 class SignInRefused extends OAuthServerError {
-  override name = 'SignInRefused'
+  static {
+    this.prototype.name = 'SignInRefused'
+  }
+
   override readonly kind = 'server'
 }
 

@@ -62,6 +62,12 @@ const appToken = ['client-token', '-c', 'x', '-s', graphApp]
 
 /** Options that cannot act with the rest of the command line: exit 2 naming the conflict. */
 const conflicts: Refusal[] = [
+  // --cache-dir names where the default cache file lives; beside a named file it would do nothing.
+  {
+    args: [...appToken, '--cache-file', 'a.json', '--cache-dir', 'b'],
+    stderr:
+      /^msal-ts: conflicting_options: --cache-file and --cache-dir cannot be used together: --cache-file names the cache file itself, --cache-dir where the default one lives\n$/,
+  },
   // Client credentials add no reserved scope: there is nothing for --exclude-scope to drop.
   {
     args: [...appToken, '--exclude-scope', 'offline_access'],
@@ -772,6 +778,29 @@ describe('common and credential options, on the wire and in the output', () => {
     assert.match(verbose.stderr, /^UsageError: a scope is required/m)
     assert.match(verbose.stderr, /^ {4}at .*src\/commands\/shared\/scope-options\.ts:\d+:\d+\)$/m)
     assert.doesNotMatch(verbose.stderr, /msal-ts\.cjs:\d+/)
+  })
+
+  test('-v given as the value of another option asks for no stack trace', async () => {
+    const result = await run(
+      await tempDir(),
+      ['client-token', '-c', 'x', '-a', sts.authority(), '--scope', '-v', '--client-secret-stdin'],
+      { input: '' },
+    )
+    assert.equal(result.exitCode, 2, result.stderr)
+    assert.match(result.stderr, /^msal-ts: \w+: /)
+    assertNoStack(result.stderr)
+  })
+
+  test('--cache-dir beats a cache file the environment names: the cache goes to the directory', async () => {
+    const home = await tempDir()
+    const envFile = join(home, 'from-env.json')
+    const dir = join(home, 'given-dir')
+    const result = await run(home, [...conf, '--cache-dir', dir], {
+      env: { ...secretEnv(), MSAL_TS_CACHE_FILE: envFile },
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.ok((await readdir(dir)).some((name) => name.endsWith('.json')))
+    assert.ok(!(await readdir(home)).includes('from-env.json'))
   })
 
   test('--pii shows the user name the debug log otherwise masks', async () => {

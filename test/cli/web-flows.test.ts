@@ -48,12 +48,8 @@ describe('web-app and migration flows', () => {
     return new URLSearchParams(fields).toString()
   }
 
-  async function startFlow(
-    home: string,
-    extra: string[] = [],
-  ): Promise<{ file: string; url: string }> {
-    const file = join(home, 'flow.json')
-    const result = await run(home, [
+  const authUrl = (home: string, file: string, extra: string[] = []) =>
+    run(home, [
       'auth-url',
       ...pub,
       '--scope',
@@ -64,9 +60,37 @@ describe('web-app and migration flows', () => {
       file,
       ...extra,
     ])
+
+  async function startFlow(
+    home: string,
+    extra: string[] = [],
+  ): Promise<{ file: string; url: string }> {
+    const file = join(home, 'flow.json')
+    const result = await authUrl(home, file, extra)
     assert.equal(result.exitCode, 0, result.stderr)
     return { file, url: result.stdout.trim() }
   }
+
+  test('a flow file that cannot be written is one line naming the file and why, with no temporary file in it', async () => {
+    const home = await tempDir()
+    const cases = [
+      { file: join(home, 'missing', 'flow.json'), reason: 'no such file or directory' },
+      { file: home, reason: 'it is a directory' },
+    ]
+    for (const { file, reason } of cases) {
+      const result = await authUrl(home, file)
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(
+        result.stderr,
+        `msal-ts: unwritable_file: cannot write the flow file ${file}: ${reason}\n`,
+      )
+      assert.equal(result.stdout, '')
+    }
+    assert.deepEqual(
+      (await readdir(home)).filter((name) => name.endsWith('.tmp')),
+      [],
+    )
+  })
 
   test('auth-url puts every parameter given on the wire, as MSAL does', async () => {
     const home = await tempDir()

@@ -8,6 +8,7 @@ import {
   readFile,
   rm,
   stat,
+  symlink,
   utimes,
   writeFile,
 } from 'node:fs/promises'
@@ -387,4 +388,48 @@ void test('reading a healthy file does not load proper-lockfile', async () => {
   const { code, stderr } = await exitOf(child)
   assert.equal(code, 0, stderr)
   assert.deepEqual(JSON.parse(out), { doc: { a: 1 }, onRead: false, onWrite: true })
+})
+
+void test('directories made for a cache file are usable and private whatever the umask', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'a', 'b', 'cache.json')
+  const store = openJsonFileStore({ path })
+  const umask = process.umask(0o277)
+  try {
+    await store.withLock(() => store.write({ a: 1 }))
+  } finally {
+    process.umask(umask)
+  }
+  assert.equal(mode(await stat(join(dir, 'a'))), 0o700)
+  assert.equal(mode(await stat(join(dir, 'a', 'b'))), 0o700)
+  assert.equal(mode(await stat(path)), 0o600)
+  assert.deepEqual(await store.read(), { a: 1 })
+})
+
+void test('a link to the cache file and the file itself take one lock, the file’s', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  await writeFile(path, '{}')
+  const alias = join(dir, 'alias.json')
+  await symlink(path, alias)
+  const store = openJsonFileStore({ path: alias })
+  const locks = await store.withLock(async () => {
+    await store.write({ a: 1 })
+    return (await readdir(dir)).filter((name) => name.endsWith('.lock'))
+  })
+  assert.deepEqual(locks, ['cache.json.lock'])
+  assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), { a: 1 })
+})
+
+void test('a write under the lock removes the new files killed writers left, and nothing else', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  const left = ['cache.json.0123456789ab.tmp', 'cache.json.ba9876543210.tmp']
+  const kept = ['cache.json.tmp', 'other.json.0123456789ab.tmp', 'cache.json.0123456789ab.tmp.x']
+  for (const name of [...left, ...kept]) {
+    await writeFile(join(dir, name), 'tokens')
+  }
+  const store = openJsonFileStore({ path })
+  await store.withLock(() => store.write({ a: 1 }))
+  assert.deepEqual((await readdir(dir)).sort(), ['cache.json', ...kept].sort())
 })

@@ -326,9 +326,20 @@ function cacheSettings(flags: CommonFlags, io: Io, profile: Record<string, strin
     refuseCacheOptions(flags)
     return { noCache: true }
   }
+  if (flags.cacheFile !== undefined && flags.cacheDir !== undefined) {
+    throw new UsageError(
+      'conflicting_options',
+      '--cache-file and --cache-dir cannot be used together: --cache-file names the cache file itself, --cache-dir where the default one lives',
+    )
+  }
   const env = io.env
+  // A --cache-dir given here beats a cache file the environment or the profile names.
+  const cacheFile =
+    flags.cacheDir === undefined
+      ? (flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file'])
+      : undefined
   return {
-    ...optional('cacheFile', flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file']),
+    ...optional('cacheFile', cacheFile),
     ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
     ...cacheUrl(flags, io, profile['cache-url']),
     noCache: false,

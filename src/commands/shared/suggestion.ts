@@ -6,7 +6,10 @@ import { UsageError } from '../../core/kernel/errors.js'
  * own ("(Did you mean token?)"), per cli.md "Exit codes".
  */
 export class SuggestedUsageError extends UsageError {
-  override name = 'SuggestedUsageError'
+  static {
+    this.prototype.name = 'SuggestedUsageError'
+  }
+
   readonly suggestion: string
 
   constructor(code: string, message: string, suggestion: string) {

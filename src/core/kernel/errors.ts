@@ -45,11 +45,15 @@ export interface ErrorOptions {
 }
 
 /*
- * Each class names itself in a string: the CLI's bundle is minified, and a name taken from the
- * class (new.target.name) would come out as the minifier's, on the first line of a --verbose trace.
+ * Each class of ours names itself on its prototype, in a string: the CLI's bundle is minified, and
+ * the class's own name would be the minifier's on the first line of a --verbose trace. A caller's
+ * subclass, which names nothing, goes by its class's name.
  */
 export class MsalTsError extends Error {
-  override name = 'MsalTsError'
+  static {
+    this.prototype.name = 'MsalTsError'
+  }
+
   readonly code: string
   readonly kind: ErrorKind
   /** Set when changing one of the caller's settings gets past the error. */
@@ -57,6 +61,9 @@ export class MsalTsError extends Error {
 
   constructor(kind: ErrorKind, code: string, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    if (!Object.hasOwn(new.target.prototype, 'name')) {
+      this.name = new.target.name
+    }
     this.kind = kind
     this.code = code
     if (options.hint !== undefined) {
@@ -67,7 +74,10 @@ export class MsalTsError extends Error {
 
 /** Bad input from the caller; the CLI exits 2. */
 export class UsageError extends MsalTsError {
-  override name = 'UsageError'
+  static {
+    this.prototype.name = 'UsageError'
+  }
+
   constructor(code: string, message: string, options?: ErrorOptions) {
     super('usage', code, message, options)
   }
@@ -75,14 +85,20 @@ export class UsageError extends MsalTsError {
 
 /** Network, TLS, I/O or protocol failure; the CLI exits 1. */
 export class RuntimeFailure extends MsalTsError {
-  override name = 'RuntimeFailure'
+  static {
+    this.prototype.name = 'RuntimeFailure'
+  }
+
   constructor(code: string, message: string, options?: ErrorOptions) {
     super('runtime', code, message, options)
   }
 }
 
 export class CancelledError extends MsalTsError {
-  override name = 'CancelledError'
+  static {
+    this.prototype.name = 'CancelledError'
+  }
+
   constructor(message = 'interrupted') {
     super('cancelled', 'cancelled', message)
   }
@@ -111,7 +127,10 @@ const interactionErrors = new Set([
 
 /** The identity provider said no. The raw body stays off the enumerable fields so it never lands in logs. */
 export class OAuthServerError extends MsalTsError {
-  override name = 'OAuthServerError'
+  static {
+    this.prototype.name = 'OAuthServerError'
+  }
+
   readonly status: number
   /** Not enumerable: spreading, logging or JSON-encoding the error leaves it out. */
   declare readonly body: OAuthErrorBody
@@ -169,7 +188,10 @@ export function checkErrorBody(body: Record<string, unknown>): OAuthErrorBody | 
 
 /** Silent acquisition cannot go on without the user; the CLI exits 3. */
 export class InteractionRequiredError extends MsalTsError {
-  override name = 'InteractionRequiredError'
+  static {
+    this.prototype.name = 'InteractionRequiredError'
+  }
+
   constructor(code: string, message: string, options?: ErrorOptions) {
     super('interaction_required', code, message, options)
   }

@@ -10,13 +10,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 // fs's callbacks, not node:fs/promises: loading that (and the readline and watcher modules it
 // brings) cost two milliseconds of every run that writes a cache.
-import { lstat, mkdirSync, rename } from 'node:fs'
+import { chmodSync, lstat, mkdirSync, rename } from 'node:fs'
 import { promisify } from 'node:util'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 // Types only: the module itself is loaded on first use (see loadLockModule).
 import type ProperLockfile from 'proper-lockfile'
 
-import { writeFileAtomically } from '../kernel/atomic-file.js'
+import { existingTarget, writeFileAtomically } from '../kernel/atomic-file.js'
+import { errorCode, fileProblem } from '../kernel/file-problem.js'
 import { RuntimeFailure, UsageError } from '../kernel/errors.js'
 import { UnsafeFile, checkFile, maxCacheBytes, readFileSafely } from '../kernel/safe-file.js'
 
@@ -120,15 +121,19 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
       },
     }
 
+    // The file a link at the path leads to, as the write goes through to it: two names of one
+    // file (a link and its target) take one lock.
+    const locked = existingTarget(path) ?? path
     const deadline = Date.now() + lockWaitMs
     let delay = firstRetryDelayMs
     let release: () => Promise<void>
     for (;;) {
       try {
-        release = await lockfile.lock(path, lockOptions)
+        release = await lockfile.lock(locked, lockOptions)
         break
       } catch (error) {
-        if (errorCode(error) !== 'ELOCKED') {
+        // ENOENT: a stale lock another process was taking over vanished under proper-lockfile.
+        if (errorCode(error) !== 'ELOCKED' && errorCode(error) !== 'ENOENT') {
           throw fileError(error, 'lock', path)
         }
         const remaining = deadline - Date.now()
@@ -186,7 +191,8 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
       throw lockLost(path, state.compromised)
     }
     try {
-      await writeFileAtomically(path, text, 0o600)
+      // Under the lock no one else writes the file: a new file left beside it was a killed run's.
+      await writeFileAtomically(path, text, { mode: 0o600, removeAbandoned: true })
     } catch (error) {
       throw fileError(error, 'write', path)
     }
@@ -284,56 +290,45 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** In place, as the atomic write's steps: a thread-pool trip costs more than the call. */
+/**
+ * In place, as the atomic write's steps: a thread-pool trip costs more than the call. The
+ * directories made are the user's alone and usable whatever the umask (0277 would leave them
+ * unwritable for this and every later run).
+ */
 function makeParentDirectory(path: string): void {
   const directory = dirname(path)
   try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 })
+    const first = mkdirSync(directory, { recursive: true, mode: 0o700 })
+    for (let made = first; made !== undefined; made = below(made, directory)) {
+      chmodSync(made, 0o700)
+    }
   } catch (error) {
     throw fileError(error, 'create the directory of', path)
   }
 }
 
-/** Problems the user must fix (wrong path, permissions) are usage errors; the rest are runtime. */
-const usageCodes: Record<string, string> = {
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'path too long',
-}
-
-const runtimeCodes: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EIO: 'input/output error',
-  EMFILE: 'too many open files',
-  ENFILE: 'too many open files',
-  EBUSY: 'resource busy',
-  ENOENT: 'no such file or directory',
+/** The next directory down from `made` on the way to `directory`; undefined past it. */
+function below(made: string, directory: string): string | undefined {
+  if (made === directory) {
+    return undefined
+  }
+  const rest = relative(made, directory).split(sep)[0]
+  return rest === undefined || rest === '' ? undefined : join(made, rest)
 }
 
 function fileError(error: unknown, verb: string, path: string): Error {
   if (error instanceof RuntimeFailure || error instanceof UsageError) {
     return error
   }
-  const code = errorCode(error)
-  const usage = code === undefined ? undefined : usageCodes[code]
-  if (error instanceof UnsafeFile && usage === undefined) {
+  const { usage, reason } = fileProblem(error)
+  if (error instanceof UnsafeFile && !usage) {
     // Someone else's file, or one planted to hang or flood us: refused like ssh refuses such a key.
     return new RuntimeFailure('unsafe_cache_file', `refusing cache file ${path}: ${error.reason}`)
   }
-  if (usage !== undefined) {
-    return new UsageError('cache_file', `cannot ${verb} cache file ${path}: ${usage}`, {
-      cause: error,
-    })
-  }
-  const reason = (code === undefined ? undefined : runtimeCodes[code]) ?? code ?? 'unexpected error'
-  return new RuntimeFailure('cache_io', `cannot ${verb} cache file ${path}: ${reason}`, {
-    cause: error,
-  })
+  const message = `cannot ${verb} cache file ${path}: ${reason}`
+  return usage
+    ? new UsageError('cache_file', message, { cause: error })
+    : new RuntimeFailure('cache_io', message, { cause: error })
 }
 
 function lockLost(path: string, cause: Error): RuntimeFailure {
@@ -342,13 +337,6 @@ function lockLost(path: string, cause: Error): RuntimeFailure {
     `lost the lock on cache file ${path} (another process took it over); the cache was not written`,
     { cause },
   )
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) {
-    return undefined
-  }
-  return typeof error.code === 'string' ? error.code : undefined
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
