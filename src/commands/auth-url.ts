@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { RuntimeFailure, UsageError } from '../core/kernel/errors.js'
 import { errorCode, fileProblem } from '../core/kernel/file-problem.js'
+import { UnsafeFile, checkFile, maxCacheBytes } from '../core/kernel/safe-file.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { commandFrom } from './shared/command-from-table.js'
 import { signInOptions } from './shared/sign-in-options.js'
@@ -56,6 +57,9 @@ export async function runAuthUrl(flags: AuthUrlFlags, { io, apps }: CommandDeps)
     parseJsonObject(flags.claimsChallenge, '--claims-challenge')
   }
   const maxAge = flags.maxAge === undefined ? undefined : wholeSeconds(flags.maxAge)
+  if (flags.flowFile !== undefined) {
+    refuseUnwritableFlowFile(flags.flowFile)
+  }
   const app = await apps.publicApp(flags)
   const common = {
     ...(flags.redirectUri !== undefined ? { redirectUri: flags.redirectUri } : {}),
@@ -116,4 +120,20 @@ export function wholeSeconds(text: string): number {
     )
   }
   return value
+}
+
+/**
+ * Before any request: an empty path, or something at the path that is no file of the user's own (a
+ * FIFO, a device, a directory, a link loop) is refused, never replaced.
+ */
+function refuseUnwritableFlowFile(path: string): void {
+  if (path.trim() === '') {
+    throw new UsageError('invalid_option', '--flow-file takes a value, not an empty one')
+  }
+  try {
+    checkFile(path, { maxBytes: maxCacheBytes, ownFile: true })
+  } catch (error) {
+    const reason = error instanceof UnsafeFile ? error.reason : fileProblem(error).reason
+    throw new UsageError('unwritable_file', `cannot write the flow file ${path}: ${reason}`)
+  }
 }

@@ -803,6 +803,26 @@ describe('common and credential options, on the wire and in the output', () => {
     assert.ok(!(await readdir(home)).includes('from-env.json'))
   })
 
+  test('a cache directory from the environment beats a cache file from the profile; both from one layer are refused', async () => {
+    const home = await tempDir()
+    const profileFile = join(home, 'from-profile.json')
+    assert.equal((await run(home, ['config', 'set', 'cache-file', profileFile])).exitCode, 0)
+    const dir = join(home, 'env-dir')
+    const result = await run(home, conf, { env: { ...secretEnv(), MSAL_TS_CACHE_DIR: dir } })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.ok((await readdir(dir)).some((name) => name.endsWith('.json')))
+    assert.ok(!(await readdir(home)).includes('from-profile.json'))
+    const both = await run(home, conf, {
+      env: { ...secretEnv(), MSAL_TS_CACHE_DIR: dir, MSAL_TS_CACHE_FILE: join(home, 'x.json') },
+    })
+    assert.equal(both.exitCode, 2)
+    assert.match(
+      both.stderr,
+      /^msal-ts: conflicting_options: MSAL_TS_CACHE_FILE and MSAL_TS_CACHE_DIR cannot be used together: /,
+    )
+    assert.equal(both.stdout, '')
+  })
+
   test('--pii shows the user name the debug log otherwise masks', async () => {
     const username = sts.defaults.username
     const login = async (...extra: string[]) =>

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { execa } from 'execa'
 import { Agent, request } from 'undici'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { assertNoStack, run, tempDir } from './harness.js'
@@ -73,9 +74,12 @@ describe('web-app and migration flows', () => {
 
   test('a flow file that cannot be written is one line naming the file and why, with no temporary file in it', async () => {
     const home = await tempDir()
+    const fifo = join(home, 'fifo')
+    await execa('mkfifo', [fifo])
     const cases = [
       { file: join(home, 'missing', 'flow.json'), reason: 'no such file or directory' },
       { file: home, reason: 'it is a directory' },
+      { file: fifo, reason: 'it is not a regular file (a FIFO, socket or device)' },
     ]
     for (const { file, reason } of cases) {
       const result = await authUrl(home, file)
@@ -89,6 +93,12 @@ describe('web-app and migration flows', () => {
     assert.deepEqual(
       (await readdir(home)).filter((name) => name.endsWith('.tmp')),
       [],
+    )
+    const empty = await authUrl(home, '')
+    assert.equal(empty.exitCode, 2)
+    assert.equal(
+      empty.stderr,
+      'msal-ts: invalid_option: --flow-file takes a value, not an empty one\n',
     )
   })
 

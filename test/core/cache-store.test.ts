@@ -433,3 +433,29 @@ void test('a write under the lock removes the new files killed writers left, and
   await store.withLock(() => store.write({ a: 1 }))
   assert.deepEqual((await readdir(dir)).sort(), ['cache.json', ...kept].sort())
 })
+
+void test('a link and its target nested in one process: the inner call holds the lock already', async () => {
+  const dir = await tempDir()
+  const path = join(dir, 'cache.json')
+  await writeFile(path, '{}')
+  await symlink(path, join(dir, 'alias.json'))
+  const viaLink = openJsonFileStore({ path: join(dir, 'alias.json'), lockWaitMs: 2_000 })
+  const direct = openJsonFileStore({ path, lockWaitMs: 2_000 })
+  await viaLink.withLock(() => direct.withLock(() => direct.write({ a: 1 })))
+  assert.deepEqual(await direct.read(), { a: 1 })
+})
+
+void test('a link whose cache file is yet to be made is locked and written through, not replaced', async () => {
+  const dir = await tempDir()
+  const target = join(dir, 'real', 'cache.json')
+  const link = join(dir, 'cache.json')
+  await symlink(target, link)
+  const store = openJsonFileStore({ path: link })
+  const locks = await store.withLock(async () => {
+    await store.write({ a: 1 })
+    return (await readdir(join(dir, 'real'))).filter((name) => name.endsWith('.lock'))
+  })
+  assert.deepEqual(locks, ['cache.json.lock'])
+  assert.deepEqual(JSON.parse(await readFile(target, 'utf8')), { a: 1 })
+  assert.equal(mode(await stat(join(dir, 'real'))), 0o700)
+})

@@ -19,4 +19,7 @@ void test('each error class goes by its own name, and so does a subclass a calle
   assert.equal(new InteractionRequiredError('x', 'y').name, 'InteractionRequiredError')
   assert.equal(new OAuthServerError(400, { error: 'invalid_grant' }).name, 'OAuthServerError')
   assert.equal(String(new UsageError('x', 'bad input')), 'UsageError: bad input')
+  const encoded = (error: Error) => JSON.parse(JSON.stringify(error)) as { name?: string }
+  assert.equal(encoded(new UsageError('x', 'y')).name, 'UsageError')
+  assert.equal(encoded(mine).name, 'MyFailure')
 })

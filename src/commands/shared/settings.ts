@@ -18,7 +18,7 @@ import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
-import { profileSetting, profileValues } from './profile.js'
+import { defaultProfile, profileSetting, profileValues } from './profile.js'
 import { checkAuthorityScheme } from './suggestion.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
@@ -101,7 +101,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ),
     capabilities: flags.capability ?? [],
     excludeScopes: flags.excludeScope ?? [],
-    ...cacheSettings(flags, io, profile),
+    ...cacheSettings(flags, io, { profile, profileName }),
     ...optional('proxy', proxySetting(flags.proxy, env, { profile, profileName })),
     ...caSetting(flags, env, { profile, profileName }),
     insecure: flags.insecure === true,
@@ -321,29 +321,77 @@ type CacheSettings = Pick<CommonSettings, 'cacheFile' | 'cacheDir' | 'cacheUrl' 
  * Where tokens are kept. With --no-cache nowhere: a cache option given beside it could not act and
  * is refused, while the environment's and a profile's are defaults for other runs, not even read.
  */
-function cacheSettings(flags: CommonFlags, io: Io, profile: Record<string, string>): CacheSettings {
+function cacheSettings(
+  flags: CommonFlags,
+  io: Io,
+  { profile, profileName }: { profile: Record<string, string>; profileName: string | undefined },
+): CacheSettings {
   if (flags.cache === false) {
     refuseCacheOptions(flags)
     return { noCache: true }
   }
-  if (flags.cacheFile !== undefined && flags.cacheDir !== undefined) {
-    throw new UsageError(
-      'conflicting_options',
-      '--cache-file and --cache-dir cannot be used together: --cache-file names the cache file itself, --cache-dir where the default one lives',
-    )
-  }
   const env = io.env
-  // A --cache-dir given here beats a cache file the environment or the profile names.
-  const cacheFile =
-    flags.cacheDir === undefined
-      ? (flags.cacheFile ?? env['MSAL_TS_CACHE_FILE'] ?? profile['cache-file'])
-      : undefined
+  const { cacheFile, cacheDir } = cacheLocation([
+    { file: flags.cacheFile, dir: flags.cacheDir, names: ['--cache-file', '--cache-dir'] },
+    {
+      file: env['MSAL_TS_CACHE_FILE'] || undefined,
+      dir: env['MSAL_TS_CACHE_DIR'] || undefined,
+      names: ['MSAL_TS_CACHE_FILE', 'MSAL_TS_CACHE_DIR'],
+    },
+    profileCacheLayer(profile, profileName, env),
+  ])
   return {
     ...optional('cacheFile', cacheFile),
-    ...optional('cacheDir', flags.cacheDir ?? env['MSAL_TS_CACHE_DIR'] ?? profile['cache-dir']),
+    ...optional('cacheDir', cacheDir),
     ...cacheUrl(flags, io, profile['cache-url']),
     noCache: false,
   }
+}
+
+interface CacheLocationLayer {
+  file: string | undefined
+  dir: string | undefined
+  names: [string, string]
+}
+
+/**
+ * The cache file, or the directory of the default one, from the first layer (options, then the
+ * environment, then the profile) that names either: a layer below is a default the one above
+ * replaces. A layer naming both is refused, as the directory could not act beside the file.
+ */
+function cacheLocation(layers: CacheLocationLayer[]): { cacheFile?: string; cacheDir?: string } {
+  const layer = layers.find(({ file, dir }) => file !== undefined || dir !== undefined)
+  if (layer?.file !== undefined && layer.dir !== undefined) {
+    const [file, dir] = layer.names
+    throw new UsageError(
+      'conflicting_options',
+      `${file} and ${dir} cannot be used together: ${file} names the cache file itself, ${dir} where the default one lives`,
+    )
+  }
+  return {
+    ...(layer?.file !== undefined ? { cacheFile: layer.file } : {}),
+    ...(layer?.dir !== undefined ? { cacheDir: layer.dir } : {}),
+  }
+}
+
+/** The profile's layer: a named profile's cache file or directory beats the default profile's. */
+function profileCacheLayer(
+  profile: Record<string, string>,
+  profileName: string | undefined,
+  env: NodeJS.ProcessEnv,
+): CacheLocationLayer {
+  let file = profile['cache-file']
+  let dir = profile['cache-dir']
+  let from = profileName ?? defaultProfile
+  // Asked only when both are set: it reads the profiles again.
+  if (file !== undefined && dir !== undefined) {
+    from = profileSetting(profileName, 'cache-file', env)
+    if (profileSetting(profileName, 'cache-dir', env) !== from) {
+      file = from === profileName ? file : undefined
+      dir = from === profileName ? undefined : dir
+    }
+  }
+  return { file, dir, names: [`profile ${quoted(from)}'s cache-file`, 'cache-dir'] }
 }
 
 function refuseCacheOptions(flags: CommonFlags): void {

@@ -10,14 +10,16 @@ import {
   closeSync,
   fchmodSync,
   fsync,
+  lstatSync,
   openSync,
   readdirSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 
 export interface AtomicWriteOptions {
@@ -33,8 +35,8 @@ export interface AtomicWriteOptions {
 /**
  * Writes `text` to a new file beside `path`, gives it `options.mode` (whatever the umask), flushes
  * it to disk, then renames it over `path`. A symbolic link at `path` is written through, not
- * replaced. On failure, or when a signal ends the process meanwhile, the new file is removed and
- * `path` is left as it was.
+ * replaced, even one whose file is yet to be made. On failure the new file is removed and `path` is
+ * left as it was; a process killed meanwhile leaves it, for `removeAbandoned` to find.
  *
  * The steps on a small file take microseconds and are done in place; each trip through the thread
  * pool cost a run up to a millisecond of waiting. Only the flush, which waits on the disk, goes
@@ -45,13 +47,12 @@ export async function writeFileAtomically(
   text: string,
   options: AtomicWriteOptions,
 ): Promise<void> {
-  const target = existingTarget(path) ?? path
+  const target = linkTarget(path)
   // Loaded here: a run that only reads the cache (a cached token) has no use for node:crypto.
   const { randomBytes } = await import('node:crypto')
   // Unguessable and made exclusively: a name planted in a shared directory is never written through.
   const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`
   const fd = openSync(temporary, 'wx', options.mode)
-  const stopWatching = removedOnSignal(temporary)
   try {
     try {
       fchmodSync(fd, options.mode)
@@ -64,44 +65,45 @@ export async function writeFileAtomically(
   } catch (error) {
     removeQuietly(temporary)
     throw error
-  } finally {
-    stopWatching()
   }
   if (options.removeAbandoned) {
     removeAbandoned(target)
   }
 }
 
-/** Where `path` leads when it names something, links followed; undefined when nothing is there. */
-export function existingTarget(path: string): string | undefined {
-  try {
-    return realpathSync.native(path)
-  } catch {
-    return undefined
+/**
+ * Where `path` leads, links followed: the file a link names even when it is yet to be made, so that
+ * writing through a link makes that file instead of replacing the link; its directory as the
+ * system names it, so that two paths to one file lead to one name. A loop is an ELOOP error.
+ */
+export function linkTarget(path: string): string {
+  let current = resolve(path)
+  for (let links = 0; ; links++) {
+    let isLink: boolean
+    try {
+      isLink = lstatSync(current).isSymbolicLink()
+    } catch {
+      isLink = false
+    }
+    if (!isLink) {
+      return canonical(current)
+    }
+    if (links === maxLinks) {
+      throw Object.assign(new Error(`too many symbolic links at ${path}`), { code: 'ELOOP' })
+    }
+    current = resolve(dirname(current), readlinkSync(current))
   }
 }
 
-/**
- * The signals that end a process by default. While the new file exists, one that would end the
- * process removes the file first, then ends the process as it would have; one the program handles
- * itself is left to it (the write goes on, or fails and cleans up).
- */
-const endingSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+/** As many links as Linux follows in one path. */
+const maxLinks = 40
 
-function removedOnSignal(temporary: string): () => void {
-  const handlers = endingSignals.map((signal) => {
-    const handler = () => {
-      if (process.listenerCount(signal) === 1) {
-        removeQuietly(temporary)
-        stop()
-        process.kill(process.pid, signal)
-      }
-    }
-    process.on(signal, handler)
-    return [signal, handler] as const
-  })
-  const stop = () => handlers.forEach(([signal, handler]) => process.off(signal, handler))
-  return stop
+function canonical(path: string): string {
+  try {
+    return join(realpathSync.native(dirname(path)), basename(path))
+  } catch {
+    return path
+  }
 }
 
 function removeAbandoned(target: string): void {

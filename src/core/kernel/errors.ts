@@ -61,9 +61,10 @@ export class MsalTsError extends Error {
 
   constructor(kind: ErrorKind, code: string, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    if (!Object.hasOwn(new.target.prototype, 'name')) {
-      this.name = new.target.name
-    }
+    // An own field, as before the names moved to the prototypes: spread or JSON-encoded, the
+    // error still shows it.
+    const prototype = new.target.prototype as Error
+    this.name = Object.hasOwn(prototype, 'name') ? prototype.name : new.target.name
     this.kind = kind
     this.code = code
     if (options.hint !== undefined) {

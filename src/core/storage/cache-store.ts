@@ -10,13 +10,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 // fs's callbacks, not node:fs/promises: loading that (and the readline and watcher modules it
 // brings) cost two milliseconds of every run that writes a cache.
-import { chmodSync, lstat, mkdirSync, rename } from 'node:fs'
+import { chmodSync, lstat, mkdirSync, rename, statSync } from 'node:fs'
 import { promisify } from 'node:util'
-import { dirname, join, relative, resolve, sep } from 'node:path'
+import { dirname, resolve } from 'node:path'
 // Types only: the module itself is loaded on first use (see loadLockModule).
 import type ProperLockfile from 'proper-lockfile'
 
-import { existingTarget, writeFileAtomically } from '../kernel/atomic-file.js'
+import { linkTarget, writeFileAtomically } from '../kernel/atomic-file.js'
 import { errorCode, fileProblem } from '../kernel/file-problem.js'
 import { RuntimeFailure, UsageError } from '../kernel/errors.js'
 import { UnsafeFile, checkFile, maxCacheBytes, readFileSafely } from '../kernel/safe-file.js'
@@ -67,6 +67,7 @@ const defaultLockStaleMs = 10_000
 const defaultLockWaitMs = 60_000
 const firstRetryDelayMs = 20
 const maxRetryDelayMs = 500
+const maxVanished = 5
 
 interface HeldLock {
   /** Set by proper-lockfile when another process took the lock over, or its refresh failed. */
@@ -103,12 +104,20 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
   }
 
   async function withLock<T>(fn: () => Promise<T>): Promise<T> {
+    // The file a link at the path leads to, as the write goes through to it: two names of one
+    // file (a link and its target) take one lock, and a nested call through either holds it.
+    let locked: string
+    try {
+      locked = linkTarget(path)
+    } catch (error) {
+      throw fileError(error, 'lock', path)
+    }
     const held = heldLocks.getStore()
-    if (held?.has(path)) {
+    if (held?.has(locked)) {
       return fn()
     }
 
-    makeParentDirectory(path)
+    makeParentDirectory(locked)
     const lockfile = await loadLockModule()
     const state: HeldLock = { compromised: undefined }
     const lockOptions = {
@@ -121,10 +130,8 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
       },
     }
 
-    // The file a link at the path leads to, as the write goes through to it: two names of one
-    // file (a link and its target) take one lock.
-    const locked = existingTarget(path) ?? path
     const deadline = Date.now() + lockWaitMs
+    let vanished = 0
     let delay = firstRetryDelayMs
     let release: () => Promise<void>
     for (;;) {
@@ -132,8 +139,10 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
         release = await lockfile.lock(locked, lockOptions)
         break
       } catch (error) {
-        // ENOENT: a stale lock another process was taking over vanished under proper-lockfile.
-        if (errorCode(error) !== 'ELOCKED' && errorCode(error) !== 'ENOENT') {
+        // ENOENT, a few times: a stale lock another process was taking over vanished under
+        // proper-lockfile. More often, the directory itself is going away.
+        const code = errorCode(error)
+        if (code !== 'ELOCKED' && (code !== 'ENOENT' || ++vanished > maxVanished)) {
           throw fileError(error, 'lock', path)
         }
         const remaining = deadline - Date.now()
@@ -141,7 +150,7 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
           throw new RuntimeFailure(
             'cache_locked',
             `timed out after ${seconds(lockWaitMs)} waiting for the lock on cache file ${path} ` +
-              `(another process holds ${path}.lock)`,
+              `(another process holds ${locked}.lock)`,
           )
         }
         await sleep(Math.min(remaining, delay * (0.5 + Math.random())))
@@ -151,7 +160,7 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
 
     try {
       const inner = new Map(held ?? [])
-      inner.set(path, state)
+      inner.set(locked, state)
       return await heldLocks.run(inner, fn)
     } finally {
       // A lock that was compromised is already released; one that cannot be removed goes stale.
@@ -160,7 +169,13 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
   }
 
   async function write(document: Record<string, unknown>): Promise<void> {
-    const state = heldLocks.getStore()?.get(path)
+    let target: string
+    try {
+      target = linkTarget(path)
+    } catch (error) {
+      throw fileError(error, 'write', path)
+    }
+    const state = heldLocks.getStore()?.get(target)
     if (state === undefined) {
       throw new RuntimeFailure(
         'cache_not_locked',
@@ -180,7 +195,7 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
       })
     }
 
-    makeParentDirectory(path)
+    makeParentDirectory(target)
     try {
       checkFile(path, cacheFileRules)
     } catch (error) {
@@ -291,29 +306,35 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * In place, as the atomic write's steps: a thread-pool trip costs more than the call. The
- * directories made are the user's alone and usable whatever the umask (0277 would leave them
- * unwritable for this and every later run).
+ * In place, as the atomic write's steps: a thread-pool trip costs more than the call. Each
+ * directory made is the user's alone and usable whatever the umask: made one at a time and set
+ * 0700 before the next (under umask 0277 the next could not be made in it otherwise). Directories
+ * already there are left as they are.
  */
 function makeParentDirectory(path: string): void {
-  const directory = dirname(path)
+  const missing: string[] = []
+  for (let at = dirname(path); !statSync(at, { throwIfNoEntry: false }); at = dirname(at)) {
+    missing.unshift(at)
+    if (dirname(at) === at) {
+      break
+    }
+  }
   try {
-    const first = mkdirSync(directory, { recursive: true, mode: 0o700 })
-    for (let made = first; made !== undefined; made = below(made, directory)) {
-      chmodSync(made, 0o700)
+    for (const directory of missing) {
+      try {
+        mkdirSync(directory, { mode: 0o700 })
+      } catch (error) {
+        // Made by another run meanwhile: theirs, left as it is.
+        if (errorCode(error) === 'EEXIST') {
+          continue
+        }
+        throw error
+      }
+      chmodSync(directory, 0o700)
     }
   } catch (error) {
     throw fileError(error, 'create the directory of', path)
   }
-}
-
-/** The next directory down from `made` on the way to `directory`; undefined past it. */
-function below(made: string, directory: string): string | undefined {
-  if (made === directory) {
-    return undefined
-  }
-  const rest = relative(made, directory).split(sep)[0]
-  return rest === undefined || rest === '' ? undefined : join(made, rest)
 }
 
 function fileError(error: unknown, verb: string, path: string): Error {
