@@ -2,6 +2,8 @@ import type { Command } from 'commander'
 import { RuntimeFailure, UsageError } from '../core/kernel/errors.js'
 import { errorCode, fileProblem } from '../core/kernel/file-problem.js'
 import { UnsafeFile, checkFile, maxCacheBytes } from '../core/kernel/safe-file.js'
+import { statSync } from 'node:fs'
+import { dirname, resolve, sep } from 'node:path'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { commandFrom } from './shared/command-from-table.js'
 import { signInOptions } from './shared/sign-in-options.js'
@@ -131,7 +133,12 @@ function refuseUnwritableFlowFile(path: string): void {
     throw new UsageError('invalid_option', '--flow-file takes a value, not an empty one')
   }
   try {
+    if (path.endsWith('/') || path.endsWith(sep)) {
+      throw new UnsafeFile('it names a directory', 'EISDIR')
+    }
     checkFile(path, { maxBytes: maxCacheBytes, ownFile: true })
+    // The file is made, its directory is not (as for any file a command writes).
+    statSync(dirname(resolve(path)))
   } catch (error) {
     const reason = error instanceof UnsafeFile ? error.reason : fileProblem(error).reason
     throw new UsageError('unwritable_file', `cannot write the flow file ${path}: ${reason}`)

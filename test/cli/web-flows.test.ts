@@ -80,6 +80,7 @@ describe('web-app and migration flows', () => {
       { file: join(home, 'missing', 'flow.json'), reason: 'no such file or directory' },
       { file: home, reason: 'it is a directory' },
       { file: fifo, reason: 'it is not a regular file (a FIFO, socket or device)' },
+      { file: `${join(home, 'new')}/`, reason: 'it names a directory' },
     ]
     for (const { file, reason } of cases) {
       const result = await authUrl(home, file)

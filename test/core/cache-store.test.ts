@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import {
   chmod,
+  lstat,
   mkdir,
   mkdtemp,
   readdir,
@@ -458,4 +459,24 @@ void test('a link whose cache file is yet to be made is locked and written throu
   assert.deepEqual(locks, ['cache.json.lock'])
   assert.deepEqual(JSON.parse(await readFile(target, 'utf8')), { a: 1 })
   assert.equal(mode(await stat(join(dir, 'real'))), 0o700)
+})
+
+void test('a corrupt cache file behind a link is moved aside beside itself; the link stays', async () => {
+  const dir = await tempDir()
+  await mkdir(join(dir, 'real'))
+  const target = join(dir, 'real', 'cache.json')
+  await writeFile(target, 'not json', { mode: 0o600 })
+  const link = join(dir, 'cache.json')
+  await symlink(target, link)
+  const warnings: string[] = []
+  const store = openJsonFileStore({ path: link, onWarning: (message) => warnings.push(message) })
+  assert.equal(await store.read(), undefined)
+  await store.withLock(() => store.write({ a: 1 }))
+  assert.equal(warnings.length, 1)
+  assert.deepEqual(await readdir(dir), ['cache.json', 'real'])
+  assert.ok((await lstat(link)).isSymbolicLink())
+  const inReal = (await readdir(join(dir, 'real'))).sort()
+  assert.equal(inReal[0], 'cache.json')
+  assert.match(inReal[1] ?? '', /^cache\.json\.corrupt-\d{8}T\d{6}Z$/)
+  assert.deepEqual(JSON.parse(await readFile(target, 'utf8')), { a: 1 })
 })

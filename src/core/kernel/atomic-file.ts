@@ -77,7 +77,9 @@ export async function writeFileAtomically(
  * system names it, so that two paths to one file lead to one name. A loop is an ELOOP error.
  */
 export function linkTarget(path: string): string {
-  let current = resolve(path)
+  // Each link is read from its directory as the system names it: a relative link is relative to
+  // where its directory really is, not to the path that reached it (`cfg -> ../data/app`).
+  let current = canonical(resolve(path))
   for (let links = 0; ; links++) {
     let isLink: boolean
     try {
@@ -86,12 +88,12 @@ export function linkTarget(path: string): string {
       isLink = false
     }
     if (!isLink) {
-      return canonical(current)
+      return current
     }
     if (links === maxLinks) {
       throw Object.assign(new Error(`too many symbolic links at ${path}`), { code: 'ELOOP' })
     }
-    current = resolve(dirname(current), readlinkSync(current))
+    current = canonical(resolve(dirname(current), readlinkSync(current)))
   }
 }
 

@@ -51,6 +51,28 @@ const maxSymlinks = 40
  * as they are.
  */
 export function readFileSafely(path: string, options: SafeReadOptions): string | undefined {
+  // Another process's atomic write renames a new file over this one at any moment: a file replaced
+  // between the checks and the open is checked again, a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return readCheckedFile(path, options)
+    } catch (error) {
+      if (!(error instanceof Replaced) || attempt === maxReplacedAttempts) {
+        throw error
+      }
+    }
+  }
+}
+
+const maxReplacedAttempts = 5
+
+class Replaced extends UnsafeFile {
+  constructor() {
+    super('it was replaced while being opened')
+  }
+}
+
+function readCheckedFile(path: string, options: SafeReadOptions): string | undefined {
   const checked = checkFile(path, options)
   if (checked === undefined) {
     return undefined
@@ -68,7 +90,7 @@ export function readFileSafely(path: string, options: SafeReadOptions): string |
   try {
     const opened = fstatSync(fd)
     if (opened.dev !== checked.dev || opened.ino !== checked.ino) {
-      throw new UnsafeFile('it was replaced while being opened')
+      throw new Replaced()
     }
     refuseKind(opened, options)
     return readUpTo(fd, options.maxBytes, opened.size)

@@ -227,13 +227,15 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
       }
 
       const stamp = utcStamp(new Date())
-      let target = `${path}.corrupt-${stamp}`
+      // The file itself, beside itself: a link at the path stays, to be written through afresh.
+      const corrupt = linkTarget(path)
+      let target = `${corrupt}.corrupt-${stamp}`
       // Under the lock nobody else quarantines, so checking before the rename is enough.
       for (let n = 2; await exists(target); n++) {
-        target = `${path}.corrupt-${stamp}-${n}`
+        target = `${corrupt}.corrupt-${stamp}-${n}`
       }
       try {
-        await promisify(rename)(path, target)
+        await promisify(rename)(corrupt, target)
       } catch (error) {
         throw fileError(error, 'move aside corrupt', path)
       }
