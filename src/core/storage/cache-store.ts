@@ -2,8 +2,9 @@
  * The only module that touches a cache file: JSON documents persisted safely across processes.
  *
  * Reads take no lock (every write is an atomic rename, so a reader sees the old file or the new
- * one, never half of one). Writes happen under a cross-process lock (`<path>.lock`, a directory
- * kept fresh by proper-lockfile; a lock whose holder died is taken over once it goes stale).
+ * one, never half of one). Writes happen under a cross-process lock (`<file>.lock` beside the file
+ * the path leads to, links followed: a directory kept fresh by proper-lockfile; a lock whose
+ * holder died is taken over once it goes stale).
  * proper-lockfile is loaded on first use only, so the fast path (reading a healthy cache) loads
  * nothing but node:fs.
  */
