@@ -480,3 +480,19 @@ void test('a corrupt cache file behind a link is moved aside beside itself; the 
   assert.match(inReal[1] ?? '', /^cache\.json\.corrupt-\d{8}T\d{6}Z$/)
   assert.deepEqual(JSON.parse(await readFile(target, 'utf8')), { a: 1 })
 })
+
+void test('a cache file reached by a relative link through a linked directory is read where it is written', async () => {
+  const dir = await tempDir()
+  // home/cfg -> ../data/app, and data/app/t.json -> ../shared/t.json: the file is data/shared/t.json.
+  await mkdir(join(dir, 'home'))
+  await mkdir(join(dir, 'data', 'app'), { recursive: true })
+  await mkdir(join(dir, 'data', 'shared'))
+  await symlink('../data/app', join(dir, 'home', 'cfg'))
+  await symlink('../shared/t.json', join(dir, 'data', 'app', 't.json'))
+  const store = openJsonFileStore({ path: join(dir, 'home', 'cfg', 't.json') })
+  await store.withLock(() => store.write({ a: 1 }))
+  assert.deepEqual(await store.read(), { a: 1 })
+  assert.deepEqual(JSON.parse(await readFile(join(dir, 'data', 'shared', 't.json'), 'utf8')), {
+    a: 1,
+  })
+})

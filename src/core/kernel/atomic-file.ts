@@ -10,17 +10,15 @@ import {
   closeSync,
   fchmodSync,
   fsync,
-  lstatSync,
   openSync,
   readdirSync,
-  readlinkSync,
-  realpathSync,
   renameSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { promisify } from 'node:util'
+import { followLinks } from './safe-file.js'
 
 export interface AtomicWriteOptions {
   mode: number
@@ -77,35 +75,11 @@ export async function writeFileAtomically(
  * system names it, so that two paths to one file lead to one name. A loop is an ELOOP error.
  */
 export function linkTarget(path: string): string {
-  // Each link is read from its directory as the system names it: a relative link is relative to
-  // where its directory really is, not to the path that reached it (`cfg -> ../data/app`).
-  let current = canonical(resolve(path))
-  for (let links = 0; ; links++) {
-    let isLink: boolean
-    try {
-      isLink = lstatSync(current).isSymbolicLink()
-    } catch {
-      isLink = false
-    }
-    if (!isLink) {
-      return current
-    }
-    if (links === maxLinks) {
-      throw Object.assign(new Error(`too many symbolic links at ${path}`), { code: 'ELOOP' })
-    }
-    current = canonical(resolve(dirname(current), readlinkSync(current)))
+  const reached = followLinks(path)
+  if (reached === undefined) {
+    throw Object.assign(new Error(`too many symbolic links at ${path}`), { code: 'ELOOP' })
   }
-}
-
-/** As many links as Linux follows in one path. */
-const maxLinks = 40
-
-function canonical(path: string): string {
-  try {
-    return join(realpathSync.native(dirname(path)), basename(path))
-  } catch {
-    return path
-  }
+  return reached.target
 }
 
 function removeAbandoned(target: string): void {

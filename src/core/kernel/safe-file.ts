@@ -11,9 +11,10 @@ import {
   openSync,
   readSync,
   readlinkSync,
+  realpathSync,
   statSync,
 } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 
 /** A file refused for what it is, not for an I/O error: `reason` completes "cannot use <file>: ". */
 export class UnsafeFile extends Error {
@@ -104,22 +105,49 @@ function readCheckedFile(path: string, options: SafeReadOptions): string | undef
  * Writers call it too: a write through a planted link would land on the link's target.
  */
 export function checkFile(path: string, options: SafeReadOptions): Stats | undefined {
-  let current = resolve(path)
+  const reached = followLinks(path, (link) => {
+    if (options.ownFile) {
+      refuseOpenDirectory(dirname(link))
+    }
+  })
+  if (reached === undefined) {
+    throw new UnsafeFile('too many symbolic links')
+  }
+  if (reached.stats !== undefined) {
+    refuseKind(reached.stats, options)
+  }
+  return reached.stats
+}
+
+/**
+ * Where `path` leads, links followed, and what is there (undefined: nothing yet); undefined itself
+ * past as many links as Linux follows (a loop). Each link is read from its directory as the system
+ * names it: a relative link is relative to where its directory really is, not to the path that
+ * reached it (`cfg -> ../data/app`). `visit` sees each link on the way, before it is followed.
+ */
+export function followLinks(
+  path: string,
+  visit: (link: string) => void = () => {},
+): { target: string; stats: Stats | undefined } | undefined {
+  let current = canonical(resolve(path))
   for (let links = 0; links <= maxSymlinks; links++) {
     const stats = lstatOrUndefined(current)
-    if (stats === undefined) {
-      return undefined
+    if (stats === undefined || !stats.isSymbolicLink()) {
+      return { target: current, stats }
     }
-    if (!stats.isSymbolicLink()) {
-      refuseKind(stats, options)
-      return stats
-    }
-    if (options.ownFile) {
-      refuseOpenDirectory(dirname(current))
-    }
-    current = resolve(dirname(current), readlinkSync(current))
+    visit(current)
+    current = canonical(resolve(dirname(current), readlinkSync(current)))
   }
-  throw new UnsafeFile('too many symbolic links')
+  return undefined
+}
+
+/** The path with its directory as the system names it, when that directory exists. */
+function canonical(path: string): string {
+  try {
+    return join(realpathSync.native(dirname(path)), basename(path))
+  } catch {
+    return path
+  }
 }
 
 function refuseKind(stats: Stats, options: SafeReadOptions): void {
