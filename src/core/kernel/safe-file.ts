@@ -124,19 +124,24 @@ export function checkFile(path: string, options: SafeReadOptions): Stats | undef
  * past as many links as Linux follows (a loop). Each link is read from its directory as the system
  * names it: a relative link is relative to where its directory really is, not to the path that
  * reached it (`cfg -> ../data/app`). `visit` sees each link on the way, before it is followed.
+ * `target()` names the end with its directory as the system names it, so that two paths to one
+ * file lead to one name; only writers ask, as working it out costs a cached token a system call.
  */
 export function followLinks(
   path: string,
   visit: (link: string) => void = () => {},
-): { target: string; stats: Stats | undefined } | undefined {
-  let current = canonical(resolve(path))
+): { target: () => string; stats: Stats | undefined } | undefined {
+  // After resolve() no `..` is left, so the directory named is the one the system would reach.
+  let current = resolve(path)
   for (let links = 0; links <= maxSymlinks; links++) {
-    const stats = lstatOrUndefined(current)
+    const stats = lstatSync(current, { throwIfNoEntry: false })
     if (stats === undefined || !stats.isSymbolicLink()) {
-      return { target: current, stats }
+      const end = current
+      return { target: () => canonical(end), stats }
     }
-    visit(current)
-    current = canonical(resolve(dirname(current), readlinkSync(current)))
+    const link = canonical(current)
+    visit(link)
+    current = resolve(dirname(link), readlinkSync(link))
   }
   return undefined
 }
@@ -196,17 +201,6 @@ function readUpTo(fd: number, maxBytes: number, expected: number): string {
     if (total > maxBytes) {
       throw new UnsafeFile(`it is larger than ${mebibytes(maxBytes)}`)
     }
-  }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return undefined
-    }
-    throw error
   }
 }
 
