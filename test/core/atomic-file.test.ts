@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 
 import { writeFileAtomically } from '../../src/core/kernel/atomic-file.js'
+import { stowLayout } from '../fixtures/link-layouts.js'
 
 const isWindows = process.platform === 'win32'
 const temps: string[] = []
@@ -161,14 +162,9 @@ void test('a loop of links is refused (ELOOP), nothing written', async () => {
 
 void test('a relative link reached through a linked directory is read from where its directory really is', async () => {
   const dir = await tempDir()
-  // home/cfg -> ../data/app, and data/app/t.json -> ../shared/t.json: the file is data/shared/t.json.
-  await mkdir(join(dir, 'home'))
-  await mkdir(join(dir, 'data', 'app'), { recursive: true })
-  await mkdir(join(dir, 'data', 'shared'))
-  await symlink('../data/app', join(dir, 'home', 'cfg'))
-  await symlink('../shared/t.json', join(dir, 'data', 'app', 't.json'))
-  await writeFileAtomically(join(dir, 'home', 'cfg', 't.json'), 'new', { mode: 0o600 })
-  assert.equal(await readFile(join(dir, 'data', 'shared', 't.json'), 'utf8'), 'new')
+  const { entry, file } = await stowLayout(dir)
+  await writeFileAtomically(entry, 'new', { mode: 0o600 })
+  assert.equal(await readFile(file, 'utf8'), 'new')
   assert.deepEqual(await readdir(join(dir, 'home')), ['cfg'])
   assert.ok((await lstat(join(dir, 'data', 'app', 't.json'))).isSymbolicLink())
 })

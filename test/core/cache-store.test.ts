@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 
 import { openJsonFileStore } from '../../src/core/storage/cache-store.js'
 import { RuntimeFailure, UsageError } from '../../src/core/kernel/errors.js'
+import { stowLayout } from '../fixtures/link-layouts.js'
 
 const worker = fileURLToPath(new URL('./cache-store-worker.ts', import.meta.url))
 const isWindows = process.platform === 'win32'
@@ -482,17 +483,9 @@ void test('a corrupt cache file behind a link is moved aside beside itself; the 
 })
 
 void test('a cache file reached by a relative link through a linked directory is read where it is written', async () => {
-  const dir = await tempDir()
-  // home/cfg -> ../data/app, and data/app/t.json -> ../shared/t.json: the file is data/shared/t.json.
-  await mkdir(join(dir, 'home'))
-  await mkdir(join(dir, 'data', 'app'), { recursive: true })
-  await mkdir(join(dir, 'data', 'shared'))
-  await symlink('../data/app', join(dir, 'home', 'cfg'))
-  await symlink('../shared/t.json', join(dir, 'data', 'app', 't.json'))
-  const store = openJsonFileStore({ path: join(dir, 'home', 'cfg', 't.json') })
+  const { entry, file } = await stowLayout(await tempDir())
+  const store = openJsonFileStore({ path: entry })
   await store.withLock(() => store.write({ a: 1 }))
   assert.deepEqual(await store.read(), { a: 1 })
-  assert.deepEqual(JSON.parse(await readFile(join(dir, 'data', 'shared', 't.json'), 'utf8')), {
-    a: 1,
-  })
+  assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), { a: 1 })
 })
