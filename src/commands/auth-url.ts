@@ -1,9 +1,9 @@
 import type { Command } from 'commander'
 import { RuntimeFailure, UsageError } from '../core/kernel/errors.js'
-import { errorCode, fileProblem } from '../core/kernel/file-problem.js'
+import { errorCode, fileProblem, fileReason } from '../core/kernel/file-problem.js'
 import { UnsafeFile, checkFile, maxCacheBytes } from '../core/kernel/safe-file.js'
 import { statSync } from 'node:fs'
-import { dirname, resolve, sep } from 'node:path'
+import { dirname, sep } from 'node:path'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { commandFrom } from './shared/command-from-table.js'
 import { signInOptions } from './shared/sign-in-options.js'
@@ -138,9 +138,11 @@ function refuseUnwritableFlowFile(path: string): void {
     }
     checkFile(path, { maxBytes: maxCacheBytes, ownFile: true })
     // The file is made, its directory is not (as for any file a command writes).
-    statSync(dirname(resolve(path)))
+    statSync(dirname(path))
   } catch (error) {
-    const reason = error instanceof UnsafeFile ? error.reason : fileProblem(error).reason
-    throw new UsageError('unwritable_file', `cannot write the flow file ${path}: ${reason}`)
+    throw new UsageError(
+      'unwritable_file',
+      `cannot write the flow file ${path}: ${fileReason(error)}`,
+    )
   }
 }

@@ -146,6 +146,36 @@ describe('a cache file planted by someone else is refused at once', () => {
     await assert.rejects(lstat(target), { code: 'ENOENT' })
   })
 
+  test('a linked directory in a directory others can write, and the file under it', async () => {
+    const open = join(await tempDir(), 'shared')
+    await mkdir(open)
+    await chmod(open, 0o1777)
+    const theirs = await tempDir()
+    const victim = join(theirs, 'cache.json')
+    await copyFile(signedIn, victim)
+    await symlink(theirs, join(open, 'ci'))
+    await everyCommand(join(open, 'ci', 'cache.json'), [join(open, 'ci'), victim])
+  })
+
+  test('`..` after a linked directory: every command uses the file the system reaches', async () => {
+    // work/linkdir -> ../elsewhere/sub, so work/linkdir/../cache.json is elsewhere/cache.json.
+    const dir = await tempDir()
+    await mkdir(join(dir, 'work'))
+    await mkdir(join(dir, 'elsewhere', 'sub'), { recursive: true })
+    await symlink('../elsewhere/sub', join(dir, 'work', 'linkdir'))
+    const path = `${join(dir, 'work', 'linkdir')}/../cache.json`
+    const app = ['client-token', ...appArgs, '--scope', graph, '--cache-file', path]
+    const first = await run(home, app, { env: secretEnv() })
+    assert.equal(first.exitCode, 0, first.stderr)
+    assert.match(await readFile(join(dir, 'elsewhere', 'cache.json'), 'utf8'), /"AccessToken"/)
+    sts.clearLog()
+    const again = await run(home, app, { env: secretEnv() })
+    assert.equal(again.exitCode, 0, again.stderr)
+    assert.equal(again.stdout, first.stdout, 'the token written is the token found')
+    assert.deepEqual(sts.tokenRequests(), [])
+    await assert.rejects(lstat(join(dir, 'work', 'cache.json')), { code: 'ENOENT' })
+  })
+
   test('a symbolic link in a directory of the user only is followed', async () => {
     const dotfiles = await tempDir()
     const real = join(dotfiles, 'real.json')

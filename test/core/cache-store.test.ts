@@ -489,3 +489,68 @@ void test('a cache file reached by a relative link through a linked directory is
   assert.deepEqual(await store.read(), { a: 1 })
   assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), { a: 1 })
 })
+
+void test('`..` after a linked directory goes up from where the link leads, as the system goes', async () => {
+  const dir = await tempDir()
+  // work/linkdir -> ../elsewhere/sub: work/linkdir/../y.json is elsewhere/y.json to the system.
+  await mkdir(join(dir, 'work'))
+  await mkdir(join(dir, 'elsewhere', 'sub'), { recursive: true })
+  await symlink('../elsewhere/sub', join(dir, 'work', 'linkdir'))
+  await symlink('linkdir/../y.json', join(dir, 'work', 'cache.json'))
+  for (const path of [
+    `${join(dir, 'work', 'linkdir')}/../x.json`,
+    join(dir, 'work', 'cache.json'),
+  ]) {
+    const store = openJsonFileStore({ path })
+    await store.withLock(() => store.write({ at: path }))
+    assert.deepEqual(await store.read(), { at: path })
+  }
+  assert.deepEqual((await readdir(join(dir, 'elsewhere'))).sort(), ['sub', 'x.json', 'y.json'])
+  assert.deepEqual((await readdir(join(dir, 'work'))).sort(), ['cache.json', 'linkdir'])
+})
+
+void test('a linked directory in a directory others can write is refused, as a linked file is', async () => {
+  const dir = await tempDir()
+  await mkdir(join(dir, 'pub'), { mode: 0o777 })
+  await chmod(join(dir, 'pub'), 0o1777)
+  await mkdir(join(dir, 'theirs'))
+  await writeFile(join(dir, 'theirs', 't.json'), '{}')
+  await symlink('../theirs', join(dir, 'pub', 'ci'))
+  const store = openJsonFileStore({ path: join(dir, 'pub', 'ci', 't.json') })
+  await assert.rejects(store.read(), (error: Error) => {
+    assert.ok(error instanceof RuntimeFailure)
+    assert.match(error.message, /symbolic link in .*pub, a directory other users can write/)
+    return true
+  })
+})
+
+void test('a path through a regular file (`t.json/`) is refused as the system refuses it', async () => {
+  const dir = await tempDir()
+  await writeFile(join(dir, 't.json'), '{}')
+  const store = openJsonFileStore({ path: `${join(dir, 't.json')}/` })
+  await assert.rejects(store.read(), (error: Error) => {
+    assert.ok(error instanceof UsageError)
+    assert.match(error.message, /a part of the path is not a directory/)
+    return true
+  })
+})
+
+void test('a link pointed elsewhere while its target is locked: the write is refused as a lost lock', async () => {
+  const dir = await tempDir()
+  const link = join(dir, 'cache.json')
+  await symlink('f1.json', link)
+  const store = openJsonFileStore({ path: link })
+  await assert.rejects(
+    store.withLock(async () => {
+      await rm(link)
+      await symlink('f2.json', link)
+      await store.write({ a: 1 })
+    }),
+    (error: Error) => {
+      assert.ok(error instanceof RuntimeFailure)
+      assert.equal(error.code, 'cache_lock_lost')
+      return true
+    },
+  )
+  assert.deepEqual((await readdir(dir)).sort(), ['cache.json'])
+})

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { absolutePath } from '../../core/kernel/safe-file.js'
 import { parseAuthority } from '../../core/authority/authority.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { proxyUrlProblem } from '../../core/session/option-checks.js'
@@ -15,7 +15,7 @@ interface ProfileKey {
 }
 
 const text = (value: string) => value.trim()
-const path = (value: string) => resolve(value)
+const path = (value: string) => absolutePath(value)
 const url = (value: string) => new URL(value).href.replace(/\/$/, '')
 const oneOf = (values: readonly string[]) => (value: string) => {
   if (!values.includes(value)) {

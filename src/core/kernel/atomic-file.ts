@@ -79,7 +79,7 @@ export function linkTarget(path: string): string {
   if (reached === undefined) {
     throw Object.assign(new Error(`too many symbolic links at ${path}`), { code: 'ELOOP' })
   }
-  return reached.target()
+  return reached.target
 }
 
 function removeAbandoned(target: string): void {

@@ -1,4 +1,5 @@
 /** What went wrong with a file, in words, and whose it is to fix. */
+import { UnsafeFile } from './safe-file.js'
 
 /** Problems the user must fix (wrong path, permissions) are usage errors; the rest are runtime. */
 const usageCodes: Record<string, string> = {
@@ -43,4 +44,9 @@ export function errorCode(error: unknown): string | undefined {
     return undefined
   }
   return typeof error.code === 'string' ? error.code : undefined
+}
+
+/** Why a file could not be used, in words: a refusal's own reason, or the system's error's. */
+export function fileReason(error: unknown): string {
+  return error instanceof UnsafeFile ? error.reason : fileProblem(error).reason
 }

@@ -11,10 +11,9 @@ import {
   openSync,
   readSync,
   readlinkSync,
-  realpathSync,
   statSync,
 } from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, parse, sep } from 'node:path'
 
 /** A file refused for what it is, not for an I/O error: `reason` completes "cannot use <file>: ". */
 export class UnsafeFile extends Error {
@@ -120,39 +119,69 @@ export function checkFile(path: string, options: SafeReadOptions): Stats | undef
 }
 
 /**
- * Where `path` leads, links followed, and what is there (undefined: nothing yet); undefined itself
- * past as many links as Linux follows (a loop). Each link is read from its directory as the system
- * names it: a relative link is relative to where its directory really is, not to the path that
- * reached it (`cfg -> ../data/app`). `visit` sees each link on the way, before it is followed.
- * `target()` names the end with its directory as the system names it, so that two paths to one
- * file lead to one name; only writers ask, as working it out costs a cached token a system call.
+ * Where `path` leads and what is there (undefined: nothing yet), resolved one name at a time as
+ * the system resolves it: a link, in the directories on the way as at the end, is followed from
+ * where its directory really is (`cfg -> ../data/app`), and `..` goes up from where the path has
+ * really got to, not from the name written before it (`linkdir/../x`). `visit` sees each link,
+ * by its real name, before it is followed. The target is named by its real directories, so two
+ * paths to one file lead to one name. Undefined past as many links as Linux follows (a loop).
  */
 export function followLinks(
   path: string,
   visit: (link: string) => void = () => {},
-): { target: () => string; stats: Stats | undefined } | undefined {
-  // After resolve() no `..` is left, so the directory named is the one the system would reach.
-  let current = resolve(path)
-  for (let links = 0; links <= maxSymlinks; links++) {
-    const stats = lstatSync(current, { throwIfNoEntry: false })
-    if (stats === undefined || !stats.isSymbolicLink()) {
-      const end = current
-      return { target: () => canonical(end), stats }
+): { target: string; stats: Stats | undefined } | undefined {
+  const whole = absolutePath(path)
+  let reached = parse(whole).root
+  const names = namesIn(whole.slice(reached.length))
+  let links = 0
+  for (let name = names.shift(); name !== undefined; name = names.shift()) {
+    if (name === '' || name === '.') {
+      continue
     }
-    const link = canonical(current)
-    visit(link)
-    current = resolve(dirname(link), readlinkSync(link))
+    if (name === '..') {
+      reached = dirname(reached)
+      continue
+    }
+    const next = join(reached, name)
+    const stats = lstatSync(next, { throwIfNoEntry: false })
+    if (stats === undefined) {
+      // Nothing there yet, nor below it: a writer makes the rest as named.
+      return { target: join(next, ...names), stats }
+    }
+    if (stats.isSymbolicLink()) {
+      if (++links > maxSymlinks) {
+        return undefined
+      }
+      visit(next)
+      const to = readlinkSync(next)
+      names.unshift(...namesIn(to))
+      if (isAbsolute(to)) {
+        reached = parse(to).root
+      }
+      continue
+    }
+    if (names.length === 0) {
+      return { target: next, stats }
+    }
+    if (!stats.isDirectory()) {
+      throw Object.assign(new Error(`not a directory: ${next}`), { code: 'ENOTDIR' })
+    }
+    reached = next
   }
-  return undefined
+  // The path ends in a directory (`dir/`, `dir/.`, `dir/..`).
+  return { target: reached, stats: lstatSync(reached) }
 }
 
-/** The path with its directory as the system names it, when that directory exists. */
-function canonical(path: string): string {
-  try {
-    return join(realpathSync.native(dirname(path)), basename(path))
-  } catch {
-    return path
-  }
+/**
+ * The path from the root, the working directory put before a relative one. Not path.resolve(),
+ * which takes `x/..` off by the name, where the system goes up from the directory x leads to.
+ */
+export function absolutePath(path: string): string {
+  return isAbsolute(path) ? path : `${process.cwd()}${sep}${path}`
+}
+
+function namesIn(path: string): string[] {
+  return path.split(process.platform === 'win32' ? /[\\/]/ : '/')
 }
 
 function refuseKind(stats: Stats, options: SafeReadOptions): void {

@@ -13,14 +13,20 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 // brings) cost two milliseconds of every run that writes a cache.
 import { chmodSync, lstat, mkdirSync, rename, statSync } from 'node:fs'
 import { promisify } from 'node:util'
-import { dirname, resolve } from 'node:path'
+import { dirname } from 'node:path'
 // Types only: the module itself is loaded on first use (see loadLockModule).
 import type ProperLockfile from 'proper-lockfile'
 
 import { linkTarget, writeFileAtomically } from '../kernel/atomic-file.js'
 import { errorCode, fileProblem } from '../kernel/file-problem.js'
 import { RuntimeFailure, UsageError } from '../kernel/errors.js'
-import { UnsafeFile, checkFile, maxCacheBytes, readFileSafely } from '../kernel/safe-file.js'
+import {
+  UnsafeFile,
+  absolutePath,
+  checkFile,
+  maxCacheBytes,
+  readFileSafely,
+} from '../kernel/safe-file.js'
 
 export interface JsonFileStoreOptions {
   path: string
@@ -90,7 +96,7 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
   if (options.path === '') {
     throw new UsageError('cache_file', 'the cache file path is empty')
   }
-  const path = resolve(options.path)
+  const path = absolutePath(options.path)
   const lockStaleMs = positive(options.lockStaleMs, defaultLockStaleMs, 'lockStaleMs')
   const lockWaitMs = positive(options.lockWaitMs, defaultLockWaitMs, 'lockWaitMs')
   const warn = options.onWarning ?? (() => {})
@@ -176,7 +182,15 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
     } catch (error) {
       throw fileError(error, 'write', path)
     }
-    const state = heldLocks.getStore()?.get(target)
+    const held = heldLocks.getStore()
+    const state = held?.get(target)
+    if (state === undefined && held !== undefined && held.size > 0) {
+      // The path is a link someone pointed elsewhere since the lock was taken on where it led.
+      throw new RuntimeFailure(
+        'cache_lock_lost',
+        `cache file ${path} now leads to another file than the one locked; the cache was not written`,
+      )
+    }
     if (state === undefined) {
       throw new RuntimeFailure(
         'cache_not_locked',
