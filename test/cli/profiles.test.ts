@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
@@ -178,6 +178,30 @@ describe('msal-ts config', () => {
       result.stderr,
       /^msal-ts: invalid_config: the config file .*config\.json is not valid/,
     )
+  })
+
+  test('a hand-edited config whose value is no string is a usage error naming the key', async () => {
+    const { home, env } = await configHome()
+    await mkdir(join(home, 'config'), { mode: 0o700 })
+    for (const [config, named] of [
+      [
+        '{"profiles":{"default":{"client-id":5}}}',
+        /"client-id" in profile "default" is not a string/,
+      ],
+      ['{"profiles":{"default":{"tenant":[]}}}', /"tenant" in profile "default" is not a string/],
+      ['{"profiles":{"default":"x"}}', /profile "default" is not an object/],
+      ['[1]', /it is not a JSON object/],
+    ] as const) {
+      await writeFile(join(home, 'config', 'config.json'), config)
+      const result = await run(home, ['accounts', '-c', 'app', '-o', 'json'], { env })
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.match(
+        result.stderr,
+        /^msal-ts: invalid_config: the config file .*config\.json is not valid: /,
+      )
+      assert.match(result.stderr, named)
+    }
   })
 })
 

@@ -2,7 +2,8 @@ import { join } from 'node:path'
 import { userHome } from './home.js'
 import type { Command } from 'commander'
 import { UsageError } from '../../core/kernel/errors.js'
-import { UnsafeFile, maxCacheBytes, readFileSafely } from '../../core/kernel/safe-file.js'
+import { maxCacheBytes, readFileSafely } from '../../core/kernel/safe-file.js'
+import { fileReason } from '../../core/kernel/file-problem.js'
 
 /** The profile whose values apply whatever else is chosen; a named profile is laid over it. */
 export const defaultProfile = 'default'
@@ -37,24 +38,47 @@ export function readProfiles(env: NodeJS.ProcessEnv): Profiles {
     // Profiles choose the authority tokens are sent to: the config must be the user's own too.
     text = readFileSafely(file, { maxBytes: maxCacheBytes, ownFile: true })
   } catch (error) {
-    const why = error instanceof UnsafeFile ? error.reason : String(error)
-    throw new UsageError('unreadable_config', `cannot read the config file ${file}: ${why}`)
+    throw new UsageError(
+      'unreadable_config',
+      `cannot read the config file ${file}: ${fileReason(error)}`,
+    )
   }
   if (text === undefined) {
     return {}
   }
   try {
-    const profiles = (JSON.parse(text) as { profiles?: unknown }).profiles ?? {}
-    if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)) {
-      throw new Error('"profiles" is not an object')
-    }
-    return profiles as Profiles
+    return profilesIn(JSON.parse(text))
   } catch (error) {
     throw new UsageError(
       'invalid_config',
       `the config file ${file} is not valid: ${error instanceof Error ? error.message : ''}`,
     )
   }
+}
+
+/** Each profile an object of strings, as `config set` writes them: a hand-edited file may not be. */
+function profilesIn(config: unknown): Profiles {
+  if (!isObject(config)) {
+    throw new Error('it is not a JSON object')
+  }
+  const profiles = config['profiles'] ?? {}
+  if (!isObject(profiles)) {
+    throw new Error('"profiles" is not an object')
+  }
+  for (const [name, values] of Object.entries(profiles)) {
+    if (!isObject(values)) {
+      throw new Error(`profile ${JSON.stringify(name)} is not an object`)
+    }
+    const odd = Object.keys(values).find((key) => typeof values[key] !== 'string')
+    if (odd !== undefined) {
+      throw new Error(`${JSON.stringify(odd)} in profile ${JSON.stringify(name)} is not a string`)
+    }
+  }
+  return profiles as Profiles
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** The values in effect for a profile name (or none): the default profile, then the named one. */
