@@ -4,6 +4,7 @@
  * and an untrusted certificate names the CA file in effect and where it came from.
  */
 import assert from 'node:assert/strict'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { makePki } from '../fixtures/pki.js'
@@ -118,5 +119,31 @@ describe('CA file precedence', () => {
     assert.match(wrong.stderr, untrusted('SSL_CERT_FILE', otherCa))
     const none = await clientToken(home, {})
     assert.match(none.stderr, /\(no CA file set: Node's built-in CAs only\)\n$/)
+  })
+
+  test('a damaged certificate in a CA bundle is a usage error, not a server refused by the CAs after it', async () => {
+    const home = await tempDir()
+    const good = await readFile(sts.caFile, 'utf8')
+    const damaged = '-----BEGIN CERTIFICATE-----\nTUlJQmFkQm9keQ==\n-----END CERTIFICATE-----\n'
+    const truncated = good.replace(/\n[^\n]*\n(-----END CERTIFICATE-----)/, '\n$1')
+    for (const [bundle, reason] of [
+      [damaged + good, 'certificate 1 in it is not valid base64 DER'],
+      [good + truncated, 'certificate 2 in it is not valid base64 DER'],
+      [good + '-----BEGIN CERTIFICATE-----\nTUlJ\n', 'certificate 2 in it has no end line'],
+    ] as const) {
+      const file = join(home, 'bundle.pem')
+      await writeFile(file, bundle)
+      const result = await clientToken(home, {}, ['--ca-file', file])
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.equal(result.stderr, `msal-ts: ca_file: cannot use the CA file ${file}: ${reason}\n`)
+    }
+    await writeFile(
+      join(home, 'bundle.pem'),
+      `${good}\r\n# a comment\r\n${good.replaceAll('\n', '\r\n')}`,
+    )
+    const trusted = await clientToken(home, {}, ['--ca-file', join(home, 'bundle.pem')])
+    assert.equal(trusted.exitCode, 0, trusted.stderr)
+    assert.match(trusted.stdout, /^ey/)
   })
 })
