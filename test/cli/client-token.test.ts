@@ -675,7 +675,7 @@ describe('msal-ts client-token', () => {
     assert.equal(garbage.exitCode, 1)
     assert.match(
       garbage.stderr,
-      /^msal-ts: invalid_response: 127\.0\.0\.1:\d+ answered 200 with a body that is not JSON\n$/,
+      /^msal-ts: invalid_response: 127\.0\.0\.1:\d+ answered 200 with a body that is not a JSON object\n$/,
     )
     sts.inject({ match: { path: '/oauth2/v2.0/token' }, kind: 'truncated', times: 2 })
     const truncated = await run(home, [...secretArgs, '--scope', graph], { env: secretEnv() })

@@ -31,7 +31,9 @@ interface FaultCase {
 
 const host = String.raw`127\.0\.0\.1:\d+`
 const notJson = {
-  token: new RegExp(`^invalid_response: ${host} answered 200 with a body that is not JSON$`),
+  token: new RegExp(
+    `^invalid_response: ${host} answered 200 with a body that is not a JSON object$`,
+  ),
   discovery:
     /^invalid_response: the OpenID configuration answered 200 with a body that is not a JSON object$/,
 }

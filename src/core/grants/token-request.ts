@@ -93,7 +93,7 @@ export async function requestToken(
     }
     throw new RuntimeFailure(
       'invalid_response',
-      `${host} answered ${response.status} with a body that is not JSON`,
+      `${host} answered ${response.status} with a body that is not a JSON object`,
     )
   }
   const fields = body as Record<string, unknown>
