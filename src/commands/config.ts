@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { Command } from 'commander'
 import { RuntimeFailure, UsageError } from '../core/kernel/errors.js'
+import { followLinks, nameIn } from '../core/kernel/safe-file.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { commanderOption } from './shared/common-options.js'
 import type { CommandDeps } from './shared/deps.js'
@@ -97,7 +97,7 @@ export function configCommand({ io }: CommandDeps): Command {
     .command('path')
     .description('print where the config file is')
     .action(() => {
-      io.stdout.write(`${join(configDir(io.env), configFileName)}\n`)
+      io.stdout.write(`${nameIn(configDir(io.env), configFileName)}\n`)
     })
   command.addHelpText('after', help)
   return command
@@ -142,11 +142,15 @@ async function update(
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const { default: Conf } = await import('conf')
   const store = new Conf<{ profiles: Profiles }>({
-    cwd: dir,
+    // conf would take `x/..` off by name: it is given the directory the system reaches.
+    cwd: followLinks(dir)?.target ?? dir,
     configName: configFileName.replace(/\.json$/, ''),
     configFileMode: 0o600,
   })
-  const changed = { ...profiles, [name]: change(profiles[name] ?? {}) }
+  const changed = {
+    ...profiles,
+    [name]: change((Object.hasOwn(profiles, name) ? profiles[name] : undefined) ?? {}),
+  }
   if (Object.keys(changed[name] ?? {}).length === 0) {
     delete changed[name]
   }

@@ -6,6 +6,7 @@ import {
   copyFile,
   lstat,
   mkdir,
+  readdir,
   readFile,
   symlink,
   writeFile,
@@ -174,6 +175,39 @@ describe('a cache file planted by someone else is refused at once', () => {
     assert.equal(again.stdout, first.stdout, 'the token written is the token found')
     assert.deepEqual(sts.tokenRequests(), [])
     await assert.rejects(lstat(join(dir, 'work', 'cache.json')), { code: 'ENOENT' })
+
+    const inDir = ['client-token', ...appArgs, '--scope', graph, '--cache-dir']
+    const byDir = await run(home, [...inDir, `${join(dir, 'work', 'linkdir')}/..`], {
+      env: secretEnv(),
+    })
+    assert.equal(byDir.exitCode, 0, byDir.stderr)
+    const made = await readdir(join(dir, 'elsewhere'))
+    assert.ok(
+      made.some((name) => name.startsWith('token-cache.')),
+      made.join(' '),
+    )
+    assert.ok(made.includes('msal-ts.http-cache.json'), made.join(' '))
+    assert.deepEqual((await readdir(join(dir, 'work'))).sort(), ['linkdir'])
+  })
+
+  test('a path the system cannot reach a file by is no cache: `missing/..` and `nf/`', async () => {
+    const dir = await tempDir()
+    const app = ['client-token', ...appArgs, '--scope', graph, '--cache-file']
+    const through = await run(dir, [...app, `${dir}/missing/../c.json`], { env: secretEnv() })
+    assert.equal(through.exitCode, 0, through.stderr)
+    assert.match(through.stdout, /^ey/)
+    assert.match(
+      through.stderr,
+      /^msal-ts: warning: tokens not cached: .*no such file or directory$/m,
+    )
+    const slash = await run(dir, [...app, `${dir}/nf/`], { env: secretEnv() })
+    assert.equal(slash.exitCode, 2, slash.stderr)
+    assert.equal(slash.stdout, '')
+    assert.match(
+      slash.stderr,
+      /^msal-ts: cache_file: cannot read cache file .*nf\/: it is a directory\n$/,
+    )
+    assert.deepEqual(await readdir(dir), [])
   })
 
   test('a symbolic link in a directory of the user only is followed', async () => {

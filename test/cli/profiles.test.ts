@@ -180,6 +180,17 @@ describe('msal-ts config', () => {
     )
   })
 
+  test("an object's built-in names are no profiles", async () => {
+    const { home, env } = await configHome()
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      const result = await run(home, ['accounts', '-c', 'app', '--profile', name, '-o', 'json'], {
+        env,
+      })
+      assert.equal(result.exitCode, 2, `${name}: ${result.stderr}`)
+      assert.match(result.stderr, /^msal-ts: unknown_profile: no profile named /)
+    }
+  })
+
   test('a hand-edited config whose value is no string is a usage error naming the key', async () => {
     const { home, env } = await configHome()
     await mkdir(join(home, 'config'), { mode: 0o700 })

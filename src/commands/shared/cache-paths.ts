@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path'
+import { nameIn } from '../../core/kernel/safe-file.js'
 import { userHome } from './home.js'
 import type { Authority } from '../../core/authority/authority.js'
 import type { Io } from './io.js'
@@ -7,28 +8,34 @@ import type { Io } from './io.js'
 export function defaultCacheDir(io: Io, platform: NodeJS.Platform = process.platform): string {
   const env = io.env
   if (platform === 'win32') {
-    return join(env['LOCALAPPDATA'] ?? join(userHome(), 'AppData', 'Local'), 'msal-ts', 'Cache')
+    return nameIn(
+      nameIn(env['LOCALAPPDATA'] ?? join(userHome(), 'AppData', 'Local'), 'msal-ts'),
+      'Cache',
+    )
   }
   if (platform === 'darwin') {
     return join(userHome(), 'Library', 'Caches', 'msal-ts')
   }
-  return join(env['XDG_CACHE_HOME'] || join(userHome(), '.cache'), 'msal-ts')
+  return nameIn(env['XDG_CACHE_HOME'] || join(userHome(), '.cache'), 'msal-ts')
 }
 
 /** One token cache file per (client id, authority), so unrelated apps never share a lock. */
 export function tokenCachePath(cacheDir: string, clientId: string, authority: Authority): string {
   const tenant = authority.tenant ? `.${safe(authority.tenant)}` : ''
-  return join(cacheDir, `token-cache.${safe(clientId)}.${safe(authority.host)}${tenant}.json`)
+  return nameIn(cacheDir, `token-cache.${safe(clientId)}.${safe(authority.host)}${tenant}.json`)
 }
 
-/** Discovery answers and throttle state live beside the token cache they serve. */
+/**
+ * Discovery answers and throttle state live beside the token cache they serve. The directories
+ * users name are joined as written (nameIn): the system, not path.join(), says where `x/..` is.
+ */
 export function httpCachePath(tokenCacheFile: string): string {
-  return join(dirname(tokenCacheFile), 'msal-ts.http-cache.json')
+  return nameIn(dirname(tokenCacheFile), 'msal-ts.http-cache.json')
 }
 
 /** The Proof-of-Possession key pair, likewise beside the token cache (0600, like it). */
 export function popKeyPath(tokenCacheFile: string): string {
-  return join(dirname(tokenCacheFile), 'msal-ts.pop-key.json')
+  return nameIn(dirname(tokenCacheFile), 'msal-ts.pop-key.json')
 }
 
 function safe(part: string): string {

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { userHome } from './home.js'
 import type { Command } from 'commander'
 import { UsageError } from '../../core/kernel/errors.js'
-import { maxCacheBytes, readFileSafely } from '../../core/kernel/safe-file.js'
+import { maxCacheBytes, nameIn, readFileSafely } from '../../core/kernel/safe-file.js'
 import { fileReason } from '../../core/kernel/file-problem.js'
 
 /** The profile whose values apply whatever else is chosen; a named profile is laid over it. */
@@ -20,9 +20,9 @@ export function configDir(
     return env['MSAL_TS_CONFIG_DIR']
   }
   if (platform === 'win32') {
-    return join(env['APPDATA'] ?? join(userHome(), 'AppData', 'Roaming'), 'msal-ts')
+    return nameIn(env['APPDATA'] ?? join(userHome(), 'AppData', 'Roaming'), 'msal-ts')
   }
-  return join(env['XDG_CONFIG_HOME'] || join(userHome(), '.config'), 'msal-ts')
+  return nameIn(env['XDG_CONFIG_HOME'] || join(userHome(), '.config'), 'msal-ts')
 }
 
 export const configFileName = 'config.json'
@@ -32,7 +32,7 @@ export const configFileName = 'config.json'
  * cache-hit path above all) never load the config library for this.
  */
 export function readProfiles(env: NodeJS.ProcessEnv): Profiles {
-  const file = join(configDir(env), configFileName)
+  const file = nameIn(configDir(env), configFileName)
   let text: string | undefined
   try {
     // Profiles choose the authority tokens are sent to: the config must be the user's own too.
@@ -61,7 +61,7 @@ function profilesIn(config: unknown): Profiles {
   if (!isObject(config)) {
     throw new Error('it is not a JSON object')
   }
-  const profiles = config['profiles'] ?? {}
+  const profiles = Object.hasOwn(config, 'profiles') ? config['profiles'] : {}
   if (!isObject(profiles)) {
     throw new Error('"profiles" is not an object')
   }
@@ -87,14 +87,15 @@ export function profileValues(
   env: NodeJS.ProcessEnv,
 ): Record<string, string> {
   const profiles = readProfiles(env)
-  if (name && name !== defaultProfile && profiles[name] === undefined) {
+  if (name && name !== defaultProfile && !Object.hasOwn(profiles, name)) {
     const known = Object.keys(profiles).filter((p) => p !== defaultProfile)
     throw new UsageError(
       'unknown_profile',
       `no profile named ${JSON.stringify(name)}${known.length ? ` (profiles: ${known.join(', ')})` : ''}; create it with msal-ts config set --profile ${name} <key> <value>`,
     )
   }
-  return { ...profiles[defaultProfile], ...(name ? profiles[name] : {}) }
+  const own = (profile: string) => (Object.hasOwn(profiles, profile) ? profiles[profile] : {})
+  return { ...own(defaultProfile), ...(name ? own(name) : {}) }
 }
 
 /** Which profile a merged value came from: the named one when it sets the key, else the default. */
@@ -103,7 +104,10 @@ export function profileSetting(
   key: string,
   env: NodeJS.ProcessEnv,
 ): string {
-  return name && readProfiles(env)[name]?.[key] !== undefined ? name : defaultProfile
+  const profiles = readProfiles(env)
+  return name && Object.hasOwn(profiles, name) && profiles[name]?.[key] !== undefined
+    ? name
+    : defaultProfile
 }
 
 /**

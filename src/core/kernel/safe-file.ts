@@ -104,11 +104,20 @@ function readCheckedFile(path: string, options: SafeReadOptions): string | undef
  * Writers call it too: a write through a planted link would land on the link's target.
  */
 export function checkFile(path: string, options: SafeReadOptions): Stats | undefined {
-  const reached = followLinks(path, (link) => {
-    if (options.ownFile) {
-      refuseOpenDirectory(dirname(link))
+  let reached: ReturnType<typeof followLinks>
+  try {
+    reached = followLinks(path, (link) => {
+      if (options.ownFile) {
+        refuseOpenDirectory(dirname(link))
+      }
+    })
+  } catch (error) {
+    // `missing/..`: no file, as the system would say when opening it.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined
     }
-  })
+    throw error
+  }
   if (reached === undefined) {
     throw new UnsafeFile('too many symbolic links')
   }
@@ -145,14 +154,28 @@ export function followLinks(
     const next = join(reached, name)
     const stats = lstatSync(next, { throwIfNoEntry: false })
     if (stats === undefined) {
+      if (names.some((rest) => rest === '..')) {
+        // The system goes up from no directory: nothing is there, and nothing can be made there.
+        throw Object.assign(new Error(`no such directory: ${next}`), { code: 'ENOENT' })
+      }
+      const last = names.at(-1)
+      if (last === '' || last === '.') {
+        throw Object.assign(new Error(`a directory is named: ${next}`), { code: 'EISDIR' })
+      }
       // Nothing there yet, nor below it: a writer makes the rest as named.
-      return { target: join(next, ...names), stats }
+      const rest = names.filter((part) => part !== '' && part !== '.')
+      return { target: rest.reduce(nameIn, next), stats }
     }
     if (stats.isSymbolicLink()) {
       if (++links > maxSymlinks) {
         return undefined
       }
       visit(next)
+      if (descriptorDirectory.test(reached)) {
+        // /dev/stdin, /dev/fd/N: the system reaches the open file itself, which no text names
+        // (`pipe:[1234]`, `/path (deleted)`).
+        return names.length === 0 ? { target: next, stats: statSync(next) } : notADirectory(next)
+      }
       const to = readlinkSync(next)
       names.unshift(...namesIn(to))
       if (isAbsolute(to)) {
@@ -164,7 +187,7 @@ export function followLinks(
       return { target: next, stats }
     }
     if (!stats.isDirectory()) {
-      throw Object.assign(new Error(`not a directory: ${next}`), { code: 'ENOTDIR' })
+      return notADirectory(next)
     }
     reached = next
   }
@@ -174,10 +197,30 @@ export function followLinks(
 
 /**
  * The path from the root, the working directory put before a relative one. Not path.resolve(),
- * which takes `x/..` off by the name, where the system goes up from the directory x leads to.
+ * which takes `x/..` off by the name, where the system goes up from the directory x leads to. A
+ * working directory that cannot be named (deleted, too long) leaves the path relative to it.
  */
 export function absolutePath(path: string): string {
-  return isAbsolute(path) ? path : `${process.cwd()}${sep}${path}`
+  if (isAbsolute(path)) {
+    return path
+  }
+  try {
+    return nameIn(process.cwd(), path)
+  } catch {
+    return path
+  }
+}
+
+/** `name` in the directory `dir` as written, not path.join(), which would tidy `..` away by name. */
+export function nameIn(dir: string, name: string): string {
+  return dir.endsWith(sep) || dir.endsWith('/') ? `${dir}${name}` : `${dir}${sep}${name}`
+}
+
+/** Where Linux lists a process's open files, each a link the system follows to the file itself. */
+const descriptorDirectory = /^\/proc\/[^/]+\/fd$/
+
+function notADirectory(path: string): never {
+  throw Object.assign(new Error(`not a directory: ${path}`), { code: 'ENOTDIR' })
 }
 
 function namesIn(path: string): string[] {
