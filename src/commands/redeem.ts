@@ -90,7 +90,8 @@ export async function runRedeem(flags: RedeemFlags, { io, apps }: CommandDeps): 
       )
     }
     refuseBesideFlowFile(flags)
-    const flow = parseFlow(await readText(flags.flowFile, 'flow file'))
+    // The flow names the redirect URI the code goes with: someone else's file could choose it.
+    const flow = parseFlow(await readText(flags.flowFile, 'flow file', { ownFile: true }))
     const response = parseAuthResponse(
       flags.response === '-' ? await readStdin(io) : flags.response,
     )

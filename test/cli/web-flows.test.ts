@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict'
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import {
+  chmod,
+  chown,
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -191,6 +201,38 @@ describe('web-app and migration flows', () => {
     assert.equal(replay.stdout, '')
     assert.match(replay.stderr, /^msal-ts: invalid_grant: AADSTS54005: /)
     assertNoStack(replay.stderr)
+  })
+
+  test("a flow file that is not the user's own is refused before anything is redeemed", async () => {
+    const home = await tempDir()
+    const { file, url } = await startFlow(home, [])
+    const location = await authorize(url)
+    const open = join(await tempDir(), 'shared')
+    await mkdir(open)
+    await chmod(open, 0o1777)
+    await symlink(file, join(open, 'flow.json'))
+    const theirs = join(home, 'theirs.json')
+    await copyFile(file, theirs)
+    await chown(theirs, 65534, 65534)
+    for (const [path, why] of [
+      [join(open, 'flow.json'), /a symbolic link in .*shared, a directory other users can write/],
+      [theirs, /it belongs to uid 65534, not to this user/],
+    ] as const) {
+      sts.clearLog()
+      const result = await run(home, [
+        'redeem',
+        ...pub,
+        '--flow-file',
+        path,
+        '--response',
+        location,
+      ])
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.match(result.stderr, /^msal-ts: unreadable_file: cannot read the flow file /)
+      assert.match(result.stderr, why)
+      assert.deepEqual(sts.tokenRequests(), [])
+    }
   })
 
   test('redeem --code: a bare code with --scope and --redirect-uri, once; token is then a cache hit', async () => {

@@ -5,7 +5,8 @@ import {
   keyMatchesCertificate,
 } from '../../core/credentials/client-auth.js'
 import { UsageError } from '../../core/kernel/errors.js'
-import { UnsafeFile, readFileSafely } from '../../core/kernel/safe-file.js'
+import { fileReason } from '../../core/kernel/file-problem.js'
+import { readFileSafely } from '../../core/kernel/safe-file.js'
 import type { HttpClient } from '../../core/http/types.js'
 import type { CredentialFlags } from './app-identity-options.js'
 import { federatedSpec, runtimeAssertion } from './federated-token.js'
@@ -265,28 +266,26 @@ async function certificateCredential(
 /** Keys, certificates, assertions and tokens are small; a bigger "file" is a mistake or a trap. */
 const maxUserFileBytes = 1024 * 1024
 
-/** A file the user named. A FIFO, device or directory is refused at once instead of blocking. */
-export function readText(path: string, what: string): Promise<string> {
+/**
+ * A file the user named. A FIFO, device or directory is refused at once instead of blocking;
+ * `ownFile` as safe-file has it, for a file whose contents decide where a secret goes.
+ */
+export function readText(
+  path: string,
+  what: string,
+  { ownFile = false }: { ownFile?: boolean } = {},
+): Promise<string> {
   let text: string | undefined
   try {
-    text = readFileSafely(path, { maxBytes: maxUserFileBytes })
+    text = readFileSafely(path, { maxBytes: maxUserFileBytes, ownFile })
   } catch (error) {
-    return Promise.reject(unreadable(path, what, error))
+    return Promise.reject(
+      new UsageError('unreadable_file', `cannot read the ${what} ${path}: ${fileReason(error)}`),
+    )
   }
   return text === undefined
     ? Promise.reject(
         new UsageError('unreadable_file', `cannot read the ${what} ${path}: no such file`),
       )
     : Promise.resolve(text)
-}
-
-function unreadable(path: string, what: string, error: unknown): UsageError {
-  const code = (error as NodeJS.ErrnoException).code
-  const why =
-    error instanceof UnsafeFile
-      ? error.reason
-      : code === 'EACCES'
-        ? 'permission denied'
-        : (error as Error).message
-  return new UsageError('unreadable_file', `cannot read the ${what} ${path}: ${why}`)
 }
