@@ -127,9 +127,28 @@ describe('CA file precedence', () => {
     const damaged = '-----BEGIN CERTIFICATE-----\nTUlJQmFkQm9keQ==\n-----END CERTIFICATE-----\n'
     const truncated = good.replace(/\n[^\n]*\n(-----END CERTIFICATE-----)/, '\n$1')
     for (const [bundle, reason] of [
-      [damaged + good, 'certificate 1 in it is not valid base64 DER'],
-      [good + truncated, 'certificate 2 in it is not valid base64 DER'],
-      [good + '-----BEGIN CERTIFICATE-----\nTUlJ\n', 'certificate 2 in it has no end line'],
+      [damaged + good, 'certificate 1 in it is not a certificate'],
+      [good + truncated, 'certificate 2 in it is not a certificate'],
+      [
+        good + '-----BEGIN CERTIFICATE-----\nTUlJ\n',
+        'certificate 2 in it has no END CERTIFICATE line',
+      ],
+      [
+        '-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n' + good,
+        'certificate 1 in it is not a certificate',
+      ],
+      [
+        good.replace(/\n(-----END CERTIFICATE-----)/, '\nAAAA\n$1') + good,
+        'certificate 1 in it is not valid base64',
+      ],
+      [
+        good.replace(/\n(-----END CERTIFICATE-----)/, '\n  $1') + good,
+        'certificate 1 in it has no END CERTIFICATE line at the start of a line',
+      ],
+      [
+        good.replace('BEGIN CERTIFICATE', 'BEGIN TRUSTED CERTIFICATE') + good,
+        'certificate 1 in it has no END TRUSTED CERTIFICATE line at the start of a line',
+      ],
     ] as const) {
       const file = join(home, 'bundle.pem')
       await writeFile(file, bundle)
@@ -145,5 +164,13 @@ describe('CA file precedence', () => {
     const trusted = await clientToken(home, {}, ['--ca-file', join(home, 'bundle.pem')])
     assert.equal(trusted.exitCode, 0, trusted.stderr)
     assert.match(trusted.stdout, /^ey/)
+    // OpenSSL's -trustout form: the certificate, then its trust settings (serverAuth).
+    const der = Buffer.from(good.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64')
+    const serverAuth = Buffer.from('300c300a06082b06010505070301', 'hex')
+    const body = Buffer.concat([der, serverAuth]).toString('base64').replace(/.{64}/g, '$&\n')
+    const trustOut = `-----BEGIN TRUSTED CERTIFICATE-----\n${body}\n-----END TRUSTED CERTIFICATE-----\n`
+    await writeFile(join(home, 'trusted.pem'), trustOut)
+    const trustedForm = await clientToken(home, {}, ['--ca-file', join(home, 'trusted.pem')])
+    assert.equal(trustedForm.exitCode, 0, trustedForm.stderr)
   })
 })
