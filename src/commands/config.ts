@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs'
 import { Command } from 'commander'
 import { RuntimeFailure, UsageError } from '../core/kernel/errors.js'
+import { makeDirectories } from '../core/kernel/directories.js'
+import { fileProblem, fileReason } from '../core/kernel/file-problem.js'
 import { followLinks, nameIn } from '../core/kernel/safe-file.js'
 import { type FlagsOf, type OptionDeclaration } from './shared/common-option-table.js'
 import { commanderOption } from './shared/common-options.js'
@@ -139,14 +140,6 @@ async function update(
   const name = profileName(flags, io) ?? defaultProfile
   const profiles = readProfiles(io.env)
   const dir = configDir(io.env)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const { default: Conf } = await import('conf')
-  const store = new Conf<{ profiles: Profiles }>({
-    // conf would take `x/..` off by name: it is given the directory the system reaches.
-    cwd: followLinks(dir)?.target ?? dir,
-    configName: configFileName.replace(/\.json$/, ''),
-    configFileMode: 0o600,
-  })
   const changed = {
     ...profiles,
     [name]: change((Object.hasOwn(profiles, name) ? profiles[name] : undefined) ?? {}),
@@ -154,5 +147,22 @@ async function update(
   if (Object.keys(changed[name] ?? {}).length === 0) {
     delete changed[name]
   }
-  store.set('profiles', changed)
+  const { default: Conf } = await import('conf')
+  try {
+    // conf would take `x/..` off by name: it is given the directory the system reaches.
+    const reached = followLinks(dir)?.target ?? dir
+    makeDirectories(reached)
+    const store = new Conf<{ profiles: Profiles }>({
+      cwd: reached,
+      configName: configFileName.replace(/\.json$/, ''),
+      configFileMode: 0o600,
+    })
+    store.set('profiles', changed)
+  } catch (error) {
+    const { usage } = fileProblem(error)
+    const message = `cannot write the config file ${nameIn(dir, configFileName)}: ${fileReason(error)}`
+    throw usage
+      ? new UsageError('unwritable_config', message)
+      : new RuntimeFailure('config_io', message)
+  }
 }

@@ -189,6 +189,28 @@ describe('msal-ts config', () => {
       assert.equal(result.exitCode, 2, `${name}: ${result.stderr}`)
       assert.match(result.stderr, /^msal-ts: unknown_profile: no profile named /)
     }
+    for (const args of [
+      ['get', 'constructor'],
+      ['set', 'toString', 'v'],
+      ['unset', '__proto__'],
+    ]) {
+      const result = await run(home, ['config', ...args], { env })
+      assert.equal(result.exitCode, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.equal(result.stdout, '')
+      assert.match(result.stderr, /^msal-ts: unknown_config_key: unknown config key /)
+    }
+  })
+
+  test('a config directory the system refuses is one line, never a hang', async () => {
+    const home = await tempDir()
+    const result = await run(home, ['config', 'set', 'client-id', 'x'], {
+      env: { MSAL_TS_CONFIG_DIR: '/proc/1/no-such-dir' },
+    })
+    assert.equal(result.exitCode, 1, result.stderr)
+    assert.equal(
+      result.stderr,
+      'msal-ts: config_io: cannot write the config file /proc/1/no-such-dir/config.json: no such file or directory\n',
+    )
   })
 
   test('a hand-edited config whose value is no string is a usage error naming the key', async () => {

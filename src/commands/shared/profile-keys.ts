@@ -88,7 +88,7 @@ export function profileKey(key: string): ProfileKey {
       `${JSON.stringify(key)} is a secret, and profiles hold no secrets; use its environment variable or stdin option`,
     )
   }
-  const known = profileKeys[key]
+  const known = Object.hasOwn(profileKeys, key) ? profileKeys[key] : undefined
   if (known === undefined) {
     throw new UsageError(
       'unknown_config_key',

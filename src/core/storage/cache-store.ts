@@ -11,13 +11,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 // fs's callbacks, not node:fs/promises: loading that (and the readline and watcher modules it
 // brings) cost two milliseconds of every run that writes a cache.
-import { chmodSync, lstat, mkdirSync, rename, statSync } from 'node:fs'
+import { lstat, rename } from 'node:fs'
 import { promisify } from 'node:util'
 import { dirname } from 'node:path'
 // Types only: the module itself is loaded on first use (see loadLockModule).
 import type ProperLockfile from 'proper-lockfile'
 
 import { linkTarget, writeFileAtomically } from '../kernel/atomic-file.js'
+import { makeDirectories } from '../kernel/directories.js'
 import { errorCode, fileProblem } from '../kernel/file-problem.js'
 import { RuntimeFailure, UsageError } from '../kernel/errors.js'
 import {
@@ -329,26 +330,8 @@ async function exists(path: string): Promise<boolean> {
  * already there are left as they are.
  */
 function makeParentDirectory(path: string): void {
-  const missing: string[] = []
-  for (let at = dirname(path); !statSync(at, { throwIfNoEntry: false }); at = dirname(at)) {
-    missing.unshift(at)
-    if (dirname(at) === at) {
-      break
-    }
-  }
   try {
-    for (const directory of missing) {
-      try {
-        mkdirSync(directory, { mode: 0o700 })
-      } catch (error) {
-        // Made by another run meanwhile: theirs, left as it is.
-        if (errorCode(error) === 'EEXIST') {
-          continue
-        }
-        throw error
-      }
-      chmodSync(directory, 0o700)
-    }
+    makeDirectories(dirname(path))
   } catch (error) {
     throw fileError(error, 'create the directory of', path)
   }
