@@ -146,6 +146,10 @@ describe('CA file precedence', () => {
         'certificate 1 in it has no END CERTIFICATE line at the start of a line',
       ],
       [
+        good.replace(/\n(-----END CERTIFICATE-----)/, '\n\n$1') + good,
+        'certificate 1 in it is not valid base64',
+      ],
+      [
         good.replace('BEGIN CERTIFICATE', 'BEGIN TRUSTED CERTIFICATE') + good,
         'certificate 1 in it has no END TRUSTED CERTIFICATE line at the start of a line',
       ],
@@ -157,9 +161,20 @@ describe('CA file precedence', () => {
       assert.equal(result.stdout, '')
       assert.equal(result.stderr, `msal-ts: ca_file: cannot use the CA file ${file}: ${reason}\n`)
     }
+    // A key block with headers (openssl genrsa -traditional -aes256) is skipped, as OpenSSL skips
+    // it; a byte-order mark before a BEGIN line is read past.
+    const key = [
+      '-----BEGIN RSA PRIVATE KEY-----',
+      'Proc-Type: 4,ENCRYPTED',
+      'DEK-Info: AES-256-CBC,00',
+      '',
+      'AAAA',
+      '-----END RSA PRIVATE KEY-----',
+      '',
+    ].join('\n')
     await writeFile(
       join(home, 'bundle.pem'),
-      `${good}\r\n# a comment\r\n${good.replaceAll('\n', '\r\n')}`,
+      `\uFEFF${key}${good}\r\n# a comment\r\n${good.replaceAll('\n', '\r\n')}`,
     )
     const trusted = await clientToken(home, {}, ['--ca-file', join(home, 'bundle.pem')])
     assert.equal(trusted.exitCode, 0, trusted.stderr)

@@ -29,18 +29,19 @@ const certificateLabels = new Set(['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 C
 
 /**
  * Node's TLS stops reading a bundle at the first block it cannot read, silently: the CAs after it
- * would be dropped and the server blamed. So each block is read here as OpenSSL reads it: a BEGIN
- * line, base64 lines, the END line of the same label at the start of a line; and a certificate
- * block must hold a certificate (with, in a TRUSTED one, its trust settings after it).
+ * would be dropped and the server blamed. So each block is read here as OpenSSL's PEM reader
+ * reads it: a BEGIN line at the start of a line (a byte-order mark before it allowed), headers
+ * (`Name: value` lines, then a blank line) in blocks other than certificates, base64 lines with
+ * no blank line among them, and the END line of the same label; a certificate block must hold a
+ * certificate's outline. What is between blocks is skipped, as OpenSSL skips it.
  */
 function certificatesProblem(pem: string): string | undefined {
   let certificates = 0
   let blocks = 0
   for (let at = pem.indexOf('-----BEGIN '); at >= 0; at = pem.indexOf('-----BEGIN ', at)) {
     const beginEnd = lineEnd(pem, at)
-    const label = /^-----BEGIN ([^-]+)-----$/.exec(pem.slice(at, beginEnd).trimEnd())?.[1]
-    if ((at > 0 && pem[at - 1] !== '\n') || label === undefined) {
-      // Not a BEGIN line: text between blocks, which OpenSSL skips too.
+    const label = /^-----BEGIN (.*?)-----$/.exec(pem.slice(at, beginEnd).trimEnd())?.[1]
+    if (!startsLine(pem, at) || label === undefined) {
       at = beginEnd
       continue
     }
@@ -58,11 +59,12 @@ function certificatesProblem(pem: string): string | undefined {
     if (pem.slice(endStart, endEnd).trimEnd() !== `-----END ${label}-----`) {
       return `${name} in it has no END ${label} line at the start of a line`
     }
-    const der = strictBase64(pem.slice(beginEnd, endStart))
+    const data = dataOf(pem.slice(beginEnd + 1, endStart), isCertificateBlock)
+    const der = data === undefined ? undefined : strictBase64(data)
     if (der === undefined) {
       return `${name} in it is not valid base64`
     }
-    if (isCertificateBlock && !isCertificate(der, label)) {
+    if (isCertificateBlock && !isCertificate(der)) {
       return `${name} in it is not a certificate`
     }
     at = endEnd
@@ -70,13 +72,40 @@ function certificatesProblem(pem: string): string | undefined {
   return certificates === 0 ? 'no certificate in it' : undefined
 }
 
+/** At the start of a line, or of the file, a byte-order mark before it allowed. */
+function startsLine(text: string, at: number): boolean {
+  const before = text[at - 1] === '\uFEFF' ? at - 1 : at
+  return before === 0 || text[before - 1] === '\n'
+}
+
 function lineEnd(text: string, from: number): number {
   const end = text.indexOf('\n', from)
   return end < 0 ? text.length : end
 }
 
+/** The base64 lines of a block's body: undefined where OpenSSL would fail to read them. */
+function dataOf(body: string, isCertificateBlock: boolean): string | undefined {
+  const lines = body.split('\n').map((line) => line.replace(/[ \t\r]+$/, ''))
+  if (lines.at(-1) === '') {
+    lines.pop()
+  }
+  if (lines[0] === '') {
+    lines.shift()
+  }
+  if (!isCertificateBlock && lines[0]?.includes(':')) {
+    const blank = lines.indexOf('')
+    if (blank < 0 || lines.slice(0, blank).some((line) => !line.includes(':'))) {
+      return undefined
+    }
+    lines.splice(0, blank + 1)
+  }
+  return lines.every((line) => /^[ \t]*[A-Za-z0-9+/=][A-Za-z0-9+/= \t]*$/.test(line))
+    ? lines.join('')
+    : undefined
+}
+
 function strictBase64(text: string): Buffer | undefined {
-  const compact = text.replace(/\s+/g, '')
+  const compact = text.replace(/[ \t]+/g, '')
   return compact.length > 0 && compact.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)
     ? Buffer.from(compact, 'base64')
     : undefined
@@ -84,19 +113,17 @@ function strictBase64(text: string): Buffer | undefined {
 
 /**
  * An X.509 certificate's outline: a SEQUENCE of the signed part (a SEQUENCE), the signature
- * algorithm (a SEQUENCE) and the signature (a BIT STRING), and nothing after it but, in a TRUSTED
- * CERTIFICATE, one SEQUENCE of trust settings.
+ * algorithm (a SEQUENCE) and the signature (a BIT STRING), and nothing after it but one SEQUENCE
+ * of trust settings, which OpenSSL reads in any certificate block.
  */
-function isCertificate(der: Buffer, label: string): boolean {
+function isCertificate(der: Buffer): boolean {
   const outer = element(der, 0)
   if (outer?.tag !== 0x30) {
     return false
   }
   const after = outer.end === der.length ? undefined : element(der, outer.end)
   const whole =
-    after === undefined
-      ? outer.end === der.length
-      : label === 'TRUSTED CERTIFICATE' && after.tag === 0x30 && after.end === der.length
+    after === undefined ? outer.end === der.length : after.tag === 0x30 && after.end === der.length
   if (!whole) {
     return false
   }
