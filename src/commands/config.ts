@@ -1,3 +1,4 @@
+import { dirname } from 'node:path'
 import { Command } from 'commander'
 import { RuntimeFailure, UsageError } from '../core/kernel/errors.js'
 import { makeDirectories } from '../core/kernel/directories.js'
@@ -148,9 +149,11 @@ async function update(
     delete changed[name]
   }
   const { default: Conf } = await import('conf')
+  const file = nameIn(dir, configFileName)
   try {
-    // conf would take `x/..` off by name: it is given the directory the system reaches.
-    const reached = followLinks(dir)?.target ?? dir
+    // conf would take `x/..` off by name: it is given the directory the system reaches for the
+    // file (the directory itself may be named `cfg/`, and not be there yet).
+    const reached = dirname(followLinks(file)?.target ?? file)
     makeDirectories(reached)
     const store = new Conf<{ profiles: Profiles }>({
       cwd: reached,
@@ -160,7 +163,7 @@ async function update(
     store.set('profiles', changed)
   } catch (error) {
     const { usage } = fileProblem(error)
-    const message = `cannot write the config file ${nameIn(dir, configFileName)}: ${fileReason(error)}`
+    const message = `cannot write the config file ${file}: ${fileReason(error)}`
     throw usage
       ? new UsageError('unwritable_config', message)
       : new RuntimeFailure('config_io', message)

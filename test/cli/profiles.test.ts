@@ -201,6 +201,17 @@ describe('msal-ts config', () => {
     }
   })
 
+  test('a config directory named with a trailing slash, not there yet, is made and used', async () => {
+    const home = await tempDir()
+    const env = { MSAL_TS_CONFIG_DIR: `${join(home, 'new', 'cfg')}/` }
+    const set = await run(home, ['config', 'set', 'client-id', 'app-one'], { env })
+    assert.equal(set.exitCode, 0, set.stderr)
+    assert.equal((await stat(join(home, 'new', 'cfg', 'config.json'))).mode & 0o777, 0o600)
+    assert.equal((await stat(join(home, 'new', 'cfg'))).mode & 0o777, 0o700)
+    const get = await run(home, ['config', 'get', 'client-id'], { env })
+    assert.equal(get.stdout, 'app-one\n')
+  })
+
   test('a config directory the system refuses is one line, never a hang', async () => {
     const home = await tempDir()
     const result = await run(home, ['config', 'set', 'client-id', 'x'], {

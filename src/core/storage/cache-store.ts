@@ -324,10 +324,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * In place, as the atomic write's steps: a thread-pool trip costs more than the call. Each
- * directory made is the user's alone and usable whatever the umask: made one at a time and set
- * 0700 before the next (under umask 0277 the next could not be made in it otherwise). Directories
- * already there are left as they are.
+ * The directories the file goes in (makeDirectories: each 0700, one at a time), in place as the
+ * atomic write's steps are, since a thread-pool trip costs more than the call.
  */
 function makeParentDirectory(path: string): void {
   try {
