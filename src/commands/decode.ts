@@ -14,9 +14,10 @@ import { refuseGivenOptions } from './shared/refuse-options.js'
 import {
   type LogLevel,
   caSetting,
+  logLevelSetting,
   logLevels,
-  parseTimeout,
   proxySetting,
+  timeoutSetting,
 } from './shared/settings.js'
 
 /**
@@ -191,20 +192,11 @@ function transportSettings(
   const profile = profileValues(profileName, env)
   const proxy = proxySetting(flags.proxy, env, { profile, profileName })
   const { caFile } = caSetting(flags, env, { profile, profileName })
-  const level = flags.verbose
-    ? 'debug'
-    : (flags.logLevel ?? env['MSAL_TS_LOG_LEVEL'] ?? profile['log-level'] ?? 'warn')
-  if (!(logLevels as readonly string[]).includes(level)) {
-    throw new UsageError(
-      'invalid_log_level',
-      `MSAL_TS_LOG_LEVEL must be error, warn, info or debug, not ${JSON.stringify(level)}`,
-    )
-  }
   return {
-    timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
+    timeoutSeconds: timeoutSetting(flags.timeout, env, { profile, profileName }),
     ...(caFile ? { caFile } : {}),
     ...(proxy ? { proxy } : {}),
-    logLevel: level as LogLevel,
+    logLevel: logLevelSetting(flags, env, { profile, profileName }),
   }
 }
 

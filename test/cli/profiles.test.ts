@@ -121,21 +121,71 @@ describe('msal-ts config', () => {
     assert.equal((await run(home, ['config', 'get', 'timeout'], { env })).stdout, '0.5\n')
   })
 
-  test('a timeout too long for Node, written into the file by hand, is refused naming --timeout', async () => {
+  test('a bad timeout, log level or output is refused naming where it was set', async () => {
     const { home, env } = await configHome()
     await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })
     const file = join(home, 'config', 'config.json')
-    await writeFile(file, JSON.stringify({ profiles: { default: { timeout: '5000000' } } }))
-    const result = await run(
-      home,
-      ['client-token', '-c', 'app', '--scope', graph, '--client-secret-stdin'],
-      { env, input: 's' },
+    // Values `config set` refuses, as a hand edit could leave them.
+    await writeFile(
+      file,
+      JSON.stringify({
+        profiles: {
+          default: { timeout: '5000000' },
+          loud: { 'log-level': 'loud' },
+          bogus: { output: 'bogus' },
+        },
+      }),
     )
-    assert.equal(result.exitCode, 2)
-    assert.equal(result.stdout, '')
+    const clientToken = ['client-token', '-c', 'app', '--scope', graph, '--client-secret-stdin']
+    const cases: [string[], Record<string, string>, string][] = [
+      [
+        clientToken,
+        {},
+        'invalid_timeout: the timeout of profile "default" must be at most 2147483 seconds (about 24 days), not "5000000"',
+      ],
+      [
+        clientToken,
+        { MSAL_TS_TIMEOUT: '0x10' },
+        'invalid_timeout: MSAL_TS_TIMEOUT must be a number of seconds in decimal digits, such as 30 or 0.5, not "0x10"',
+      ],
+      [
+        [...clientToken, '--timeout', '-1'],
+        {},
+        'invalid_timeout: --timeout must be a number of seconds in decimal digits, such as 30 or 0.5, not "-1"',
+      ],
+      [
+        [...clientToken, '--timeout', '1', '--profile', 'loud'],
+        {},
+        'invalid_log_level: the log-level of profile "loud" must be error, warn, info or debug, not "loud"',
+      ],
+      [
+        [...clientToken, '--timeout', '1'],
+        { MSAL_TS_LOG_LEVEL: 'loud' },
+        'invalid_log_level: MSAL_TS_LOG_LEVEL must be error, warn, info or debug, not "loud"',
+      ],
+      [
+        ['token', '-c', 'app', '--scope', graph, '--timeout', '1', '--profile', 'bogus'],
+        {},
+        'invalid_config: the output of profile "bogus" must be raw, json, header, env, kubectl, not "bogus"',
+      ],
+      [
+        [...clientToken, '--timeout', '1', '-o', 'json'],
+        { MSAL_TS_PROFILE: 'bogus' },
+        'invalid_config: the output of profile "bogus" must be raw, json, header, env, kubectl, not "bogus"',
+      ],
+    ]
+    for (const [args, extraEnv, message] of cases) {
+      const result = await run(home, args, { env: { ...env, ...extraEnv }, input: 's' })
+      assert.equal(result.exitCode, 2, args.join(' '))
+      assert.equal(result.stdout, '')
+      assert.equal(result.stderr, `msal-ts: ${message}\n`, args.join(' '))
+    }
+    // The file can still be read and mended with config itself.
+    const got = await run(home, ['config', 'get', '--profile', 'bogus', 'output'], { env })
+    assert.equal(got.stdout, 'bogus\n')
     assert.equal(
-      result.stderr,
-      'msal-ts: invalid_timeout: --timeout (or MSAL_TS_TIMEOUT) must be at most 2147483 seconds (about 24 days), not "5000000"\n',
+      (await run(home, ['config', 'unset', '--profile', 'bogus', 'output'], { env })).exitCode,
+      0,
     )
   })
 

@@ -18,6 +18,7 @@ import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
+import { tokenFormats } from './output.js'
 import { defaultProfile, profileSetting, profileValues } from './profile.js'
 import { checkAuthorityScheme } from './suggestion.js'
 
@@ -78,17 +79,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
   const { authority, oidcAuthority } = resolveAuthority(flags, env, profile)
   checkAuthorityScheme(authority ?? oidcAuthority)
   const customDiscovery = env['MSAL_TS_INSTANCE_DISCOVERY_URL']?.trim()
-  const logLevel = (
-    flags.verbose
-      ? 'debug'
-      : (flags.logLevel ?? env['MSAL_TS_LOG_LEVEL'] ?? profile['log-level'] ?? 'warn')
-  ) as LogLevel
-  if (!logLevels.includes(logLevel)) {
-    throw new UsageError(
-      'invalid_log_level',
-      `MSAL_TS_LOG_LEVEL must be error, warn, info or debug, not ${JSON.stringify(logLevel)}`,
-    )
-  }
+  const logLevel = logLevelSetting(flags, env, { profile, profileName })
   return {
     clientId: clientId.trim(),
     ...optional('authority', authority),
@@ -105,12 +96,12 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ...optional('proxy', proxySetting(flags.proxy, env, { profile, profileName })),
     ...caSetting(flags, env, { profile, profileName }),
     insecure: flags.insecure === true,
-    timeoutSeconds: parseTimeout(flags.timeout ?? env['MSAL_TS_TIMEOUT'] ?? profile['timeout']),
+    timeoutSeconds: timeoutSetting(flags.timeout, env, { profile, profileName }),
     ...optional('appName', headerText('--app-name', flags.appName)),
     ...optional('appVersion', headerText('--app-version', flags.appVersion)),
     logLevel,
     pii: flags.pii === true,
-    ...optional('output', profile['output']),
+    ...optional('output', outputSetting({ profile, profileName }, env)),
   }
 }
 
@@ -304,9 +295,7 @@ export function proxySetting(
   const problem = proxy === undefined ? undefined : proxyUrlProblem(proxy)
   if (problem !== undefined) {
     const source =
-      option === undefined
-        ? `the proxy of profile ${quoted(profileSetting(profileName, 'proxy', env))}`
-        : '--proxy'
+      option === undefined ? fromProfile('proxy', { profile, profileName }, env) : '--proxy'
     throw new UsageError(
       'invalid_proxy',
       `${source} ${problem}, not ${quoted(proxyShown(proxy ?? ''))}`,
@@ -441,10 +430,77 @@ function headerText(option: string, value: string | undefined): string | undefin
   return value
 }
 
-export function parseTimeout(text: string | undefined): number {
-  if (text === undefined) {
-    return 30
+/** A layer below the command line: the profile a value came from, for messages about it. */
+interface ProfileLayer {
+  profile: Readonly<Record<string, string>>
+  profileName: string | undefined
+}
+
+/** Words naming a profile's value: `the timeout of profile "work"`. */
+function fromProfile(key: string, { profileName }: ProfileLayer, env: NodeJS.ProcessEnv): string {
+  return `the ${key} of profile ${quoted(profileSetting(profileName, key, env))}`
+}
+
+/** --timeout, else MSAL_TS_TIMEOUT, else the profile's; a bad one is named where it was set. */
+export function timeoutSetting(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv,
+  layer: ProfileLayer,
+): number {
+  if (option !== undefined) {
+    return parseTimeout(option, '--timeout')
   }
+  if (env['MSAL_TS_TIMEOUT'] !== undefined) {
+    return parseTimeout(env['MSAL_TS_TIMEOUT'], 'MSAL_TS_TIMEOUT')
+  }
+  const value = layer.profile['timeout']
+  return value === undefined ? 30 : parseTimeout(value, fromProfile('timeout', layer, env))
+}
+
+/** -v, --log-level (commander checks its choices), MSAL_TS_LOG_LEVEL, the profile's, warn. */
+export function logLevelSetting(
+  flags: Pick<CommonFlags, 'verbose' | 'logLevel'>,
+  env: NodeJS.ProcessEnv,
+  layer: ProfileLayer,
+): LogLevel {
+  if (flags.verbose) {
+    return 'debug'
+  }
+  const [value, source] =
+    flags.logLevel !== undefined
+      ? [flags.logLevel, '--log-level']
+      : env['MSAL_TS_LOG_LEVEL'] !== undefined
+        ? [env['MSAL_TS_LOG_LEVEL'], 'MSAL_TS_LOG_LEVEL']
+        : [layer.profile['log-level'], undefined]
+  if (value === undefined) {
+    return 'warn'
+  }
+  if (!(logLevels as readonly string[]).includes(value)) {
+    throw new UsageError(
+      'invalid_log_level',
+      `${source ?? fromProfile('log-level', layer, env)} must be error, warn, info or debug, not ${quoted(value)}`,
+    )
+  }
+  return value as LogLevel
+}
+
+/**
+ * The profile's token output format. `config set` takes only these; one written into the file by
+ * hand is refused rather than left for each command to ignore.
+ */
+function outputSetting(layer: ProfileLayer, env: NodeJS.ProcessEnv): string | undefined {
+  const output = layer.profile['output']
+  if (output !== undefined && !(tokenFormats as readonly string[]).includes(output)) {
+    throw new UsageError(
+      'invalid_config',
+      `${fromProfile('output', layer, env)} must be ${tokenFormats.join(', ')}, not ${quoted(output)}`,
+    )
+  }
+  return output
+}
+
+/** Seconds per HTTP request; `source` names where the text was given, for the error. */
+export function parseTimeout(text: string, source = 'the timeout'): number {
   const seconds = Number(text)
   // Number() would also take hex, exponents and surrounding blanks: ` 5` or `0x10` is a typo more
   // often than a timeout.
@@ -452,10 +508,7 @@ export function parseTimeout(text: string | undefined): number {
     ? timeoutProblem(seconds)
     : 'must be a number of seconds in decimal digits, such as 30 or 0.5'
   if (problem !== undefined) {
-    throw new UsageError(
-      'invalid_timeout',
-      `--timeout (or MSAL_TS_TIMEOUT) ${problem}, not ${JSON.stringify(text)}`,
-    )
+    throw new UsageError('invalid_timeout', `${source} ${problem}, not ${quoted(text)}`)
   }
   return seconds
 }
