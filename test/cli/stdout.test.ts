@@ -119,3 +119,32 @@ test('stdout that takes nothing (a full disk, /dev/full) is a clean exit 1 namin
     await sts.close()
   }
 })
+
+test('stderr that takes nothing (/dev/full) leaves the exit code and stdout as they were', async () => {
+  const sts = await startSts()
+  try {
+    const home = await tempDir()
+    const login = await run(home, [...signIn(sts), '--password-stdin', '-s', 'User.Read'], {
+      input: sts.defaults.password,
+    })
+    assert.equal(login.exitCode, 0, login.stderr)
+    const app = sts.cliArgs(sts.defaults.publicClientId)
+    const runs: [string[], number][] = [
+      [['token', '--no-such-option'], 2],
+      [['token', ...app, '-s', 'User.Read', '--cache-file', join(home, 'none.json')], 3],
+      // --insecure warns on every run, and the token is still printed.
+      [['token', ...app, '-s', 'User.Read', '--insecure'], 0],
+    ]
+    for (const [args, exitCode] of runs) {
+      const result = await execa('bash', ['-c', '"$0" "$@" 2>/dev/full', bin, ...args], {
+        env: cliEnv(home),
+        extendEnv: false,
+        reject: false,
+      })
+      assert.equal(result.exitCode, exitCode, args.join(' '))
+      assert.equal(result.stdout.split('.').length, exitCode === 0 ? 3 : 1, args.join(' '))
+    }
+  } finally {
+    await sts.close()
+  }
+})

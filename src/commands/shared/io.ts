@@ -54,12 +54,25 @@ export function processIo(signal?: AbortSignal): Io {
     },
     stdout: fdOutput(),
     get stderr() {
-      return process.stderr
+      return quietStderr()
     },
-    stderrIsTTY: () => onTerminal(2, () => process.stderr),
+    stderrIsTTY: () => onTerminal(2, quietStderr),
     env: process.env,
     ...(signal ? { signal } : {}),
   }
+}
+
+/**
+ * process.stderr, whose write failures (a full disk, a reader gone) are dropped: there is no one
+ * left to tell, and an unheard 'error' event would end the run as a crash, exit 1, whatever the
+ * exit code the run had earned (2 for bad usage, 3 for a sign-in needed).
+ */
+function quietStderr(): typeof process.stderr {
+  const stream = process.stderr
+  if (stream.listenerCount('error') === 0) {
+    stream.on('error', () => {})
+  }
+  return stream
 }
 
 /**
@@ -123,7 +136,7 @@ function fdOutput(): Output {
         stream.on('error', (e: NodeJS.ErrnoException) => {
           if (e.code !== 'EPIPE' || readerRequired) {
             const failure = e.code === 'EPIPE' ? 'stdout_closed' : 'stdout_failed'
-            process.stderr.write(`msal-ts: ${failure}: cannot write to stdout (${e.code})\n`)
+            quietStderr().write(`msal-ts: ${failure}: cannot write to stdout (${e.code})\n`)
             process.exit(1)
           }
           readerGone()
