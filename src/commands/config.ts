@@ -13,6 +13,7 @@ import { checkProfileValue, profileKey, profileKeys } from './shared/profile-key
 import {
   configDir,
   configFileName,
+  configJson,
   defaultProfile,
   type Profiles,
   profileValues,
@@ -159,6 +160,7 @@ async function update(
       cwd: reached,
       configName: configFileName.replace(/\.json$/, ''),
       configFileMode: 0o600,
+      deserialize: configJson as (text: string) => { profiles: Profiles },
     })
     store.set('profiles', changed)
   } catch (error) {

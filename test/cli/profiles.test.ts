@@ -230,6 +230,25 @@ describe('msal-ts config', () => {
     )
   })
 
+  test('an empty config file (made with touch) holds no profiles, and config set fills it', async () => {
+    const { home, env } = await configHome()
+    await mkdir(join(home, 'config'), { mode: 0o700 })
+    const file = join(home, 'config', 'config.json')
+    for (const empty of ['', ' \n']) {
+      await writeFile(file, empty, { mode: 0o600 })
+      const listed = await run(home, ['config', 'list', '-o', 'json'], { env })
+      assert.equal(listed.exitCode, 0, listed.stderr)
+      assert.deepEqual(JSON.parse(listed.stdout), {})
+      const accounts = await run(home, ['accounts', '-c', 'app', '-o', 'json'], { env })
+      assert.equal(accounts.exitCode, 0, accounts.stderr)
+      assert.equal(accounts.stdout, '[]\n')
+    }
+    assert.equal((await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })).exitCode, 0)
+    assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), {
+      profiles: { default: { tenant: 'contoso.com' } },
+    })
+  })
+
   test("an object's built-in names are no profiles", async () => {
     const { home, env } = await configHome()
     for (const name of ['constructor', '__proto__', 'toString']) {

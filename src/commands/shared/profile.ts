@@ -47,13 +47,18 @@ export function readProfiles(env: NodeJS.ProcessEnv): Profiles {
     return {}
   }
   try {
-    return profilesIn(JSON.parse(text))
+    return profilesIn(configJson(text))
   } catch (error) {
     throw new UsageError(
       'invalid_config',
       `the config file ${file} is not valid: ${error instanceof Error ? error.message : ''}`,
     )
   }
+}
+
+/** A config file's JSON; an empty one (made with `touch`, say) holds no profiles, as no file. */
+export function configJson(text: string): unknown {
+  return text.trim() === '' ? {} : JSON.parse(text)
 }
 
 /** Each profile an object of strings, as `config set` writes them: a hand-edited file may not be. */
