@@ -91,6 +91,8 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
   }
 
   const secret = { AZURE_CLIENT_SECRET: 'a secret' }
+  /** An authority with regional endpoints; never reached, as the cases fail before any request. */
+  const entra = ['-a', 'https://login.microsoftonline.com/tid']
 
   /** What each command needs to run at all, so that a common option is the only thing wrong. */
   const valid = (): Record<Command, Omit<BadInput, 'names'>> => ({
@@ -212,6 +214,13 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
         names: 'thumbprint',
       },
       { args: ['--scope', graph, '--client-assertion-file', files.missing], names: 'assertion' },
+      // The region prefixes the token host: text that is no DNS label would move the secret elsewhere.
+      { args: ['--scope', graph, ...entra, '--region', 'evil.example#'], names: 'region' },
+      {
+        args: ['--scope', graph, ...entra],
+        env: { MSAL_TS_REGION: 'evil.example/' },
+        names: 'region',
+      },
       {
         args: ['--scope', graph, '--client-secret', 's', '--certificate', cert.pemFile],
         names: 'credential',

@@ -1,6 +1,6 @@
 import { noRegionReason, regionalHost, takesRegion } from '../authority/authority.js'
 import type { Endpoints } from '../authority/discovery.js'
-import { detectRegion, normalizeRegion } from '../authority/region.js'
+import { detectRegion, regionLabel } from '../authority/region.js'
 import {
   type ClientAuthentication,
   type ClientCredential,
@@ -9,6 +9,7 @@ import {
 import { requestClientToken } from '../grants/client-credentials.js'
 import { onBehalfOfGrant, userAssertionHashOf } from '../grants/on-behalf-of.js'
 import { RuntimeFailure, UsageError } from '../kernel/errors.js'
+import { quoted } from '../kernel/quoted.js'
 import type { AuthenticationResult } from '../protocol/result.js'
 import { requiredScopes } from '../protocol/scopes.js'
 import type { ClientApplicationOptions, ClientTokenOptions } from '../session/client-options.js'
@@ -29,6 +30,7 @@ export class ConfidentialClientApplication extends ClientApplication {
       throw new UsageError('region_unsupported', `azureRegion: ${noRegionReason(this.authority)}`)
     }
     this.#credential = options.clientCredential
+    this.#configuredRegion()
   }
 
   protected override async clientAuthentication(
@@ -110,17 +112,14 @@ export class ConfidentialClientApplication extends ClientApplication {
 
   /** Client credentials go to the region's host when one is configured or detected. */
   async #regionalTokenEndpoint(tokenEndpoint: string): Promise<string> {
-    // The public entry point is the one place the process environment is read (MSAL does so for
-    // MSAL_FORCE_REGION and the region detection); a caller such as the CLI passes its own.
-    const env = this.options.env ?? process.env
-    const configured = this.options.azureRegion ?? env['MSAL_FORCE_REGION']
-    if (!configured || !takesRegion(this.authority)) {
+    const configured = this.#configuredRegion()
+    if (configured === undefined) {
       return tokenEndpoint
     }
     this.#region ??=
-      configured === true || configured === 'auto'
-        ? detectRegion(this.http(), env)
-        : Promise.resolve(normalizeRegion(configured))
+      configured === 'detect'
+        ? detectRegion(this.http(), this.#env())
+        : Promise.resolve(configured.region)
     const region = await this.#region
     if (!region) {
       return tokenEndpoint
@@ -128,5 +127,36 @@ export class ConfidentialClientApplication extends ClientApplication {
     const url = new URL(tokenEndpoint)
     url.host = regionalHost(this.authority, region)
     return url.toString()
+  }
+
+  /**
+   * The region asked for (the option, else MSAL_FORCE_REGION), checked at construction: one that
+   * is no DNS label is refused before its text can become the token host.
+   */
+  #configuredRegion(): 'detect' | { region: string } | undefined {
+    const fromOption = this.options.azureRegion !== undefined
+    const configured = fromOption ? this.options.azureRegion : this.#env()['MSAL_FORCE_REGION']
+    if (!configured || !takesRegion(this.authority)) {
+      return undefined
+    }
+    if (configured === true || configured === 'auto') {
+      return 'detect'
+    }
+    const region = regionLabel(configured)
+    if (region === undefined) {
+      throw new UsageError(
+        'invalid_region',
+        `${fromOption ? 'azureRegion' : 'MSAL_FORCE_REGION'} must be a region name (letters, digits and hyphens), not ${quoted(configured)}`,
+      )
+    }
+    return { region }
+  }
+
+  /**
+   * The public entry point is the one place the process environment is read (MSAL does so for
+   * MSAL_FORCE_REGION and the region detection); a caller such as the CLI passes its own.
+   */
+  #env(): Record<string, string | undefined> {
+    return this.options.env ?? process.env
   }
 }
