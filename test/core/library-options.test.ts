@@ -460,7 +460,14 @@ describe('library options (the built package)', () => {
   test('proxies: a scheme mapped to null or undefined goes without a proxy', async () => {
     const proxy = await startConnectProxy()
     try {
-      for (const proxies of [{ https: null }, { https: undefined }, { http: null, https: null }]) {
+      for (const proxies of [
+        { https: null },
+        { https: undefined },
+        { http: null, https: null },
+        // As in requests' mapping, the http entry is for http:// URLs only: the STS is https.
+        { http: proxy.url },
+        { http: proxy.url, https: null },
+      ]) {
         const app = secretApp({ proxies })
         assert.equal((await app.acquireTokenForClient([graph])).token_source, 'identity_provider')
         await app.close()

@@ -122,6 +122,9 @@ export function createHttpClient(
   // the first request is made: a run answered from the cache does not need them.
   let proxies: { http?: string; https?: string } | undefined
   const proxiesOf = () => (proxies ??= given ?? environmentProxies())
+  // Each proxy carries its own scheme only, as in requests' mapping: undici's proxy agent would
+  // send https through the http proxy when no https one is set, so such a request goes direct.
+  const viaProxy = (scheme: 'http' | 'https') => proxied && proxiesOf()[scheme] !== undefined
   let direct: Promise<ReturnType<typeof directTransport>> | undefined
   const directOf = () =>
     (direct ??= tlsOf().then((tls) => directTransport(tls, loopbackAwareLookup)))
@@ -187,8 +190,8 @@ export function createHttpClient(
     // carries a credential to loopback hosts only), and the proxy's loopback is not this machine's.
     const goesDirect =
       url.protocol === 'http:'
-        ? !proxied || isLoopback(url.hostname)
-        : url.protocol === 'https:' && !proxied && req.serverCertificateSha1 === undefined
+        ? !viaProxy('http') || isLoopback(url.hostname)
+        : url.protocol === 'https:' && !viaProxy('https') && req.serverCertificateSha1 === undefined
     if (goesDirect) {
       return (await directOf()).send({ ...exchange, url })
     }

@@ -17,7 +17,8 @@ export interface SharedClientOptions {
   /**
    * The proxy for every request, or one for each scheme as MSAL's `proxies` mapping gives them
    * (`{ https: 'http://proxy:3128' }`); an http:// or https:// URL with no path (msal-ts talks to
-   * no SOCKS proxy). A scheme mapped to null or undefined has none set here, as with None in MSAL's.
+   * no SOCKS proxy). The `http` entry carries http:// URLs only and `https` https:// ones, as in
+   * requests' mapping; a scheme mapped to null or undefined goes direct, as with None in MSAL's.
    * Without it HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
    */
   proxies?: string | { http?: string | null; https?: string | null }
