@@ -89,10 +89,18 @@ export async function runAuthUrl(flags: AuthUrlFlags, { io, apps }: CommandDeps)
         '--flow-file generates its own nonce and always asks for a code',
       )
     }
+    const { responseMode } = flags
+    // The code must reach the server that redeems the flow: never in the fragment.
+    if (responseMode !== undefined && responseMode !== 'query' && responseMode !== 'form_post') {
+      throw new UsageError(
+        'conflicting_options',
+        `--flow-file takes --response-mode query or form_post, not ${JSON.stringify(responseMode)}`,
+      )
+    }
     const flow = await app.initiateAuthCodeFlow(scopes, {
       ...common,
       ...(maxAge !== undefined ? { maxAge } : {}),
-      ...(flags.responseMode !== undefined ? { responseMode: flags.responseMode } : {}),
+      ...(responseMode !== undefined ? { responseMode } : {}),
     })
     try {
       const { writeFileAtomically } = await import('../core/kernel/atomic-file.js')

@@ -215,6 +215,11 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       },
       { args: ['--scope', graph, '--client-assertion-file', files.missing], names: 'assertion' },
       // The region prefixes the token host: text that is no DNS label would move the secret elsewhere.
+      {
+        args: ['--scope', graph],
+        env: { MSAL_TS_INSTANCE_DISCOVERY_URL: 'http://evil.example/common/discovery/instance' },
+        names: 'instanceDiscovery',
+      },
       { args: ['--scope', graph, ...entra, '--region', 'evil.example#'], names: 'region' },
       {
         args: ['--scope', graph, ...entra],
@@ -264,6 +269,17 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       { args: ['--scope', 'User.Read', '--max-age', '-3'], names: '--max-age' },
       { args: ['--scope', 'User.Read', '--max-age', 'x'], names: '--max-age' },
       { args: ['--scope', 'User.Read', '--claims-challenge', '{bad'], names: 'claims' },
+      {
+        args: [
+          '--scope',
+          'User.Read',
+          '--flow-file',
+          join(dir, 'fragment-flow.json'),
+          '--response-mode',
+          'fragment',
+        ],
+        names: '--response-mode',
+      },
       {
         args: ['--scope', 'User.Read', '--flow-file', join(files.missing, 'flow.json')],
         names: 'flow',

@@ -2,7 +2,6 @@
  * The library's public entry points refuse bad arguments with a typed UsageError (stable `code`,
  * one line) before anything reaches the network, never with a TypeError from deep inside.
  */
-import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ConfidentialClientApplication } from '../../src/core/clients/confidential-client.js'
 import { UsageError } from '../../src/core/kernel/errors.js'
@@ -10,6 +9,7 @@ import type { HttpClient } from '../../src/core/http/types.js'
 import { memoryStore } from '../../src/core/kernel/json-store.js'
 import { PublicClientApplication } from '../../src/core/clients/public-client.js'
 import type { Account } from '../../src/core/protocol/result.js'
+import { assertUsageError } from './usage-error.js'
 
 const authority = 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47'
 
@@ -96,17 +96,5 @@ const calls: [string, () => unknown][] = [
 ]
 
 for (const [name, call] of calls) {
-  void test(`${name}: a UsageError, before any request`, async () => {
-    await assert.rejects(
-      async () => {
-        await call()
-      },
-      (error: unknown) => {
-        assert.ok(error instanceof UsageError, `got ${String(error)}`)
-        assert.match(error.code, /^[a-z_]+$/)
-        assert.ok(error.message !== '' && !error.message.includes('\n'))
-        return true
-      },
-    )
-  })
+  void test(`${name}: a UsageError, before any request`, () => assertUsageError(UsageError, call))
 }

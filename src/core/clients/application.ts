@@ -24,11 +24,22 @@ import { accountsFor, removeClientTokens, signOut } from '../session/accounts.js
 import { type AppContext, appContext, type CachingHttpClient } from '../session/app-context.js'
 import type { ClientApplicationOptions, ClientTokenOptions } from '../session/client-options.js'
 import { checkClientOptions } from '../session/option-checks.js'
+import { checkArgument, checkOptions } from '../session/option-shape.js'
 import { type CachedGrant, redeem, redeemUserGrant } from '../session/redeem.js'
 import { type SilentOptions, silentToken } from '../session/silent.js'
 import { cachedOrFetched, fetchOnce, loadCache, realmsKnown } from '../session/single-flight.js'
 import { type PickedToken, pickAccessToken } from '../token-cache/lookup.js'
 import type { AccessTokenQuery, SerializableTokenCache } from '../token-cache/token-cache.js'
+import {
+  argumentRules,
+  authCodeFlowRules,
+  authorizationCodeRules,
+  authorizationUrlRules,
+  constructorRules,
+  flowRedeemRules,
+  passwordRules,
+  silentRules,
+} from './option-tables.js'
 
 export type { Account, AuthenticationResult } from '../protocol/result.js'
 
@@ -47,6 +58,8 @@ export class ClientApplication {
 
   /** No network here: discovery waits until a request needs it. */
   constructor(options: ClientApplicationOptions) {
+    // Nothing given is a missing client id, said so below.
+    checkOptions('the options', options ?? {}, constructorRules)
     if (!options.clientId?.trim()) {
       throw new UsageError('missing_client_id', 'a client id is required')
     }
@@ -194,11 +207,13 @@ export class ClientApplication {
    * given (MSAL's no-op for None); the provider's error when it refused (an
    * `interaction_required` kind when a person has to sign in again).
    */
-  acquireTokenSilentWithError(
+  async acquireTokenSilentWithError(
     scopes: readonly string[],
     account: Account | null | undefined,
     options: SilentOptions = {},
   ): Promise<AuthenticationResult | undefined> {
+    checkOptions('acquireTokenSilent options', options, silentRules)
+    checkArgument('account', account, argumentRules.account)
     return silentToken(this.app, scopes, account, options)
   }
 
@@ -238,6 +253,7 @@ export class ClientApplication {
     scopes: readonly string[],
     options: { claimsChallenge?: string; authScheme?: PopAuthScheme; maxAge?: number } = {},
   ): Promise<AuthenticationResult> {
+    checkOptions('acquireTokenByUsernamePassword options', options, passwordRules)
     const popKey = await this.app.popKeyFor(options.authScheme)
     const grant = await passwordGrant(this.app, username, password, scopes, {
       ...(options.claimsChallenge !== undefined
@@ -258,6 +274,7 @@ export class ClientApplication {
     scopes: readonly string[],
     options: AuthorizationUrlOptions = {},
   ): Promise<string> {
+    checkOptions('getAuthorizationRequestUrl options', options, authorizationUrlRules)
     return authorizationRequestUrl(this.app, scopes, options)
   }
 
@@ -265,10 +282,11 @@ export class ClientApplication {
    * MSAL's initiate_auth_code_flow: state, nonce and a PKCE verifier from a cryptographic source,
    * and the authorize URL that carries them; keep the flow to redeem its answer.
    */
-  initiateAuthCodeFlow(
+  async initiateAuthCodeFlow(
     scopes: readonly string[],
     options: AuthCodeFlowOptions = {},
   ): Promise<AuthCodeFlow> {
+    checkOptions('initiateAuthCodeFlow options', options, authCodeFlowRules)
     return newAuthCodeFlow(this.app, scopes, options)
   }
 
@@ -279,6 +297,9 @@ export class ClientApplication {
     scopes?: readonly string[],
     options: { apiId?: number } = {},
   ): Promise<AuthenticationResult> {
+    checkArgument('flow', flow, argumentRules.flow)
+    checkArgument('response', response, argumentRules.response)
+    checkOptions('acquireTokenByAuthCodeFlow options', options, flowRedeemRules)
     const grant = await authCodeFlowGrant(this.app, flow, response, scopes, options)
     return redeemUserGrant(this.app, grant)
   }
@@ -289,6 +310,7 @@ export class ClientApplication {
     scopes: readonly string[],
     options: { redirectUri?: string; nonce?: string; claimsChallenge?: string } = {},
   ): Promise<AuthenticationResult> {
+    checkOptions('acquireTokenByAuthorizationCode options', options, authorizationCodeRules)
     return redeemUserGrant(this.app, authorizationCodeGrant(this.app, code, scopes, options))
   }
 

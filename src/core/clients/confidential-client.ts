@@ -14,7 +14,9 @@ import type { AuthenticationResult } from '../protocol/result.js'
 import { requiredScopes } from '../protocol/scopes.js'
 import type { ClientApplicationOptions, ClientTokenOptions } from '../session/client-options.js'
 import { redeem, storeAppToken } from '../session/redeem.js'
+import { checkOptions } from '../session/option-shape.js'
 import { ClientApplication } from './application.js'
+import { clientTokenRules, onBehalfOfRules } from './option-tables.js'
 
 /** A client that can keep a secret: a service, a daemon, a CI job. */
 export class ConfidentialClientApplication extends ClientApplication {
@@ -52,6 +54,7 @@ export class ConfidentialClientApplication extends ClientApplication {
     scopes: readonly string[],
     options: ClientTokenOptions = {},
   ): Promise<AuthenticationResult> {
+    checkOptions('acquireTokenForClient options', options, clientTokenRules)
     const wanted = requiredScopes(scopes)
     const query = {
       clientId: this.clientId,
@@ -83,6 +86,7 @@ export class ConfidentialClientApplication extends ClientApplication {
     scopes: readonly string[],
     options: { claimsChallenge?: string; forceRefresh?: boolean } = {},
   ): Promise<AuthenticationResult> {
+    checkOptions('acquireTokenOnBehalfOf options', options, onBehalfOfRules)
     const wanted = requiredScopes(scopes)
     const userAssertionHash = userAssertionHashOf(userAssertion)
     const query = {

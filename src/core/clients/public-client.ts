@@ -15,42 +15,17 @@ import { randomToken } from '../protocol/id-token.js'
 import type { AuthenticationResult } from '../protocol/result.js'
 import type { ClientApplicationOptions } from '../session/client-options.js'
 import { redeemUserGrant } from '../session/redeem.js'
+import { checkOptions } from '../session/option-shape.js'
 import { ClientApplication } from './application.js'
+import { deviceFlowRules, interactiveRules } from './option-tables.js'
+import type { DeviceFlowOptions, InteractiveOptions } from './public-options.js'
 
-export interface InteractiveOptions {
-  prompt?: string
-  loginHint?: string
-  domainHint?: string
-  /** Seconds; the ID token's auth_time must be this recent. */
-  maxAge?: number
-  claimsChallenge?: string
-  responseMode?: 'query' | 'form_post'
-  /** A fixed loopback port for the redirect; default a free one. */
-  port?: number
-  /** How long to wait for the person, in milliseconds. Default 300 000. */
-  timeoutMs?: number
-  signal?: AbortSignal
-  /** Shows the sign-in page: opens a browser, or prints the URL. */
-  openBrowser: (url: string) => Promise<void>
-  /** Scopes of other resources to consent to now; the token is for `scopes` only. */
-  extraScopesToConsent?: readonly string[]
-}
-
-export interface DeviceFlowOptions {
-  claimsChallenge?: string
-  /** Seconds; the ID token's auth_time must be this recent. */
-  maxAge?: number
-  signal?: AbortSignal
-  /** How long to keep polling, in milliseconds; the device code's expiry ends it sooner. */
-  timeoutMs?: number
-  /** Called after each pending poll, e.g. to move a spinner. */
-  onPending?: (state: { interval: number; expiresAt: number }) => void
-}
+export type { DeviceFlowOptions, InteractiveOptions } from './public-options.js'
 
 /** A client that cannot keep a secret: a person's CLI, a desktop app. */
 export class PublicClientApplication extends ClientApplication {
   constructor(options: ClientApplicationOptions & { clientCredential?: never }) {
-    if ((options as { clientCredential?: unknown }).clientCredential !== undefined) {
+    if ((options as { clientCredential?: unknown } | undefined)?.clientCredential !== undefined) {
       throw new UsageError(
         'unexpected_credential',
         'a public client application takes no client credential',
@@ -67,6 +42,7 @@ export class PublicClientApplication extends ClientApplication {
     scopes: readonly string[],
     options: InteractiveOptions,
   ): Promise<AuthenticationResult> {
+    checkOptions('acquireTokenInteractive options', options ?? null, interactiveRules)
     const state = randomToken(16)
     const listener = await startLoopback({
       expectedState: state,
@@ -115,6 +91,7 @@ export class PublicClientApplication extends ClientApplication {
     flow: DeviceFlow,
     options: DeviceFlowOptions = {},
   ): Promise<AuthenticationResult> {
+    checkOptions('acquireTokenByDeviceFlow options', options, deviceFlowRules)
     const window = pollingWindow(flow, options.timeoutMs, this.clock())
     const started = performance.now()
     let interval = pollInterval(flow.interval)

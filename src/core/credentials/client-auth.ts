@@ -7,6 +7,7 @@ import {
   type KeyObject,
 } from 'node:crypto'
 import { UsageError } from '../kernel/errors.js'
+import { quoted } from '../kernel/quoted.js'
 
 /** A certificate credential: the private key signs a client assertion. */
 export interface CertificateCredential {
@@ -87,10 +88,16 @@ async function assertionFields(
   context: AssertionContext,
 ): Promise<Record<string, string>> {
   if ('clientAssertion' in credential) {
-    const assertion =
+    const assertion: unknown =
       typeof credential.clientAssertion === 'function'
         ? await credential.clientAssertion()
         : credential.clientAssertion
+    if (typeof assertion !== 'string') {
+      throw new UsageError(
+        'invalid_assertion',
+        `clientAssertion must return a string, not ${quoted(assertion)}`,
+      )
+    }
     if (!assertion.trim()) {
       throw new UsageError('invalid_assertion', 'the client assertion is empty')
     }

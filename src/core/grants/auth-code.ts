@@ -27,7 +27,13 @@ export interface AuthorizationUrlOptions {
   responseMode?: string
 }
 
-export type AuthCodeFlowOptions = Omit<AuthorizationUrlOptions, 'nonce' | 'responseType'>
+export type AuthCodeFlowOptions = Omit<
+  AuthorizationUrlOptions,
+  'nonce' | 'responseType' | 'responseMode'
+> & {
+  /** How the code comes back to the redirect URI: a code in the fragment never reaches a server. */
+  responseMode?: 'query' | 'form_post'
+}
 
 /** A redirect URI must be absolute: the provider compares it with the registered ones verbatim. */
 function checkRedirectUri(uri: string | undefined): void {

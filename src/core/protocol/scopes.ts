@@ -92,35 +92,43 @@ function bareGraphScope(scope: string): string | undefined {
 
 /**
  * The `claims` parameter: the claims challenge, with the client capabilities set as
- * `access_token.xms_cc`. Without capabilities the challenge passes through untouched.
+ * `access_token.xms_cc`. Without capabilities the challenge passes through untouched, once checked
+ * as with them: a caller's mistake must not depend on an unrelated option.
  */
 export function mergeClaims(
   claimsChallenge: string | undefined,
   capabilities: readonly string[] = [],
 ): string | undefined {
+  const claims = parseClaims(claimsChallenge)
   if (capabilities.length === 0) {
     return claimsChallenge
   }
-  const claims = parseClaims(claimsChallenge)
   const accessToken = isObject(claims['access_token']) ? claims['access_token'] : {}
   claims['access_token'] = { ...accessToken, xms_cc: { values: [...capabilities] } }
   return JSON.stringify(claims)
 }
 
-function parseClaims(text: string | undefined): Record<string, unknown> {
-  if (text === undefined || text === '') {
-    return {}
+/** Why `value` cannot be a claims challenge, or undefined when it can (none is none). */
+export function claimsProblem(value: unknown): string | undefined {
+  if (value === undefined || value === '') {
+    return undefined
   }
-  let parsed: unknown
+  if (typeof value !== 'string') {
+    return 'must be a JSON string'
+  }
   try {
-    parsed = JSON.parse(text)
+    return isObject(JSON.parse(value)) ? undefined : 'must be a JSON object'
   } catch {
-    throw new UsageError('invalid_claims', 'the claims challenge is not valid JSON')
+    return 'must be valid JSON'
   }
-  if (!isObject(parsed)) {
-    throw new UsageError('invalid_claims', 'the claims challenge must be a JSON object')
+}
+
+function parseClaims(text: string | undefined): Record<string, unknown> {
+  const problem = claimsProblem(text)
+  if (problem !== undefined) {
+    throw new UsageError('invalid_claims', `the claims challenge ${problem}`)
   }
-  return parsed
+  return text === undefined || text === '' ? {} : (JSON.parse(text) as Record<string, unknown>)
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { UsageError } from '../kernel/errors.js'
 import { quoted } from '../kernel/quoted.js'
 import type { ClientApplicationOptions, SharedClientOptions } from './client-options.js'
+import { isPlainObject } from './option-shape.js'
 
 /**
  * The longest timeout, in seconds: Node's timers (AbortSignal.timeout among them) take at most
@@ -123,15 +124,6 @@ function checkProxies(proxies: unknown): void {
       )
     }
   }
-}
-
-/** Object.entries would read a Map, or any class instance, as a mapping of nothing. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) {
-    return false
-  }
-  const prototype: unknown = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
 }
 
 /** Refuses, at construction, the application options that would otherwise fail every request. */

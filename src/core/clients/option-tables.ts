@@ -1,0 +1,210 @@
+import { AuthorityBuilder } from '../authority/authority.js'
+import type { CertificateCredential, ClientCredential } from '../credentials/client-auth.js'
+import type { AuthCodeFlowOptions, AuthorizationUrlOptions } from '../grants/auth-code.js'
+import { isSafeUrl } from '../http/endpoint-url.js'
+import type { PopAuthScheme } from '../protocol/pop.js'
+import { claimsProblem } from '../protocol/scopes.js'
+import type { ClientApplicationOptions, ClientTokenOptions } from '../session/client-options.js'
+import {
+  callback,
+  checkedApart,
+  flag,
+  isPlainObject,
+  oneOf,
+  plainObject,
+  positiveNumber,
+  type Rule,
+  type Rules,
+  seconds,
+  shape,
+  text,
+  textList,
+  wholeNumber,
+  wholeSeconds,
+  withMethods,
+} from '../session/option-shape.js'
+import type { SilentOptions } from '../session/silent.js'
+import { SerializableTokenCache } from '../token-cache/token-cache.js'
+import type { DeviceFlowOptions, InteractiveOptions } from './public-options.js'
+
+/*
+ * What each options object of the public classes may hold. Rules<T> lists every option T
+ * declares, so an option added to a type without a rule here does not compile.
+ */
+
+const either =
+  (...rules: readonly Rule[]): Rule =>
+  (value, name) => {
+    const problems = rules.map((rule) => rule(value, name))
+    return problems.includes(undefined) ? undefined : problems.join(' or ')
+  }
+
+const store = withMethods('read', 'write', 'withLock')
+
+/** An instance of the class, which the engine calls into; an object that only looks like one would fail later. */
+const instanceOf =
+  (type: abstract new (...args: never[]) => unknown, what: string): Rule =>
+  (value) =>
+    value instanceof type ? undefined : `must be ${what}`
+
+const certificate: Rules<CertificateCredential> = {
+  privateKey: text,
+  thumbprint: text,
+  publicCertificate: text,
+  passphrase: text,
+  sendX5c: flag,
+}
+
+const clientCredential: Rule = (value, name) => {
+  if (typeof value === 'string') {
+    return undefined
+  }
+  if (!isPlainObject(value)) {
+    return 'must be a secret, { privateKey, ... } or { clientAssertion }'
+  }
+  if ('clientAssertion' in value) {
+    return shape({ clientAssertion: either(text, callback) })(value, name)
+  }
+  return shape(certificate)(value, name)
+}
+
+/** Entra's regional host is `<region>.login.microsoft.com`: the region's own text is checked there. */
+const region = either(text, flag)
+
+/** The same rule as an authority's: https, or plain http on a loopback host only. */
+const discoveryEndpoint: Rule = (value) =>
+  typeof value === 'boolean' || (typeof value === 'string' && isSafeUrl(value))
+    ? undefined
+    : 'must be true, false or an https URL (http on loopback hosts only)'
+
+/** process.env itself is no plain object, and is the usual value. */
+const environment: Rule = (value) =>
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.values(value).every((item) => item === undefined || typeof item === 'string')
+    ? undefined
+    : 'must be an object of variable names and string values'
+
+export const constructorRules: Rules<
+  ClientApplicationOptions & { clientCredential: ClientCredential }
+> = {
+  clientId: text,
+  clientCredential,
+  authority: either(text, instanceOf(AuthorityBuilder, 'an AuthorityBuilder')),
+  validateAuthority: flag,
+  instanceDiscovery: discoveryEndpoint,
+  oidcAuthority: text,
+  clientClaims: plainObject,
+  appName: checkedApart,
+  appVersion: checkedApart,
+  clientCapabilities: textList,
+  azureRegion: region,
+  env: environment,
+  excludeScopes: textList,
+  httpCache: store,
+  popKeyStore: store,
+  tokenCache: instanceOf(SerializableTokenCache, 'a SerializableTokenCache'),
+  cacheStore: store,
+  httpClient: withMethods('request'),
+  verify: either(flag, text),
+  proxies: checkedApart,
+  timeout: checkedApart,
+  logger: callback,
+  enablePiiLog: flag,
+  clock: callback,
+}
+
+const popScheme = shape<PopAuthScheme>({ httpMethod: text, url: text, nonce: text })
+
+export const clientTokenRules: Rules<ClientTokenOptions> = {
+  claimsChallenge: claimsProblem,
+  forceRefresh: flag,
+  minValidity: seconds,
+}
+
+export const silentRules: Rules<SilentOptions> = {
+  ...clientTokenRules,
+  correlationId: text,
+  authScheme: popScheme,
+}
+
+export const onBehalfOfRules: Rules<{ claimsChallenge?: string; forceRefresh?: boolean }> = {
+  claimsChallenge: claimsProblem,
+  forceRefresh: flag,
+}
+
+export const passwordRules: Rules<{
+  claimsChallenge?: string
+  authScheme?: PopAuthScheme
+  maxAge?: number
+}> = { claimsChallenge: claimsProblem, authScheme: popScheme, maxAge: wholeSeconds }
+
+/** A code in the fragment never reaches a server's redirect URI: MSAL documents these two. */
+const responseMode = oneOf('query', 'form_post')
+
+export const authCodeFlowRules: Rules<AuthCodeFlowOptions> = {
+  redirectUri: text,
+  state: text,
+  prompt: text,
+  loginHint: text,
+  domainHint: text,
+  claimsChallenge: claimsProblem,
+  maxAge: wholeSeconds,
+  responseMode,
+}
+
+export const authorizationUrlRules: Rules<AuthorizationUrlOptions> = {
+  ...authCodeFlowRules,
+  nonce: text,
+  responseType: text,
+  // A plain URL, as MSAL builds it: an implicit or hybrid response type may want the fragment.
+  responseMode: text,
+}
+
+export const authorizationCodeRules: Rules<{
+  redirectUri?: string
+  nonce?: string
+  claimsChallenge?: string
+}> = { redirectUri: text, nonce: text, claimsChallenge: claimsProblem }
+
+export const flowRedeemRules: Rules<{ apiId?: number }> = { apiId: wholeNumber }
+
+const signal = instanceOf(AbortSignal, 'an AbortSignal')
+
+export const interactiveRules: Rules<InteractiveOptions> = {
+  prompt: text,
+  loginHint: text,
+  domainHint: text,
+  maxAge: wholeSeconds,
+  claimsChallenge: claimsProblem,
+  responseMode,
+  port: wholeNumber,
+  timeoutMs: positiveNumber,
+  signal,
+  openBrowser: callback,
+  extraScopesToConsent: textList,
+}
+
+export const deviceFlowRules: Rules<DeviceFlowOptions> = {
+  claimsChallenge: claimsProblem,
+  maxAge: wholeSeconds,
+  signal,
+  timeoutMs: positiveNumber,
+  onPending: callback,
+}
+
+/** The positional arguments that are objects a caller got from us, or from the redirect. */
+export const argumentRules = {
+  /** An account from getAccounts; a falsy one is MSAL's no-op. A username or {} would match nothing. */
+  account: (value) =>
+    !value ||
+    (typeof value === 'object' &&
+      typeof (value as Record<string, unknown>)['home_account_id'] === 'string')
+      ? undefined
+      : 'must be an account getAccounts returned',
+  flow: (value) =>
+    isPlainObject(value) ? undefined : 'must be the object initiateAuthCodeFlow returned',
+  response: (value) =>
+    isPlainObject(value) ? undefined : 'must be the parameters of the redirect, as an object',
+} satisfies Record<string, Rule>
