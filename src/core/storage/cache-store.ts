@@ -8,6 +8,7 @@
  * proper-lockfile is loaded on first use only, so the fast path (reading a healthy cache) loads
  * nothing but node:fs.
  */
+import { nestsTooDeep } from '../kernel/json-depth.js'
 import { AsyncLocalStorage } from 'node:async_hooks'
 // fs's callbacks, not node:fs/promises: loading that (and the readline and watcher modules it
 // brings) cost two milliseconds of every run that writes a cache.
@@ -278,7 +279,10 @@ export function openJsonFileStore(options: JsonFileStoreOptions): JsonFileStore 
 /** A file holding only white space: no document yet (MSAL Python reads it as an empty cache). */
 const empty: Record<string, unknown> = Object.freeze({})
 
-/** The document, `empty`, or undefined when the text is not a JSON object. */
+/**
+ * The document, `empty`, or undefined when the text is not a JSON object, or one nested too deep to
+ * be written back.
+ */
 function parseDocument(text: string): Record<string, unknown> | undefined {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
   if (body.trim() === '') {
@@ -290,7 +294,7 @@ function parseDocument(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || nestsTooDeep(value)) {
     return undefined
   }
   return value as Record<string, unknown>

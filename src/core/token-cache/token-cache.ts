@@ -1,3 +1,5 @@
+import { UsageError } from '../kernel/errors.js'
+import { maxJsonDepth, nestsTooDeep } from '../kernel/json-depth.js'
 import { targetCovers, targetOf } from '../protocol/scopes.js'
 import { sameEnvironment } from './aliases.js'
 import { accessTokenKey, accountKey, appMetadataKey, idTokenKey, refreshTokenKey } from './keys.js'
@@ -78,8 +80,13 @@ export class SerializableTokenCache {
 
   /** Replaces the whole state. Unknown sections and fields are kept and written back as they were. */
   deserialize(state: string | Record<string, unknown> | undefined): void {
-    const parsed: unknown =
-      typeof state === 'string' ? (state.trim() === '' ? {} : JSON.parse(state)) : (state ?? {})
+    const parsed = typeof state === 'string' ? parsedState(state) : (state ?? {})
+    if (nestsTooDeep(parsed)) {
+      throw new UsageError(
+        'invalid_cache',
+        `the token cache is damaged: it nests deeper than ${maxJsonDepth} levels`,
+      )
+    }
     this.#doc = { ...emptyDocument(), ...(isRecord(parsed) ? parsed : {}) }
     for (const section of sections) {
       if (!isRecord(this.#doc[section])) {
@@ -94,9 +101,12 @@ export class SerializableTokenCache {
     return JSON.stringify(this.#doc, null, 4)
   }
 
-  /** The document itself, for persistence layers that store objects. */
+  /**
+   * A copy of the document, for persistence layers that store objects: an edit to the document
+   * itself would reach what serialize() writes without hasStateChanged knowing.
+   */
   toJSON(): CacheDocument {
-    return this.#doc
+    return structuredClone(this.#doc)
   }
 
   /** Stores what a token response carries: access, refresh and ID tokens, the account, the app metadata. */
@@ -282,6 +292,7 @@ export class SerializableTokenCache {
         (rt.client_id === clientId || (familyId !== undefined && rt.family_id === familyId))
       ) {
         delete this.#doc.RefreshToken[key]
+        this.#changed = true
       }
     }
     const owned: [Record<string, Owned>, (entry: unknown) => boolean][] = [
@@ -294,10 +305,11 @@ export class SerializableTokenCache {
       for (const [key, entry] of Object.entries(entries)) {
         if (valid(entry) && mine(entry)) {
           delete entries[key]
+          // As MSAL: only a change changes the state, and signing out nobody is none.
+          this.#changed = true
         }
       }
     }
-    this.#changed = true
   }
 
   #updateRefreshToken(entry: RefreshTokenEntry, secret: string, now: number): void {
@@ -423,4 +435,17 @@ function toInt(value: unknown): number | undefined {
 function stringClaim(claims: IdTokenClaims, name: string): string | undefined {
   const value = claims[name]
   return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function parsedState(text: string): unknown {
+  if (text.trim() === '') {
+    return {}
+  }
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new UsageError('invalid_cache', 'the token cache is damaged: it is not valid JSON', {
+      cause: error,
+    })
+  }
 }
