@@ -22,6 +22,8 @@ import { clientTokenRules, onBehalfOfRules } from './option-tables.js'
 export class ConfidentialClientApplication extends ClientApplication {
   readonly #credential: ClientCredential
   #region: Promise<string | undefined> | undefined
+  /** acquireTokenForClient calls under way, by scopes and options. */
+  readonly #clientFlights = new Map<string, Promise<AuthenticationResult>>()
 
   constructor(options: ClientApplicationOptions & { clientCredential: ClientCredential }) {
     super(options)
@@ -55,7 +57,26 @@ export class ConfidentialClientApplication extends ClientApplication {
     options: ClientTokenOptions = {},
   ): Promise<AuthenticationResult> {
     checkOptions('acquireTokenForClient options', options, clientTokenRules)
+    // Identical calls already under way: their success is in the cache for this one (the cache
+    // lock orders them), and their failure is this one's too, as the provider would refuse it alike.
     const wanted = requiredScopes(scopes)
+    const key = JSON.stringify([wanted, options])
+    const running = this.#clientFlights.get(key)
+    if (running !== undefined) {
+      await running
+    }
+    const flight = this.#clientToken(wanted, options)
+    this.#clientFlights.set(key, flight)
+    try {
+      return await flight
+    } finally {
+      if (this.#clientFlights.get(key) === flight) {
+        this.#clientFlights.delete(key)
+      }
+    }
+  }
+
+  async #clientToken(wanted: string[], options: ClientTokenOptions): Promise<AuthenticationResult> {
     const query = {
       clientId: this.clientId,
       environment: this.authority.instance,
