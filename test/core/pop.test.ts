@@ -217,6 +217,8 @@ test('PoP entries other libraries put in AccessToken are never a bearer token, n
     credential_type: 'AccessToken',
     secret: 'external',
   }
+  // toJSON hands out a copy: the planted document is loaded as another library's file would be.
+  cache.deserialize({ ...doc })
   assert.deepEqual(cache.findAccessTokens(userQuery), [])
   assert.deepEqual(
     cache
