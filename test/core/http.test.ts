@@ -374,6 +374,12 @@ describe('createHttpClient', () => {
       process.env['NO_PROXY'] = '*'
       await assert.rejects(request(), /cannot reach 127\.0\.0\.1:9: ECONNREFUSED/)
       assert.equal(connects.length, 1, 'NO_PROXY was not honoured')
+      // HTTP_PROXY is for http:// URLs only, as curl and requests read it.
+      delete process.env['NO_PROXY']
+      delete process.env['HTTPS_PROXY']
+      process.env['HTTP_PROXY'] = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+      await assert.rejects(request(), /cannot reach 127\.0\.0\.1:9: ECONNREFUSED/)
+      assert.equal(connects.length, 1, 'HTTP_PROXY carried an https request')
       process.env['HTTPS_PROXY'] = 'http://user:pa ss@[bad'
       await assert.rejects(request(), (error: unknown) => {
         assert.ok(error instanceof UsageError)
