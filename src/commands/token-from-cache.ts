@@ -21,7 +21,12 @@ import {
   longName,
 } from './shared/common-option-table.js'
 import { tokenCacheHitOptions } from './token-options.js'
-import { type CommonFlags, resolveCommon, settingsAuthority } from './shared/settings.js'
+import {
+  type CommonFlags,
+  checkOwnCaFile,
+  resolveCommon,
+  settingsAuthority,
+} from './shared/settings.js'
 
 /**
  * `msal-ts token` answered from the cache, the way scripts call it all day: no command-line
@@ -47,6 +52,7 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
     ) {
       return false
     }
+    checkOwnCaFile(settings)
     const scopes = scopesFrom(parsed.scope, resourceScope(parsed.resource))
     const authority = settingsAuthority(settings)
     const caches = localCaches(settings, io, authority)

@@ -188,4 +188,58 @@ describe('CA file precedence', () => {
     const trustedForm = await clientToken(home, {}, ['--ca-file', join(home, 'trusted.pem')])
     assert.equal(trustedForm.exitCode, 0, trustedForm.stderr)
   })
+  test("a bad CA file of msal-ts's own is exit 2 before the cache answers; the machine's is left to the request", async () => {
+    const home = await tempDir()
+    const cacheDir = await tempDir()
+    const env = { AZURE_CLIENT_SECRET: sts.defaults.clientSecret, MSAL_TS_CACHE_DIR: cacheDir }
+    const app = ['-c', sts.defaults.confidentialClientId, '-a', sts.authority(), '--scope', graph]
+    const first = await run(home, ['client-token', ...app, '--ca-file', sts.caFile], { env })
+    assert.equal(first.exitCode, 0, first.stderr)
+    const missing = join(home, 'missing.pem')
+    const bad = ['--ca-file', missing]
+    const user = ['-c', sts.defaults.publicClientId, '-a', sts.authority(), '--scope', 'User.Read']
+    const login = await run(
+      home,
+      [
+        'login',
+        ...user,
+        '--ca-file',
+        sts.caFile,
+        '--username',
+        sts.defaults.username,
+        '--password-stdin',
+      ],
+      { env, input: sts.defaults.password },
+    )
+    assert.equal(login.exitCode, 0, login.stderr)
+    const { home: profileHome, env: profileEnv } = await homeWithProfileCa(missing)
+    const refused = [
+      await run(home, ['client-token', ...app, ...bad], { env }),
+      await run(home, ['client-token', ...app], { env: { ...env, MSAL_TS_CA_FILE: missing } }),
+      await run(profileHome, ['client-token', ...app], { env: { ...env, ...profileEnv } }),
+      // A cached user token, which the cache-hit path would otherwise answer.
+      await run(home, ['token', ...user, ...bad], { env }),
+      // No one signed in: the bad input is named, not a sign-in asked for (exit 3).
+      await run(home, ['token', '-c', sts.defaults.publicClientId, '--scope', graph, ...bad]),
+    ]
+    for (const result of refused) {
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.equal(
+        result.stderr,
+        `msal-ts: ca_file: cannot use the CA file ${missing}: no such file\n`,
+      )
+    }
+    // The cached token still comes without a request when only the machine-wide variable is
+    // broken, as other tools' runs would; and accounts, which sends nothing, does not read it.
+    const machine = await run(home, ['client-token', ...app], {
+      env: { ...env, SSL_CERT_FILE: missing },
+    })
+    assert.equal(machine.exitCode, 0, machine.stderr)
+    assert.match(machine.stdout, /^eyJ/)
+    const accounts = await run(profileHome, ['accounts', '-c', 'app', '-o', 'json'], {
+      env: profileEnv,
+    })
+    assert.equal(accounts.exitCode, 0, accounts.stderr)
+  })
 })

@@ -6,12 +6,22 @@ import { shareableEntries, withLocalEntries } from '../../core/http/cache-entrie
 import { openRedisLink, type RedisLink } from '../../core/storage/redis-link.js'
 import type { Authority } from '../../core/authority/authority.js'
 import { localCaches } from './local-caches.js'
-import { type CommonSettings, settingsAuthority } from './settings.js'
+import { type CommonSettings, checkOwnCaFile, settingsAuthority } from './settings.js'
 import { type Io, warn } from './io.js'
 import { stderrLogger } from './logging.js'
 
-/** The engine's options for the common settings: file-backed caches, logging, TLS and proxy. */
-export function applicationOptions(settings: CommonSettings, io: Io): ClientApplicationOptions {
+/**
+ * The engine's options for the common settings: file-backed caches, logging, TLS and proxy.
+ * `cacheOnly` marks the commands that send no HTTP request (accounts, logout).
+ */
+export function applicationOptions(
+  settings: CommonSettings,
+  io: Io,
+  { cacheOnly = false }: { cacheOnly?: boolean } = {},
+): ClientApplicationOptions {
+  if (!cacheOnly) {
+    checkOwnCaFile(settings)
+  }
   const logger = stderrLogger(io, settings)
   if (settings.insecure) {
     warn(

@@ -10,7 +10,7 @@ import { tokenStore } from './app.js'
 import { defaultCacheDir, tokenCachePath } from './cache-paths.js'
 import { type Io, warn } from './io.js'
 import { stderrLogger } from './logging.js'
-import type { CommonSettings } from './settings.js'
+import { type CommonSettings, checkOwnCaFile } from './settings.js'
 
 /** What `client-token --managed-identity` asks of its client; closing it closes the cache too. */
 export interface ManagedIdentityApp {
@@ -27,6 +27,7 @@ export function managedIdentityApp(
   io: Io,
   id: ManagedIdentityId | undefined,
 ): ManagedIdentityApp {
+  checkOwnCaFile(settings)
   if (settings.insecure) {
     warn(
       io,

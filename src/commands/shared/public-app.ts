@@ -16,5 +16,5 @@ export function publicApp(
   if (cacheOnly) {
     refuseIdleRedisOptions(flags, settings)
   }
-  return new PublicClientApplication(applicationOptions(settings, io))
+  return new PublicClientApplication(applicationOptions(settings, io, { cacheOnly }))
 }

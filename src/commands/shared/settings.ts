@@ -6,6 +6,7 @@ import {
   parseAuthority,
   takesRegion,
 } from '../../core/authority/authority.js'
+import { readCaFile } from '../../core/http/ca-file.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { quoted } from '../../core/kernel/quoted.js'
 import {
@@ -236,6 +237,26 @@ export function caSetting(
   ]
   const [caFile, source] = layers.find(([value]) => value) ?? []
   return caFile && source ? { caFile, caSource: source() } : {}
+}
+
+/** The CA variables every TLS client on the machine reads: a run that sends no request leaves them be. */
+const machineWideCaSources = new Set(['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS'])
+
+/**
+ * A CA file of msal-ts's own settings (--ca-file, MSAL_TS_CA_FILE, a profile) is checked before
+ * anything else, as other bad input is: a missing or broken one would otherwise pass while the
+ * cache answers and fail at the first refresh, and `token` with no one signed in would be exit 3.
+ */
+export function checkOwnCaFile(
+  settings: Pick<CommonSettings, 'caFile' | 'caSource' | 'insecure'>,
+): void {
+  if (
+    settings.caFile !== undefined &&
+    !settings.insecure &&
+    !machineWideCaSources.has(settings.caSource ?? '')
+  ) {
+    readCaFile(settings.caFile)
+  }
 }
 
 /**
