@@ -436,6 +436,41 @@ describe('profiles: option > environment > profile > default', () => {
     }
   })
 
+  test("a named profile's tenant or authority beats the default profile's authority as a whole", async () => {
+    const { home, env } = await profiled()
+    // The default profile names another provider (nothing listens there): the named profile's
+    // tenant, or its own authority, must be where the client secret goes.
+    const elsewhere = 'https://127.0.0.1:9/elsewhere'
+    for (const [key, value] of [
+      ['authority', elsewhere],
+      ['oidc-authority', elsewhere],
+    ]) {
+      const config = (...args: string[]) => run(home, ['config', ...args], { env })
+      assert.equal((await config('unset', 'tenant')).exitCode, 0)
+      assert.equal((await config('unset', 'authority')).exitCode, 0)
+      assert.equal((await config('unset', 'oidc-authority')).exitCode, 0)
+      assert.equal((await config('set', key ?? '', value ?? '')).exitCode, 0)
+      assert.equal(
+        (await config('set', '--profile', 'work', 'tenant', sts.tenantDomain)).exitCode,
+        0,
+      )
+      assert.equal(
+        (await config('set', '--profile', 'lab', 'authority', sts.authority())).exitCode,
+        0,
+      )
+      for (const profile of ['work', 'lab']) {
+        sts.clearLog()
+        const result = await run(
+          home,
+          ['client-token', '--scope', graph, '--force-refresh', '--profile', profile],
+          { env },
+        )
+        assert.equal(result.exitCode, 0, `${key} ${profile}: ${result.stderr}`)
+        assert.equal(lastRequest().clientId, sts.defaults.confidentialClientId)
+      }
+    }
+  })
+
   test('a profile cache dir holds the token cache unless MSAL_TS_CACHE_DIR is set', async () => {
     const { home, env } = await profiled()
     const set = await run(home, ['config', 'set', 'cache-dir', join(home, 'profile-cache')], {

@@ -91,6 +91,18 @@ export function profileValues(
   name: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Record<string, string> {
+  const [named, fallback] = profileStack(name, env)
+  return { ...fallback, ...named }
+}
+
+/**
+ * The named profile's own values, then the default profile's: two layers, for the settings that
+ * must come whole from one of them (an authority and its tenant), as the values of one option do.
+ */
+export function profileStack(
+  name: string | undefined,
+  env: NodeJS.ProcessEnv,
+): [Record<string, string>, Record<string, string>] {
   const profiles = readProfiles(env)
   if (name && name !== defaultProfile && !Object.hasOwn(profiles, name)) {
     const known = Object.keys(profiles).filter((p) => p !== defaultProfile)
@@ -100,7 +112,7 @@ export function profileValues(
     )
   }
   const own = (profile: string) => (Object.hasOwn(profiles, profile) ? profiles[profile] : {})
-  return { ...own(defaultProfile), ...(name ? own(name) : {}) }
+  return [name && name !== defaultProfile ? (own(name) ?? {}) : {}, own(defaultProfile) ?? {}]
 }
 
 /** Which profile a merged value came from: the named one when it sets the key, else the default. */

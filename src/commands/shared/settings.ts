@@ -20,7 +20,7 @@ import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
 import { tokenFormats } from './output.js'
-import { defaultProfile, profileSetting, profileValues } from './profile.js'
+import { defaultProfile, profileSetting, profileStack } from './profile.js'
 import { checkAuthorityScheme } from './suggestion.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
@@ -67,7 +67,8 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
   refuseEmptyValues(flags)
   const env = io.env
   const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
-  const profile = profileValues(profileName, env)
+  const [namedProfile, fallbackProfile] = profileStack(profileName, env)
+  const profile = { ...fallbackProfile, ...namedProfile }
   const clientId =
     flags.clientId ?? env['MSAL_TS_CLIENT_ID'] ?? env['AZURE_CLIENT_ID'] ?? profile['client-id']
   if (!clientId?.trim()) {
@@ -77,7 +78,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     )
   }
   refuseConflictingAuthorities(flags)
-  const { authority, oidcAuthority } = resolveAuthority(flags, env, profile)
+  const { authority, oidcAuthority } = resolveAuthority(flags, env, [namedProfile, fallbackProfile])
   checkAuthorityScheme(authority ?? oidcAuthority)
   const customDiscovery = env['MSAL_TS_INSTANCE_DISCOVERY_URL']?.trim()
   const logLevel = logLevelSetting(flags, env, { profile, profileName })
@@ -135,14 +136,17 @@ function refuseEmptyValues(flags: CommonFlags): void {
 function resolveAuthority(
   flags: CommonFlags,
   env: NodeJS.ProcessEnv,
-  profile: Record<string, string>,
+  profiles: readonly Record<string, string>[],
 ): { authority?: string; oidcAuthority?: string } {
-  const cloudName = flags.cloud ?? env['AZURE_AUTHORITY_HOST'] ?? profile['cloud']
+  const cloudName =
+    flags.cloud ?? env['AZURE_AUTHORITY_HOST'] ?? profiles.map((p) => p['cloud']).find(Boolean)
   const cloud = cloudHost(cloudName ?? 'public')
+  // The named profile and the default one are layers of their own: a tenant the named profile
+  // gives is not lost to an authority URL the default profile names, nor sent to its provider.
   const layers = [
     [flags.oidcAuthority, flags.authority, flags.tenant],
     [env['MSAL_TS_OIDC_AUTHORITY'], env['MSAL_TS_AUTHORITY'], env['AZURE_TENANT_ID']],
-    [profile['oidc-authority'], profile['authority'], profile['tenant']],
+    ...profiles.map((p) => [p['oidc-authority'], p['authority'], p['tenant']]),
   ]
   if (flags.cloud !== undefined) {
     // --cloud (never given with -a or --oidc-authority) beats the authorities of the environment
