@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { run, tempDir } from './harness.js'
+import { execa } from 'execa'
+import { bin, cliEnv, run, tempDir } from './harness.js'
 
 const graph = 'https://graph.microsoft.com/.default'
 const userScope = 'https://graph.microsoft.com/User.Read'
@@ -55,6 +56,28 @@ describe('msal-ts config', () => {
     assert.equal((await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })).exitCode, 0)
     const file = await readFile(join(home, 'xdg', 'msal-ts', 'config.json'), 'utf8')
     assert.deepEqual(JSON.parse(file), { profiles: { default: { tenant: 'contoso.com' } } })
+  })
+
+  test('an empty or relative HOME or XDG_CONFIG_HOME never puts the config under the working directory', async () => {
+    const home = await tempDir()
+    // A cloned repository that ships a config naming its own client (and could name an authority).
+    const repo = await tempDir()
+    await mkdir(join(repo, '.config', 'msal-ts'), { recursive: true })
+    await writeFile(
+      join(repo, '.config', 'msal-ts', 'config.json'),
+      JSON.stringify({ profiles: { default: { 'client-id': 'planted' } } }),
+      { mode: 0o600 },
+    )
+    for (const env of [{ HOME: '' }, { HOME: '.' }, { XDG_CONFIG_HOME: '.config' }]) {
+      const inRepo = (args: string[]) =>
+        execa(bin, args, { cwd: repo, env: cliEnv(home, env), extendEnv: false, reject: false })
+      const path = await inRepo(['config', 'path'])
+      assert.equal(path.exitCode, 0, path.stderr)
+      assert.ok(isAbsolute(path.stdout.trim()), path.stdout)
+      assert.ok(!path.stdout.startsWith(repo), path.stdout)
+      const got = await inRepo(['config', 'get', 'client-id'])
+      assert.notEqual(got.stdout, 'planted\n', JSON.stringify(env))
+    }
   })
 
   test('secrets, unknown keys and bad values are refused with exit 2, and nothing is written', async () => {

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path'
 import { nameIn } from '../../core/kernel/safe-file.js'
-import { userHome } from './home.js'
+import { userHome, xdgBase } from './home.js'
 import type { Authority } from '../../core/authority/authority.js'
 import type { Io } from './io.js'
 
@@ -16,7 +16,7 @@ export function defaultCacheDir(io: Io, platform: NodeJS.Platform = process.plat
   if (platform === 'darwin') {
     return join(userHome(), 'Library', 'Caches', 'msal-ts')
   }
-  return nameIn(env['XDG_CACHE_HOME'] || join(userHome(), '.cache'), 'msal-ts')
+  return nameIn(xdgBase(env['XDG_CACHE_HOME'], '.cache'), 'msal-ts')
 }
 
 /** One token cache file per (client id, authority), so unrelated apps never share a lock. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { userHome } from './home.js'
+import { userHome, xdgBase } from './home.js'
 import type { Command } from 'commander'
 import { UsageError } from '../../core/kernel/errors.js'
 import { maxCacheBytes, nameIn, readFileSafely } from '../../core/kernel/safe-file.js'
@@ -22,7 +22,7 @@ export function configDir(
   if (platform === 'win32') {
     return nameIn(env['APPDATA'] ?? join(userHome(), 'AppData', 'Roaming'), 'msal-ts')
   }
-  return nameIn(env['XDG_CONFIG_HOME'] || join(userHome(), '.config'), 'msal-ts')
+  return nameIn(xdgBase(env['XDG_CONFIG_HOME'], '.config'), 'msal-ts')
 }
 
 export const configFileName = 'config.json'
