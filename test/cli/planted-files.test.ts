@@ -230,6 +230,27 @@ describe('a cache file planted by someone else is refused at once', () => {
     await everyCommand(planted, [planted])
   })
 
+  test('a cache file, or a config file, that every user can write', async () => {
+    const planted = join(await tempDir(), 'cache.json')
+    await copyFile(signedIn, planted)
+    await chmod(planted, 0o666)
+    await everyCommand(planted, [planted])
+    // A config file anyone can write could name the authority client secrets are sent to.
+    const configDir = await tempDir()
+    const config = join(configDir, 'config.json')
+    await writeFile(config, JSON.stringify({ profiles: { default: { tenant: 'evil' } } }))
+    await chmod(config, 0o666)
+    const result = await run(home, ['client-token', ...appArgs, '--scope', graph], {
+      env: { ...secretEnv(), MSAL_TS_CONFIG_DIR: configDir },
+    })
+    assert.equal(result.exitCode, 2)
+    assert.equal(result.stdout, '')
+    assert.equal(
+      result.stderr,
+      `msal-ts: unreadable_config: cannot read the config file ${config}: every user can write it (mode 0666)\n`,
+    )
+  })
+
   test('a FIFO never blocks, past any timeout', async () => {
     const planted = join(await tempDir(), 'cache.json')
     execFileSync('mkfifo', [planted])

@@ -33,8 +33,9 @@ export interface SafeReadOptions {
   /** Files larger than this are refused without being read whole. */
   maxBytes: number
   /**
-   * The file must belong to this process's user (as ssh wants its keys), and no symbolic link on
-   * the way to it may sit in a directory another user can write (where it could be swapped).
+   * The file must belong to this process's user and not be writable by every user (as ssh wants
+   * its keys), and no symbolic link on the way to it may sit in a directory another user can
+   * write (where it could be swapped).
    */
   ownFile?: boolean
 }
@@ -237,6 +238,12 @@ function refuseKind(stats: Stats, options: SafeReadOptions): void {
   const me = process.geteuid?.()
   if (options.ownFile && me !== undefined && stats.uid !== me) {
     throw new UnsafeFile(`it belongs to uid ${stats.uid}, not to this user (uid ${me})`)
+  }
+  // Anyone could have written what it says: tokens to hand out, or an authority to send secrets to.
+  if (options.ownFile && me !== undefined && (stats.mode & 0o002) !== 0) {
+    throw new UnsafeFile(
+      `every user can write it (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')})`,
+    )
   }
   if (stats.size > options.maxBytes) {
     throw new UnsafeFile(`it is larger than ${mebibytes(options.maxBytes)}`)
