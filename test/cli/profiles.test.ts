@@ -192,7 +192,7 @@ describe('msal-ts config', () => {
         'invalid_config: the output of profile "bogus" must be raw, json, header, env, kubectl, not "bogus"',
       ],
       [
-        [...clientToken, '--timeout', '1', '-o', 'json'],
+        [...clientToken, '--timeout', '1'],
         { MSAL_TS_PROFILE: 'bogus' },
         'invalid_config: the output of profile "bogus" must be raw, json, header, env, kubectl, not "bogus"',
       ],
@@ -202,6 +202,17 @@ describe('msal-ts config', () => {
       assert.equal(result.exitCode, 2, args.join(' '))
       assert.equal(result.stdout, '')
       assert.equal(result.stderr, `msal-ts: ${message}\n`, args.join(' '))
+    }
+    // Where the profile's output would not apply (an -o given, a command printing no token), it
+    // is not read: no one is signed in, which is what these say.
+    for (const args of [
+      ['token', '-c', 'app', '--scope', graph, '--profile', 'bogus', '-o', 'json'],
+      ['logout', '-c', 'app', '--all', '--profile', 'bogus'],
+      ['accounts', '-c', 'app', '--profile', 'bogus', '-o', 'json'],
+    ]) {
+      const result = await run(home, args, { env: { ...env, MSAL_TS_TIMEOUT: '5' } })
+      assert.notEqual(result.exitCode, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.doesNotMatch(result.stderr, /invalid_config/)
     }
     // The file can still be read and mended with config itself.
     const got = await run(home, ['config', 'get', '--profile', 'bogus', 'output'], { env })

@@ -2,6 +2,8 @@ import { join } from 'node:path'
 import { userHome, xdgBase } from './home.js'
 import type { Command } from 'commander'
 import { UsageError } from '../../core/kernel/errors.js'
+import { quoted } from '../../core/kernel/quoted.js'
+import { tokenFormats } from './output.js'
 import { maxCacheBytes, nameIn, readFileSafely } from '../../core/kernel/safe-file.js'
 import { fileReason } from '../../core/kernel/file-problem.js'
 
@@ -127,16 +129,33 @@ export function profileSetting(
     : defaultProfile
 }
 
+/** Words naming a profile's value for a message: `the timeout of profile "work"`. */
+export function fromProfile(
+  key: string,
+  { profileName }: { profileName: string | undefined },
+  env: NodeJS.ProcessEnv,
+): string {
+  return `the ${key} of profile ${quoted(profileSetting(profileName, key, env))}`
+}
+
 /**
  * A profile's `output` stands in for a command's `-o` default (token, client-token, redeem), where
- * the command offers that format; commands whose `-o` has no default (login, accounts) keep theirs.
+ * the command offers that format; commands whose `-o` has no default (login, accounts) keep theirs,
+ * and an `-o` given wins. One that is no token format at all (`config set` refuses it; a hand edit
+ * may leave it) is refused where it would apply, rather than ignored.
  */
 export function applyProfileOutput(command: Command, env: NodeJS.ProcessEnv): void {
   if (command.getOptionValueSource('output') !== 'default') {
     return
   }
-  const { profile } = command.opts<{ profile?: string }>()
-  const output = profileValues(profile ?? env['MSAL_TS_PROFILE'], env)['output']
+  const profileName = command.opts<{ profile?: string }>().profile ?? env['MSAL_TS_PROFILE']
+  const output = profileValues(profileName, env)['output']
+  if (output !== undefined && !(tokenFormats as readonly string[]).includes(output)) {
+    throw new UsageError(
+      'invalid_config',
+      `${fromProfile('output', { profileName }, env)} must be ${tokenFormats.join(', ')}, not ${quoted(output)}`,
+    )
+  }
   const choices = command.options.find((option) => option.attributeName() === 'output')?.argChoices
   if (output !== undefined && choices?.includes(output)) {
     command.setOptionValueWithSource('output', output, 'config')

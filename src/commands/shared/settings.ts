@@ -19,8 +19,7 @@ import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
-import { tokenFormats } from './output.js'
-import { defaultProfile, profileSetting, profileStack } from './profile.js'
+import { defaultProfile, fromProfile, profileSetting, profileStack } from './profile.js'
 import { checkAuthorityScheme } from './suggestion.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
@@ -103,7 +102,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     ...optional('appVersion', headerText('--app-version', flags.appVersion)),
     logLevel,
     pii: flags.pii === true,
-    ...optional('output', outputSetting({ profile, profileName }, env)),
+    ...optional('output', profile['output']),
   }
 }
 
@@ -319,8 +318,7 @@ export function proxySetting(
   const proxy = option ?? (envProxy ? undefined : profile['proxy'])
   const problem = proxy === undefined ? undefined : proxyUrlProblem(proxy)
   if (problem !== undefined) {
-    const source =
-      option === undefined ? fromProfile('proxy', { profile, profileName }, env) : '--proxy'
+    const source = option === undefined ? fromProfile('proxy', { profileName }, env) : '--proxy'
     throw new UsageError(
       'invalid_proxy',
       `${source} ${problem}, not ${quoted(proxyShown(proxy ?? ''))}`,
@@ -461,11 +459,6 @@ interface ProfileLayer {
   profileName: string | undefined
 }
 
-/** Words naming a profile's value: `the timeout of profile "work"`. */
-function fromProfile(key: string, { profileName }: ProfileLayer, env: NodeJS.ProcessEnv): string {
-  return `the ${key} of profile ${quoted(profileSetting(profileName, key, env))}`
-}
-
 /** --timeout, else MSAL_TS_TIMEOUT, else the profile's; a bad one is named where it was set. */
 export function timeoutSetting(
   option: string | undefined,
@@ -507,21 +500,6 @@ export function logLevelSetting(
     )
   }
   return value as LogLevel
-}
-
-/**
- * The profile's token output format. `config set` takes only these; one written into the file by
- * hand is refused rather than left for each command to ignore.
- */
-function outputSetting(layer: ProfileLayer, env: NodeJS.ProcessEnv): string | undefined {
-  const output = layer.profile['output']
-  if (output !== undefined && !(tokenFormats as readonly string[]).includes(output)) {
-    throw new UsageError(
-      'invalid_config',
-      `${fromProfile('output', layer, env)} must be ${tokenFormats.join(', ')}, not ${quoted(output)}`,
-    )
-  }
-  return output
 }
 
 /** Seconds per HTTP request; `source` names where the text was given, for the error. */
