@@ -87,7 +87,8 @@ export function configCommand({ io }: CommandDeps): Command {
       if (value === undefined) {
         throw new RuntimeFailure('not_set', `${key} is not set`)
       }
-      io.stdout.write(`${value}\n`)
+      // A value written by hand may hold control characters: shown, never sent to the terminal.
+      io.stdout.write(`${printable(value)}\n`)
     })
   withOptions(command.command('list'), listOptions)
     .description('print the profiles (or one, with --profile) as key=value lines or JSON')

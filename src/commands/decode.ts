@@ -14,9 +14,11 @@ import { refuseGivenOptions } from './shared/refuse-options.js'
 import {
   type LogLevel,
   caSetting,
+  checkOwnCaFile,
   logLevelSetting,
   logLevels,
   proxySetting,
+  refuseCaFileWhenInsecure,
   timeoutSetting,
 } from './shared/settings.js'
 
@@ -191,7 +193,10 @@ function transportSettings(
   const profileName = env['MSAL_TS_PROFILE']
   const profile = profileValues(profileName, env)
   const proxy = proxySetting(flags.proxy, env, { profile, profileName })
-  const { caFile } = caSetting(flags, env, { profile, profileName })
+  refuseCaFileWhenInsecure(flags)
+  const ca = caSetting(flags, env, { profile, profileName })
+  checkOwnCaFile({ ...ca, insecure: flags.insecure === true })
+  const { caFile } = ca
   return {
     timeoutSeconds: timeoutSetting(flags.timeout, env, { profile, profileName }),
     ...(caFile ? { caFile } : {}),

@@ -155,11 +155,17 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     ...(command === 'auth-url'
       ? []
       : [{ args: ['--cache-file', files.aDirectory], names: 'cache file' }]),
-    ...(!online.has(command)
+    // A CA file of msal-ts's own is read by every command that may send a request, up front.
+    ...(command === 'accounts' || command === 'logout'
       ? []
       : [
           { args: ['--ca-file', files.missing], names: 'CA file' },
           { args: ['--ca-file', files.notPem], names: 'CA file' },
+          { args: ['--insecure'], names: '--insecure' },
+        ]),
+    ...(!online.has(command)
+      ? []
+      : [
           { args: ['--proxy', 'not a url'], names: '--proxy' },
           { args: ['--proxy', 'file:///etc/passwd'], names: '--proxy' },
           { args: ['--proxy', 'javascript:alert(1)'], names: '--proxy' },
@@ -442,6 +448,12 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       { args: ['--verify', '--timeout', '-1'], input: token, names: '--timeout' },
       { args: ['--verify', '--proxy', 'not a url'], input: token, names: '--proxy' },
       { args: ['--verify', '--proxy', 'file:///x'], input: token, names: '--proxy' },
+      { args: ['--verify', '--ca-file', files.missing], input: token, names: 'CA file' },
+      {
+        args: ['--verify', '--ca-file', files.notPem, '--insecure'],
+        input: token,
+        names: '--insecure',
+      },
       { args: ['--unknown-option'], input: token, names: '--unknown-option' },
       {
         args: ['--verify'],

@@ -80,6 +80,41 @@ describe('msal-ts config', () => {
     }
   })
 
+  test('a hand-edited value is printed by config get without its control characters', async () => {
+    const { home, env } = await configHome()
+    await mkdir(join(home, 'config'), { mode: 0o700 })
+    await writeFile(
+      join(home, 'config', 'config.json'),
+      JSON.stringify({ profiles: { default: { region: 'w\u001b[2J\nforged' } } }),
+      { mode: 0o600 },
+    )
+    const got = await run(home, ['config', 'get', 'region'], { env })
+    assert.equal(got.exitCode, 0, got.stderr)
+    assert.equal(got.stdout, 'w\\u001b[2J\\u000aforged\n')
+  })
+
+  test('an empty MSAL_TS_CLIENT_ID is unset; a tenant that is no single name is refused', async () => {
+    const { home, env } = await configHome()
+    const hidden = await run(home, ['token', '--scope', 'User.Read'], {
+      env: { ...env, MSAL_TS_CLIENT_ID: '', AZURE_CLIENT_ID: 'app1' },
+    })
+    assert.equal(hidden.exitCode, 3, hidden.stderr)
+    for (const [args, tenantEnv] of [
+      [['-t', 'a/b?c'], {}],
+      [[], { AZURE_TENANT_ID: 'contoso.com/../other' }],
+      [['--cloud', 'usgov'], { AZURE_TENANT_ID: 'a?b' }],
+    ] as const) {
+      const result = await run(home, ['token', '-c', 'app', '--scope', 'User.Read', ...args], {
+        env: { ...env, ...tenantEnv },
+      })
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.match(
+        result.stderr,
+        /^msal-ts: invalid_tenant: the tenant ".+" is not a tenant id or domain/,
+      )
+    }
+  })
+
   test('secrets, unknown keys and bad values are refused with exit 2, and nothing is written', async () => {
     const { home, env } = await configHome()
     for (const [args, message] of [
@@ -96,6 +131,17 @@ describe('msal-ts config', () => {
       // It named a profile called "".
       [['set', '--profile=', 'tenant', 'x'], /^msal-ts: invalid_option: --profile takes a value/],
       [['set', 'output', 'yaml'], /^msal-ts: invalid_config_value: "yaml" is not a valid output/],
+      // It went on the wire as /a/oauth2/..., the rest dropped.
+      [
+        ['set', 'tenant', 'a/b?c'],
+        /^msal-ts: invalid_config_value: "a\/b\?c" is not a valid tenant/,
+      ],
+      // Printed raw by config get: a forged line, a cleared screen.
+      [
+        ['set', 'client-id', 'x\nforged=1'],
+        /^msal-ts: invalid_config_value: the value for client-id holds a control character \(x\\u000aforged=1\)/,
+      ],
+      [['set', 'region', 'west\u001b[2J'], /holds a control character \(west\\u001b\[2J\)/],
       [['set', 'timeout', '-1'], /^msal-ts: invalid_config_value: "-1" is not a valid timeout/],
       [['set', 'timeout', '0x10'], /^msal-ts: invalid_config_value: "0x10" is not a valid timeout/],
       [['set', 'timeout', ' 5'], /^msal-ts: invalid_config_value: " 5" is not a valid timeout/],

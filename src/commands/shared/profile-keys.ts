@@ -1,10 +1,12 @@
 import { absolutePath } from '../../core/kernel/safe-file.js'
 import { parseAuthority } from '../../core/authority/authority.js'
+import { controlCharacter } from '../../core/kernel/control-characters.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { proxyUrlProblem } from '../../core/session/option-checks.js'
-import { logLevels, parseTimeout } from './settings.js'
+import { checkedTenant, logLevels, parseTimeout } from './settings.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { tokenFormats } from './output.js'
+import { printable } from './printable.js'
 import { SuggestedUsageError, checkAuthorityScheme } from './suggestion.js'
 
 /** What a profile may hold: defaults for common options, each checked when it is set. */
@@ -34,7 +36,10 @@ export const profileKeys: Record<string, ProfileKey> = {
       return parseAuthority(v).url
     },
   },
-  tenant: { description: 'tenant id or domain, on the cloud', check: text },
+  tenant: {
+    description: 'tenant id or domain, on the cloud',
+    check: (v) => checkedTenant(v.trim()),
+  },
   cloud: {
     description: 'public, usgov, china, or an authority host URL',
     check: (v) => (/^(public|usgov|china|https?:\/\/[^/\s]+\/?|[a-z0-9.-]+)$/i.test(v) ? v : ''),
@@ -108,6 +113,13 @@ function refuseSecretIn(url: string, whereInstead: string): void {
 /** The value to store for key, or a usage error naming both. */
 export function checkProfileValue(key: string, value: string): string {
   const known = profileKey(key)
+  // No setting holds one; in a value it would reach the wire, the terminal or a line of its own.
+  if (controlCharacter.test(value)) {
+    throw new UsageError(
+      'invalid_config_value',
+      `the value for ${key} holds a control character (${printable(value)})`,
+    )
+  }
   let checked: string
   try {
     checked = known.check(value)

@@ -68,8 +68,11 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
   const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
   const [namedProfile, fallbackProfile] = profileStack(profileName, env)
   const profile = { ...fallbackProfile, ...namedProfile }
+  // An empty variable is an unset one, as for the other variables: it does not hide the next.
   const clientId =
-    flags.clientId ?? env['MSAL_TS_CLIENT_ID'] ?? env['AZURE_CLIENT_ID'] ?? profile['client-id']
+    flags.clientId ??
+    (env['MSAL_TS_CLIENT_ID'] || env['AZURE_CLIENT_ID'] || undefined) ??
+    profile['client-id']
   if (!clientId?.trim()) {
     throw new UsageError(
       'missing_client_id',
@@ -77,6 +80,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     )
   }
   refuseConflictingAuthorities(flags)
+  refuseCaFileWhenInsecure(flags)
   const { authority, oidcAuthority } = resolveAuthority(flags, env, [namedProfile, fallbackProfile])
   checkAuthorityScheme(authority ?? oidcAuthority)
   const customDiscovery = env['MSAL_TS_INSTANCE_DISCOVERY_URL']?.trim()
@@ -154,7 +158,7 @@ function resolveAuthority(
     const tenant = layers
       .map(([, layerAuthority, layerTenant]) => layerTenant || tenantOf(layerAuthority))
       .find(Boolean)
-    return { authority: authorityBuilder(cloud, tenant ?? 'common') }
+    return { authority: authorityBuilder(cloud, checkedTenant(tenant ?? 'common')) }
   }
   for (const [oidcAuthority, authority, tenant] of layers) {
     if (oidcAuthority) {
@@ -164,10 +168,24 @@ function resolveAuthority(
       return { authority }
     }
     if (tenant) {
-      return { authority: authorityBuilder(cloud, tenant) }
+      return { authority: authorityBuilder(cloud, checkedTenant(tenant)) }
     }
   }
   return cloudName ? { authority: authorityBuilder(cloud, 'common') } : {}
+}
+
+/**
+ * A tenant goes into the authority's path as one segment: `a/b?c` would name another path (and
+ * query) than the tenant meant, and a control character would reach the wire.
+ */
+export function checkedTenant(tenant: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(tenant)) {
+    throw new UsageError(
+      'invalid_tenant',
+      `the tenant ${quoted(tenant)} is not a tenant id or domain (letters, digits, '.', '-' and '_')`,
+    )
+  }
+  return tenant
 }
 
 /** The first path segment of an authority URL: its tenant. */
@@ -210,6 +228,16 @@ function refuseConflictingAuthorities(flags: CommonFlags): void {
     throw new UsageError(
       'conflicting_options',
       `${conflict.names} cannot be used together: ${conflict.reason}`,
+    )
+  }
+}
+
+/** --insecure trusts any certificate, so a --ca-file beside it could not act. */
+export function refuseCaFileWhenInsecure(flags: Pick<CommonFlags, 'caFile' | 'insecure'>): void {
+  if (flags.caFile !== undefined && flags.insecure === true) {
+    throw new UsageError(
+      'conflicting_options',
+      '--ca-file and --insecure cannot be used together: --insecure trusts any certificate',
     )
   }
 }
