@@ -1,6 +1,7 @@
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import { Command } from 'commander'
-import { RuntimeFailure, UsageError } from '../core/kernel/errors.js'
+import { MsalTsError, RuntimeFailure, UsageError } from '../core/kernel/errors.js'
+import { openJsonFileStore } from '../core/storage/cache-store.js'
 import { makeDirectories } from '../core/kernel/directories.js'
 import { fileProblem, fileReason } from '../core/kernel/file-problem.js'
 import { followLinks, nameIn } from '../core/kernel/safe-file.js'
@@ -134,41 +135,67 @@ function text(profiles: Profiles): string {
     .join('\n')
 }
 
-/** Rewrites one profile through conf (atomic write, file 0600 in a 0700 directory). */
+/**
+ * Rewrites one profile through conf (atomic write, file 0600 in a 0700 directory), under the lock
+ * the token cache files take: runs setting keys at once each keep theirs, as the file is read
+ * afresh once the lock is held.
+ */
 async function update(
   io: Io,
   flags: ProfileFlags,
   change: (profile: Record<string, string>) => Record<string, string>,
 ): Promise<void> {
   const name = profileName(flags, io) ?? defaultProfile
-  const profiles = readProfiles(io.env)
-  const dir = configDir(io.env)
-  const changed = {
-    ...profiles,
-    [name]: change((Object.hasOwn(profiles, name) ? profiles[name] : undefined) ?? {}),
+  const changed = (profiles: Profiles) => {
+    const next = {
+      ...profiles,
+      [name]: change((Object.hasOwn(profiles, name) ? profiles[name] : undefined) ?? {}),
+    }
+    if (Object.keys(next[name] ?? {}).length === 0) {
+      delete next[name]
+    }
+    return next
   }
-  if (Object.keys(changed[name] ?? {}).length === 0) {
-    delete changed[name]
-  }
+  // Bad input is refused before anything is made or locked.
+  changed(readProfiles(io.env))
   const { default: Conf } = await import('conf')
-  const file = nameIn(dir, configFileName)
-  try {
-    // conf would take `x/..` off by name: it is given the directory the system reaches for the
-    // file (the directory itself may be named `cfg/`, and not be there yet).
-    const reached = dirname(followLinks(file)?.target ?? file)
-    makeDirectories(reached)
-    const store = new Conf<{ profiles: Profiles }>({
-      cwd: reached,
-      configName: configFileName.replace(/\.json$/, ''),
-      configFileMode: 0o600,
-      deserialize: configJson as (text: string) => { profiles: Profiles },
-    })
-    store.set('profiles', changed)
-  } catch (error) {
+  const file = nameIn(configDir(io.env), configFileName)
+  const failed = (error: unknown) => {
     const { usage } = fileProblem(error)
-    const message = `cannot write the config file ${file}: ${fileReason(error)}`
-    throw usage
+    const reason = error instanceof MsalTsError ? error.message : fileReason(error)
+    const message = `cannot write the config file ${file}: ${reason}`
+    return usage || error instanceof UsageError
       ? new UsageError('unwritable_config', message)
       : new RuntimeFailure('config_io', message)
+  }
+  let reached: string
+  try {
+    // conf would take `x/..` off by name: it is given the file the system reaches by the name
+    // (the directory may be named `cfg/`, and not be there yet), under its own name: a config.json
+    // linked to dotfiles/msal-ts.json is written there, not beside it as a new config.json.
+    reached = followLinks(file)?.target ?? file
+    makeDirectories(dirname(reached))
+  } catch (error) {
+    throw failed(error)
+  }
+  const lock = openJsonFileStore({ path: reached })
+  try {
+    await lock.withLock(() => {
+      const store = new Conf<{ profiles: Profiles }>({
+        cwd: dirname(reached),
+        configName: basename(reached),
+        fileExtension: '',
+        configFileMode: 0o600,
+        deserialize: configJson as (text: string) => { profiles: Profiles },
+      })
+      store.set('profiles', changed(readProfiles(io.env)))
+      return Promise.resolve()
+    })
+  } catch (error) {
+    // A config that turned bad meanwhile is reported as such.
+    if (error instanceof UsageError && error.code !== 'cache_file') {
+      throw error
+    }
+    throw failed(error)
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
@@ -113,6 +113,38 @@ describe('msal-ts config', () => {
         /^msal-ts: invalid_tenant: the tenant ".+" is not a tenant id or domain/,
       )
     }
+  })
+
+  test('runs setting keys at once each keep theirs; a linked config.json is written where it leads', async () => {
+    const { home, env } = await configHome()
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        run(home, ['config', 'set', '--profile', `p${i}`, 'tenant', `t${i}`], { env }),
+      ),
+    )
+    assert.deepEqual(
+      results.map((r) => r.exitCode),
+      results.map(() => 0),
+    )
+    const listed = (await run(home, ['config', 'list', '-o', 'json'], { env })).stdout
+    assert.equal(Object.keys(JSON.parse(listed) as object).length, 12)
+
+    // Dotfiles kept elsewhere under another name, linked in as config.json.
+    const linked = await tempDir()
+    await mkdir(join(linked, 'cfg'))
+    await mkdir(join(linked, 'dot'))
+    const target = join(linked, 'dot', 'msal-ts.json')
+    await writeFile(target, JSON.stringify({ profiles: { default: { tenant: 't1' } } }), {
+      mode: 0o600,
+    })
+    await symlink('../dot/msal-ts.json', join(linked, 'cfg', 'config.json'))
+    const linkEnv = { MSAL_TS_CONFIG_DIR: join(linked, 'cfg') }
+    assert.equal((await run(home, ['config', 'set', 'tenant', 't9'], { env: linkEnv })).exitCode, 0)
+    assert.equal((await run(home, ['config', 'get', 'tenant'], { env: linkEnv })).stdout, 't9\n')
+    assert.deepEqual(JSON.parse(await readFile(target, 'utf8')), {
+      profiles: { default: { tenant: 't9' } },
+    })
+    assert.deepEqual(await readdir(join(linked, 'dot')), ['msal-ts.json'])
   })
 
   test('secrets, unknown keys and bad values are refused with exit 2, and nothing is written', async () => {
