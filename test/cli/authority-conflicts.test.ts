@@ -245,4 +245,22 @@ describe('conflicting options', () => {
     assert.equal(result.exitCode, 0, result.stderr)
     assert.match(result.stdout, /^\S+\n$/)
   })
+  test('MSAL_TS_OIDC_AUTHORITY and MSAL_TS_AUTHORITY together are refused, as the two options are', async () => {
+    const result = await run(
+      home,
+      ['token', '-c', sts.defaults.publicClientId, '-s', 'User.Read'],
+      {
+        env: {
+          MSAL_TS_OIDC_AUTHORITY: 'https://idp.example.com',
+          MSAL_TS_AUTHORITY: sts.authority(),
+        },
+      },
+    )
+    assert.equal(result.exitCode, 2)
+    assert.equal(result.stdout, '')
+    assert.match(
+      result.stderr,
+      /^msal-ts: conflicting_options: MSAL_TS_OIDC_AUTHORITY and MSAL_TS_AUTHORITY cannot both be set/,
+    )
+  })
 })

@@ -213,21 +213,28 @@ describe('CA file precedence', () => {
     )
     assert.equal(login.exitCode, 0, login.stderr)
     const { home: profileHome, env: profileEnv } = await homeWithProfileCa(missing)
-    const refused = [
-      await run(home, ['client-token', ...app, ...bad], { env }),
-      await run(home, ['client-token', ...app], { env: { ...env, MSAL_TS_CA_FILE: missing } }),
-      await run(profileHome, ['client-token', ...app], { env: { ...env, ...profileEnv } }),
+    const refused: [Promise<Awaited<ReturnType<typeof run>>>, string][] = [
+      [run(home, ['client-token', ...app, ...bad], { env }), ''],
+      [
+        run(home, ['client-token', ...app], { env: { ...env, MSAL_TS_CA_FILE: missing } }),
+        ' (from MSAL_TS_CA_FILE)',
+      ],
+      [
+        run(profileHome, ['client-token', ...app], { env: { ...env, ...profileEnv } }),
+        ' (from profile default)',
+      ],
       // A cached user token, which the cache-hit path would otherwise answer.
-      await run(home, ['token', ...user, ...bad], { env }),
+      [run(home, ['token', ...user, ...bad], { env }), ''],
       // No one signed in: the bad input is named, not a sign-in asked for (exit 3).
-      await run(home, ['token', '-c', sts.defaults.publicClientId, '--scope', graph, ...bad]),
+      [run(home, ['token', '-c', sts.defaults.publicClientId, '--scope', graph, ...bad]), ''],
     ]
-    for (const result of refused) {
+    for (const [running, from] of refused) {
+      const result = await running
       assert.equal(result.exitCode, 2, result.stderr)
       assert.equal(result.stdout, '')
       assert.equal(
         result.stderr,
-        `msal-ts: ca_file: cannot use the CA file ${missing}: no such file\n`,
+        `msal-ts: ca_file: cannot use the CA file ${missing}${from}: no such file\n`,
       )
     }
     // The cached token still comes without a request when only the machine-wide variable is

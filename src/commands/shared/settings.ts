@@ -80,6 +80,13 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     )
   }
   refuseConflictingAuthorities(flags)
+  if (env['MSAL_TS_OIDC_AUTHORITY'] && env['MSAL_TS_AUTHORITY']) {
+    // As the two options are: one of them would be dropped without a word.
+    throw new UsageError(
+      'conflicting_options',
+      'MSAL_TS_OIDC_AUTHORITY and MSAL_TS_AUTHORITY cannot both be set: an OpenID provider is an authority of its own',
+    )
+  }
   refuseCaFileWhenInsecure(flags)
   const { authority, oidcAuthority } = resolveAuthority(flags, env, [namedProfile, fallbackProfile])
   checkAuthorityScheme(authority ?? oidcAuthority)
@@ -286,7 +293,9 @@ export function checkOwnCaFile(
     !settings.insecure &&
     !machineWideCaSources.has(settings.caSource ?? '')
   ) {
-    readCaFile(settings.caFile)
+    // A path from a variable or a profile is named with where it was set, which the command line
+    // does not show.
+    readCaFile(settings.caFile, settings.caSource === '--ca-file' ? undefined : settings.caSource)
   }
 }
 

@@ -3,25 +3,27 @@ import { fileReason } from '../kernel/file-problem.js'
 import { maxCacheBytes, readFileSafely } from '../kernel/safe-file.js'
 
 /** Reads CA bundles for `--ca-file`; a bad path or a damaged certificate is the caller's mistake. */
-export function readCaFile(path: string): string {
+/** `source` names where the path was set (`MSAL_TS_CA_FILE`, `profile work`), for the error. */
+export function readCaFile(path: string, source?: string): string {
   let pem: string | undefined
   try {
     pem = readFileSafely(path, { maxBytes: maxCacheBytes })
   } catch (error) {
-    throw caFileError(path, fileReason(error))
+    throw caFileError(path, fileReason(error), source)
   }
   if (pem === undefined) {
-    throw caFileError(path, 'no such file')
+    throw caFileError(path, 'no such file', source)
   }
   const problem = certificatesProblem(pem)
   if (problem !== undefined) {
-    throw caFileError(path, problem)
+    throw caFileError(path, problem, source)
   }
   return pem
 }
 
-function caFileError(path: string, reason: string): UsageError {
-  return new UsageError('ca_file', `cannot use the CA file ${path}: ${reason}`)
+function caFileError(path: string, reason: string, source: string | undefined): UsageError {
+  const from = source === undefined ? '' : ` (from ${source})`
+  return new UsageError('ca_file', `cannot use the CA file ${path}${from}: ${reason}`)
 }
 
 /** The PEM labels OpenSSL reads a trusted certificate from; other blocks (keys) it skips. */
