@@ -80,6 +80,29 @@ describe('msal-ts config', () => {
     }
   })
 
+  test('a hand-edited file: a byte-order mark is read past, a misspelt key refused, profiles listed briefly', async () => {
+    const { home, env } = await configHome()
+    await mkdir(join(home, 'config'), { mode: 0o700 })
+    const file = join(home, 'config', 'config.json')
+    const write = (config: object, prefix = '') =>
+      writeFile(file, prefix + JSON.stringify(config), { mode: 0o600 })
+    await write({ profiles: { default: { tenant: 'contoso.com' } } }, '\uFEFF')
+    assert.equal((await run(home, ['config', 'get', 'tenant'], { env })).stdout, 'contoso.com\n')
+    await write({ profiles: { default: { 'time-out': '5' } } })
+    const misspelt = await run(home, ['accounts', '-c', 'app', '-o', 'json'], { env })
+    assert.equal(misspelt.exitCode, 2)
+    assert.match(
+      misspelt.stderr,
+      /^msal-ts: invalid_config: the config file .+ is not valid: "time-out" in profile "default" is no config key \(client-id, /,
+    )
+    const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`p${i}`, {}]))
+    await write({ profiles: many })
+    const unknown = await run(home, ['accounts', '-c', 'app', '--profile', 'nope'], { env })
+    assert.equal(unknown.exitCode, 2)
+    assert.match(unknown.stderr, /\(profiles: p0, p1, .*, p9, \.\.\.\); create it/)
+    assert.ok(unknown.stderr.length < 300, unknown.stderr)
+  })
+
   test('a hand-edited value is printed by config get without its control characters', async () => {
     const { home, env } = await configHome()
     await mkdir(join(home, 'config'), { mode: 0o700 })

@@ -7,6 +7,7 @@ import { checkedTenant, logLevels, parseTimeout } from './settings.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { tokenFormats } from './output.js'
 import { printable } from './printable.js'
+import type { ProfileKeyName } from './profile.js'
 import { SuggestedUsageError, checkAuthorityScheme } from './suggestion.js'
 
 /** What a profile may hold: defaults for common options, each checked when it is set. */
@@ -27,7 +28,7 @@ const oneOf = (values: readonly string[]) => (value: string) => {
 }
 
 /** Add a key here and to resolveCommon's layers (settings.ts) to make it a profile default. */
-export const profileKeys: Record<string, ProfileKey> = {
+export const profileKeys: Record<ProfileKeyName, ProfileKey> = {
   'client-id': { description: 'application (client) id', check: text },
   authority: {
     description: 'authority URL',
@@ -93,7 +94,7 @@ export function profileKey(key: string): ProfileKey {
       `${JSON.stringify(key)} is a secret, and profiles hold no secrets; use its environment variable or stdin option`,
     )
   }
-  const known = Object.hasOwn(profileKeys, key) ? profileKeys[key] : undefined
+  const known = Object.hasOwn(profileKeys, key) ? profileKeys[key as ProfileKeyName] : undefined
   if (known === undefined) {
     throw new UsageError(
       'unknown_config_key',

@@ -10,6 +10,26 @@ import { fileReason } from '../../core/kernel/file-problem.js'
 /** The profile whose values apply whatever else is chosen; a named profile is laid over it. */
 export const defaultProfile = 'default'
 
+/** The keys a profile may hold; what each means and how it is checked is in profile-keys.ts. */
+export const profileKeyNames = [
+  'client-id',
+  'authority',
+  'tenant',
+  'cloud',
+  'oidc-authority',
+  'cache-dir',
+  'cache-file',
+  'output',
+  'region',
+  'timeout',
+  'log-level',
+  'proxy',
+  'ca-file',
+  'cache-url',
+] as const
+
+export type ProfileKeyName = (typeof profileKeyNames)[number]
+
 /** Profile name -> key -> value, as the config file holds them. */
 export type Profiles = Record<string, Record<string, string>>
 
@@ -60,7 +80,9 @@ export function readProfiles(env: NodeJS.ProcessEnv): Profiles {
 
 /** A config file's JSON; an empty one (made with `touch`, say) holds no profiles, as no file. */
 export function configJson(text: string): unknown {
-  return text.trim() === '' ? {} : JSON.parse(text)
+  // Editors on Windows start a UTF-8 file with a byte-order mark, which JSON.parse refuses.
+  const json = text.startsWith('\uFEFF') ? text.slice(1) : text
+  return json.trim() === '' ? {} : JSON.parse(json)
 }
 
 /** Each profile an object of strings, as `config set` writes them: a hand-edited file may not be. */
@@ -79,6 +101,15 @@ function profilesIn(config: unknown): Profiles {
     const odd = Object.keys(values).find((key) => typeof values[key] !== 'string')
     if (odd !== undefined) {
       throw new Error(`${JSON.stringify(odd)} in profile ${JSON.stringify(name)} is not a string`)
+    }
+    // A misspelt key (`time-out`) would be a setting silently not applied; config set refuses it.
+    const unknown = Object.keys(values).find(
+      (key) => !(profileKeyNames as readonly string[]).includes(key),
+    )
+    if (unknown !== undefined) {
+      throw new Error(
+        `${JSON.stringify(unknown)} in profile ${JSON.stringify(name)} is no config key (${profileKeyNames.join(', ')})`,
+      )
     }
   }
   return profiles as Profiles
@@ -107,10 +138,12 @@ export function profileStack(
 ): [Record<string, string>, Record<string, string>] {
   const profiles = readProfiles(env)
   if (name && name !== defaultProfile && !Object.hasOwn(profiles, name)) {
+    // A few names are a reminder; a file of thousands must not make a line of megabytes.
     const known = Object.keys(profiles).filter((p) => p !== defaultProfile)
+    const shown = known.length > 10 ? [...known.slice(0, 10), '...'] : known
     throw new UsageError(
       'unknown_profile',
-      `no profile named ${JSON.stringify(name)}${known.length ? ` (profiles: ${known.join(', ')})` : ''}; create it with msal-ts config set --profile ${name} <key> <value>`,
+      `no profile named ${JSON.stringify(name)}${known.length ? ` (profiles: ${shown.join(', ')})` : ''}; create it with msal-ts config set --profile ${name} <key> <value>`,
     )
   }
   const own = (profile: string) => (Object.hasOwn(profiles, profile) ? profiles[profile] : {})
