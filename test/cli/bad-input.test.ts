@@ -150,7 +150,7 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
     { args: [], env: { MSAL_TS_LOG_LEVEL: 'loud' }, names: 'MSAL_TS_LOG_LEVEL' },
     { args: ['--unknown-option'], names: '--unknown-option' },
     { args: ['--cache-url', 'http://127.0.0.1:6379'], names: '--cache-url' },
-    { args: [], env: { MSAL_TS_CACHE_URL: 'redis://127.0.0.1/zero' }, names: '--cache-url' },
+    { args: [], env: { MSAL_TS_CACHE_URL: 'redis://127.0.0.1/zero' }, names: 'MSAL_TS_CACHE_URL' },
     // auth-url only builds a URL: it never opens the token cache.
     ...(command === 'auth-url'
       ? []

@@ -4,11 +4,17 @@ import type { RedisTarget } from '../../core/storage/redis-store.js'
 const shape = 'redis://[user@]host[:port][/db] or rediss://...'
 
 /**
- * `--cache-url` (or MSAL_TS_CACHE_URL) checked and taken apart. The password comes from the URL,
+ * `--cache-url` (or MSAL_TS_CACHE_URL, or a profile's; `source` names which) checked and taken apart. The password comes from the URL,
  * else MSAL_TS_REDIS_PASSWORD, else REDISCLI_AUTH (redis-cli's own variable). Messages never
  * repeat the URL, which may carry that password.
  */
-export function parseCacheUrl(text: string, env: NodeJS.ProcessEnv): RedisTarget {
+export function parseCacheUrl(
+  text: string,
+  env: NodeJS.ProcessEnv,
+  source = '--cache-url',
+): RedisTarget {
+  const invalid = (why: string) =>
+    new UsageError('invalid_cache_url', `${source} must be ${shape}: ${why}`)
   let url: URL
   try {
     url = new URL(text.trim())
@@ -45,8 +51,4 @@ export function parseCacheUrl(text: string, env: NodeJS.ProcessEnv): RedisTarget
 /** Whether the URL itself carries a password (then it should not be on the command line). */
 export function urlHasPassword(text: string): boolean {
   return URL.canParse(text.trim()) && new URL(text.trim()).password !== ''
-}
-
-function invalid(why: string): UsageError {
-  return new UsageError('invalid_cache_url', `--cache-url must be ${shape}: ${why}`)
 }

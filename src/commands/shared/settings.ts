@@ -392,7 +392,7 @@ function cacheSettings(
   return {
     ...optional('cacheFile', cacheFile),
     ...optional('cacheDir', cacheDir),
-    ...cacheUrl(flags, io, profile['cache-url']),
+    ...cacheUrl(flags, io, { profile, profileName }),
     noCache: false,
   }
 }
@@ -462,13 +462,22 @@ function refuseCacheOptions(flags: CommonFlags): void {
 function cacheUrl(
   flags: CommonFlags,
   io: Io,
-  fromProfile: string | undefined,
+  { profile, profileName }: ProfileLayer,
 ): { cacheUrl?: RedisTarget } {
-  const text = flags.cacheUrl ?? io.env['MSAL_TS_CACHE_URL'] ?? fromProfile
+  const [text, source] =
+    flags.cacheUrl !== undefined
+      ? [flags.cacheUrl, '--cache-url']
+      : io.env['MSAL_TS_CACHE_URL'] !== undefined
+        ? [io.env['MSAL_TS_CACHE_URL'], 'MSAL_TS_CACHE_URL']
+        : [profile['cache-url'], undefined]
   if (!text) {
     return {}
   }
-  const target = parseCacheUrl(text, io.env)
+  const target = parseCacheUrl(
+    text,
+    io.env,
+    source ?? fromProfile('cache-url', { profileName }, io.env),
+  )
   if (flags.cacheUrl !== undefined && urlHasPassword(flags.cacheUrl)) {
     warn(
       io,
