@@ -122,6 +122,13 @@ describe('msal-ts config', () => {
       env: { ...env, MSAL_TS_CLIENT_ID: '', AZURE_CLIENT_ID: 'app1' },
     })
     assert.equal(hidden.exitCode, 3, hidden.stderr)
+    // Slashes around a tenant were always taken off: still one name.
+    const slashed = await run(
+      home,
+      ['token', '-c', 'app', '--scope', 'User.Read', '-t', '/contoso.com/'],
+      { env },
+    )
+    assert.equal(slashed.exitCode, 3, slashed.stderr)
     for (const [args, tenantEnv] of [
       [['-t', 'a/b?c'], {}],
       [[], { AZURE_TENANT_ID: 'contoso.com/../other' }],

@@ -186,13 +186,15 @@ function resolveAuthority(
  * query) than the tenant meant, and a control character would reach the wire.
  */
 export function checkedTenant(tenant: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(tenant)) {
+  // Slashes around it were always taken off (`contoso.com/`), as blanks a copy and paste leaves.
+  const name = tenant.trim().replace(/^\/+|\/+$/g, '')
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
     throw new UsageError(
       'invalid_tenant',
       `the tenant ${quoted(tenant)} is not a tenant id or domain (letters, digits, '.', '-' and '_')`,
     )
   }
-  return tenant
+  return name
 }
 
 /** The first path segment of an authority URL: its tenant. */
