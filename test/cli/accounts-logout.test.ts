@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { run, tempDir, cacheOnly } from './harness.js'
+import { run, tempDir, withoutCaFile } from './harness.js'
 
 type Section = 'AccessToken' | 'RefreshToken' | 'IdToken' | 'Account' | 'AppMetadata'
 type CacheDoc = Record<Section, Record<string, Record<string, unknown>>>
@@ -77,7 +77,7 @@ describe('msal-ts accounts and logout', () => {
 
   test('accounts -o json: exactly the fields of get_accounts, one object per account', async () => {
     const home = await twoAccounts()
-    const result = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'json'])
+    const result = await run(home, ['accounts', ...withoutCaFile(common()), '-o', 'json'])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.equal(result.stderr, '')
     const accounts = JSON.parse(result.stdout) as Record<string, unknown>[]
@@ -103,10 +103,10 @@ describe('msal-ts accounts and logout', () => {
     assert.equal(byName.get(bob.username.toLowerCase())?.['username'], bob.username)
 
     // Piped, the default is JSON as well.
-    const piped = await run(home, ['accounts', ...cacheOnly(common())])
+    const piped = await run(home, ['accounts', ...withoutCaFile(common())])
     assert.deepEqual(JSON.parse(piped.stdout), accounts)
 
-    const empty = await run(await tempDir(), ['accounts', ...cacheOnly(common()), '-o', 'json'])
+    const empty = await run(await tempDir(), ['accounts', ...withoutCaFile(common()), '-o', 'json'])
     assert.equal(empty.exitCode, 0, empty.stderr)
     assert.deepEqual(JSON.parse(empty.stdout), [])
   })
@@ -115,7 +115,7 @@ describe('msal-ts accounts and logout', () => {
     const home = await twoAccounts()
     const upper = await run(home, [
       'accounts',
-      ...cacheOnly(common()),
+      ...withoutCaFile(common()),
       '-o',
       'json',
       '--username',
@@ -129,7 +129,7 @@ describe('msal-ts accounts and logout', () => {
     )
     const none = await run(home, [
       'accounts',
-      ...cacheOnly(common()),
+      ...withoutCaFile(common()),
       '-o',
       'json',
       '--username',
@@ -140,7 +140,7 @@ describe('msal-ts accounts and logout', () => {
 
   test('accounts -o table: a header row and one row per account', async () => {
     const home = await twoAccounts()
-    const result = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'table'])
+    const result = await run(home, ['accounts', ...withoutCaFile(common()), '-o', 'table'])
     assert.equal(result.exitCode, 0, result.stderr)
     const lines = result.stdout.trimEnd().split('\n')
     assert.equal(lines.length, 3, result.stdout)
@@ -166,7 +166,7 @@ describe('msal-ts accounts and logout', () => {
     sts.clearLog()
     const result = await run(home, [
       'logout',
-      ...cacheOnly(common()),
+      ...withoutCaFile(common()),
       '--account',
       bob.username.toLowerCase(),
       '--yes',
@@ -189,7 +189,7 @@ describe('msal-ts accounts and logout', () => {
     assert.deepEqual(afterDoc.AppMetadata, before.AppMetadata, 'AppMetadata is kept')
     assert.equal((await stat(path)).mode & 0o777, 0o600)
 
-    const accounts = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'json'])
+    const accounts = await run(home, ['accounts', ...withoutCaFile(common()), '-o', 'json'])
     assert.deepEqual(
       (JSON.parse(accounts.stdout) as { username: string }[]).map((a) => a.username),
       [sts.defaults.username],
@@ -204,7 +204,7 @@ describe('msal-ts accounts and logout', () => {
     const aliceHome = `${aliceUid}.${sts.tenantId}`
     const result = await run(home, [
       'logout',
-      ...cacheOnly(common()),
+      ...withoutCaFile(common()),
       '--account',
       `${bobUid}.${sts.tenantId}`.toUpperCase(),
       '--yes',
@@ -217,7 +217,7 @@ describe('msal-ts accounts and logout', () => {
   test('logout --all without a terminal asks nothing and empties the accounts', async () => {
     const home = await twoAccounts()
     const path = await cacheFile(home)
-    const result = await run(home, ['logout', ...cacheOnly(common()), '--all'])
+    const result = await run(home, ['logout', ...withoutCaFile(common()), '--all'])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.equal(result.stdout, '')
     assert.match(result.stderr, /^Signed out .+, .+\n$/)
@@ -228,7 +228,7 @@ describe('msal-ts accounts and logout', () => {
     assert.equal(Object.keys(doc.AppMetadata).length, 1)
     assert.equal((await stat(path)).mode & 0o777, 0o600)
 
-    const again = await run(home, ['logout', ...cacheOnly(common()), '--all'])
+    const again = await run(home, ['logout', ...withoutCaFile(common()), '--all'])
     assert.equal(again.exitCode, 0, again.stderr)
     assert.equal(again.stderr, 'No account is signed in.\n')
     const token = await run(home, ['token', ...common(), '--scope', 'User.Read'])
@@ -241,7 +241,7 @@ describe('msal-ts accounts and logout', () => {
     const before = await readFile(path, 'utf8')
     const result = await run(home, [
       'logout',
-      ...cacheOnly(common()),
+      ...withoutCaFile(common()),
       '--account',
       'carol@contoso.onmicrosoft.com',
       '--yes',
@@ -251,8 +251,8 @@ describe('msal-ts accounts and logout', () => {
     assert.equal(result.stderr, 'carol@contoso.onmicrosoft.com is not signed in; nothing to do.\n')
     assert.equal(await readFile(path, 'utf8'), before)
 
-    await run(home, ['logout', ...cacheOnly(common()), '--all'])
-    const nobody = await run(home, ['logout', ...cacheOnly(common())])
+    await run(home, ['logout', ...withoutCaFile(common()), '--all'])
+    const nobody = await run(home, ['logout', ...withoutCaFile(common())])
     assert.equal(nobody.exitCode, 0, nobody.stderr)
     assert.equal(nobody.stdout, '')
     assert.equal(nobody.stderr, 'No account is signed in.\n')
@@ -264,8 +264,8 @@ describe('msal-ts accounts and logout', () => {
     const path = await cacheFile(home)
     const before = await readFile(path, 'utf8')
     for (const args of [
-      ['accounts', ...cacheOnly(common()), '--no-cache'],
-      ['logout', ...cacheOnly(common()), '--no-cache', '--all'],
+      ['accounts', ...withoutCaFile(common()), '--no-cache'],
+      ['logout', ...withoutCaFile(common()), '--no-cache', '--all'],
     ]) {
       const result = await run(home, args)
       assert.equal(result.exitCode, 2, args.join(' '))
@@ -279,7 +279,7 @@ describe('msal-ts accounts and logout', () => {
       assert.doesNotMatch(help.stdout, /--no-cache/)
     }
     assert.equal(await readFile(path, 'utf8'), before)
-    const listed = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'json'])
+    const listed = await run(home, ['accounts', ...withoutCaFile(common()), '-o', 'json'])
     assert.equal((JSON.parse(listed.stdout) as unknown[]).length, 2)
   })
 
@@ -287,13 +287,13 @@ describe('msal-ts accounts and logout', () => {
     const home = await twoAccounts()
     const path = await cacheFile(home)
     const before = await readFile(path, 'utf8')
-    const result = await run(home, ['logout', ...cacheOnly(common()), '--yes'])
+    const result = await run(home, ['logout', ...withoutCaFile(common()), '--yes'])
     assert.equal(result.exitCode, 2)
     assert.match(result.stderr, /^msal-ts: several_accounts: /)
     assert.ok(result.stderr.includes(bob.username) && result.stderr.includes(sts.defaults.username))
     const both = await run(home, [
       'logout',
-      ...cacheOnly(common()),
+      ...withoutCaFile(common()),
       '--all',
       '--account',
       bob.username,
@@ -331,7 +331,7 @@ describe('msal-ts accounts and logout', () => {
 
     const result = await run(home, [
       'logout',
-      ...cacheOnly(common()),
+      ...withoutCaFile(common()),
       '--cache-file',
       shared,
       '--account',

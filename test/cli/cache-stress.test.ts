@@ -7,7 +7,7 @@ import { chmod, chown, copyFile, mkdir, readdir, readFile, writeFile } from 'nod
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, cacheOnly, run, tempDir } from './harness.js'
+import { assertNoStack, withoutCaFile, run, tempDir } from './harness.js'
 
 /** How many processes write one cache file at once, each for its own scope. */
 const writers = 50
@@ -152,7 +152,7 @@ describe('the token cache under stress', () => {
       )
       assert.deepEqual(await readFile(cacheFile), before)
 
-      const logout = await run(home, ['logout', ...cacheOnly(user), '--all', '--yes'], uid)
+      const logout = await run(home, ['logout', ...withoutCaFile(user), '--all', '--yes'], uid)
       assert.equal(logout.exitCode, 2, 'signing out must not pretend to succeed')
       assert.match(
         logout.stderr,

@@ -91,10 +91,11 @@ export function assertNoStack(stderr: string): void {
 }
 
 /**
- * Common arguments for accounts and logout, which make no TLS connection and so refuse --ca-file
- * without a Redis cache: the arguments with it taken out.
+ * The arguments with --ca-file and its value taken out: for accounts and logout, which make no
+ * TLS connection and so refuse --ca-file without a Redis cache, and beside --insecure, which
+ * refuses a CA file it could not use.
  */
-export function cacheOnly(args: readonly string[]): string[] {
+export function withoutCaFile(args: readonly string[]): string[] {
   const at = args.indexOf('--ca-file')
   return at === -1 ? [...args] : [...args.slice(0, at), ...args.slice(at + 2)]
 }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { cleanEnv, run, tempDir, cacheOnly } from './harness.js'
+import { cleanEnv, run, tempDir, withoutCaFile } from './harness.js'
 
 const python = '/usr/bin/python3'
 const script = resolve(import.meta.dirname, '../interop/msal_python_peer.py')
@@ -115,7 +115,7 @@ describe('a user token cache shared with MSAL Python', () => {
     // The account as msal-ts lists it: get_accounts' fields; 1.21 writes no account_source.
     const accounts = await run(home, [
       'accounts',
-      ...cacheOnly(common()),
+      ...withoutCaFile(common()),
       '--cache-file',
       cacheFile,
     ])

@@ -12,7 +12,7 @@ import { importPKCS8, SignJWT } from 'jose'
 import { Agent, request } from 'undici'
 import { makeClientCertificate } from '../fixtures/pki.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { cacheOnly, type CliResult, run, tempDir } from './harness.js'
+import { withoutCaFile, type CliResult, run, tempDir } from './harness.js'
 import { ask, startServe } from './serve-process.js'
 
 interface Secrets {
@@ -77,7 +77,7 @@ describe('no secret in any log line at --log-level debug', () => {
     ])
     await step('token (refresh)', ['token', ...pub(), '--scope', 'User.Read', '--force-refresh'])
     await step('token (cache)', ['token', ...pub(), '--scope', 'User.Read', '-o', 'json'])
-    await step('accounts', ['accounts', ...cacheOnly(pub()), '-o', 'json'])
+    await step('accounts', ['accounts', ...withoutCaFile(pub()), '-o', 'json'])
 
     const flowFile = join(home, 'flow.json')
     const url = await step('auth-url', [
@@ -161,7 +161,7 @@ describe('no secret in any log line at --log-level debug', () => {
     )
     const devOpsToken = /^password=(.+)$/m.exec(devOps.stdout)?.[1] ?? ''
     await step('decode --verify', ['decode', '--verify', '--ca-file', sts.caFile], devOpsToken)
-    await step('logout', ['logout', ...cacheOnly(pub()), '--all', '--yes'])
+    await step('logout', ['logout', ...withoutCaFile(pub()), '--all', '--yes'])
 
     // Whatever the provider issued: every token the cache ever held and every token printed.
     for (const [i, s] of cacheSecrets(

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { run, tempDir, cacheOnly } from './harness.js'
+import { run, tempDir, withoutCaFile } from './harness.js'
 
 type Doc = Record<string, Record<string, { client_id?: string; home_account_id?: string | null }>>
 
@@ -56,7 +56,7 @@ describe('msal-ts logout --app-tokens', () => {
       '--app-tokens',
       '-c',
       sts.defaults.confidentialClientId,
-      ...cacheOnly(common),
+      ...withoutCaFile(common),
     ])
     assert.equal(result.exitCode, 0, result.stderr)
     assert.equal(result.stdout, '')

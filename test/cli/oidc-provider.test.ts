@@ -16,7 +16,7 @@ import {
   type OidcProvider,
 } from '../fixtures/oidc/provider.js'
 import { launchBrowser, type TestBrowser } from './chromium.js'
-import { assertNoStack, cacheOnly, run, tempDir } from './harness.js'
+import { assertNoStack, withoutCaFile, run, tempDir } from './harness.js'
 import {
   afterAdvice,
   entryCounts,
@@ -383,7 +383,7 @@ describe('msal-ts --oidc-authority against oidc-provider', () => {
       assert.equal(token.stdout, `${String(accessToken['secret'])}\n`)
       assert.deepEqual(op.log, [], 'the token came from the cache: no request at all')
 
-      const accounts = await run(home, ['accounts', '-o', 'json', ...cacheOnly(publicArgs())])
+      const accounts = await run(home, ['accounts', '-o', 'json', ...withoutCaFile(publicArgs())])
       assert.equal(accounts.exitCode, 0, accounts.stderr)
       const list = JSON.parse(accounts.stdout) as Record<string, unknown>[]
       assert.equal(list.length, 1)
@@ -537,10 +537,10 @@ describe('msal-ts --oidc-authority against oidc-provider', () => {
       assert.equal(reuse.status, 400)
       assert.equal(((await reuse.json()) as Record<string, unknown>)['error'], 'invalid_grant')
 
-      const logout = await run(home, ['logout', '--all', '--yes', ...cacheOnly(publicArgs())])
+      const logout = await run(home, ['logout', '--all', '--yes', ...withoutCaFile(publicArgs())])
       assert.equal(logout.exitCode, 0, logout.stderr)
       assert.deepEqual(entryCounts(await readTokenCache(home)), noTokens)
-      const accounts = await run(home, ['accounts', '-o', 'json', ...cacheOnly(publicArgs())])
+      const accounts = await run(home, ['accounts', '-o', 'json', ...withoutCaFile(publicArgs())])
       assert.equal(accounts.exitCode, 0, accounts.stderr)
       assert.deepEqual(JSON.parse(accounts.stdout), [])
       const token = await run(home, ['token', '--scope', demoRead, ...publicArgs()])

@@ -14,7 +14,7 @@ import {
 import { join } from 'node:path'
 import { before, after, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, cacheOnly, run, tempDir, type CliResult } from './harness.js'
+import { assertNoStack, withoutCaFile, run, tempDir, type CliResult } from './harness.js'
 
 const scope = 'https://graph.microsoft.com/User.Read'
 const graph = 'https://graph.microsoft.com/.default'
@@ -113,8 +113,8 @@ describe('a cache file planted by someone else is refused at once', () => {
       ['client-token', ['client-token', ...appArgs, '--scope', graph], secretEnv()],
       ['token (cache-hit path)', ['token', ...userArgs, '--scope', scope], {}],
       ['token (full path)', ['token', ...userArgs, '--scope', scope, '--log-level', 'info'], {}],
-      ['accounts', ['accounts', ...cacheOnly(userArgs), '-o', 'json'], {}],
-      ['logout', ['logout', ...cacheOnly(userArgs), '--all'], {}],
+      ['accounts', ['accounts', ...withoutCaFile(userArgs), '-o', 'json'], {}],
+      ['logout', ['logout', ...withoutCaFile(userArgs), '--all'], {}],
     ]
     sts.clearLog()
     for (const [what, args, env] of commands) {
@@ -411,7 +411,7 @@ describe('malformed cache entries are absent, never served, and kept', () => {
     for (const output of ['table', 'json']) {
       const result = await run(home, [
         'accounts',
-        ...cacheOnly(userArgs),
+        ...withoutCaFile(userArgs),
         '-o',
         output,
         '--cache-file',
@@ -428,7 +428,7 @@ describe('malformed cache entries are absent, never served, and kept', () => {
     assert.equal(token.stdout, '')
     const logout = await run(home, [
       'logout',
-      ...cacheOnly(userArgs),
+      ...withoutCaFile(userArgs),
       '--all',
       '--cache-file',
       path,

@@ -11,7 +11,7 @@ import {
   type JWK,
 } from 'jose'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, run, tempDir, cacheOnly } from './harness.js'
+import { assertNoStack, run, tempDir, withoutCaFile } from './harness.js'
 
 interface Entry {
   secret: string
@@ -173,11 +173,11 @@ describe('msal-ts token with Proof-of-Possession', () => {
     const [stored] = await popTokens()
     assert.ok(stored)
 
-    const appTokens = await run(home, ['logout', ...cacheOnly(common()), '--app-tokens'])
+    const appTokens = await run(home, ['logout', ...withoutCaFile(common()), '--app-tokens'])
     assert.equal(appTokens.exitCode, 0, appTokens.stderr)
     assert.deepEqual(await popTokens(), [stored])
 
-    const logout = await run(home, ['logout', ...cacheOnly(common()), '--all', '--yes'])
+    const logout = await run(home, ['logout', ...withoutCaFile(common()), '--all', '--yes'])
     assert.equal(logout.exitCode, 0, logout.stderr)
     assert.deepEqual(await popTokens(), [])
     assert.deepEqual((await cacheDoc(home))['AccessToken'], {})

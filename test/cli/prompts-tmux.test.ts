@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { cacheOnly, run, tempDir } from './harness.js'
+import { withoutCaFile, run, tempDir } from './harness.js'
 import { Terminal } from './terminal.js'
 
 const scope = 'https://graph.microsoft.com/User.Read'
@@ -66,7 +66,7 @@ describe('prompts on a terminal (tmux)', () => {
   test('logout asks to confirm on a terminal: n keeps the account (exit 1), y signs it out', async () => {
     await signIn(bob)
     const terminal = new Terminal(await tempDir())
-    await terminal.start(['logout', ...cacheOnly(base), '--account', bob.username], env)
+    await terminal.start(['logout', ...withoutCaFile(base), '--account', bob.username], env)
     await terminal.waitFor(new RegExp(`Sign out ${bob.username}\\?`))
     // Colour on a terminal, the prompt's own included.
     assert.ok((await terminal.styledScreen()).includes(escape))
@@ -79,7 +79,7 @@ describe('prompts on a terminal (tmux)', () => {
       (
         JSON.parse(
           (
-            await run(home, ['accounts', ...cacheOnly(base), '-o', 'json'], {
+            await run(home, ['accounts', ...withoutCaFile(base), '-o', 'json'], {
               env: { MSAL_TS_CACHE_DIR: env['MSAL_TS_CACHE_DIR'] },
             })
           ).stdout,
@@ -87,7 +87,7 @@ describe('prompts on a terminal (tmux)', () => {
       ).map((a) => a.username)
     assert.ok((await accounts()).includes(bob.username))
 
-    await terminal.start(['logout', ...cacheOnly(base), '--account', bob.username], env)
+    await terminal.start(['logout', ...withoutCaFile(base), '--account', bob.username], env)
     await terminal.waitFor(new RegExp(`Sign out ${bob.username}\\?`))
     await terminal.keys('y', 'Enter')
     const confirmed = await terminal.finished()
@@ -99,7 +99,7 @@ describe('prompts on a terminal (tmux)', () => {
     await signIn(bob)
     const terminal = new Terminal(await tempDir())
     await terminal.start(
-      ['logout', ...cacheOnly(base), '--account', bob.username, '--no-color'],
+      ['logout', ...withoutCaFile(base), '--account', bob.username, '--no-color'],
       env,
     )
     await terminal.waitFor(new RegExp(`Sign out ${bob.username}\\?`))

@@ -8,7 +8,15 @@ import { execa } from 'execa'
 import { makePki } from '../fixtures/pki.js'
 import { startRedis, type RedisServer } from '../fixtures/redis.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, bin, cliEnv, run, runTracingModules, tempDir } from './harness.js'
+import {
+  assertNoStack,
+  bin,
+  cliEnv,
+  run,
+  runTracingModules,
+  tempDir,
+  withoutCaFile,
+} from './harness.js'
 
 const graph = 'https://graph.microsoft.com/.default'
 const userRead = 'https://graph.microsoft.com/User.Read'
@@ -573,11 +581,11 @@ describe('the token cache shared through Redis (--cache-url)', () => {
       assert.equal(refused.exitCode, 0, refused.stderr)
       assert.match(refused.stderr, /^msal-ts: warning: the Redis cache at rediss:.* is not usable/)
 
-      // --insecure trusts any certificate: a --ca-file beside it is refused, as it could not act.
-      const withoutCa = appArgs(join(home, 'd'), stranger.url()).filter(
-        (arg, i, args) => arg !== '--ca-file' && args[i - 1] !== '--ca-file',
+      const insecure = await run(
+        home,
+        [...withoutCaFile(appArgs(join(home, 'd'), stranger.url())), '--insecure'],
+        { env: secretEnv() },
       )
-      const insecure = await run(home, [...withoutCa, '--insecure'], { env: secretEnv() })
       assert.equal(insecure.exitCode, 0, insecure.stderr)
       assert.doesNotMatch(insecure.stderr, /Redis/)
     } finally {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { execa } from 'execa'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { bin, cleanEnv, cliEnv, run, tempDir } from './harness.js'
+import { bin, cleanEnv, cliEnv, run, tempDir, withoutCaFile } from './harness.js'
 
 const clientId = '8a3b2c1d-4e5f-4a6b-9c7d-0e1f2a3b4c5d'
 
@@ -78,27 +78,39 @@ sys.exit(child.wait())
   )
 })
 
-/** msal-ts with stdout on /dev/full, where every write fails with ENOSPC. */
-async function toFullDevice(home: string, args: string[]) {
-  return execa('bash', ['-c', '"$0" "$@" >/dev/full', bin, ...args], {
+/** msal-ts with stdout (1) or stderr (2) on /dev/full, where every write fails with ENOSPC. */
+async function toFullDevice(home: string, args: string[], fd: 1 | 2 = 1) {
+  return execa('bash', ['-c', `"$0" "$@" ${fd}>/dev/full`, bin, ...args], {
     env: cliEnv(home),
     extendEnv: false,
     reject: false,
   })
 }
 
-function signIn(sts: Sts): string[] {
-  return ['login', ...sts.cliArgs(sts.defaults.publicClientId), '--username', sts.defaults.username]
+/** A home where the STS's user is signed in for User.Read. */
+async function signedInHome(sts: Sts): Promise<string> {
+  const home = await tempDir()
+  const login = await run(
+    home,
+    [
+      'login',
+      ...sts.cliArgs(sts.defaults.publicClientId),
+      '--username',
+      sts.defaults.username,
+      '--password-stdin',
+      '-s',
+      'User.Read',
+    ],
+    { input: sts.defaults.password },
+  )
+  assert.equal(login.exitCode, 0, login.stderr)
+  return home
 }
 
 test('stdout that takes nothing (a full disk, /dev/full) is a clean exit 1 naming the cause', async () => {
   const sts = await startSts()
   try {
-    const home = await tempDir()
-    const login = await run(home, [...signIn(sts), '--password-stdin', '-s', 'User.Read'], {
-      input: sts.defaults.password,
-    })
-    assert.equal(login.exitCode, 0, login.stderr)
+    const home = await signedInHome(sts)
     const runs = [
       // A cache hit, answered by the fast path first.
       ['token', ...sts.cliArgs(sts.defaults.publicClientId), '-s', 'User.Read'],
@@ -123,33 +135,16 @@ test('stdout that takes nothing (a full disk, /dev/full) is a clean exit 1 namin
 test('stderr that takes nothing (/dev/full) leaves the exit code and stdout as they were', async () => {
   const sts = await startSts()
   try {
-    const home = await tempDir()
-    const login = await run(home, [...signIn(sts), '--password-stdin', '-s', 'User.Read'], {
-      input: sts.defaults.password,
-    })
-    assert.equal(login.exitCode, 0, login.stderr)
+    const home = await signedInHome(sts)
     const app = sts.cliArgs(sts.defaults.publicClientId)
     const runs: [string[], number][] = [
       [['token', '--no-such-option'], 2],
       [['token', ...app, '-s', 'User.Read', '--cache-file', join(home, 'none.json')], 3],
       // --insecure warns on every run, and the token is still printed.
-      [
-        [
-          'token',
-          ...app.filter((arg, i) => arg !== '--ca-file' && app[i - 1] !== '--ca-file'),
-          '-s',
-          'User.Read',
-          '--insecure',
-        ],
-        0,
-      ],
+      [['token', ...withoutCaFile(app), '-s', 'User.Read', '--insecure'], 0],
     ]
     for (const [args, exitCode] of runs) {
-      const result = await execa('bash', ['-c', '"$0" "$@" 2>/dev/full', bin, ...args], {
-        env: cliEnv(home),
-        extendEnv: false,
-        reject: false,
-      })
+      const result = await toFullDevice(home, args, 2)
       assert.equal(result.exitCode, exitCode, args.join(' '))
       assert.equal(result.stdout.split('.').length, exitCode === 0 ? 3 : 1, args.join(' '))
     }

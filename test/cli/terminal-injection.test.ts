@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { jsonText, printable } from '../../src/commands/shared/printable.js'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, run, tempDir, cacheOnly } from './harness.js'
+import { assertNoStack, run, tempDir, withoutCaFile } from './harness.js'
 import { Terminal } from './terminal.js'
 
 const userRead = 'https://graph.microsoft.com/User.Read'
@@ -177,7 +177,7 @@ describe('text from outside reaches the terminal neutralised', () => {
 
   test('accounts -o table: cells from the cache file are inert; -o json stays exact', async () => {
     const home = await plantedCache()
-    const table = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'table'])
+    const table = await run(home, ['accounts', ...withoutCaFile(common()), '-o', 'table'])
     assert.equal(table.exitCode, 0, table.stderr)
     assertInert(table.stdout)
     assertNoForgedLine(table.stdout)
@@ -186,7 +186,7 @@ describe('text from outside reaches the terminal neutralised', () => {
     assert.ok(lines.some((line) => line.startsWith(printable(evilUsername))))
 
     // With colour forced the header is bold, and that is the only escape sequence.
-    const coloured = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'table'], {
+    const coloured = await run(home, ['accounts', ...withoutCaFile(common()), '-o', 'table'], {
       env: { FORCE_COLOR: '1' },
     })
     assert.equal(coloured.exitCode, 0, coloured.stderr)
@@ -194,7 +194,7 @@ describe('text from outside reaches the terminal neutralised', () => {
     assertInert(coloured.stdout.replaceAll('\u001b[1m', '').replaceAll('\u001b[22m', ''))
 
     // JSON escapes C0 itself; C1, bidi and separators are written as \u escapes: the same value.
-    const json = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'json'])
+    const json = await run(home, ['accounts', ...withoutCaFile(common()), '-o', 'json'])
     assertInert(json.stdout)
     const usernames = (JSON.parse(json.stdout) as { username: string }[]).map((a) => a.username)
     assert.ok(usernames.includes(evilUsername))
@@ -209,7 +209,7 @@ describe('text from outside reaches the terminal neutralised', () => {
     assertInert(token.stderr)
     assertNoForgedLine(token.stderr)
 
-    const logout = await run(home, ['logout', ...cacheOnly(common()), '--all'])
+    const logout = await run(home, ['logout', ...withoutCaFile(common()), '--all'])
     assert.equal(logout.exitCode, 0, logout.stderr)
     assert.match(logout.stderr, /^Signed out /)
     assert.equal(logout.stderr.split('\n').length, 2, logout.stderr)
@@ -258,7 +258,7 @@ describe('text from outside reaches the terminal neutralised', () => {
     await terminal.keys('C-c')
     assert.equal((await terminal.finished()).exitCode, 130)
 
-    await terminal.start(['logout', ...cacheOnly(common()), '--all'], env)
+    await terminal.start(['logout', ...withoutCaFile(common()), '--all'], env)
     const confirm = await terminal.waitFor(/Sign out [\s\S]*\(y\/N\)/)
     assert.ok(confirm.includes(printable(evilUsername)), confirm)
     assertNoForgedLine(confirm)

@@ -3,7 +3,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { assertNoStack, run, tempDir, cacheOnly } from './harness.js'
+import { assertNoStack, run, tempDir, withoutCaFile } from './harness.js'
 
 interface Entry {
   secret?: string
@@ -336,7 +336,7 @@ describe('msal-ts token', () => {
   test('-o json: the token, its times, scopes, source and account; never the refresh token', async () => {
     const home = await tempDir()
     await login(home)
-    const accounts = await run(home, ['accounts', ...cacheOnly(common()), '-o', 'json'])
+    const accounts = await run(home, ['accounts', ...withoutCaFile(common()), '-o', 'json'])
     const [account] = JSON.parse(accounts.stdout) as unknown[]
     const result = await token(home, ['--scope', userRead, '-o', 'json'])
     assert.equal(result.exitCode, 0, result.stderr)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { chmod, chown, mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cacheOnly } from '../harness.js'
+import { withoutCaFile } from '../harness.js'
 import { anyError } from './provider-rows.js'
 import {
   clientToken,
@@ -221,7 +221,7 @@ const entries: Row[] = [
         'accounts',
         '-o',
         'json',
-        ...cacheOnly(ctx.sts.cliArgs(ctx.sts.defaults.publicClientId)),
+        ...withoutCaFile(ctx.sts.cliArgs(ctx.sts.defaults.publicClientId)),
         '--cache-file',
         ctx.cacheFile,
       ],
@@ -246,7 +246,7 @@ const entries: Row[] = [
         'accounts',
         '-o',
         'table',
-        ...cacheOnly(ctx.sts.cliArgs(ctx.sts.defaults.publicClientId)),
+        ...withoutCaFile(ctx.sts.cliArgs(ctx.sts.defaults.publicClientId)),
         '--cache-file',
         ctx.cacheFile,
       ],
