@@ -20,7 +20,7 @@ __msal_ts_opts() { # command path -> its options
     'migrate-rt') echo '-s --scope --refresh-token-stdin --refresh-token-file -o --output -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'client-token') echo '-s --scope --resource --client-claims --force-refresh --on-behalf-of -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'serve') echo '--port --allow-resource --account -o --output --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
-    'decode') echo '--verify -o --output --ca-file --insecure --proxy --timeout -v --verbose --log-level --no-color -h --help' ;;
+    'decode') echo '--verify -o --output --ca-file --insecure --proxy --profile --timeout -v --verbose --log-level --no-color -h --help' ;;
     'git-credential') echo '--host --account --client-secret --client-secret-stdin --client-secret-file --certificate --private-key --certificate-password-stdin --thumbprint --send-x5c --client-assertion --client-assertion-file --federated-token --federated-audience --service-connection-id --managed-identity --object-id --mi-resource-id -c --client-id -a --authority -t --tenant --cloud --oidc-authority --no-validate-authority --no-instance-discovery --region --capability --exclude-scope --cache-file --cache-dir --cache-url --no-cache --proxy --ca-file --insecure --timeout --app-name --app-version --profile -v --verbose --log-level --pii --no-color -h --help' ;;
     'config') echo '-h --help' ;;
     'config set') echo '--profile -h --help' ;;
@@ -270,6 +270,7 @@ __msal_ts_values() { # "path option" -> how its value completes; nothing for a f
     'decode -o'|'decode --output') echo 'w:table json' ;;
     'decode --ca-file') echo 'f' ;;
     'decode --proxy') echo 'n' ;;
+    'decode --profile') echo 'a:profiles' ;;
     'decode --timeout') echo 'n' ;;
     'decode --log-level') echo 'w:error warn info debug' ;;
     'git-credential --host') echo 'n' ;;

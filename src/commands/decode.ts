@@ -39,13 +39,17 @@ const decodeOptions = [
   {
     flags: '--ca-file <pem>',
     description:
-      'extra trusted CA certificates [env: MSAL_TS_CA_FILE, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS]',
+      'extra trusted CA certificates [env: MSAL_TS_CA_FILE; below the profile: SSL_CERT_FILE, NODE_EXTRA_CA_CERTS]',
   },
   {
     flags: '--insecure',
     description: 'do not verify TLS certificates (prints a warning every run)',
   },
   { flags: '--proxy <url>', description: 'HTTP(S) proxy [env: HTTPS_PROXY, HTTP_PROXY, NO_PROXY]' },
+  {
+    flags: '--profile <name>',
+    description: 'named set of defaults for the requests of --verify [env: MSAL_TS_PROFILE]',
+  },
   {
     flags: '--timeout <seconds>',
     description: 'per HTTP request (default: 30) [env: MSAL_TS_TIMEOUT]',
@@ -126,6 +130,7 @@ function refuseIdleTransportOptions(flags: DecodeFlags): void {
       ['--ca-file', flags.caFile !== undefined],
       ['--insecure', flags.insecure === true],
       ['--proxy', flags.proxy !== undefined],
+      ['--profile', flags.profile !== undefined],
       ['--timeout', flags.timeout !== undefined],
       ['--verbose', flags.verbose === true],
       ['--log-level', flags.logLevel !== undefined],
@@ -180,7 +185,7 @@ async function verify(decoded: DecodedJwt, flags: DecodeFlags, io: Io): Promise<
 }
 
 /**
- * Option > environment > profile (MSAL_TS_PROFILE, else the default one), as for the other
+ * Option > environment > profile (--profile or MSAL_TS_PROFILE, else the default one), as for the other
  * commands: a CA or proxy kept in a profile serves --verify too, and the CA file is chosen by the
  * same precedence as everywhere (settings.ts). The environment's proxy is applied by the HTTP
  * layer; the profile's only when it has none.
@@ -190,7 +195,7 @@ function transportSettings(
   io: Io,
 ): { timeoutSeconds: number; caFile?: string; proxy?: string; logLevel: LogLevel } {
   const { env } = io
-  const profileName = env['MSAL_TS_PROFILE']
+  const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
   const profile = profileValues(profileName, env)
   const proxy = proxySetting(flags.proxy, env, { profile, profileName })
   refuseCaFileWhenInsecure(flags)

@@ -224,13 +224,13 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       {
         args: ['--scope', graph],
         env: { MSAL_TS_INSTANCE_DISCOVERY_URL: 'http://evil.example/common/discovery/instance' },
-        names: 'instanceDiscovery',
+        names: 'MSAL_TS_INSTANCE_DISCOVERY_URL',
       },
-      { args: ['--scope', graph, ...entra, '--region', 'evil.example#'], names: 'region' },
+      { args: ['--scope', graph, ...entra, '--region', 'evil.example#'], names: '--region' },
       {
         args: ['--scope', graph, ...entra],
         env: { MSAL_TS_REGION: 'evil.example/' },
-        names: 'region',
+        names: 'MSAL_TS_REGION',
       },
       {
         args: ['--scope', graph, '--client-secret', 's', '--certificate', cert.pemFile],
@@ -495,10 +495,11 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       'msal-ts: unexpected_argument: accounts takes options only, not "everyone"\n',
     )
     const schemeless = 'login.microsoftonline.com/contoso'
-    const expected = `msal-ts: invalid_authority: the authority "${schemeless}" is not a URL: it has no https:// in front\n(Did you mean https://${schemeless}?)\n`
-    for (const [args, env] of [
-      [['-a', schemeless], {}],
-      [[], { MSAL_TS_AUTHORITY: schemeless }],
+    const expected = (source: string) =>
+      `msal-ts: invalid_authority: the authority "${schemeless}" is not a URL: it has no https:// in front${source}\n(Did you mean https://${schemeless}?)\n`
+    for (const [args, env, source] of [
+      [['-a', schemeless], {}, ''],
+      [[], { MSAL_TS_AUTHORITY: schemeless }, ' (from MSAL_TS_AUTHORITY)'],
     ] as const) {
       const result = await run(
         home,
@@ -507,7 +508,7 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
       )
       assert.equal(result.exitCode, 2, JSON.stringify(env))
       assert.equal(result.stdout, '')
-      assert.equal(result.stderr, expected)
+      assert.equal(result.stderr, expected(source))
     }
     const config = await run(home, ['config', 'set', 'authority', schemeless], {
       env: { MSAL_TS_CONFIG_DIR: join(await tempDir(), 'config') },

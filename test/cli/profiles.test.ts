@@ -331,6 +331,97 @@ describe('msal-ts config', () => {
     )
   })
 
+  test('a bad region, authority, tenant or cloud is named by where it was set', async () => {
+    const { home, env } = await configHome()
+    const file = join(home, 'config', 'config.json')
+    await mkdir(join(home, 'config'), { recursive: true })
+    // Values `config set` refuses, as a hand edit could leave them.
+    await writeFile(
+      file,
+      JSON.stringify({
+        profiles: {
+          default: {},
+          far: { region: 'evil.example' },
+          slashed: { tenant: 'a/b' },
+          ftp: { authority: 'ftp://login.example.com/t' },
+          moved: { cloud: 'ftp://login.example.com' },
+        },
+      }),
+    )
+    const entra = ['-a', 'https://login.microsoftonline.com/contoso.com']
+    const clientToken = ['client-token', '-c', 'app', '--scope', graph, '--client-secret-stdin']
+    const region = 'must be a region name (letters, digits and hyphens) or auto, not "evil.example"'
+    const tenant = `invalid_tenant: the tenant "a/b" is not a tenant id or domain (letters, digits, '.', '-' and '_')`
+    const ftp = 'must use https (http is allowed on loopback hosts only)'
+    const cases: [string[], Record<string, string>, string][] = [
+      [
+        [...clientToken, ...entra, '--profile', 'far'],
+        {},
+        `invalid_region: the region of profile "far" ${region}`,
+      ],
+      [
+        [...clientToken, ...entra],
+        { MSAL_TS_REGION: 'evil.example' },
+        `invalid_region: MSAL_TS_REGION ${region}`,
+      ],
+      [
+        [...clientToken, ...entra, '--region', 'evil.example'],
+        {},
+        `invalid_region: --region ${region}`,
+      ],
+      [
+        ['accounts', '-c', 'app', '--profile', 'slashed'],
+        {},
+        `${tenant} (from the tenant of profile "slashed")`,
+      ],
+      [['accounts', '-c', 'app'], { AZURE_TENANT_ID: 'a/b' }, `${tenant} (from AZURE_TENANT_ID)`],
+      [['accounts', '-c', 'app', '--tenant', 'a/b'], {}, tenant],
+      [
+        ['accounts', '-c', 'app', '--profile', 'ftp'],
+        {},
+        `invalid_authority: the authority "ftp://login.example.com/t" ${ftp} (from the authority of profile "ftp")`,
+      ],
+      [
+        ['accounts', '-c', 'app'],
+        { MSAL_TS_AUTHORITY: 'ftp://login.example.com/t' },
+        `invalid_authority: the authority "ftp://login.example.com/t" ${ftp} (from MSAL_TS_AUTHORITY)`,
+      ],
+      [
+        ['accounts', '-c', 'app'],
+        { MSAL_TS_OIDC_AUTHORITY: 'ftp://login.example.com/t' },
+        `invalid_authority: the authority "ftp://login.example.com/t" ${ftp} (from MSAL_TS_OIDC_AUTHORITY)`,
+      ],
+      [
+        ['accounts', '-c', 'app', '--tenant', 'contoso.com'],
+        { AZURE_AUTHORITY_HOST: 'ftp://login.example.com' },
+        `invalid_authority: the authority "ftp://login.example.com/contoso.com" ${ftp} (from AZURE_AUTHORITY_HOST)`,
+      ],
+      [
+        ['accounts', '-c', 'app', '--profile', 'moved'],
+        {},
+        `invalid_authority: the authority "ftp://login.example.com/common" ${ftp} (from the cloud of profile "moved")`,
+      ],
+    ]
+    for (const [args, extraEnv, message] of cases) {
+      const result = await run(home, args, { env: { ...env, ...extraEnv }, input: 's' })
+      assert.equal(result.exitCode, 2, args.join(' '))
+      assert.equal(result.stdout, '')
+      assert.equal(result.stderr, `msal-ts: ${message}\n`, args.join(' '))
+    }
+    // A region where none applies (a user token) is a default for other runs, not refused.
+    const user = await run(home, ['accounts', '-c', 'app', ...entra, '--profile', 'far'], { env })
+    assert.equal(user.exitCode, 0, user.stderr)
+    const set = await run(home, ['config', 'set', 'region', 'evil.example'], { env })
+    assert.equal(set.exitCode, 2)
+    assert.equal(
+      set.stderr,
+      'msal-ts: invalid_config_value: "evil.example" is not a valid region\n',
+    )
+    const westUs = await run(home, ['config', 'set', 'region', 'West US'], { env })
+    assert.equal(westUs.exitCode, 0, westUs.stderr)
+    assert.equal((await run(home, ['config', 'get', 'region'], { env })).stdout, 'westus\n')
+  })
+
   test('a refused proxy from a profile is named as the profile one, not as --proxy', async () => {
     const { home, env } = await configHome()
     await run(home, ['config', 'set', 'tenant', 'contoso.com'], { env })

@@ -5,6 +5,9 @@ import { openRedisDocumentStore } from '../../core/storage/redis-document.js'
 import { shareableEntries, withLocalEntries } from '../../core/http/cache-entries.js'
 import { openRedisLink, type RedisLink } from '../../core/storage/redis-link.js'
 import type { Authority } from '../../core/authority/authority.js'
+import { regionLabel } from '../../core/authority/region.js'
+import { UsageError } from '../../core/kernel/errors.js'
+import { quoted } from '../../core/kernel/quoted.js'
 import { localCaches } from './local-caches.js'
 import { type CommonSettings, checkOwnCaFile, settingsAuthority } from './settings.js'
 import { type Io, warn } from './io.js'
@@ -33,7 +36,6 @@ export function applicationOptions(
   const caches = localCaches(settings, io, authority)
   const onWarning = (message: string) => warn(io, message)
   const link = settings.noCache ? undefined : redisLink(settings, onWarning)
-  const region = settings.region?.toLowerCase() === 'auto' ? true : settings.region
   return {
     clientId: settings.clientId,
     ...(settings.authority ? { authority: settings.authority } : {}),
@@ -53,11 +55,31 @@ export function applicationOptions(
     ...(settings.appVersion ? { appVersion: settings.appVersion } : {}),
     clientCapabilities: settings.capabilities,
     excludeScopes: settings.excludeScopes,
-    ...(region !== undefined ? { azureRegion: region } : {}),
     env: io.env,
     enablePiiLog: settings.pii,
     logger,
   }
+}
+
+/**
+ * The region of a confidential client's app tokens (public clients have none), checked here so that
+ * a bad one is named by where it was set rather than by the library's option.
+ */
+export function regionOption(settings: CommonSettings): { azureRegion?: string | true } {
+  const { region, regionSource } = settings
+  if (region === undefined) {
+    return {}
+  }
+  if (region.toLowerCase() === 'auto') {
+    return { azureRegion: true }
+  }
+  if (regionLabel(region) === undefined) {
+    throw new UsageError(
+      'invalid_region',
+      `${regionSource ?? '--region'} must be a region name (letters, digits and hyphens) or auto, not ${quoted(region)}`,
+    )
+  }
+  return { azureRegion: region }
 }
 
 /** The token cache file, or Redis with that file beside it as its local copy and fallback. */

@@ -1,6 +1,6 @@
 import { ConfidentialClientApplication } from '../../core/clients/confidential-client.js'
 import type { ClientCredential } from '../../core/credentials/client-auth.js'
-import { applicationOptions } from './app.js'
+import { applicationOptions, regionOption } from './app.js'
 import type { Io } from './io.js'
 import type { CommonSettings } from './settings.js'
 
@@ -16,5 +16,9 @@ export function confidentialApp(
   io: Io,
   options: ConfidentialAppOptions,
 ): ConfidentialClientApplication {
-  return new ConfidentialClientApplication({ ...applicationOptions(settings, io), ...options })
+  return new ConfidentialClientApplication({
+    ...applicationOptions(settings, io),
+    ...regionOption(settings),
+    ...options,
+  })
 }

@@ -1,5 +1,6 @@
 import { absolutePath } from '../../core/kernel/safe-file.js'
 import { parseAuthority } from '../../core/authority/authority.js'
+import { regionLabel } from '../../core/authority/region.js'
 import { controlCharacter } from '../../core/kernel/control-characters.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { proxyUrlProblem } from '../../core/session/option-checks.js'
@@ -58,7 +59,10 @@ export const profileKeys: Record<ProfileKeyName, ProfileKey> = {
     description: `token output format: ${tokenFormats.join(', ')}`,
     check: oneOf(tokenFormats),
   },
-  region: { description: 'Azure region for client credentials, or auto', check: text },
+  region: {
+    description: 'Azure region for client credentials, or auto',
+    check: (v) => (v.trim().toLowerCase() === 'auto' ? 'auto' : (regionLabel(v) ?? '')),
+  },
   timeout: { description: 'seconds per HTTP request', check: (v) => String(parseTimeout(v)) },
   'log-level': { description: logLevels.join(', '), check: oneOf(logLevels) },
   proxy: {

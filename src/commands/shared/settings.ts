@@ -7,6 +7,7 @@ import {
   takesRegion,
 } from '../../core/authority/authority.js'
 import { readCaFile } from '../../core/http/ca-file.js'
+import { isSafeUrl } from '../../core/http/endpoint-url.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { quoted } from '../../core/kernel/quoted.js'
 import {
@@ -20,7 +21,7 @@ import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
 import { defaultProfile, fromProfile, profileSetting, profileStack } from './profile.js'
-import { checkAuthorityScheme } from './suggestion.js'
+import { SuggestedUsageError, checkAuthorityScheme } from './suggestion.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
 export type { CommonFlags } from './common-option-table.js'
@@ -30,10 +31,14 @@ export interface CommonSettings {
   clientId: string
   authority?: string
   oidcAuthority?: string
+  /** Where the authority came from when no option gave it, for error messages. */
+  authoritySource?: string
   validateAuthority: boolean
   /** false, true, or a custom instance discovery endpoint (MSAL_TS_INSTANCE_DISCOVERY_URL). */
   instanceDiscovery: boolean | string
   region?: string
+  /** Where region came from, for error messages: `--region`, `MSAL_TS_REGION` or a profile's. */
+  regionSource?: string
   capabilities: string[]
   excludeScopes: string[]
   cacheFile?: string
@@ -88,20 +93,21 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     )
   }
   refuseCaFileWhenInsecure(flags)
-  const { authority, oidcAuthority } = resolveAuthority(flags, env, [namedProfile, fallbackProfile])
-  checkAuthorityScheme(authority ?? oidcAuthority)
-  const customDiscovery = env['MSAL_TS_INSTANCE_DISCOVERY_URL']?.trim()
+  const { authority, oidcAuthority, authoritySource } = resolveAuthority(flags, env, [
+    { name: profileName, values: namedProfile },
+    { name: defaultProfile, values: fallbackProfile },
+  ])
+  namingSource(authoritySource, () => checkAuthorityScheme(authority ?? oidcAuthority))
   const logLevel = logLevelSetting(flags, env, { profile, profileName })
   return {
     clientId: clientId.trim(),
     ...optional('authority', authority),
     ...optional('oidcAuthority', oidcAuthority),
+    ...optional('authoritySource', authoritySource),
     validateAuthority: flags.validateAuthority !== false,
-    instanceDiscovery: flags.instanceDiscovery === false ? false : customDiscovery || true,
-    ...optional(
-      'region',
-      flags.region ?? defaultRegion(env, profile, { authority, oidcAuthority }),
-    ),
+    instanceDiscovery:
+      flags.instanceDiscovery === false ? false : instanceDiscoveryUrl(env) || true,
+    ...regionSetting(flags.region, env, { profile, profileName, authority, oidcAuthority }),
     capabilities: flags.capability ?? [],
     excludeScopes: flags.excludeScope ?? [],
     ...cacheSettings(flags, io, { profile, profileName }),
@@ -146,39 +152,85 @@ function refuseEmptyValues(flags: CommonFlags): void {
 function resolveAuthority(
   flags: CommonFlags,
   env: NodeJS.ProcessEnv,
-  profiles: readonly Record<string, string>[],
-): { authority?: string; oidcAuthority?: string } {
-  const cloudName =
-    flags.cloud ?? env['AZURE_AUTHORITY_HOST'] ?? profiles.map((p) => p['cloud']).find(Boolean)
+  profiles: readonly { name: string | undefined; values: Record<string, string> }[],
+): { authority?: string; oidcAuthority?: string; authoritySource?: string } {
+  const fromProfileOf = (name: string | undefined, key: string) =>
+    `the ${key} of profile ${quoted(name ?? defaultProfile)}`
+  const clouds: [string | undefined, string | undefined][] = [
+    [flags.cloud, undefined],
+    [env['AZURE_AUTHORITY_HOST'], 'AZURE_AUTHORITY_HOST'],
+    ...profiles.map(({ name, values }): [string | undefined, string] => [
+      values['cloud'],
+      fromProfileOf(name, 'cloud'),
+    ]),
+  ]
+  const [cloudName, cloudSource] = clouds.find(([name]) => name) ?? []
   const cloud = cloudHost(cloudName ?? 'public')
   // The named profile and the default one are layers of their own: a tenant the named profile
   // gives is not lost to an authority URL the default profile names, nor sent to its provider.
-  const layers = [
-    [flags.oidcAuthority, flags.authority, flags.tenant],
-    [env['MSAL_TS_OIDC_AUTHORITY'], env['MSAL_TS_AUTHORITY'], env['AZURE_TENANT_ID']],
-    ...profiles.map((p) => [p['oidc-authority'], p['authority'], p['tenant']]),
+  type Setting = [value: string | undefined, source: string | undefined]
+  const layers: [oidcAuthority: Setting, authority: Setting, tenant: Setting][] = [
+    [
+      [flags.oidcAuthority, undefined],
+      [flags.authority, undefined],
+      [flags.tenant, undefined],
+    ],
+    [
+      [env['MSAL_TS_OIDC_AUTHORITY'], 'MSAL_TS_OIDC_AUTHORITY'],
+      [env['MSAL_TS_AUTHORITY'], 'MSAL_TS_AUTHORITY'],
+      [env['AZURE_TENANT_ID'], 'AZURE_TENANT_ID'],
+    ],
+    ...profiles.map(({ name, values }): [Setting, Setting, Setting] => [
+      [values['oidc-authority'], fromProfileOf(name, 'oidc-authority')],
+      [values['authority'], fromProfileOf(name, 'authority')],
+      [values['tenant'], fromProfileOf(name, 'tenant')],
+    ]),
   ]
+  const onCloud = ([tenant, source]: Setting) => ({
+    authority: authorityBuilder(
+      cloud,
+      namingSource(source, () => checkedTenant(tenant ?? 'common')),
+    ),
+    ...optional('authoritySource', cloudSource),
+  })
   if (flags.cloud !== undefined) {
     // --cloud (never given with -a or --oidc-authority) beats the authorities of the environment
     // and the profile as any option does, on the first tenant named, or the tenant of the first
     // authority URL named: moving clouds keeps the tenant.
     const tenant = layers
-      .map(([, layerAuthority, layerTenant]) => layerTenant || tenantOf(layerAuthority))
-      .find(Boolean)
-    return { authority: authorityBuilder(cloud, checkedTenant(tenant ?? 'common')) }
+      .map(([, [layerAuthority, authoritySource], tenantSetting]): Setting =>
+        tenantSetting[0] ? tenantSetting : [tenantOf(layerAuthority), authoritySource],
+      )
+      .find(([value]) => value)
+    return onCloud(tenant ?? [undefined, undefined])
   }
-  for (const [oidcAuthority, authority, tenant] of layers) {
+  for (const [[oidcAuthority, oidcSource], [authority, authoritySource], tenant] of layers) {
     if (oidcAuthority) {
-      return { oidcAuthority }
+      return { oidcAuthority, ...optional('authoritySource', oidcSource) }
     }
     if (authority) {
-      return { authority }
+      return { authority, ...optional('authoritySource', authoritySource) }
     }
-    if (tenant) {
-      return { authority: authorityBuilder(cloud, checkedTenant(tenant)) }
+    if (tenant[0]) {
+      return onCloud(tenant)
     }
   }
-  return cloudName ? { authority: authorityBuilder(cloud, 'common') } : {}
+  return cloudName ? onCloud([undefined, undefined]) : {}
+}
+
+/** What fails on a setting that no option gave is said with where it came from. */
+function namingSource<T>(source: string | undefined, use: () => T): T {
+  try {
+    return use()
+  } catch (error) {
+    if (source === undefined || !(error instanceof UsageError)) {
+      throw error
+    }
+    const named = `${error.message} (from ${source})`
+    throw error instanceof SuggestedUsageError
+      ? new SuggestedUsageError(error.code, named, error.suggestion)
+      : new UsageError(error.code, named)
+  }
 }
 
 /**
@@ -325,20 +377,45 @@ export function refuseIdleRedisOptions(flags: CommonFlags, settings: CommonSetti
   }
 }
 
+/** MSAL_TS_INSTANCE_DISCOVERY_URL, checked as the library checks its instanceDiscovery URL. */
+function instanceDiscoveryUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const url = env['MSAL_TS_INSTANCE_DISCOVERY_URL']?.trim()
+  if (url && !isSafeUrl(url)) {
+    throw new UsageError(
+      'invalid_option',
+      `MSAL_TS_INSTANCE_DISCOVERY_URL must be an https URL (http on loopback hosts only), not ${quoted(url)}`,
+    )
+  }
+  return url
+}
+
 /**
  * A region from the environment or a profile is a default for the authorities that have regional
  * endpoints; with any other it is left out rather than refused, as --region would be.
  */
-function defaultRegion(
+function regionSetting(
+  option: string | undefined,
   env: NodeJS.ProcessEnv,
-  profile: Record<string, string>,
-  { authority, oidcAuthority }: { authority?: string; oidcAuthority?: string },
-): string | undefined {
-  const region = env['MSAL_TS_REGION'] ?? profile['region']
-  if (!region || oidcAuthority) {
-    return undefined
+  layer: {
+    profile: Record<string, string>
+    profileName: string | undefined
+    authority?: string
+    oidcAuthority?: string
+  },
+): Pick<CommonSettings, 'region' | 'regionSource'> {
+  if (option !== undefined) {
+    return { region: option, regionSource: '--region' }
   }
-  return takesRegion(parseAuthority(authority ?? defaultAuthority)) ? region : undefined
+  const fromEnv = env['MSAL_TS_REGION']
+  const region = fromEnv ?? layer.profile['region']
+  if (!region || layer.oidcAuthority) {
+    return {}
+  }
+  if (!takesRegion(parseAuthority(layer.authority ?? defaultAuthority))) {
+    return {}
+  }
+  const regionSource = fromEnv !== undefined ? 'MSAL_TS_REGION' : fromProfile('region', layer, env)
+  return { region, regionSource }
 }
 
 /**
@@ -570,7 +647,10 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 
 /** The authority the settings name, parsed and checked. */
 export function settingsAuthority(settings: CommonSettings): Authority {
-  return settings.oidcAuthority
-    ? parseAuthority(settings.oidcAuthority, { oidc: true })
-    : parseAuthority(settings.authority ?? defaultAuthority)
+  const { oidcAuthority, authority } = settings
+  return namingSource(settings.authoritySource, () =>
+    oidcAuthority
+      ? parseAuthority(oidcAuthority, { oidc: true })
+      : parseAuthority(authority ?? defaultAuthority),
+  )
 }

@@ -1,7 +1,7 @@
 import type { ClientApplication } from '../../core/clients/application.js'
 import { ConfidentialClientApplication } from '../../core/clients/confidential-client.js'
 import { PublicClientApplication } from '../../core/clients/public-client.js'
-import { applicationOptions } from './app.js'
+import { applicationOptions, regionOption } from './app.js'
 import { type CommonFlags, resolveCommon } from './settings.js'
 import type { CredentialFlags } from './app-identity-options.js'
 import { resolveOptionalCredential } from './credential.js'
@@ -30,7 +30,11 @@ export async function withWebApp<T>(
     const app =
       credential === undefined
         ? new PublicClientApplication(options)
-        : new ConfidentialClientApplication({ ...options, clientCredential: credential })
+        : new ConfidentialClientApplication({
+            ...options,
+            ...regionOption(settings),
+            clientCredential: credential,
+          })
     try {
       return await use(app)
     } finally {
