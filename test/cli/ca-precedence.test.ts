@@ -4,7 +4,7 @@
  * and an untrusted certificate names the CA file in effect and where it came from.
  */
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { makePki } from '../fixtures/pki.js'
@@ -119,6 +119,44 @@ describe('CA file precedence', () => {
     assert.match(wrong.stderr, untrusted('SSL_CERT_FILE', otherCa))
     const none = await clientToken(home, {})
     assert.match(none.stderr, /\(no CA file set: Node's built-in CAs only\)\n$/)
+  })
+
+  test('a CA file every user can write, or reached through a link in an open directory, is never trusted', async () => {
+    const home = await tempDir()
+    const writable = join(home, 'writable.pem')
+    await copyFile(sts.caFile, writable)
+    await chmod(writable, 0o666)
+    const open = join(home, 'open')
+    await mkdir(open)
+    await chmod(open, 0o777)
+    const linked = join(open, 'linked.pem')
+    await symlink(sts.caFile, linked)
+    const everyone = 'every user can write it (mode 0666)'
+    const cases: [string[], Record<string, string>, string][] = [
+      [['--ca-file', writable], {}, `${writable}: ${everyone}`],
+      [[], { MSAL_TS_CA_FILE: writable }, `${writable} (from MSAL_TS_CA_FILE): ${everyone}`],
+      [[], { SSL_CERT_FILE: writable }, `${writable}: ${everyone} (from SSL_CERT_FILE)`],
+      [
+        ['--ca-file', linked],
+        {},
+        `${linked}: it is a symbolic link in ${open}, a directory other users can write`,
+      ],
+      [
+        [],
+        { SSL_CERT_FILE: join(home, 'missing.pem') },
+        `${join(home, 'missing.pem')}: no such file (from SSL_CERT_FILE)`,
+      ],
+    ]
+    for (const [extra, env, message] of cases) {
+      const result = await clientToken(home, env, extra)
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.equal(result.stderr, `msal-ts: ca_file: cannot use the CA file ${message}\n`)
+    }
+    // The same file, writable by its owner only, is trusted.
+    await chmod(writable, 0o644)
+    const trusted = await clientToken(home, {}, ['--ca-file', writable])
+    assert.equal(trusted.exitCode, 0, trusted.stderr)
   })
 
   test('a damaged certificate in a CA bundle is a usage error, not a server refused by the CAs after it', async () => {

@@ -1,12 +1,12 @@
 import type { ErrorHint, MsalTsError } from '../../core/kernel/errors.js'
 import { profileValues } from './profile.js'
-import { type CommonFlags, caSetting } from './settings.js'
+import { type CaSetting, type CommonFlags, caSetting } from './settings.js'
 
 /**
  * The CLI's advice for each engine hint: the engine names no flag, so the flag that gets past the
  * error is added here, after the engine's message. Each text starts with its own separator.
  */
-const cliHints: Record<ErrorHint, string> = {
+const cliHints: Record<Exclude<ErrorHint, 'ca_file_source'>, string> = {
   trust_certificate: '; pass --ca-file with its CA, or fix the proxy',
   validate_authority: '; pass --no-validate-authority to trust it',
   redirect_port: '; pick another --redirect-port',
@@ -30,12 +30,25 @@ export function withCliHint(
   if (error.hint === undefined) {
     return error.message
   }
+  if (error.hint === 'ca_file_source') {
+    const source = flags ? caInEffect(flags, env).caSource : undefined
+    return source === undefined || source === '--ca-file'
+      ? error.message
+      : `${error.message} (from ${source})`
+  }
   const note = error.hint === 'trust_certificate' && flags ? ` ${caNote(flags, env)}` : ''
   return `${error.message}${cliHints[error.hint]}${note}`
 }
 
 /** A certificate can be untrusted because the wrong CA file won: say which one is in effect. */
 function caNote(flags: CommonFlags, env: NodeJS.ProcessEnv): string {
+  const { caFile, caSource } = caInEffect(flags, env)
+  return caFile === undefined
+    ? "(no CA file set: Node's built-in CAs only)"
+    : `(CA file from ${caSource}: ${caFile})`
+}
+
+function caInEffect(flags: CommonFlags, env: NodeJS.ProcessEnv): CaSetting {
   const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
   let profile: Record<string, string> = {}
   try {
@@ -44,8 +57,5 @@ function caNote(flags: CommonFlags, env: NodeJS.ProcessEnv): string {
     // The command got past its profile before the request failed; a config file changed since is
     // no reason to hide the error itself.
   }
-  const { caFile, caSource } = caSetting(flags, env, { profile, profileName })
-  return caFile === undefined
-    ? "(no CA file set: Node's built-in CAs only)"
-    : `(CA file from ${caSource}: ${caFile})`
+  return caSetting(flags, env, { profile, profileName })
 }

@@ -7,7 +7,7 @@ import { maxCacheBytes, readFileSafely } from '../kernel/safe-file.js'
 export function readCaFile(path: string, source?: string): string {
   let pem: string | undefined
   try {
-    pem = readFileSafely(path, { maxBytes: maxCacheBytes })
+    pem = readFileSafely(path, { maxBytes: maxCacheBytes, trusted: true })
   } catch (error) {
     throw caFileError(path, fileReason(error), source)
   }
@@ -21,9 +21,12 @@ export function readCaFile(path: string, source?: string): string {
   return pem
 }
 
+/** Without a source, the caller (the CLI) is told to say where the path came from. */
 function caFileError(path: string, reason: string, source: string | undefined): UsageError {
   const from = source === undefined ? '' : ` (from ${source})`
-  return new UsageError('ca_file', `cannot use the CA file ${path}${from}: ${reason}`)
+  return new UsageError('ca_file', `cannot use the CA file ${path}${from}: ${reason}`, {
+    ...(source === undefined ? { hint: 'ca_file_source' as const } : {}),
+  })
 }
 
 /** The PEM labels OpenSSL reads a trusted certificate from; other blocks (keys) it skips. */

@@ -38,6 +38,8 @@ export type ErrorHint =
   | 'certificate_thumbprint'
   /** Give the Azure Pipelines service connection id. */
   | 'service_connection_id'
+  /** Say where the CA file (the `verify` path) was set: the engine knows only the path. */
+  | 'ca_file_source'
 
 export interface ErrorOptions {
   cause?: unknown

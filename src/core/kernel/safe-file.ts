@@ -38,6 +38,12 @@ export interface SafeReadOptions {
    * write (where it could be swapped).
    */
   ownFile?: boolean
+  /**
+   * What the file says is trusted (CA certificates): refused when every user can write it, or when
+   * a symbolic link on the way sits in a directory another user can write. Whose it is is not
+   * asked, as ownFile asks: a CA bundle is often root's, or a checkout's.
+   */
+  trusted?: boolean
 }
 
 /** Caches of many accounts are a few hundred KB: this leaves ample room and still bounds memory. */
@@ -108,7 +114,7 @@ export function checkFile(path: string, options: SafeReadOptions): Stats | undef
   let reached: ReturnType<typeof followLinks>
   try {
     reached = followLinks(path, (link) => {
-      if (options.ownFile) {
+      if (options.ownFile || options.trusted) {
         refuseOpenDirectory(dirname(link))
       }
     })
@@ -239,8 +245,9 @@ function refuseKind(stats: Stats, options: SafeReadOptions): void {
   if (options.ownFile && me !== undefined && stats.uid !== me) {
     throw new UnsafeFile(`it belongs to uid ${stats.uid}, not to this user (uid ${me})`)
   }
-  // Anyone could have written what it says: tokens to hand out, or an authority to send secrets to.
-  if (options.ownFile && me !== undefined && (stats.mode & 0o002) !== 0) {
+  // Anyone could have written what it says: tokens to hand out, an authority to send secrets to, or
+  // a CA of their own to read them on the way.
+  if ((options.ownFile || options.trusted) && me !== undefined && (stats.mode & 0o002) !== 0) {
     throw new UnsafeFile(
       `every user can write it (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')})`,
     )
