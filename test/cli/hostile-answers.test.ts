@@ -81,6 +81,12 @@ describe('client-token against hostile token endpoint answers', () => {
       error: new RegExp(`^invalid_response: ${host} answered an access token holding a control`),
     },
     {
+      name: 'an escape sequence in scope',
+      body: token({ scope: `https://graph.microsoft.com/.default \u001b[31mred` }),
+      output: 'env',
+      error: new RegExp(`^invalid_response: ${host} answered a scope holding a control character$`),
+    },
+    {
       name: 'expires_in 1e21',
       body: token({ expires_in: 1e21 }),
       output: 'kubectl',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { stat } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
@@ -76,6 +76,25 @@ describe('-o env and -o kubectl', () => {
     })
     assert.equal(evaluated.stdout, `${odd}/.default`)
     await assert.rejects(stat(join(home, 'pwned')))
+  })
+
+  test('-o env writes a control character of a cached scope as an escape, never raw', async () => {
+    const own = await tempDir()
+    const cacheFile = join(own, 'cache.json')
+    const first = await run(own, [...args, '--cache-file', cacheFile], { env: env() })
+    assert.equal(first.exitCode, 0, first.stderr)
+    // As another tool, or a hand, could have left it.
+    const cache = JSON.parse(await readFile(cacheFile, 'utf8')) as {
+      AccessToken: Record<string, { target: string }>
+    }
+    for (const entry of Object.values(cache.AccessToken)) {
+      entry.target = `${entry.target} \u001b]0;owned\u0007`
+    }
+    await writeFile(cacheFile, JSON.stringify(cache))
+    const result = await run(own, [...args, '--cache-file', cacheFile, '-o', 'env'], { env: env() })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.doesNotMatch(result.stdout, /[\u0000-\u0009\u000b-\u001f\u007f]/)
+    assert.match(result.stdout, /^export MSAL_TS_SCOPE='.*\\u001b\]0;owned\\u0007'$/m)
   })
 
   test('-o kubectl prints a client.authentication.k8s.io/v1 ExecCredential', async () => {

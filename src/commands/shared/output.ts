@@ -1,6 +1,6 @@
 import type { AuthenticationResult } from '../../core/clients/application.js'
 import type { Io } from './io.js'
-import { jsonText } from './printable.js'
+import { jsonText, printable } from './printable.js'
 
 export const tokenFormats = ['raw', 'json', 'header', 'env', 'kubectl'] as const
 export type TokenFormat = (typeof tokenFormats)[number]
@@ -30,9 +30,13 @@ export function writeToken(
   }
 }
 
-/** `export NAME='value'` lines for `eval "$(msal-ts token ... -o env)"`, quoted for any POSIX shell. */
+/**
+ * `export NAME='value'` lines for `eval "$(msal-ts token ... -o env)"`, quoted for any POSIX shell.
+ * A scope from a cache file written elsewhere is text from outside: what would drive the terminal
+ * when the lines are shown rather than evaluated is written as an escape.
+ */
 function envLines(result: AuthenticationResult): string {
-  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`
+  const quote = (value: string) => `'${printable(value).replaceAll("'", `'\\''`)}'`
   return Object.entries({
     MSAL_TS_ACCESS_TOKEN: result.access_token,
     MSAL_TS_TOKEN_TYPE: result.token_type,

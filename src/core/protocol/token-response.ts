@@ -114,6 +114,10 @@ export function checkTokenResponse(
     if (name === 'refresh_token' && value !== undefined && !printableAscii.test(value)) {
       throw refuse('a refresh_token holding a character other than printable ASCII')
     }
+    // The scope is cached as the token's target and printed beside it (-o env, -o json).
+    if (name === 'scope' && value !== undefined && controlCharacter.test(value)) {
+      throw refuse('a scope holding a control character')
+    }
     if (value !== undefined) {
       strings[name] = value
     }
