@@ -9,6 +9,7 @@ import {
 import { systemClock } from '../core/kernel/clock.js'
 import { cachedGetBody } from '../core/http/cache-entries.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
+import { reservedAmong } from '../core/protocol/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { localCaches } from './shared/local-caches.js'
 import type { Io } from './shared/io.js'
@@ -54,6 +55,10 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
     }
     checkOwnCaFile(settings)
     const scopes = scopesFrom(parsed.scope, resourceScope(parsed.resource))
+    // The token command refuses these (a user flow adds them itself): the full way says so.
+    if (reservedAmong(scopes).length > 0) {
+      return false
+    }
     const authority = settingsAuthority(settings)
     const caches = localCaches(settings, io, authority)
     const cache = new SerializableTokenCache()

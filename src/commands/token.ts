@@ -8,6 +8,7 @@ import { type CommonFlags } from './shared/settings.js'
 import { writeToken } from './shared/output.js'
 import { popOptions, type PopFlags, popSchemeFrom } from './shared/pop-options.js'
 import { parseJsonObject, resourceScope, scopesFrom } from './shared/scope-options.js'
+import { refuseReservedScopes } from '../core/protocol/scopes.js'
 
 type TokenFlags = CommonFlags & PopFlags & TokenOwnFlags
 
@@ -41,6 +42,9 @@ export function tokenCommand(deps: CommandDeps): Command {
 export async function runToken(flags: TokenFlags, deps: CommandDeps): Promise<void> {
   const { io } = deps
   const scopes = scopesFrom(flags.scope, resourceScope(flags.resource))
+  // The library looks a cached token up with these as MSAL does, refusing them only to refresh:
+  // the command refuses them either way, so whether it answers never depends on what is cached.
+  refuseReservedScopes(scopes)
   const minValidity = flags.minValidity === undefined ? undefined : parseSeconds(flags.minValidity)
   if (flags.claimsChallenge !== undefined) {
     parseJsonObject(flags.claimsChallenge, '--claims-challenge')

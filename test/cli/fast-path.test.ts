@@ -103,6 +103,18 @@ describe('the cache-hit path of msal-ts token', () => {
     assert.equal(sts.tokenRequests().length, 0)
   })
 
+  test('a reserved scope given with --scope is refused with a token cached, as the token command refuses it', async () => {
+    for (const reserved of ['openid', 'profile', 'offline_access']) {
+      for (const scopes of [[reserved], [scope, reserved]]) {
+        const args = ['token', ...base, ...scopes.flatMap((s) => ['--scope', s])]
+        const refused = await run(home, args)
+        assert.equal(refused.exitCode, 2, refused.stderr)
+        assert.equal(refused.stdout, '')
+        assert.match(refused.stderr, new RegExp(`^msal-ts: reserved_scope: ${reserved} is added`))
+      }
+    }
+  })
+
   test('a tenant named by its domain is served from the cache through its cached discovery answer', async () => {
     const domainHome = await tempDir()
     const domainArgs = [

@@ -41,12 +41,14 @@ export function resourceToScope(resource: string): string {
   return /\/\.default$/i.test(bare) ? bare : `${bare}/.default`
 }
 
-/** The user-flow scope set: the caller's scopes plus the reserved ones, minus the excluded ones. */
-export function decorateScopes(
-  scopes: readonly string[],
-  excludeScopes: readonly string[] = [],
-): string[] {
-  const reserved = scopes.filter((s) => (reservedScopes as readonly string[]).includes(s))
+/** The reserved scopes among these: a user flow adds them itself and refuses them given. */
+export function reservedAmong(scopes: readonly string[]): string[] {
+  return scopes.filter((s) => (reservedScopes as readonly string[]).includes(s))
+}
+
+/** A user flow adds the reserved scopes itself: given by the caller, they are a usage error. */
+export function refuseReservedScopes(scopes: readonly string[]): void {
+  const reserved = reservedAmong(scopes)
   if (reserved.length > 0) {
     throw new UsageError(
       'reserved_scope',
@@ -54,6 +56,14 @@ export function decorateScopes(
       { hint: 'reserved_scope' },
     )
   }
+}
+
+/** The user-flow scope set: the caller's scopes plus the reserved ones, minus the excluded ones. */
+export function decorateScopes(
+  scopes: readonly string[],
+  excludeScopes: readonly string[] = [],
+): string[] {
+  refuseReservedScopes(scopes)
   if (excludeScopes.includes('openid')) {
     throw new UsageError('reserved_scope', 'openid cannot be excluded')
   }
