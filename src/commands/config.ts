@@ -14,6 +14,7 @@ import { checkProfileValue, profileKey, profileKeys } from './shared/profile-key
 import {
   configDir,
   configFileName,
+  authorityKeys,
   configJson,
   defaultProfile,
   type Profiles,
@@ -68,7 +69,11 @@ export function configCommand({ io }: CommandDeps): Command {
     .argument('<key>')
     .argument('<value>')
     .action(async (key: string, value: string, flags: ProfileFlags) =>
-      update(io, flags, (profile) => ({ ...profile, [key]: checkProfileValue(key, value) })),
+      update(io, flags, (profile) => {
+        const checked = checkProfileValue(key, value)
+        refuseSecondAuthority(profile, key, profileName(flags, io))
+        return { ...profile, [key]: checked }
+      }),
     )
   withOptions(command.command('unset'), profileOptions)
     .description('remove a key from a profile')
@@ -106,6 +111,36 @@ export function configCommand({ io }: CommandDeps): Command {
     })
   command.addHelpText('after', help)
   return command
+}
+
+/**
+ * One profile says where to sign in once: a run would act on one of two, and drop the other. A
+ * cloud goes with a tenant; beside an authority URL or an OpenID provider it would not act.
+ */
+function refuseSecondAuthority(
+  profile: Record<string, string>,
+  key: string,
+  name: string | undefined,
+): void {
+  const other = Object.keys(profile).find((held) => clash(held, key))
+  if (other !== undefined) {
+    const where =
+      name === undefined || name === defaultProfile ? '' : ` --profile ${printable(name)}`
+    throw new UsageError(
+      'conflicting_options',
+      `the profile holds ${other} already, and ${key} would not act beside it: msal-ts config unset${where} ${other} first`,
+    )
+  }
+}
+
+/** Two keys one profile cannot hold together. */
+function clash(a: string, b: string): boolean {
+  const names = (key: string) => (authorityKeys as readonly string[]).includes(key)
+  const isUrl = (key: string) => key === 'authority' || key === 'oidc-authority'
+  if (a === b) {
+    return false
+  }
+  return (names(a) && names(b)) || (a === 'cloud' && isUrl(b)) || (b === 'cloud' && isUrl(a))
 }
 
 function withOptions(command: Command, declarations: readonly OptionDeclaration[]): Command {

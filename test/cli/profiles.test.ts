@@ -682,11 +682,14 @@ describe('profiles: option > environment > profile > default', () => {
       assert.equal((await config('unset', 'tenant')).exitCode, 0)
       assert.equal((await config('unset', 'authority')).exitCode, 0)
       assert.equal((await config('unset', 'oidc-authority')).exitCode, 0)
+      // A cloud goes with a tenant: the named profile holds both.
+      assert.equal((await config('unset', 'cloud')).exitCode, 0)
       assert.equal((await config('set', key ?? '', value ?? '')).exitCode, 0)
       assert.equal(
         (await config('set', '--profile', 'work', 'tenant', sts.tenantDomain)).exitCode,
         0,
       )
+      assert.equal((await config('set', '--profile', 'work', 'cloud', sts.url)).exitCode, 0)
       assert.equal(
         (await config('set', '--profile', 'lab', 'authority', sts.authority())).exitCode,
         0,
@@ -701,6 +704,116 @@ describe('profiles: option > environment > profile > default', () => {
         assert.equal(result.exitCode, 0, `${key} ${profile}: ${result.stderr}`)
         assert.equal(lastRequest().clientId, sts.defaults.confidentialClientId)
       }
+    }
+  })
+
+  test('config get shows the authority a run uses; one profile holds one authority, tenant or provider', async () => {
+    const { home, env } = await profiled()
+    const config = (...args: string[]) => run(home, ['config', ...args], { env })
+    assert.equal((await config('unset', 'tenant')).exitCode, 0)
+    const cloud = await config('set', 'authority', 'https://127.0.0.1:9/elsewhere')
+    assert.equal(cloud.exitCode, 2)
+    assert.equal(
+      cloud.stderr,
+      'msal-ts: conflicting_options: the profile holds cloud already, and authority would not act beside it: msal-ts config unset cloud first\n',
+    )
+    assert.equal((await config('unset', 'cloud')).exitCode, 0)
+    assert.equal((await config('set', 'authority', 'https://127.0.0.1:9/elsewhere')).exitCode, 0)
+    assert.equal((await config('set', '--profile', 'work', 'tenant', sts.tenantId)).exitCode, 0)
+    assert.equal((await config('set', '--profile', 'work', 'cloud', sts.url)).exitCode, 0)
+    // The run goes to the named profile's tenant and cloud ...
+    sts.clearLog()
+    const result = await run(home, ['client-token', '--scope', graph, '--profile', 'work'], { env })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.equal(lastRequest().tenant, sts.tenantId)
+    // ... and config says so, not that the default's authority applies.
+    const got = await config('get', '--profile', 'work', 'authority')
+    assert.equal(got.exitCode, 1)
+    assert.equal(got.stderr, 'msal-ts: not_set: authority is not set\n')
+    const listed = await config('list', '--profile', 'work', '-o', 'json')
+    const work = (JSON.parse(listed.stdout) as Record<string, Record<string, string>>)['work']
+    assert.equal(work?.['authority'], undefined)
+    assert.equal(work?.['tenant'], sts.tenantId)
+    assert.equal(work?.['cloud'], sts.url)
+
+    const second = await config('set', '--profile', 'work', 'authority', sts.authority())
+    assert.equal(second.exitCode, 2)
+    assert.equal(
+      second.stderr,
+      'msal-ts: conflicting_options: the profile holds tenant already, and authority would not act beside it: msal-ts config unset --profile work tenant first\n',
+    )
+    const file = join(home, 'config', 'config.json')
+    const before = await readFile(file, 'utf8')
+    assert.equal((await config('set', 'oidc-authority', sts.url)).exitCode, 2)
+    assert.equal(await readFile(file, 'utf8'), before)
+  })
+
+  test('an authority and a tenant of one layer that disagree are refused; a nearer cloud moves an authority', async () => {
+    const { home, env } = await profiled()
+    const file = join(home, 'config', 'config.json')
+    const profiles = JSON.parse(await readFile(file, 'utf8')) as {
+      profiles: Record<string, Record<string, string>>
+    }
+    // As a hand edit, or an older msal-ts, could leave them.
+    profiles.profiles['two'] = { authority: sts.authority(), tenant: 'fabrikam.com' }
+    profiles.profiles['oidc'] = { 'oidc-authority': sts.url, tenant: sts.tenantId }
+    profiles.profiles['moved'] = { cloud: sts.url }
+    profiles.profiles['default'] = {
+      ...profiles.profiles['default'],
+      tenant: undefined as unknown as string,
+      authority: `https://login.microsoftonline.com/${sts.tenantId}`,
+    }
+    await writeFile(file, JSON.stringify(profiles))
+    const cases: [string[], Record<string, string>, string][] = [
+      [
+        ['--profile', 'two'],
+        {},
+        `the authority of profile "two" names the tenant "${sts.tenantId}" and the tenant of profile "two" "fabrikam.com": unset one of them`,
+      ],
+      [
+        ['--profile', 'oidc'],
+        {},
+        'the tenant of profile "oidc" cannot act beside the oidc-authority of profile "oidc": unset one of them',
+      ],
+      [
+        [],
+        { MSAL_TS_AUTHORITY: sts.authority(), AZURE_TENANT_ID: 'fabrikam.com' },
+        `MSAL_TS_AUTHORITY names the tenant "${sts.tenantId}" and AZURE_TENANT_ID "fabrikam.com": unset one of them`,
+      ],
+    ]
+    for (const [args, extraEnv, message] of cases) {
+      const result = await run(home, ['client-token', '--scope', graph, ...args], {
+        env: { ...env, ...extraEnv },
+      })
+      assert.equal(result.exitCode, 2, result.stderr)
+      assert.equal(result.stdout, '')
+      assert.equal(result.stderr, `msal-ts: conflicting_options: ${message}\n`)
+    }
+    // The same tenant both ways is one tenant.
+    const agreeing = await run(home, ['client-token', '--scope', graph], {
+      env: {
+        ...env,
+        MSAL_TS_AUTHORITY: sts.authority(),
+        AZURE_TENANT_ID: sts.tenantId.toUpperCase(),
+      },
+    })
+    assert.equal(agreeing.exitCode, 0, agreeing.stderr)
+    // The default profile's public-cloud authority is moved to the named profile's cloud (and to
+    // AZURE_AUTHORITY_HOST's), with its tenant: the requests reach the loopback STS.
+    for (const [args, extraEnv] of [
+      [['--profile', 'moved'], {}],
+      [[], { AZURE_AUTHORITY_HOST: sts.url }],
+    ] as const) {
+      sts.clearLog()
+      const result = await run(
+        home,
+        ['client-token', '--scope', graph, '--force-refresh', ...args],
+        {
+          env: { ...env, ...extraEnv },
+        },
+      )
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.equal(lastRequest().tenant, sts.tenantId)
     }
   })
 

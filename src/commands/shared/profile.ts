@@ -125,8 +125,19 @@ export function profileValues(
   env: NodeJS.ProcessEnv,
 ): Record<string, string> {
   const [named, fallback] = profileStack(name, env)
-  return { ...fallback, ...named }
+  // A named profile that says where to sign in says it whole: the default's authority and tenant
+  // are not its own, as a run takes them (settings.ts), so `config get` shows what a run uses.
+  const ownAuthority = authorityKeys.some((key) => named[key] !== undefined)
+  const inherited = ownAuthority
+    ? Object.fromEntries(
+        Object.entries(fallback).filter(([key]) => !authorityKeys.includes(key as ProfileKeyName)),
+      )
+    : fallback
+  return { ...inherited, ...named }
 }
+
+/** The keys that say where to sign in: one profile holds one of them, and a layer is taken whole. */
+export const authorityKeys: readonly ProfileKeyName[] = ['oidc-authority', 'authority', 'tenant']
 
 /**
  * The named profile's own values, then the default profile's: two layers, for the settings that

@@ -164,7 +164,8 @@ function resolveAuthority(
       fromProfileOf(name, 'cloud'),
     ]),
   ]
-  const [cloudName, cloudSource] = clouds.find(([name]) => name) ?? []
+  const cloudLayer = clouds.findIndex(([name]) => name)
+  const [cloudName, cloudSource] = clouds[cloudLayer] ?? []
   const cloud = cloudHost(cloudName ?? 'public')
   // The named profile and the default one are layers of their own: a tenant the named profile
   // gives is not lost to an authority URL the default profile names, nor sent to its provider.
@@ -186,6 +187,7 @@ function resolveAuthority(
       [values['tenant'], fromProfileOf(name, 'tenant')],
     ]),
   ]
+  const firstProfileLayer = 2
   const onCloud = ([tenant, source]: Setting) => ({
     authority: authorityBuilder(
       cloud,
@@ -204,11 +206,27 @@ function resolveAuthority(
       .find(([value]) => value)
     return onCloud(tenant ?? [undefined, undefined])
   }
-  for (const [[oidcAuthority, oidcSource], [authority, authoritySource], tenant] of layers) {
+  for (const [layer, [[oidcAuthority, oidcSource], given, tenant]] of layers.entries()) {
     if (oidcAuthority) {
+      // AZURE_TENANT_ID is the Azure SDK's too, and may be set for other tools beside it.
+      const beside =
+        layer >= firstProfileLayer ? [given, tenant].find(([value]) => value) : undefined
+      if (beside !== undefined) {
+        throw new UsageError(
+          'conflicting_options',
+          `${beside[1] ?? 'a tenant'} cannot act beside ${oidcSource ?? 'an OpenID provider'}: unset one of them`,
+        )
+      }
       return { oidcAuthority, ...optional('authoritySource', oidcSource) }
     }
+    const [authority, authoritySource] = given
     if (authority) {
+      refuseTwoTenants(given, tenant)
+      // A cloud set nearer the run (AZURE_AUTHORITY_HOST over a profile's authority, a named
+      // profile's over the default one's) moves the authority there, as --cloud does.
+      if (cloudLayer >= 0 && cloudLayer < layer) {
+        return onCloud([tenantOf(authority), authoritySource])
+      }
       return { authority, ...optional('authoritySource', authoritySource) }
     }
     if (tenant[0]) {
@@ -216,6 +234,28 @@ function resolveAuthority(
     }
   }
   return cloudName ? onCloud([undefined, undefined]) : {}
+}
+
+/**
+ * An authority URL and a tenant of one layer (MSAL_TS_AUTHORITY and AZURE_TENANT_ID, or one
+ * profile's) that disagree: the tenant would be dropped. The options refuse -a with -t outright.
+ */
+function refuseTwoTenants(
+  [authority, authoritySource]: [string | undefined, string | undefined],
+  [tenant, tenantSource]: [string | undefined, string | undefined],
+): void {
+  const named = tenantOf(authority)
+  if (!tenant || authoritySource === undefined || named === undefined) {
+    return
+  }
+  if (
+    named.toLowerCase() !== namingSource(tenantSource, () => checkedTenant(tenant)).toLowerCase()
+  ) {
+    throw new UsageError(
+      'conflicting_options',
+      `${authoritySource} names the tenant ${quoted(named)} and ${tenantSource ?? 'the tenant'} ${quoted(tenant)}: unset one of them`,
+    )
+  }
 }
 
 /** What fails on a setting that no option gave is said with where it came from. */
