@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../kernel/clock.js'
 import { UsageError } from '../kernel/errors.js'
 import { httpOptionsOf, type SharedClientOptions } from '../session/client-options.js'
 import { checkSharedOptions } from '../session/option-checks.js'
+import { checkOptions } from '../session/option-shape.js'
 import { createHttpClient } from '../http/client.js'
 import type { HttpClient } from '../http/types.js'
 import { type Logger, piiAwareLogger, silentLogger } from '../kernel/log.js'
@@ -23,6 +24,7 @@ import {
   managedIdentitySource,
   obtainToken,
 } from '../managed-identity/sources.js'
+import { identityIdsElsewhere, managedIdentityRules } from './option-tables.js'
 
 /** Where managed identity tokens are filed in the cache (msal-node's placeholder authority). */
 const managedIdentityEnvironment = 'login.microsoftonline.com'
@@ -65,10 +67,9 @@ export class ManagedIdentityClient {
 
   /** No network here. */
   constructor(options: ManagedIdentityClientOptions = {}) {
-    const id = options.managedIdentity
-    if (id !== undefined && !identityCacheId(id).trim()) {
-      throw new UsageError('invalid_identity', 'the managed identity id is empty')
-    }
+    checkOptions('ManagedIdentityClient options', options, managedIdentityRules, {
+      elsewhere: identityIdsElsewhere,
+    })
     checkSharedOptions(options)
     this.#options = options
     // The public entry point is the one place the process environment is read: the engine below
@@ -83,7 +84,7 @@ export class ManagedIdentityClient {
       persisted: options.cacheStore !== undefined,
       log: this.#log,
     }
-    this.#cacheId = identityCacheId(id)
+    this.#cacheId = identityCacheId(options.managedIdentity)
   }
 
   /** The source the environment names; no request is made. */

@@ -4,12 +4,18 @@ import type { AuthCodeFlowOptions, AuthorizationUrlOptions } from '../grants/aut
 import { isSafeUrl } from '../http/endpoint-url.js'
 import type { PopAuthScheme } from '../protocol/pop.js'
 import { claimsProblem } from '../protocol/scopes.js'
-import type { ClientApplicationOptions, ClientTokenOptions } from '../session/client-options.js'
+import type { ManagedIdentityId } from '../managed-identity/sources.js'
+import type {
+  ClientApplicationOptions,
+  ClientTokenOptions,
+  SharedClientOptions,
+} from '../session/client-options.js'
 import {
   callback,
   checkedApart,
   flag,
   isPlainObject,
+  nameText,
   oneOf,
   plainObject,
   positiveNumber,
@@ -25,6 +31,7 @@ import {
 } from '../session/option-shape.js'
 import type { SilentOptions } from '../session/silent.js'
 import { SerializableTokenCache } from '../token-cache/token-cache.js'
+import type { ManagedIdentityClientOptions } from './managed-identity.js'
 import type { DeviceFlowOptions, InteractiveOptions } from './public-options.js'
 
 /*
@@ -86,9 +93,23 @@ const environment: Rule = (value) =>
     ? undefined
     : 'must be an object of variable names and string values'
 
+/** What every client takes: the token cache, the HTTP stack, logging. */
+const sharedRules: Rules<SharedClientOptions> = {
+  tokenCache: instanceOf(SerializableTokenCache, 'a SerializableTokenCache'),
+  cacheStore: store,
+  httpClient: withMethods('request'),
+  verify: either(flag, text),
+  proxies: checkedApart,
+  timeout: checkedApart,
+  logger: callback,
+  enablePiiLog: flag,
+  clock: callback,
+}
+
 export const constructorRules: Rules<
   ClientApplicationOptions & { clientCredential: ClientCredential }
 > = {
+  ...sharedRules,
   clientId: text,
   clientCredential,
   authority: either(text, instanceOf(AuthorityBuilder, 'an AuthorityBuilder')),
@@ -104,16 +125,49 @@ export const constructorRules: Rules<
   excludeScopes: textList,
   httpCache: store,
   popKeyStore: store,
-  tokenCache: instanceOf(SerializableTokenCache, 'a SerializableTokenCache'),
-  cacheStore: store,
-  httpClient: withMethods('request'),
-  verify: either(flag, text),
-  proxies: checkedApart,
-  timeout: checkedApart,
-  logger: callback,
-  enablePiiLog: flag,
-  clock: callback,
 }
+
+type IdField<T> = T extends unknown ? keyof T : never
+
+const identityIds: Rules<Record<IdField<ManagedIdentityId>, string>> = {
+  clientId: nameText,
+  objectId: nameText,
+  resourceId: nameText,
+}
+
+/**
+ * One user-assigned identity: the request carries a single id, so a second one would be dropped
+ * and one left undefined would silently ask for the system-assigned identity instead.
+ */
+const managedIdentity: Rule = (value, name) => {
+  if (!isPlainObject(value)) {
+    return 'must be { clientId }, { objectId } or { resourceId } (left out for the system-assigned identity)'
+  }
+  shape(identityIds)(value, name)
+  const given = Object.entries(value)
+  return given.length === 1 && given.every(([, id]) => id !== undefined)
+    ? undefined
+    : 'must hold exactly one of clientId, objectId and resourceId'
+}
+
+/** A wait per retry, in milliseconds: NaN or a string would retry at once. */
+const retryDelays: Rule = (value) =>
+  Array.isArray(value) &&
+  value.every((delay) => typeof delay === 'number' && Number.isFinite(delay) && delay >= 0)
+    ? undefined
+    : 'must be a list of milliseconds, 0 or more'
+
+export const managedIdentityRules: Rules<ManagedIdentityClientOptions> = {
+  ...sharedRules,
+  managedIdentity,
+  env: environment,
+  imdsRetryDelaysMs: retryDelays,
+}
+
+/** The ids of a user-assigned identity, which a caller may give where an app takes its clientId. */
+export const identityIdsElsewhere: Record<string, string> = Object.fromEntries(
+  Object.keys(identityIds).map((id) => [id, `managedIdentity: { ${id} }`]),
+)
 
 const popScheme = shape<PopAuthScheme>({ httpMethod: text, url: text, nonce: text })
 

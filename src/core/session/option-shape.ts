@@ -13,14 +13,14 @@ export type Rules<T> = { readonly [K in keyof Required<T>]: Rule }
 
 /**
  * Refuses an options object that is not a plain object, an option it does not know (suggesting
- * the camelCase name for a snake_case one, as MSAL Python spells them), and a value of the wrong
- * shape. Undefined is an option left out.
+ * the camelCase name for a snake_case one, as MSAL Python spells them, or where `elsewhere` says
+ * the option lives instead), and a value of the wrong shape. Undefined is an option left out.
  */
 export function checkOptions<T>(
   name: string,
   options: unknown,
   rules: Rules<T>,
-  prefix = '',
+  { prefix = '', elsewhere = {} }: { prefix?: string; elsewhere?: Record<string, string> } = {},
 ): void {
   if (options === undefined) {
     return
@@ -33,7 +33,8 @@ export function checkOptions<T>(
     const rule = known[key]
     if (rule === undefined) {
       const camel = key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())
-      const hint = known[camel] !== undefined ? ` (did you mean ${camel}?)` : ''
+      const meant = known[camel] !== undefined ? camel : elsewhere[camel]
+      const hint = meant !== undefined ? ` (did you mean ${meant}?)` : ''
       throw new UsageError('unknown_option', `${name} has no option ${quoted(key)}${hint}`)
     }
     const problem = value === undefined ? undefined : rule(value, `${prefix}${key}`)
@@ -72,6 +73,10 @@ export const textList: Rule = (value) =>
   Array.isArray(value) && value.every((item) => typeof item === 'string')
     ? undefined
     : 'must be a list of strings'
+
+/** An id or a name: a blank one would be sent, or matched, as none at all. */
+export const nameText: Rule = (value) =>
+  typeof value === 'string' && value.trim() !== '' ? undefined : 'must be a non-empty string'
 
 /** A count of seconds, 0 or more: NaN or a string would compare false with every expiry. */
 export const seconds: Rule = (value) =>
@@ -118,7 +123,7 @@ export const withMethods =
 export const shape =
   <T>(rules: Rules<T>): Rule =>
   (value, name) => {
-    checkOptions(name, value, rules, `${name}.`)
+    checkOptions(name, value, rules, { prefix: `${name}.` })
     return undefined
   }
 

@@ -1,0 +1,93 @@
+// ManagedIdentityClient's options are checked as the application classes' are: a name it does not
+// know, a wrong type, or an identity that is not exactly one user-assigned id is a UsageError at
+// construction. Taken as given, `{ clientId }` would go out with no id at all and the caller would
+// silently get the system-assigned identity's token.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import {
+  ManagedIdentityClient,
+  SerializableTokenCache,
+  UsageError,
+  memoryStore,
+  type HttpClient,
+  type ManagedIdentityClientOptions,
+} from 'msal-ts'
+import { assertUsageError } from './usage-error.js'
+
+const noNetwork: HttpClient = {
+  request: (req) => Promise.reject(new Error(`unexpected request to ${req.url}`)),
+}
+const client = (options: unknown) =>
+  new ManagedIdentityClient({
+    env: {},
+    httpClient: noNetwork,
+    ...(options as ManagedIdentityClientOptions),
+  })
+
+/** [what, the options, the words the message must hold] */
+const refused: [string, unknown, string][] = [
+  ['clientId at the top level', { clientId: 'abc' }, 'managedIdentity: { clientId }'],
+  ['client_id at the top level', { client_id: 'abc' }, 'managedIdentity: { clientId }'],
+  ['objectId at the top level', { objectId: 'abc' }, 'managedIdentity: { objectId }'],
+  ['an unknown option', { foo: 1 }, '"foo"'],
+  ["imdsRetryDelaysMs: 'x'", { imdsRetryDelaysMs: 'x' }, 'imdsRetryDelaysMs'],
+  ['imdsRetryDelaysMs: [-1]', { imdsRetryDelaysMs: [-1] }, 'imdsRetryDelaysMs'],
+  ['two ids', { managedIdentity: { clientId: 'a', objectId: 'b' } }, 'managedIdentity'],
+  ['no id', { managedIdentity: {} }, 'managedIdentity'],
+  ['an id left undefined', { managedIdentity: { clientId: undefined } }, 'managedIdentity'],
+  ['an unknown id field', { managedIdentity: { foo: 'x' } }, 'managedIdentity has no option "foo"'],
+  ['a number as the id', { managedIdentity: { clientId: 5 } }, 'managedIdentity.clientId'],
+  ['a blank id', { managedIdentity: { resourceId: ' ' } }, 'managedIdentity.resourceId'],
+  ['a string as the identity', { managedIdentity: 'abc' }, 'managedIdentity'],
+  ['tokenCache: {}', { tokenCache: {} }, 'tokenCache'],
+  ["enablePiiLog: 'yes'", { enablePiiLog: 'yes' }, 'enablePiiLog'],
+  ['env: 5', { env: 5 }, 'env'],
+]
+
+for (const [name, options, words] of refused) {
+  test(`ManagedIdentityClient with ${name}: a UsageError holding ${words}`, () =>
+    assertUsageError(UsageError, () => client(options), words))
+}
+
+test('ManagedIdentityClient options that are no object are a UsageError', async () => {
+  await assertUsageError(UsageError, () => new ManagedIdentityClient(null as never), 'options')
+  await assertUsageError(UsageError, () => new ManagedIdentityClient('abc' as never), 'options')
+})
+
+test('every option of the right shape is taken', () => {
+  assert.doesNotThrow(() => new ManagedIdentityClient())
+  assert.doesNotThrow(() =>
+    client({
+      managedIdentity: { objectId: 'o' },
+      env: { A: 'b', C: undefined },
+      imdsRetryDelaysMs: [0, 10],
+      tokenCache: new SerializableTokenCache(),
+      cacheStore: memoryStore(),
+      verify: false,
+      proxies: { https: 'http://proxy:3128', http: null },
+      timeout: 5,
+      logger: () => undefined,
+      enablePiiLog: false,
+      clock: () => 0,
+    }),
+  )
+})
+
+test('a user-assigned identity goes out by the id it was given', async () => {
+  const urls: string[] = []
+  const http: HttpClient = {
+    request(req) {
+      urls.push(req.url)
+      return Promise.resolve({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ access_token: 'at', token_type: 'Bearer', expires_in: '3600' }),
+      })
+    },
+  }
+  const app = client({ httpClient: http, managedIdentity: { objectId: 'oid' } })
+  await app.acquireTokenForClient('https://vault.azure.net')
+  const sent = new URL(urls.at(-1) ?? '')
+  assert.equal(sent.searchParams.get('object_id'), 'oid')
+  assert.equal(sent.searchParams.get('client_id'), null)
+})
