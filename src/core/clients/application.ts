@@ -58,10 +58,10 @@ export class ClientApplication {
 
   /** No network here: discovery waits until a request needs it. */
   constructor(options: ClientApplicationOptions) {
-    // Nothing given is a missing client id, said so below.
+    // Nothing given, as a JavaScript caller may, is a missing client id, said so below.
     checkOptions('the options', options ?? {}, constructorRules)
-    if (!options.clientId?.trim()) {
-      throw new UsageError('missing_client_id', 'a client id is required')
+    if (!(options as ClientApplicationOptions | undefined)?.clientId?.trim()) {
+      throw new UsageError('missing_client_id', 'a client id is required (the clientId option)')
     }
     if (options.authority && options.oidcAuthority) {
       throw new UsageError(

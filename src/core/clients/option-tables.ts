@@ -1,7 +1,12 @@
 import { AuthorityBuilder } from '../authority/authority.js'
-import type { CertificateCredential, ClientCredential } from '../credentials/client-auth.js'
+import type {
+  AssertionCredential,
+  CertificateCredential,
+  ClientCredential,
+} from '../credentials/client-auth.js'
 import type { AuthCodeFlowOptions, AuthorizationUrlOptions } from '../grants/auth-code.js'
 import { isSafeUrl } from '../http/endpoint-url.js'
+import { UsageError } from '../kernel/errors.js'
 import type { PopAuthScheme } from '../protocol/pop.js'
 import { claimsProblem } from '../protocol/scopes.js'
 import type { ManagedIdentityId } from '../managed-identity/sources.js'
@@ -54,12 +59,37 @@ const instanceOf =
   (value) =>
     value instanceof type ? undefined : `must be ${what}`
 
+const assertion: Rules<AssertionCredential> = { clientAssertion: either(text, callback) }
+
 const certificate: Rules<CertificateCredential> = {
-  privateKey: text,
-  thumbprint: text,
-  publicCertificate: text,
+  privateKey: nameText,
+  thumbprint: nameText,
+  publicCertificate: nameText,
   passphrase: text,
   sendX5c: flag,
+}
+
+/**
+ * A credential object that cannot authenticate, refused without showing it (it may hold a private
+ * key or its passphrase). A certificate's thumbprint is computed from the certificate when left out.
+ */
+function checkCredentialParts(value: Record<string, unknown>): void {
+  if (value['clientAssertion'] === undefined && value['privateKey'] === undefined) {
+    throw new UsageError(
+      'invalid_option',
+      'clientCredential must be a secret, a certificate with its privateKey, or { clientAssertion }',
+    )
+  }
+  if (
+    value['privateKey'] !== undefined &&
+    value['thumbprint'] === undefined &&
+    value['publicCertificate'] === undefined
+  ) {
+    throw new UsageError(
+      'invalid_option',
+      'clientCredential needs the thumbprint of its certificate, or the publicCertificate to compute it from',
+    )
+  }
 }
 
 const clientCredential: Rule = (value, name) => {
@@ -70,9 +100,12 @@ const clientCredential: Rule = (value, name) => {
     return 'must be a secret, { privateKey, ... } or { clientAssertion }'
   }
   if ('clientAssertion' in value) {
-    return shape({ clientAssertion: either(text, callback) })(value, name)
+    shape(assertion)(value, name)
+  } else {
+    shape(certificate)(value, name)
   }
-  return shape(certificate)(value, name)
+  checkCredentialParts(value)
+  return undefined
 }
 
 /** Entra's regional host is `<region>.login.microsoft.com`: the region's own text is checked there. */

@@ -1,0 +1,72 @@
+// What the application classes refuse at construction, before a request could fail on it later:
+// no options at all, a client credential that cannot authenticate.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import {
+  ConfidentialClientApplication,
+  PublicClientApplication,
+  UsageError,
+  type HttpClient,
+} from 'msal-ts'
+import { assertUsageError } from './usage-error.js'
+
+const authority = 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47'
+const noNetwork: HttpClient = {
+  request: (req) => Promise.reject(new Error(`unexpected request to ${req.url}`)),
+}
+type Options = Record<string, unknown>
+const base = { clientId: 'cid', authority, httpClient: noNetwork, env: {} }
+const cca = (extra: Options = {}) =>
+  new ConfidentialClientApplication({ ...base, clientCredential: 'secret', ...extra })
+const pem = '-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----'
+
+/** [what, the call, the words the message must hold] */
+const refused: [string, () => unknown, string][] = [
+  [
+    'ConfidentialClientApplication()',
+    () => new ConfidentialClientApplication(undefined as never),
+    'clientId',
+  ],
+  ['PublicClientApplication()', () => new PublicClientApplication(undefined as never), 'clientId'],
+  ['PublicClientApplication(null)', () => new PublicClientApplication(null as never), 'clientId'],
+  ["PublicClientApplication('abc')", () => new PublicClientApplication('abc' as never), 'options'],
+  ['clientCredential: {}', () => cca({ clientCredential: {} }), 'clientCredential'],
+  [
+    'clientCredential: { clientAssertion: undefined }',
+    () => cca({ clientCredential: { clientAssertion: undefined } }),
+    'clientCredential',
+  ],
+  [
+    'a certificate without its private key',
+    () => cca({ clientCredential: { thumbprint: 'ab', publicCertificate: 'cert' } }),
+    'clientCredential',
+  ],
+  [
+    'a certificate with a blank private key',
+    () => cca({ clientCredential: { privateKey: ' ', thumbprint: 'ab' } }),
+    'clientCredential.privateKey',
+  ],
+  [
+    'a certificate with neither its thumbprint nor the certificate',
+    () => cca({ clientCredential: { privateKey: pem } }),
+    'clientCredential',
+  ],
+]
+
+for (const [name, call, words] of refused) {
+  test(`${name}: a UsageError holding ${words}, at construction`, () =>
+    assertUsageError(UsageError, call, words))
+}
+
+test('a certificate credential missing a part does not show the parts it has', () => {
+  assert.throws(
+    () => cca({ clientCredential: { publicCertificate: 'cert', passphrase: 'hunter2' } }),
+    (error: unknown) => error instanceof UsageError && !error.message.includes('hunter2'),
+  )
+})
+
+test('complete credentials are taken', () => {
+  assert.doesNotThrow(() => cca({ clientCredential: { privateKey: pem, thumbprint: 'ab' } }))
+  assert.doesNotThrow(() => cca({ clientCredential: { privateKey: pem, publicCertificate: 'c' } }))
+  assert.doesNotThrow(() => cca({ clientCredential: { clientAssertion: () => 'jwt' } }))
+})
