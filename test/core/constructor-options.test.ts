@@ -1,5 +1,5 @@
 // What the application classes refuse at construction, before a request could fail on it later:
-// no options at all, a client credential that cannot authenticate.
+// no options at all, a client credential that cannot authenticate, a region on a public client.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
@@ -18,6 +18,7 @@ type Options = Record<string, unknown>
 const base = { clientId: 'cid', authority, httpClient: noNetwork, env: {} }
 const cca = (extra: Options = {}) =>
   new ConfidentialClientApplication({ ...base, clientCredential: 'secret', ...extra })
+const pca = (extra: Options = {}) => new PublicClientApplication({ ...base, ...extra })
 const pem = '-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----'
 
 /** [what, the call, the words the message must hold] */
@@ -51,6 +52,8 @@ const refused: [string, () => unknown, string][] = [
     () => cca({ clientCredential: { privateKey: pem } }),
     'clientCredential',
   ],
+  ['azureRegion on a public client', () => pca({ azureRegion: 'westus' }), 'confidential'],
+  ['azureRegion: true on a public client', () => pca({ azureRegion: true }), 'azureRegion'],
 ]
 
 for (const [name, call, words] of refused) {
@@ -65,8 +68,10 @@ test('a certificate credential missing a part does not show the parts it has', (
   )
 })
 
-test('complete credentials are taken', () => {
+test('complete credentials are taken, and a region where it acts', () => {
   assert.doesNotThrow(() => cca({ clientCredential: { privateKey: pem, thumbprint: 'ab' } }))
   assert.doesNotThrow(() => cca({ clientCredential: { privateKey: pem, publicCertificate: 'c' } }))
   assert.doesNotThrow(() => cca({ clientCredential: { clientAssertion: () => 'jwt' } }))
+  assert.doesNotThrow(() => cca({ azureRegion: 'westus' }))
+  assert.doesNotThrow(() => pca({ azureRegion: undefined }))
 })

@@ -15,13 +15,14 @@ import { stderrLogger } from './logging.js'
 
 /**
  * The engine's options for the common settings: file-backed caches, logging, TLS and proxy.
- * `cacheOnly` marks the commands that send no HTTP request (accounts, logout).
+ * `cacheOnly` marks the commands that send no HTTP request (accounts, logout). The region is a
+ * confidential client's alone (regionOption).
  */
 export function applicationOptions(
   settings: CommonSettings,
   io: Io,
   { cacheOnly = false }: { cacheOnly?: boolean } = {},
-): ClientApplicationOptions {
+): Omit<ClientApplicationOptions, 'azureRegion'> {
   if (!cacheOnly) {
     checkOwnCaFile(settings)
   }

@@ -24,11 +24,24 @@ export type { DeviceFlowOptions, InteractiveOptions } from './public-options.js'
 
 /** A client that cannot keep a secret: a person's CLI, a desktop app. */
 export class PublicClientApplication extends ClientApplication {
-  constructor(options: ClientApplicationOptions & { clientCredential?: never }) {
-    if ((options as { clientCredential?: unknown } | undefined)?.clientCredential !== undefined) {
+  constructor(
+    options: Omit<ClientApplicationOptions, 'azureRegion'> & {
+      clientCredential?: never
+      azureRegion?: never
+    },
+  ) {
+    const given = options as { clientCredential?: unknown; azureRegion?: unknown } | undefined
+    if (given?.clientCredential !== undefined) {
       throw new UsageError(
         'unexpected_credential',
         'a public client application takes no client credential',
+      )
+    }
+    // MSAL sends only client credentials to a region: on a public client it would be ignored.
+    if (given?.azureRegion !== undefined) {
+      throw new UsageError(
+        'region_unsupported',
+        'azureRegion acts on confidential clients only (their app tokens), not on a public client',
       )
     }
     super(options)
