@@ -184,6 +184,9 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           // Node sent these as UTF-8, undici (through a proxy) as Latin-1.
           { args: ['--app-name', 'café'], names: '--app-name' },
           { args: ['--app-version', '1.0-ß'], names: '--app-version' },
+          // Blank, these were passed on to the engine, which refused them by its own option names.
+          { args: ['--capability='], names: '--capability' },
+          { args: ['--exclude-scope', ' '], names: '--exclude-scope' },
         ]),
   ]
 

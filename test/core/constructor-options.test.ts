@@ -1,5 +1,6 @@
 // What the application classes refuse at construction, before a request could fail on it later:
-// no options at all, a client credential that cannot authenticate, a region on a public client.
+// no options at all, a client credential that cannot authenticate, a region on a public client,
+// blank capabilities and excluded scopes.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
@@ -54,6 +55,13 @@ const refused: [string, () => unknown, string][] = [
   ],
   ['azureRegion on a public client', () => pca({ azureRegion: 'westus' }), 'confidential'],
   ['azureRegion: true on a public client', () => pca({ azureRegion: true }), 'azureRegion'],
+  ["clientCapabilities: ['']", () => cca({ clientCapabilities: [''] }), 'clientCapabilities'],
+  [
+    "clientCapabilities: ['CP1', ' ']",
+    () => pca({ clientCapabilities: ['CP1', ' '] }),
+    'clientCapabilities',
+  ],
+  ["excludeScopes: ['']", () => pca({ excludeScopes: [''] }), 'excludeScopes'],
 ]
 
 for (const [name, call, words] of refused) {
@@ -68,10 +76,11 @@ test('a certificate credential missing a part does not show the parts it has', (
   )
 })
 
-test('complete credentials are taken, and a region where it acts', () => {
+test('complete credentials and names are taken, and a region where it acts', () => {
   assert.doesNotThrow(() => cca({ clientCredential: { privateKey: pem, thumbprint: 'ab' } }))
   assert.doesNotThrow(() => cca({ clientCredential: { privateKey: pem, publicCertificate: 'c' } }))
   assert.doesNotThrow(() => cca({ clientCredential: { clientAssertion: () => 'jwt' } }))
   assert.doesNotThrow(() => cca({ azureRegion: 'westus' }))
   assert.doesNotThrow(() => pca({ azureRegion: undefined }))
+  assert.doesNotThrow(() => pca({ clientCapabilities: ['CP1'], excludeScopes: ['offline_access'] }))
 })

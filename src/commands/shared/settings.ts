@@ -138,8 +138,16 @@ const emptyNotAllowed = [
   ['profile', '--profile'],
 ] as const satisfies readonly (readonly [keyof CommonFlags, string])[]
 
+/** Repeatable options whose empty value names nothing, and would be refused by the engine's name for it. */
+const emptyItemNotAllowed = [
+  ['capability', '--capability'],
+  ['excludeScope', '--exclude-scope'],
+] as const satisfies readonly (readonly [keyof CommonFlags, string])[]
+
 function refuseEmptyValues(flags: CommonFlags): void {
-  const empty = emptyNotAllowed.find(([key]) => flags[key]?.trim() === '')
+  const empty =
+    emptyNotAllowed.find(([key]) => flags[key]?.trim() === '') ??
+    emptyItemNotAllowed.find(([key]) => flags[key]?.some((value) => value.trim() === ''))
   if (empty !== undefined) {
     throw new UsageError('invalid_option', `${empty[1]} takes a value, not an empty one`)
   }

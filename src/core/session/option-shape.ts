@@ -78,6 +78,12 @@ export const textList: Rule = (value) =>
 export const nameText: Rule = (value) =>
   typeof value === 'string' && value.trim() !== '' ? undefined : 'must be a non-empty string'
 
+/** Capabilities, scopes: a blank one in the list names nothing, and was most likely a slip. */
+export const nameList: Rule = (value) =>
+  Array.isArray(value) && value.every((item) => nameText(item, '') === undefined)
+    ? undefined
+    : 'must be a list of non-empty strings'
+
 /** A count of seconds, 0 or more: NaN or a string would compare false with every expiry. */
 export const seconds: Rule = (value) =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0
