@@ -1,3 +1,4 @@
+import { lstatSync, statSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { Command } from 'commander'
 import { MsalTsError, RuntimeFailure, UsageError } from '../core/kernel/errors.js'
@@ -133,6 +134,22 @@ function refuseSecondAuthority(
   }
 }
 
+/**
+ * A config.json linked to a file whose directory is not there (a mistyped link, an unmounted
+ * disk) is refused: the directories the config lives in are made, never those a link names.
+ */
+function refuseDanglingLink(file: string, target: string): void {
+  if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() !== true) {
+    return
+  }
+  if (statSync(dirname(target), { throwIfNoEntry: false }) === undefined) {
+    throw new UsageError(
+      'unwritable_config',
+      `it is a symbolic link to ${printable(target)}, in a directory that is not there`,
+    )
+  }
+}
+
 /** Two keys one profile cannot hold together. */
 function clash(a: string, b: string): boolean {
   const names = (key: string) => (authorityKeys as readonly string[]).includes(key)
@@ -209,6 +226,7 @@ async function update(
     // (the directory may be named `cfg/`, and not be there yet), under its own name: a config.json
     // linked to dotfiles/msal-ts.json is written there, not beside it as a new config.json.
     reached = followLinks(file)?.target ?? file
+    refuseDanglingLink(file, reached)
     makeDirectories(dirname(reached))
   } catch (error) {
     throw failed(error)

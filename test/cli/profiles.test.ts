@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -175,6 +176,19 @@ describe('msal-ts config', () => {
       profiles: { default: { tenant: 't9' } },
     })
     assert.deepEqual(await readdir(join(linked, 'dot')), ['msal-ts.json'])
+    // A link into a directory that is not there makes nothing there.
+    const dangling = join(linked, 'dangling')
+    await mkdir(dangling)
+    await symlink('../nowhere/msal-ts.json', join(dangling, 'config.json'))
+    const refused = await run(home, ['config', 'set', 'tenant', 't9'], {
+      env: { MSAL_TS_CONFIG_DIR: dangling },
+    })
+    assert.equal(refused.exitCode, 2)
+    assert.equal(
+      refused.stderr,
+      `msal-ts: unwritable_config: cannot write the config file ${join(dangling, 'config.json')}: it is a symbolic link to ${join(linked, 'nowhere', 'msal-ts.json')}, in a directory that is not there\n`,
+    )
+    assert.equal(existsSync(join(linked, 'nowhere')), false)
   })
 
   test('secrets, unknown keys and bad values are refused with exit 2, and nothing is written', async () => {
