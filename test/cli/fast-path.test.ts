@@ -115,6 +115,18 @@ describe('the cache-hit path of msal-ts token', () => {
     }
   })
 
+  test('-v on a cached token says where it came from, the full CLI answering', async () => {
+    sts.clearLog()
+    const result = await run(home, ['token', ...base, '--scope', scope, '-v'])
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]*\n$/)
+    assert.match(
+      result.stderr,
+      /^msal-ts: debug: cache hit: access token for [^\n]*User\.Read[^\n]* \(expires in \d+ s\)\n$/,
+    )
+    assert.equal(sts.log.length, 0)
+  })
+
   test('a tenant named by its domain is served from the cache through its cached discovery answer', async () => {
     const domainHome = await tempDir()
     const domainArgs = [

@@ -27,7 +27,13 @@ import { checkClientOptions } from '../session/option-checks.js'
 import { checkArgument, checkOptions } from '../session/option-shape.js'
 import { type CachedGrant, redeem, redeemUserGrant } from '../session/redeem.js'
 import { type SilentOptions, silentToken } from '../session/silent.js'
-import { cachedOrFetched, fetchOnce, loadCache, realmsKnown } from '../session/single-flight.js'
+import {
+  cachedOrFetched,
+  fetchOnce,
+  loadCache,
+  loggedPick,
+  realmsKnown,
+} from '../session/single-flight.js'
 import { type PickedToken, pickAccessToken } from '../token-cache/lookup.js'
 import type { AccessTokenQuery, SerializableTokenCache } from '../token-cache/token-cache.js'
 import {
@@ -138,7 +144,10 @@ export class ClientApplication {
     realms: readonly string[],
     options: { minValidity?: number; exclude?: ReadonlySet<string> } = {},
   ): PickedToken {
-    return pickAccessToken(this.tokenCache, query, realms, { ...options, now: this.clock() })
+    return loggedPick(
+      this.app.log,
+      pickAccessToken(this.tokenCache, query, realms, { ...options, now: this.clock() }),
+    )
   }
 
   /** Credentials a confidential client adds to every grant; a public client has none. */

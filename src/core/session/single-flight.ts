@@ -1,7 +1,13 @@
 import type { AppContext } from './app-context.js'
 import type { ClientTokenOptions } from './client-options.js'
 import { openIdConfigurationUrl } from '../authority/authority.js'
-import { findAccessTokens, knownRealms, pickAccessToken } from '../token-cache/lookup.js'
+import {
+  type PickedToken,
+  findAccessTokens,
+  knownRealms,
+  pickAccessToken,
+} from '../token-cache/lookup.js'
+import type { Logger } from '../kernel/log.js'
 import type { Endpoints } from '../authority/discovery.js'
 import { MsalTsError, UsageError } from '../kernel/errors.js'
 import { refreshReasons } from '../grants/token-request.js'
@@ -88,11 +94,14 @@ export async function cachedOrFetched(
 ): Promise<AuthenticationResult | undefined> {
   const skipCache = options.forceRefresh === true || options.claimsChallenge !== undefined
   const pick = (realms: readonly string[], exclude?: ReadonlySet<string>) =>
-    pickAccessToken(app.tokenCache, query, realms, {
-      ...options,
-      ...(exclude ? { exclude } : {}),
-      now: app.clock(),
-    })
+    loggedPick(
+      app.log,
+      pickAccessToken(app.tokenCache, query, realms, {
+        ...options,
+        ...(exclude ? { exclude } : {}),
+        now: app.clock(),
+      }),
+    )
   await loadCache(app)
   const known = [...new Set([...(await realmsKnown(app)), ...extraRealms])]
   const quick = skipCache ? {} : pick(known)
@@ -149,4 +158,16 @@ export async function agingOnFailure<T>(
     }
     throw error
   }
+}
+
+/** A token answered from the cache is said at debug level, as a request is: -v shows where it came from. */
+export function loggedPick(log: Logger, picked: PickedToken): PickedToken {
+  if (picked.hit) {
+    log({
+      kind: 'cache',
+      op: 'hit',
+      detail: `access token for ${picked.hit.scope.join(' ')} (expires in ${picked.hit.expires_in} s)`,
+    })
+  }
+  return picked
 }
