@@ -91,3 +91,20 @@ test('a user-assigned identity goes out by the id it was given', async () => {
   assert.equal(sent.searchParams.get('object_id'), 'oid')
   assert.equal(sent.searchParams.get('client_id'), null)
 })
+
+test('acquireTokenForClient refuses a resource that is no string and options it does not take', async () => {
+  const app = client({})
+  for (const [resource, options, words] of [
+    [42, {}, 'resource'],
+    [undefined, {}, 'resource'],
+    ['https://vault.azure.net', { forceRefresh: 'yes' }, 'forceRefresh'],
+    ['https://vault.azure.net', { scopes: ['x'] }, '"scopes"'],
+    ['https://vault.azure.net', { signal: 'stop' }, 'signal'],
+  ] as const) {
+    await assertUsageError(
+      UsageError,
+      () => app.acquireTokenForClient(resource as unknown as string, options),
+      words,
+    )
+  }
+})

@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '../kernel/clock.js'
 import { UsageError } from '../kernel/errors.js'
 import { httpOptionsOf, type SharedClientOptions } from '../session/client-options.js'
 import { checkSharedOptions } from '../session/option-checks.js'
-import { checkOptions } from '../session/option-shape.js'
+import { checkArgument, checkOptions, text } from '../session/option-shape.js'
 import { createHttpClient } from '../http/client.js'
 import type { HttpClient } from '../http/types.js'
 import { type Logger, piiAwareLogger, silentLogger } from '../kernel/log.js'
@@ -24,7 +24,11 @@ import {
   managedIdentitySource,
   obtainToken,
 } from '../managed-identity/sources.js'
-import { identityIdsElsewhere, managedIdentityRules } from './option-tables.js'
+import {
+  identityIdsElsewhere,
+  managedIdentityRules,
+  managedIdentityTokenRules,
+} from './option-tables.js'
 
 /** Where managed identity tokens are filed in the cache (msal-node's placeholder authority). */
 const managedIdentityEnvironment = 'login.microsoftonline.com'
@@ -104,6 +108,8 @@ export class ManagedIdentityClient {
     resource: string,
     options: ManagedIdentityTokenOptions = {},
   ): Promise<AuthenticationResult> {
+    checkArgument('resource', resource, text)
+    checkOptions('acquireTokenForClient options', options, managedIdentityTokenRules)
     const wanted = resource.trim().replace(/\/\.default$/i, '')
     if (!wanted) {
       throw new UsageError('missing_resource', 'a resource is required')

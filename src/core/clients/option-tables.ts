@@ -37,7 +37,10 @@ import {
 } from '../session/option-shape.js'
 import type { SilentOptions } from '../session/silent.js'
 import { SerializableTokenCache } from '../token-cache/token-cache.js'
-import type { ManagedIdentityClientOptions } from './managed-identity.js'
+import type {
+  ManagedIdentityClientOptions,
+  ManagedIdentityTokenOptions,
+} from './managed-identity.js'
 import type { DeviceFlowOptions, InteractiveOptions } from './public-options.js'
 
 /*
@@ -272,6 +275,12 @@ export const interactiveRules: Rules<InteractiveOptions> = {
   signal,
   openBrowser: callback,
   extraScopesToConsent: textList,
+}
+
+export const managedIdentityTokenRules: Rules<ManagedIdentityTokenOptions> = {
+  forceRefresh: flag,
+  claimsChallenge: claimsProblem,
+  signal,
 }
 
 export const deviceFlowRules: Rules<DeviceFlowOptions> = {
