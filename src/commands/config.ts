@@ -1,4 +1,4 @@
-import { lstatSync, statSync } from 'node:fs'
+import { readlinkSync, statSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { Command } from 'commander'
 import { MsalTsError, RuntimeFailure, UsageError } from '../core/kernel/errors.js'
@@ -135,17 +135,19 @@ function refuseSecondAuthority(
 }
 
 /**
- * A config.json linked to a file whose directory is not there (a mistyped link, an unmounted
- * disk) is refused: the directories the config lives in are made, never those a link names.
+ * A link on the way that leads nowhere (mistyped, an unmounted disk), where directories would have
+ * to be made: refused, as the directories a link names are never made, only those of the config
+ * itself. A config.json linked to a file not there yet, in a directory that is, is written.
  */
-function refuseDanglingLink(file: string, target: string): void {
-  if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() !== true) {
-    return
-  }
-  if (statSync(dirname(target), { throwIfNoEntry: false }) === undefined) {
+function refuseDanglingLink(links: readonly string[], target: string): void {
+  const dangling = links.find((link) => statSync(link, { throwIfNoEntry: false }) === undefined)
+  if (
+    dangling !== undefined &&
+    statSync(dirname(target), { throwIfNoEntry: false }) === undefined
+  ) {
     throw new UsageError(
       'unwritable_config',
-      `it is a symbolic link to ${printable(target)}, in a directory that is not there`,
+      `${printable(dangling)} is a symbolic link to ${printable(readlinkSync(dangling))}, which is not there`,
     )
   }
 }
@@ -225,8 +227,9 @@ async function update(
     // conf would take `x/..` off by name: it is given the file the system reaches by the name
     // (the directory may be named `cfg/`, and not be there yet), under its own name: a config.json
     // linked to dotfiles/msal-ts.json is written there, not beside it as a new config.json.
-    reached = followLinks(file)?.target ?? file
-    refuseDanglingLink(file, reached)
+    const links: string[] = []
+    reached = followLinks(file, (link) => links.push(link))?.target ?? file
+    refuseDanglingLink(links, reached)
     makeDirectories(dirname(reached))
   } catch (error) {
     throw failed(error)

@@ -200,7 +200,8 @@ function transportSettings(
   const proxy = proxySetting(flags.proxy, env, { profile, profileName })
   refuseCaFileWhenInsecure(flags)
   const ca = caSetting(flags, env, { profile, profileName })
-  checkOwnCaFile({ ...ca, insecure: flags.insecure === true })
+  // --verify always sends requests: a machine-wide CA file is checked up front too.
+  checkOwnCaFile({ ...ca, insecure: flags.insecure === true }, { requestCertain: true })
   const { caFile } = ca
   return {
     timeoutSeconds: timeoutSetting(flags.timeout, env, { profile, profileName }),

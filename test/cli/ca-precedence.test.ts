@@ -131,6 +131,12 @@ describe('CA file precedence', () => {
     await chmod(open, 0o777)
     const linked = join(open, 'linked.pem')
     await symlink(sts.caFile, linked)
+    // A file anyone can rename another over, and a link in a safe directory leading to it.
+    const replaceable = join(open, 'plain.pem')
+    await copyFile(sts.caFile, replaceable)
+    await chmod(replaceable, 0o644)
+    const intoOpen = join(home, 'into-open.pem')
+    await symlink(replaceable, intoOpen)
     const everyone = 'every user can write it (mode 0666)'
     const cases: [string[], Record<string, string>, string][] = [
       [['--ca-file', writable], {}, `${writable}: ${everyone}`],
@@ -140,6 +146,16 @@ describe('CA file precedence', () => {
         ['--ca-file', linked],
         {},
         `${linked}: it is a symbolic link in ${open}, a directory other users can write`,
+      ],
+      [
+        ['--ca-file', replaceable],
+        {},
+        `${replaceable}: it is in ${open}, a directory every user can write`,
+      ],
+      [
+        ['--ca-file', intoOpen],
+        {},
+        `${intoOpen}: it is in ${open}, a directory every user can write`,
       ],
       [
         [],
@@ -153,10 +169,14 @@ describe('CA file precedence', () => {
       assert.equal(result.stdout, '')
       assert.equal(result.stderr, `msal-ts: ca_file: cannot use the CA file ${message}\n`)
     }
-    // The same file, writable by its owner only, is trusted.
+    // The same file, writable by its owner only, is trusted; so is one of this user's in a
+    // sticky directory (as /tmp is), where no one else can rename over it.
     await chmod(writable, 0o644)
     const trusted = await clientToken(home, {}, ['--ca-file', writable])
     assert.equal(trusted.exitCode, 0, trusted.stderr)
+    await chmod(open, 0o1777)
+    const sticky = await clientToken(home, {}, ['--ca-file', replaceable])
+    assert.equal(sticky.exitCode, 0, sticky.stderr)
   })
 
   test('a damaged certificate in a CA bundle is a usage error, not a server refused by the CAs after it', async () => {

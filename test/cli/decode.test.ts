@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { execa } from 'execa'
 import { startConnectProxy } from '../fixtures/connect-proxy.js'
@@ -367,6 +368,10 @@ describe('msal-ts decode', () => {
     const untrusted = await decode(['--verify'], token, wrong)
     assertRefused(untrusted, 1, 'tls_error')
     assert.match(untrusted.stderr, /CA file from SSL_CERT_FILE/)
+    // A missing one is bad input, exit 2 as on every other command, before any request.
+    const missing = await decode(['--verify'], token, { SSL_CERT_FILE: join(dir, 'missing.pem') })
+    assertRefused(missing, 2, 'ca_file')
+    assert.match(missing.stderr, /missing\.pem \(from SSL_CERT_FILE\): no such file/)
   })
 
   test('--proxy carries the requests of --verify; --insecure works without the CA, with a warning; --verbose logs the requests, never the token', async () => {

@@ -104,7 +104,7 @@ describe('the cache-hit path of msal-ts token', () => {
   })
 
   test('a reserved scope given with --scope is refused with a token cached, as the token command refuses it', async () => {
-    for (const reserved of ['openid', 'profile', 'offline_access']) {
+    for (const reserved of ['openid', 'profile', 'offline_access', 'OpenID', 'OFFLINE_ACCESS']) {
       for (const scopes of [[reserved], [scope, reserved]]) {
         const args = ['token', ...base, ...scopes.flatMap((s) => ['--scope', s])]
         const refused = await run(home, args)

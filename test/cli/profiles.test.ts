@@ -186,7 +186,18 @@ describe('msal-ts config', () => {
     assert.equal(refused.exitCode, 2)
     assert.equal(
       refused.stderr,
-      `msal-ts: unwritable_config: cannot write the config file ${join(dangling, 'config.json')}: it is a symbolic link to ${join(linked, 'nowhere', 'msal-ts.json')}, in a directory that is not there\n`,
+      `msal-ts: unwritable_config: cannot write the config file ${join(dangling, 'config.json')}: ${join(dangling, 'config.json')} is a symbolic link to ../nowhere/msal-ts.json, which is not there\n`,
+    )
+    assert.equal(existsSync(join(linked, 'nowhere')), false)
+    // So does a config directory that is such a link.
+    await symlink(join(linked, 'nowhere', 'cfg'), join(linked, 'cfg-link'))
+    const linkedDir = await run(home, ['config', 'set', 'tenant', 't9'], {
+      env: { MSAL_TS_CONFIG_DIR: join(linked, 'cfg-link') },
+    })
+    assert.equal(linkedDir.exitCode, 2)
+    assert.match(
+      linkedDir.stderr,
+      /cfg-link is a symbolic link to .*nowhere\/cfg, which is not there\n$/,
     )
     assert.equal(existsSync(join(linked, 'nowhere')), false)
   })
@@ -789,11 +800,6 @@ describe('profiles: option > environment > profile > default', () => {
         {},
         'the tenant of profile "oidc" cannot act beside the oidc-authority of profile "oidc": unset one of them',
       ],
-      [
-        [],
-        { MSAL_TS_AUTHORITY: sts.authority(), AZURE_TENANT_ID: 'fabrikam.com' },
-        `MSAL_TS_AUTHORITY names the tenant "${sts.tenantId}" and AZURE_TENANT_ID "fabrikam.com": unset one of them`,
-      ],
     ]
     for (const [args, extraEnv, message] of cases) {
       const result = await run(home, ['client-token', '--scope', graph, ...args], {
@@ -803,15 +809,14 @@ describe('profiles: option > environment > profile > default', () => {
       assert.equal(result.stdout, '')
       assert.equal(result.stderr, `msal-ts: conflicting_options: ${message}\n`)
     }
-    // The same tenant both ways is one tenant.
-    const agreeing = await run(home, ['client-token', '--scope', graph], {
-      env: {
-        ...env,
-        MSAL_TS_AUTHORITY: sts.authority(),
-        AZURE_TENANT_ID: sts.tenantId.toUpperCase(),
-      },
+    // AZURE_TENANT_ID, which the Azure SDK's tools read too, yields to MSAL_TS_AUTHORITY, whatever
+    // tenant it names (a domain and an id of one tenant are two spellings).
+    sts.clearLog()
+    const ambient = await run(home, ['client-token', '--scope', graph, '--force-refresh'], {
+      env: { ...env, MSAL_TS_AUTHORITY: sts.authority(), AZURE_TENANT_ID: sts.tenantDomain },
     })
-    assert.equal(agreeing.exitCode, 0, agreeing.stderr)
+    assert.equal(ambient.exitCode, 0, ambient.stderr)
+    assert.equal(lastRequest().tenant, sts.tenantId)
     // The default profile's public-cloud authority is moved to the named profile's cloud (and to
     // AZURE_AUTHORITY_HOST's), with its tenant: the requests reach the loopback STS.
     for (const [args, extraEnv] of [
@@ -829,6 +834,47 @@ describe('profiles: option > environment > profile > default', () => {
       assert.equal(result.exitCode, 0, result.stderr)
       assert.equal(lastRequest().tenant, sts.tenantId)
     }
+  })
+
+  test("a nearer tenant keeps a farther authority URL's cloud; AZURE_TENANT_ID leaves a profile's OpenID provider be", async () => {
+    const { home, env } = await configHome()
+    const file = join(home, 'config', 'config.json')
+    await mkdir(join(home, 'config'), { recursive: true })
+    const elsewhere = 'https://127.0.0.1:9/elsewhere'
+    await writeFile(
+      file,
+      JSON.stringify({
+        profiles: {
+          // A cloud of its own (a sovereign one, here the loopback STS), and another tenant.
+          default: {
+            'client-id': sts.defaults.confidentialClientId,
+            'ca-file': sts.caFile,
+            authority: sts.authority('fabrikam.com'),
+          },
+          provider: { 'oidc-authority': elsewhere },
+        },
+      }),
+    )
+    const secret = { ...env, AZURE_CLIENT_SECRET: sts.defaults.clientSecret }
+    for (const [args, extraEnv] of [
+      [['--tenant', sts.tenantId], {}],
+      [[], { AZURE_TENANT_ID: sts.tenantId }],
+    ] as const) {
+      sts.clearLog()
+      const result = await run(
+        home,
+        ['client-token', '--scope', graph, '--force-refresh', ...args],
+        { env: { ...secret, ...extraEnv } },
+      )
+      assert.equal(result.exitCode, 0, result.stderr)
+      assert.equal(lastRequest().tenant, sts.tenantId)
+    }
+    // The provider's secret goes to the provider (nothing listens there), not to an Entra tenant.
+    const provider = await run(home, ['client-token', '--scope', graph, '--profile', 'provider'], {
+      env: { ...secret, AZURE_TENANT_ID: sts.tenantId, MSAL_TS_TIMEOUT: '5' },
+    })
+    assert.equal(provider.exitCode, 1, provider.stderr)
+    assert.match(provider.stderr, /127\.0\.0\.1:9/)
   })
 
   test('a profile cache dir holds the token cache unless MSAL_TS_CACHE_DIR is set', async () => {

@@ -94,16 +94,17 @@ test('a user-assigned identity goes out by the id it was given', async () => {
 
 test('acquireTokenForClient refuses a resource that is no string and options it does not take', async () => {
   const app = client({})
-  for (const [resource, options, words] of [
+  const cases: [unknown, Record<string, unknown>, string][] = [
     [42, {}, 'resource'],
     [undefined, {}, 'resource'],
     ['https://vault.azure.net', { forceRefresh: 'yes' }, 'forceRefresh'],
     ['https://vault.azure.net', { scopes: ['x'] }, '"scopes"'],
     ['https://vault.azure.net', { signal: 'stop' }, 'signal'],
-  ] as const) {
+  ]
+  for (const [resource, options, words] of cases) {
     await assertUsageError(
       UsageError,
-      () => app.acquireTokenForClient(resource as unknown as string, options),
+      () => app.acquireTokenForClient(resource as string, options),
       words,
     )
   }

@@ -195,13 +195,14 @@ function resolveAuthority(
       [values['tenant'], fromProfileOf(name, 'tenant')],
     ]),
   ]
+  const environmentLayer = 1
   const firstProfileLayer = 2
-  const onCloud = ([tenant, source]: Setting) => ({
+  const onCloud = ([tenant, source]: Setting, [host, hostSource] = [cloud, cloudSource]) => ({
     authority: authorityBuilder(
-      cloud,
+      host,
       namingSource(source, () => checkedTenant(tenant ?? 'common')),
     ),
-    ...optional('authoritySource', cloudSource),
+    ...optional('authoritySource', hostSource),
   })
   if (flags.cloud !== undefined) {
     // --cloud (never given with -a or --oidc-authority) beats the authorities of the environment
@@ -229,7 +230,10 @@ function resolveAuthority(
     }
     const [authority, authoritySource] = given
     if (authority) {
-      refuseTwoTenants(given, tenant)
+      // MSAL_TS_AUTHORITY beats AZURE_TENANT_ID, which the Azure SDK's tools read too.
+      if (layer >= firstProfileLayer) {
+        refuseTwoTenants(given, tenant)
+      }
       // A cloud set nearer the run (AZURE_AUTHORITY_HOST over a profile's authority, a named
       // profile's over the default one's) moves the authority there, as --cloud does.
       if (cloudLayer >= 0 && cloudLayer < layer) {
@@ -238,6 +242,21 @@ function resolveAuthority(
       return { authority, ...optional('authoritySource', authoritySource) }
     }
     if (tenant[0]) {
+      const fartherIndex = layers.findIndex(
+        ([[farOidc], [farAuthority]], index) => index > layer && (farOidc || farAuthority),
+      )
+      const [[fartherOidc], [fartherAuthority, fartherSource]] = layers[fartherIndex] ?? [[], []]
+      // AZURE_TENANT_ID, exported for the Azure SDK's tools, does not make a profile's OpenID
+      // provider an Entra tenant, nor send that provider's client secret to Entra.
+      if (layer === environmentLayer && fartherOidc) {
+        continue
+      }
+      // A tenant set nearer than an Entra authority URL keeps that URL's cloud (a sovereign one),
+      // as a cloud set nearer keeps the URL's tenant.
+      const farther = fartherAuthority ? parseAuthority(fartherAuthority) : undefined
+      if (farther?.kind === 'aad' && (cloudLayer < 0 || cloudLayer > fartherIndex)) {
+        return onCloud(tenant, [new URL(farther.url).origin, fartherSource])
+      }
       return onCloud(tenant)
     }
   }
@@ -386,14 +405,16 @@ const machineWideCaSources = new Set(['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS'])
  * A CA file of msal-ts's own settings (--ca-file, MSAL_TS_CA_FILE, a profile) is checked before
  * anything else, as other bad input is: a missing or broken one would otherwise pass while the
  * cache answers and fail at the first refresh, and `token` with no one signed in would be exit 3.
+ * Where a request is certain (`requestCertain`), a machine-wide one is checked up front too.
  */
 export function checkOwnCaFile(
   settings: Pick<CommonSettings, 'caFile' | 'caSource' | 'insecure'>,
+  { requestCertain = false }: { requestCertain?: boolean } = {},
 ): void {
   if (
     settings.caFile !== undefined &&
     !settings.insecure &&
-    !machineWideCaSources.has(settings.caSource ?? '')
+    (requestCertain || !machineWideCaSources.has(settings.caSource ?? ''))
   ) {
     // A path from a variable or a profile is named with where it was set, which the command line
     // does not show.

@@ -130,8 +130,29 @@ export function checkFile(path: string, options: SafeReadOptions): Stats | undef
   }
   if (reached.stats !== undefined) {
     refuseKind(reached.stats, options)
+    if (options.trusted) {
+      refuseReplaceable(reached.target, reached.stats)
+    }
   }
   return reached.stats
+}
+
+/**
+ * A trusted file in a directory every user can write can be renamed over by any of them, unless
+ * the directory is sticky and the file is this user's or root's (then only they can).
+ */
+function refuseReplaceable(target: string, stats: Stats): void {
+  const me = process.geteuid?.()
+  if (me === undefined) {
+    return
+  }
+  const directory = dirname(target)
+  const { mode } = statSync(directory)
+  const sticky = (mode & 0o1000) !== 0
+  const ours = stats.uid === me || stats.uid === 0
+  if ((mode & 0o002) !== 0 && !(sticky && ours)) {
+    throw new UnsafeFile(`it is in ${directory}, a directory every user can write`)
+  }
 }
 
 /**

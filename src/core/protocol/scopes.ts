@@ -41,9 +41,13 @@ export function resourceToScope(resource: string): string {
   return /\/\.default$/i.test(bare) ? bare : `${bare}/.default`
 }
 
-/** The reserved scopes among these: a user flow adds them itself and refuses them given. */
+/**
+ * The reserved scopes among these: a user flow adds them itself and refuses them given. In any
+ * case, as the cache lookup ignores case: `OpenID` would otherwise be answered by a token for
+ * `openid` and whatever else it was issued for, and be sent beside the real one on a refresh.
+ */
 export function reservedAmong(scopes: readonly string[]): string[] {
-  return scopes.filter((s) => (reservedScopes as readonly string[]).includes(s))
+  return scopes.filter((s) => (reservedScopes as readonly string[]).includes(s.toLowerCase()))
 }
 
 /** A user flow adds the reserved scopes itself: given by the caller, they are a usage error. */
