@@ -55,6 +55,8 @@ const refused: [string, () => unknown, string][] = [
   ],
   ['azureRegion on a public client', () => pca({ azureRegion: 'westus' }), 'confidential'],
   ['azureRegion: true on a public client', () => pca({ azureRegion: true }), 'azureRegion'],
+  ["azureRegion: ' ' on a public client", () => pca({ azureRegion: ' ' }), 'azureRegion'],
+  ['azureRegion: 5 on a public client', () => pca({ azureRegion: 5 }), 'azureRegion'],
   ["clientCapabilities: ['']", () => cca({ clientCapabilities: [''] }), 'clientCapabilities'],
   [
     "clientCapabilities: ['CP1', ' ']",
@@ -82,5 +84,13 @@ test('complete credentials and names are taken, and a region where it acts', () 
   assert.doesNotThrow(() => cca({ clientCredential: { clientAssertion: () => 'jwt' } }))
   assert.doesNotThrow(() => cca({ azureRegion: 'westus' }))
   assert.doesNotThrow(() => pca({ azureRegion: undefined }))
+  assert.doesNotThrow(() => cca({ azureRegion: null }))
   assert.doesNotThrow(() => pca({ clientCapabilities: ['CP1'], excludeScopes: ['offline_access'] }))
+})
+
+test('a public client takes the values that mean no region, as MSAL documents them', () => {
+  for (const azureRegion of [undefined, null, false, '']) {
+    assert.doesNotThrow(() => pca({ azureRegion }), String(azureRegion))
+  }
+  assert.doesNotThrow(() => new PublicClientApplication({ clientId: 'x', azureRegion: false }))
 })

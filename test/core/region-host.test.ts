@@ -93,3 +93,15 @@ test('a region MSAL normalises (spaces, capitals) still reaches its regional hos
   await app(idp.http, { azureRegion: 'East US 2' }).acquireTokenForClient(['api://x/.default'])
   assert.deepEqual(idp.tokenHosts(), ['eastus2.login.microsoft.com'])
 })
+
+test('azureRegion: null is a region left unsaid, as MSAL reads None', async () => {
+  const none = fakeEntra()
+  await app(none.http, { azureRegion: null as never }).acquireTokenForClient(['api://x/.default'])
+  assert.deepEqual(none.tokenHosts(), ['login.microsoftonline.com'])
+  const forced = fakeEntra()
+  await app(forced.http, {
+    azureRegion: null as never,
+    env: { MSAL_FORCE_REGION: 'westus' },
+  }).acquireTokenForClient(['api://x/.default'])
+  assert.deepEqual(forced.tokenHosts(), ['westus.login.microsoft.com'])
+})

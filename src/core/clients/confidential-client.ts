@@ -159,7 +159,8 @@ export class ConfidentialClientApplication extends ClientApplication {
    * is no DNS label is refused before its text can become the token host.
    */
   #configuredRegion(): 'detect' | { region: string } | undefined {
-    const fromOption = this.options.azureRegion !== undefined
+    // Null is MSAL's None: no choice made, so MSAL_FORCE_REGION still applies.
+    const fromOption = this.options.azureRegion != null
     const configured = fromOption ? this.options.azureRegion : this.#env()['MSAL_FORCE_REGION']
     if (!configured || !takesRegion(this.authority)) {
       return undefined

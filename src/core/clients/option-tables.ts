@@ -112,8 +112,12 @@ const clientCredential: Rule = (value, name) => {
   return undefined
 }
 
-/** Entra's regional host is `<region>.login.microsoft.com`: the region's own text is checked there. */
-const region = either(text, flag)
+/**
+ * Entra's regional host is `<region>.login.microsoft.com`: the region's own text is checked there.
+ * Null is MSAL's None, a region left unsaid.
+ */
+const regionName = either(text, flag)
+const region: Rule = (value, name) => (value === null ? undefined : regionName(value, name))
 
 /** The same rule as an authority's: https, or plain http on a loopback host only. */
 const discoveryEndpoint: Rule = (value) =>

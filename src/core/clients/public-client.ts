@@ -27,7 +27,7 @@ export class PublicClientApplication extends ClientApplication {
   constructor(
     options: Omit<ClientApplicationOptions, 'azureRegion'> & {
       clientCredential?: never
-      azureRegion?: never
+      azureRegion?: false
     },
   ) {
     const given = options as { clientCredential?: unknown; azureRegion?: unknown } | undefined
@@ -37,8 +37,10 @@ export class PublicClientApplication extends ClientApplication {
         'a public client application takes no client credential',
       )
     }
-    // MSAL sends only client credentials to a region: on a public client it would be ignored.
-    if (given?.azureRegion !== undefined) {
+    // MSAL sends only client credentials to a region: on a public client one would be ignored.
+    // Its "no region" values (MSAL's None, false, an empty name) say nothing that would be lost.
+    const region = given?.azureRegion
+    if (region === true || (typeof region === 'string' && region !== '')) {
       throw new UsageError(
         'region_unsupported',
         'azureRegion acts on confidential clients only (their app tokens), not on a public client',

@@ -46,7 +46,10 @@ export interface ClientApplicationOptions extends SharedClientOptions {
   /** Sent as x-app-ver: printable ASCII. */
   appVersion?: string
   clientCapabilities?: string[]
-  /** A region name, `true` (or "auto") to detect it, false for none. */
+  /**
+   * A region name, `true` (or "auto") to detect it, false or "" for none. Left out (or null, as
+   * MSAL's None), MSAL_FORCE_REGION is used when set.
+   */
   azureRegion?: string | boolean
   /**
    * Where MSAL_FORCE_REGION, REGION_NAME and AZURE_POD_IDENTITY_AUTHORITY_HOST are read from;
