@@ -35,6 +35,11 @@ const refused: [string, unknown, string][] = [
   ['two ids', { managedIdentity: { clientId: 'a', objectId: 'b' } }, 'managedIdentity'],
   ['no id', { managedIdentity: {} }, 'managedIdentity'],
   ['an id left undefined', { managedIdentity: { clientId: undefined } }, 'managedIdentity'],
+  [
+    'every id left undefined',
+    { managedIdentity: { clientId: undefined, objectId: undefined } },
+    'managedIdentity',
+  ],
   ['an unknown id field', { managedIdentity: { foo: 'x' } }, 'managedIdentity has no option "foo"'],
   ['a number as the id', { managedIdentity: { clientId: 5 } }, 'managedIdentity.clientId'],
   ['a blank id', { managedIdentity: { resourceId: ' ' } }, 'managedIdentity.resourceId'],
@@ -109,3 +114,35 @@ test('acquireTokenForClient refuses a resource that is no string and options it 
     )
   }
 })
+
+for (const [name, given, query, value] of [
+  ['{ clientId, objectId: undefined }', { clientId: 'c', objectId: undefined }, 'client_id', 'c'],
+  [
+    '{ clientId: undefined, resourceId: undefined, objectId }',
+    { clientId: undefined, resourceId: undefined, objectId: 'oid' },
+    'object_id',
+    'oid',
+  ],
+] as const) {
+  test(`managedIdentity ${name} goes out by its one id: undefined is absent`, async () => {
+    const urls: string[] = []
+    const http: HttpClient = {
+      request(req) {
+        urls.push(req.url)
+        return Promise.resolve({
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ access_token: 'at', token_type: 'Bearer', expires_in: '3600' }),
+        })
+      },
+    }
+    const app = client({ httpClient: http, managedIdentity: given })
+    await app.acquireTokenForClient('https://vault.azure.net')
+    const sent = new URL(urls.at(-1) ?? '')
+    assert.equal(sent.searchParams.get(query), value)
+    assert.deepEqual(
+      [...sent.searchParams.keys()].filter((key) => /_id$/.test(key)),
+      [query],
+    )
+  })
+}

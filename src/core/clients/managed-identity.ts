@@ -55,6 +55,18 @@ export interface ManagedIdentityTokenOptions {
   signal?: AbortSignal
 }
 
+/**
+ * The one id the checks found, without the fields left undefined: the sources pick the id by the
+ * field's presence, so `{ clientId, objectId: undefined }` would go out as an undefined object id.
+ */
+function givenId(id: ManagedIdentityId | undefined): ManagedIdentityId | undefined {
+  return id === undefined
+    ? undefined
+    : (Object.fromEntries(
+        Object.entries(id).filter(([, value]) => value !== undefined),
+      ) as ManagedIdentityId)
+}
+
 /** MSAL's ManagedIdentityClient: app-only tokens for the machine's (or the app's) managed identity. */
 export class ManagedIdentityClient {
   readonly tokenCache: SerializableTokenCache
@@ -75,7 +87,7 @@ export class ManagedIdentityClient {
       elsewhere: identityIdsElsewhere,
     })
     checkSharedOptions(options)
-    this.#options = options
+    this.#options = { ...options, managedIdentity: givenId(options.managedIdentity) }
     // The public entry point is the one place the process environment is read: the engine below
     // takes it as given, so a caller (the CLI) can hand over its own.
     this.#env = options.env ?? process.env
@@ -88,7 +100,7 @@ export class ManagedIdentityClient {
       persisted: options.cacheStore !== undefined,
       log: this.#log,
     }
-    this.#cacheId = identityCacheId(options.managedIdentity)
+    this.#cacheId = identityCacheId(this.#options.managedIdentity)
   }
 
   /** The source the environment names; no request is made. */

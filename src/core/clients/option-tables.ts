@@ -178,15 +178,15 @@ const identityIds: Rules<Record<IdField<ManagedIdentityId>, string>> = {
 
 /**
  * One user-assigned identity: the request carries a single id, so a second one would be dropped
- * and one left undefined would silently ask for the system-assigned identity instead.
+ * and an object with none would silently ask for the system-assigned identity instead. An id left
+ * undefined is absent, as any option left undefined is.
  */
 const managedIdentity: Rule = (value, name) => {
   if (!isPlainObject(value)) {
     return 'must be { clientId }, { objectId } or { resourceId } (left out for the system-assigned identity)'
   }
   shape(identityIds)(value, name)
-  const given = Object.entries(value)
-  return given.length === 1 && given.every(([, id]) => id !== undefined)
+  return Object.values(value).filter((id) => id !== undefined).length === 1
     ? undefined
     : 'must hold exactly one of clientId, objectId and resourceId'
 }
