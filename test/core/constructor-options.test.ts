@@ -71,6 +71,26 @@ for (const [name, call, words] of refused) {
     assertUsageError(UsageError, call, words))
 }
 
+for (const [name, secret] of [
+  ['blank', ' \t '],
+  ['with a line end', 'TOPSECRET\n'],
+  ['with a line end inside', 'TOP\nSECRET'],
+  ['with a NUL', 'TOP\u0000SECRET'],
+  ['with DEL', 'TOPSECRET\u007f'],
+  ['with a C1 control', 'TOP\u0085SECRET'],
+] as const) {
+  test(`a secret ${name} is refused at construction, without showing it`, async () => {
+    await assertUsageError(UsageError, () => cca({ clientCredential: secret }), 'clientCredential')
+    assert.throws(
+      () => cca({ clientCredential: secret }),
+      (error: unknown) =>
+        error instanceof UsageError &&
+        !error.message.includes('TOP') &&
+        !error.message.includes(JSON.stringify(secret)),
+    )
+  })
+}
+
 test('a certificate credential missing a part does not show the parts it has', () => {
   assert.throws(
     () => cca({ clientCredential: { publicCertificate: 'cert', passphrase: 'hunter2' } }),
@@ -85,6 +105,7 @@ test('complete credentials and names are taken, and a region where it acts', () 
   assert.doesNotThrow(() => cca({ azureRegion: 'westus' }))
   assert.doesNotThrow(() => pca({ azureRegion: undefined }))
   assert.doesNotThrow(() => cca({ azureRegion: null }))
+  assert.doesNotThrow(() => cca({ clientCredential: ' s3cr:t ~\u00e9' }))
   assert.doesNotThrow(() => pca({ clientCapabilities: ['CP1'], excludeScopes: ['offline_access'] }))
 })
 

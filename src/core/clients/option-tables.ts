@@ -6,6 +6,7 @@ import type {
 } from '../credentials/client-auth.js'
 import type { AuthCodeFlowOptions, AuthorizationUrlOptions } from '../grants/auth-code.js'
 import { isSafeUrl } from '../http/endpoint-url.js'
+import { controlCharacter } from '../kernel/control-characters.js'
 import { UsageError } from '../kernel/errors.js'
 import type { PopAuthScheme } from '../protocol/pop.js'
 import { claimsProblem } from '../protocol/scopes.js'
@@ -96,8 +97,23 @@ function checkCredentialParts(value: Record<string, unknown>): void {
   }
 }
 
+/**
+ * A secret the token service could only refuse: blank, or holding a control character (most
+ * likely a line end pasted with it). Refused without showing it, as no credential is shown. The
+ * empty secret is no credential at all, which the confidential client refuses as missing.
+ */
+function checkSecret(secret: string, name: string): void {
+  if (secret !== '' && (secret.trim() === '' || controlCharacter.test(secret))) {
+    throw new UsageError(
+      'invalid_option',
+      `${name} as a secret must not be blank or hold a control character (the secret is not shown)`,
+    )
+  }
+}
+
 const clientCredential: Rule = (value, name) => {
   if (typeof value === 'string') {
+    checkSecret(value, name)
     return undefined
   }
   if (!isPlainObject(value)) {
