@@ -1,6 +1,6 @@
 // What the application classes refuse at construction, before a request could fail on it later:
 // no options at all, a client credential that cannot authenticate, a region on a public client,
-// blank capabilities and excluded scopes.
+// capabilities and excluded scopes that are no single name.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import {
@@ -64,6 +64,33 @@ const refused: [string, () => unknown, string][] = [
     'clientCapabilities',
   ],
   ["excludeScopes: ['']", () => pca({ excludeScopes: [''] }), 'excludeScopes'],
+  [
+    "clientCapabilities: ['C\\nP']",
+    () => cca({ clientCapabilities: ['C\nP'] }),
+    'clientCapabilities',
+  ],
+  [
+    "clientCapabilities: ['CP1 ']",
+    () => pca({ clientCapabilities: ['CP1 '] }),
+    'clientCapabilities',
+  ],
+  [
+    "clientCapabilities: ['CP1 CP2']",
+    () => pca({ clientCapabilities: ['CP1 CP2'] }),
+    'clientCapabilities',
+  ],
+  [
+    "clientCapabilities: ['CP\\u0085']",
+    () => pca({ clientCapabilities: ['CP\u0085'] }),
+    'clientCapabilities',
+  ],
+  [
+    "excludeScopes: [' offline_access']",
+    () => pca({ excludeScopes: [' offline_access'] }),
+    'excludeScopes',
+  ],
+  ["excludeScopes: ['a\\tb']", () => pca({ excludeScopes: ['a\tb'] }), 'excludeScopes'],
+  ["excludeScopes: ['a\\u0000']", () => pca({ excludeScopes: ['a\u0000'] }), 'excludeScopes'],
 ]
 
 for (const [name, call, words] of refused) {

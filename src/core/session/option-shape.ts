@@ -1,3 +1,4 @@
+import { controlCharacter } from '../kernel/control-characters.js'
 import { UsageError } from '../kernel/errors.js'
 import { quoted } from '../kernel/quoted.js'
 
@@ -78,11 +79,18 @@ export const textList: Rule = (value) =>
 export const nameText: Rule = (value) =>
   typeof value === 'string' && value.trim() !== '' ? undefined : 'must be a non-empty string'
 
-/** Capabilities, scopes: a blank one in the list names nothing, and was most likely a slip. */
-export const nameList: Rule = (value) =>
-  Array.isArray(value) && value.every((item) => nameText(item, '') === undefined)
+/**
+ * Capabilities (CP1), scopes: each one word. A blank one names nothing, and whitespace or a control
+ * character would split it into others, or match none, once joined into a claim or a scope string.
+ */
+export const tokenList: Rule = (value) =>
+  Array.isArray(value) &&
+  value.every(
+    (item) =>
+      typeof item === 'string' && item !== '' && !/\s/.test(item) && !controlCharacter.test(item),
+  )
     ? undefined
-    : 'must be a list of non-empty strings'
+    : 'must be a list of non-empty names without whitespace or control characters'
 
 /** A count of seconds, 0 or more: NaN or a string would compare false with every expiry. */
 export const seconds: Rule = (value) =>
