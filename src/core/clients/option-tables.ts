@@ -207,12 +207,21 @@ const managedIdentity: Rule = (value, name) => {
     : 'must hold exactly one of clientId, objectId and resourceId'
 }
 
-/** A wait per retry, in milliseconds: NaN or a string would retry at once. */
+/** A minute, far above the default waits: a longer one would hold the token back for nothing. */
+const maxRetryDelayMs = 60_000
+
+/**
+ * A wait per retry, in milliseconds: NaN or a string would retry at once, and so would a wait past
+ * setTimeout's 2^31-1 ms, which Node cuts to 1 ms.
+ */
 const retryDelays: Rule = (value) =>
   Array.isArray(value) &&
-  value.every((delay) => typeof delay === 'number' && Number.isFinite(delay) && delay >= 0)
+  value.every(
+    (delay) =>
+      typeof delay === 'number' && Number.isFinite(delay) && delay >= 0 && delay <= maxRetryDelayMs,
+  )
     ? undefined
-    : 'must be a list of milliseconds, 0 or more'
+    : `must be a list of milliseconds, from 0 to ${maxRetryDelayMs}`
 
 export const managedIdentityRules: Rules<ManagedIdentityClientOptions> = {
   ...sharedRules,
