@@ -187,12 +187,25 @@ describe('bad input: exit 2 and a message naming what is wrong', () => {
           // Blank, these were passed on to the engine, which refused them by its own option names.
           { args: ['--capability='], names: '--capability' },
           { args: ['--exclude-scope', ' '], names: '--exclude-scope' },
+          // Two names, or a control character: refused by the flag, not the engine's option.
+          { args: ['--capability', 'CP1 '], names: '--capability' },
+          { args: ['--exclude-scope', 'a\u001bb'], names: '--exclude-scope' },
         ]),
   ]
 
   /** Each command's own options. */
   const ownCases = (): Record<Command, BadInput[]> => ({
     'client-token': [
+      {
+        args: ['--scope', graph],
+        env: { AZURE_CLIENT_SECRET: 'a\tb' },
+        names: 'AZURE_CLIENT_SECRET',
+      },
+      {
+        args: ['--scope', graph, '--client-secret-stdin'],
+        input: '  ',
+        names: '--client-secret-stdin',
+      },
       {
         args: ['--scope', graph, '--resource', 'https://graph.microsoft.com'],
         names: '--resource',

@@ -5,6 +5,7 @@ import {
   keyMatchesCertificate,
 } from '../../core/credentials/client-auth.js'
 import { UsageError } from '../../core/kernel/errors.js'
+import { controlCharacter } from '../../core/kernel/control-characters.js'
 import { fileReason } from '../../core/kernel/file-problem.js'
 import { readFileSafely } from '../../core/kernel/safe-file.js'
 import type { HttpClient } from '../../core/http/types.js'
@@ -40,7 +41,7 @@ export function refuseClientCredentialMisfits(
 }
 
 type Source =
-  | { kind: 'secret'; value: () => Promise<string> }
+  | { kind: 'secret'; value: () => Promise<string>; from: string }
   | { kind: 'certificate'; path: string; keyPath?: string }
   | { kind: 'assertion'; value: () => Promise<string> }
 
@@ -82,6 +83,13 @@ export async function resolveOptionalCredential(
       if (!secret) {
         throw new UsageError('missing_credential', 'the client secret is empty')
       }
+      // The library refuses these too, by its option's name; said here by where the secret came from.
+      if (!secret.trim() || controlCharacter.test(secret)) {
+        throw new UsageError(
+          'invalid_credential',
+          `the client secret from ${source.from} is blank or holds a control character (it is not shown)`,
+        )
+      }
       return secret
     }
     case 'assertion':
@@ -109,17 +117,28 @@ function fromFlags(flags: CredentialFlags, io: Io, httpClient?: HttpClient): Sou
   if (flags.clientSecret !== undefined) {
     given.push([
       '--client-secret',
-      { kind: 'secret', value: () => Promise.resolve(flags.clientSecret ?? '') },
+      {
+        kind: 'secret',
+        value: () => Promise.resolve(flags.clientSecret ?? ''),
+        from: '--client-secret',
+      },
     ])
   }
   if (flags.clientSecretStdin) {
-    given.push(['--client-secret-stdin', { kind: 'secret', value: () => readStdin(io) }])
+    given.push([
+      '--client-secret-stdin',
+      { kind: 'secret', value: () => readStdin(io), from: '--client-secret-stdin' },
+    ])
   }
   if (flags.clientSecretFile !== undefined) {
     const path = flags.clientSecretFile
     given.push([
       '--client-secret-file',
-      { kind: 'secret', value: async () => (await readText(path, 'client secret file')).trim() },
+      {
+        kind: 'secret',
+        value: async () => (await readText(path, 'client secret file')).trim(),
+        from: '--client-secret-file',
+      },
     ])
   }
   const certificate = certificateFromFlags(flags, io)
@@ -187,9 +206,10 @@ function certificateFromFlags(flags: CredentialFlags, io: Io): [string, Source] 
 
 function fromEnv(io: Io): Source | undefined {
   const env = io.env
-  const secret = env['MSAL_TS_CLIENT_SECRET'] || env['AZURE_CLIENT_SECRET']
+  const from = env['MSAL_TS_CLIENT_SECRET'] ? 'MSAL_TS_CLIENT_SECRET' : 'AZURE_CLIENT_SECRET'
+  const secret = env[from]
   if (secret) {
-    return { kind: 'secret', value: () => Promise.resolve(secret) }
+    return { kind: 'secret', value: () => Promise.resolve(secret), from }
   }
   const certificate = env['AZURE_CLIENT_CERTIFICATE_PATH']
   if (certificate) {

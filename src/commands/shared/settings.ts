@@ -138,8 +138,12 @@ const emptyNotAllowed = [
   ['profile', '--profile'],
 ] as const satisfies readonly (readonly [keyof CommonFlags, string])[]
 
-/** Repeatable options whose empty value names nothing, and would be refused by the engine's name for it. */
-const emptyItemNotAllowed = [
+/**
+ * Repeatable options whose values are names (a capability, a scope): an empty one names nothing,
+ * and one with a blank or control character in it is two names or none. The engine refuses both,
+ * by its own option's name.
+ */
+const namesOnly = [
   ['capability', '--capability'],
   ['excludeScope', '--exclude-scope'],
 ] as const satisfies readonly (readonly [keyof CommonFlags, string])[]
@@ -147,9 +151,18 @@ const emptyItemNotAllowed = [
 function refuseEmptyValues(flags: CommonFlags): void {
   const empty =
     emptyNotAllowed.find(([key]) => flags[key]?.trim() === '') ??
-    emptyItemNotAllowed.find(([key]) => flags[key]?.some((value) => value.trim() === ''))
+    namesOnly.find(([key]) => flags[key]?.some((value) => value.trim() === ''))
   if (empty !== undefined) {
     throw new UsageError('invalid_option', `${empty[1]} takes a value, not an empty one`)
+  }
+  for (const [key, option] of namesOnly) {
+    const bad = flags[key]?.find((value) => /[\s\p{Cc}]/u.test(value))
+    if (bad !== undefined) {
+      throw new UsageError(
+        'invalid_option',
+        `${option} takes one name, without blanks or control characters, not ${quoted(bad)}`,
+      )
+    }
   }
 }
 
