@@ -53,11 +53,11 @@ export { openRedisStore, type RedisStoreOptions, type RedisTarget } from './stor
 export { SerializableTokenCache } from './token-cache/token-cache.js'
 export type { TokenResponse } from './protocol/token-response.js'
 export type * from './token-cache/schema.js'
-export {
-  ManagedIdentityClient,
-  type ManagedIdentityClientOptions,
-  type ManagedIdentityTokenOptions,
-} from './clients/managed-identity.js'
+export { ManagedIdentityClient } from './clients/managed-identity.js'
+export type {
+  ManagedIdentityClientOptions,
+  ManagedIdentityTokenOptions,
+} from './clients/managed-identity-options.js'
 export {
   managedIdentitySource,
   type ManagedIdentityId,

@@ -93,7 +93,11 @@ describe('-o env and -o kubectl', () => {
     await writeFile(cacheFile, JSON.stringify(cache))
     const result = await run(own, [...args, '--cache-file', cacheFile, '-o', 'env'], { env: env() })
     assert.equal(result.exitCode, 0, result.stderr)
-    assert.doesNotMatch(result.stdout, /[\u0000-\u0009\u000b-\u001f\u007f]/)
+    const controls = [...result.stdout].filter((char) => {
+      const code = char.charCodeAt(0)
+      return (code < 0x20 && char !== '\n') || code === 0x7f
+    })
+    assert.deepEqual(controls, [])
     assert.match(result.stdout, /^export MSAL_TS_SCOPE='.*\\u001b\]0;owned\\u0007'$/m)
   })
 

@@ -1,7 +1,11 @@
 import { findAccessTokens, pickAccessToken } from '../token-cache/lookup.js'
 import { type Clock, systemClock } from '../kernel/clock.js'
 import { UsageError } from '../kernel/errors.js'
-import { httpOptionsOf, type SharedClientOptions } from '../session/client-options.js'
+import type {
+  ManagedIdentityClientOptions,
+  ManagedIdentityTokenOptions,
+} from './managed-identity-options.js'
+import { httpOptionsOf } from '../session/client-options.js'
 import { checkSharedOptions } from '../session/option-checks.js'
 import { checkArgument, checkOptions, text } from '../session/option-shape.js'
 import { createHttpClient } from '../http/client.js'
@@ -34,26 +38,6 @@ import {
 const managedIdentityEnvironment = 'login.microsoftonline.com'
 const managedIdentityRealm = 'managed_identity'
 export const managedIdentityAuthority = `https://${managedIdentityEnvironment}/${managedIdentityRealm}`
-
-export interface ManagedIdentityClientOptions extends SharedClientOptions {
-  /** A user-assigned identity by one of its ids; the system-assigned identity when absent. */
-  managedIdentity?: ManagedIdentityId
-  /**
-   * Where the source (IDENTITY_ENDPOINT, MSI_ENDPOINT, AZURE_POD_IDENTITY_AUTHORITY_HOST, ...) is read
-   * from; default the process environment, as MSAL reads it.
-   */
-  env?: Record<string, string | undefined>
-  /** The waits between IMDS attempts on 404/408/410/429/5xx; default 250, 500, 1000 ms. */
-  imdsRetryDelaysMs?: readonly number[]
-}
-
-export interface ManagedIdentityTokenOptions {
-  /** Skip the cached token. */
-  forceRefresh?: boolean
-  /** A claims challenge from a resource: skips the cached token (the sources take no claims). */
-  claimsChallenge?: string
-  signal?: AbortSignal
-}
 
 /**
  * The one id the checks found, without the fields left undefined: the sources pick the id by the

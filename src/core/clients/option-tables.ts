@@ -41,7 +41,7 @@ import { SerializableTokenCache } from '../token-cache/token-cache.js'
 import type {
   ManagedIdentityClientOptions,
   ManagedIdentityTokenOptions,
-} from './managed-identity.js'
+} from './managed-identity-options.js'
 import type { DeviceFlowOptions, InteractiveOptions } from './public-options.js'
 
 /*
