@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
@@ -248,6 +251,45 @@ describe('createHttpClient', () => {
         return true
       },
     )
+  })
+
+  test('NODE_EXTRA_CA_CERTS that every user can write is no trust to make a request with', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'msal-ts-extra-ca-'))
+    const file = join(dir, 'extra.pem')
+    await writeFile(file, 'not read: only who may write it is asked\n')
+    await chmod(file, 0o666)
+    const saved = process.env['NODE_EXTRA_CA_CERTS']
+    process.env['NODE_EXTRA_CA_CERTS'] = file
+    try {
+      const client = createHttpClient({})
+      await assert.rejects(
+        client.request({ method: 'GET', url: 'https://127.0.0.1:9/x' }),
+        (error: unknown) => {
+          assert.ok(error instanceof UsageError)
+          assert.equal(error.code, 'ca_file')
+          assert.equal(
+            error.message,
+            `cannot use the CA file ${file} (from NODE_EXTRA_CA_CERTS): every user can write it (mode 0666)`,
+          )
+          return true
+        },
+      )
+      await client.close()
+      await chmod(file, 0o644)
+      const owned = createHttpClient({})
+      await assert.rejects(
+        owned.request({ method: 'GET', url: 'https://127.0.0.1:9/x' }),
+        RuntimeFailure,
+      )
+      await owned.close()
+    } finally {
+      if (saved === undefined) {
+        delete process.env['NODE_EXTRA_CA_CERTS']
+      } else {
+        process.env['NODE_EXTRA_CA_CERTS'] = saved
+      }
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   test('a port nothing listens on is tried twice, then named', async () => {

@@ -21,6 +21,8 @@ import {
   type HttpResponse,
 } from './types.js'
 import { type Logger, silentLogger } from '../kernel/log.js'
+import { fileReason } from '../kernel/file-problem.js'
+import { checkFile, maxCacheBytes } from '../kernel/safe-file.js'
 import { retryAfterSeconds } from './retry-after.js'
 
 /** What undici's EnvHttpProxyAgent reads, in the order it reads them. */
@@ -103,6 +105,9 @@ export function createHttpClient(
   const tlsOf = () =>
     (tlsSettings ??= import('node:tls').then((tlsModule) => {
       const ca = [...(options.ca ?? []), ...(options.caFile ? [readCaFile(options.caFile)] : [])]
+      if (ca.length === 0 && !options.insecure) {
+        checkNodeExtraCaCerts()
+      }
       return {
         ...(ca.length > 0 ? trusting(tlsModule, ca) : {}),
         ...(options.insecure ? { rejectUnauthorized: false } : {}),
@@ -300,6 +305,26 @@ export function createHttpClient(
         await Promise.all([...agents.values()].map((agent) => agent.close()))
       }
     },
+  }
+}
+
+/**
+ * Node trusts NODE_EXTRA_CA_CERTS beside its roots from start-up on: a file every user can write
+ * (or could rename another over) would let any of them add a CA, so no request is made with it,
+ * as msal-ts refuses such a CA file of its own. A missing one Node ignores, and so does this.
+ */
+function checkNodeExtraCaCerts(): void {
+  // eslint-disable-next-line no-restricted-properties -- Node read it from the process's own
+  const path = process.env['NODE_EXTRA_CA_CERTS']
+  if (path) {
+    try {
+      checkFile(path, { maxBytes: maxCacheBytes, trusted: true })
+    } catch (error) {
+      throw new UsageError(
+        'ca_file',
+        `cannot use the CA file ${path} (from NODE_EXTRA_CA_CERTS): ${fileReason(error)}`,
+      )
+    }
   }
 }
 
