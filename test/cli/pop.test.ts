@@ -197,7 +197,7 @@ describe('msal-ts token with Proof-of-Possession', () => {
       '--oidc-authority',
       'https://127.0.0.1:9/issuer',
       '--scope',
-      'openid',
+      'api://issuer/read',
       ...pop,
     ])
     assert.equal(result.exitCode, 2)
