@@ -869,6 +869,22 @@ describe('profiles: option > environment > profile > default', () => {
       assert.equal(result.exitCode, 0, result.stderr)
       assert.equal(lastRequest().tenant, sts.tenantId)
     }
+    // A farther authority that is not in effect is not checked: a broken one yields no cloud.
+    const broken = JSON.parse(await readFile(file, 'utf8')) as {
+      profiles: Record<string, Record<string, string>>
+    }
+    await writeFile(
+      file,
+      JSON.stringify({
+        profiles: {
+          ...broken.profiles,
+          default: { ...broken.profiles['default'], authority: 'ftp://x/t' },
+        },
+      }),
+    )
+    const named = await run(home, ['accounts', '--tenant', sts.tenantId, '-o', 'json'], { env })
+    assert.equal(named.exitCode, 0, named.stderr)
+    await writeFile(file, JSON.stringify(broken))
     // The provider's secret goes to the provider (nothing listens there), not to an Entra tenant.
     const provider = await run(home, ['client-token', '--scope', graph, '--profile', 'provider'], {
       env: { ...secret, AZURE_TENANT_ID: sts.tenantId, MSAL_TS_TIMEOUT: '5' },

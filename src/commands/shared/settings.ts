@@ -266,14 +266,27 @@ function resolveAuthority(
       }
       // A tenant set nearer than an Entra authority URL keeps that URL's cloud (a sovereign one),
       // as a cloud set nearer keeps the URL's tenant.
-      const farther = fartherAuthority ? parseAuthority(fartherAuthority) : undefined
-      if (farther?.kind === 'aad' && (cloudLayer < 0 || cloudLayer > fartherIndex)) {
-        return onCloud(tenant, [new URL(farther.url).origin, fartherSource])
+      const origin = entraOrigin(fartherAuthority)
+      if (origin !== undefined && (cloudLayer < 0 || cloudLayer > fartherIndex)) {
+        return onCloud(tenant, [origin, fartherSource])
       }
       return onCloud(tenant)
     }
   }
   return cloudName ? onCloud([undefined, undefined]) : {}
+}
+
+/**
+ * Where an Entra authority URL signs in (its cloud), or undefined for any other: a URL that is not
+ * the one in effect is not checked, so a broken one yields no cloud rather than an error.
+ */
+function entraOrigin(authority: string | undefined): string | undefined {
+  try {
+    const parsed = authority === undefined ? undefined : parseAuthority(authority)
+    return parsed?.kind === 'aad' ? new URL(parsed.url).origin : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**
