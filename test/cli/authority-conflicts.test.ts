@@ -214,10 +214,11 @@ describe('conflicting options', () => {
       env,
     })
     assert.equal(set.exitCode, 0, set.stderr)
+    // MSAL_TS_AUTHORITY's tenant beats AZURE_TENANT_ID, as the URL itself does without --cloud.
     const url = await authorizeUrlOnCloud([], {
       ...env,
-      MSAL_TS_AUTHORITY: 'https://login.microsoftonline.com/contoso',
-      AZURE_TENANT_ID: sts.tenantId,
+      MSAL_TS_AUTHORITY: `https://login.microsoftonline.com/${sts.tenantId}`,
+      AZURE_TENANT_ID: 'contoso',
     })
     assert.equal(url, `${sts.authority()}/oauth2/v2.0/authorize`)
   })

@@ -137,6 +137,10 @@ describe('CA file precedence', () => {
     await chmod(replaceable, 0o644)
     const intoOpen = join(home, 'into-open.pem')
     await symlink(replaceable, intoOpen)
+    // A directory of the user's own in the open one can itself be renamed away and replaced.
+    await mkdir(join(open, 'deep'))
+    const deep = join(open, 'deep', 'ca.pem')
+    await copyFile(sts.caFile, deep)
     const everyone = 'every user can write it (mode 0666)'
     const cases: [string[], Record<string, string>, string][] = [
       [['--ca-file', writable], {}, `${writable}: ${everyone}`],
@@ -157,6 +161,7 @@ describe('CA file precedence', () => {
         {},
         `${intoOpen}: it is in ${open}, a directory every user can write`,
       ],
+      [['--ca-file', deep], {}, `${deep}: it is in ${open}, a directory every user can write`],
       [
         [],
         { SSL_CERT_FILE: join(home, 'missing.pem') },

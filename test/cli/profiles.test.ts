@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
-import { isAbsolute, join } from 'node:path'
+import { dirname, isAbsolute, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
 import { execa } from 'execa'
@@ -610,6 +610,20 @@ describe('profiles: option > environment > profile > default', () => {
     return { clientId: request?.form?.['client_id'], tenant }
   }
 
+  /** config.json as a hand edit leaves it, its default profile naming the STS's app and CA. */
+  async function handWritten(
+    file: string,
+    defaults: Record<string, string>,
+    named: Record<string, Record<string, string>> = {},
+  ): Promise<void> {
+    const app = { 'client-id': sts.defaults.confidentialClientId, 'ca-file': sts.caFile }
+    await mkdir(dirname(file), { recursive: true })
+    await writeFile(
+      file,
+      JSON.stringify({ profiles: { default: { ...app, ...defaults }, ...named } }),
+    )
+  }
+
   test('the default profile supplies client id, cloud and tenant, CA file and output', async () => {
     const { home, env } = await profiled()
     sts.clearLog()
@@ -839,21 +853,12 @@ describe('profiles: option > environment > profile > default', () => {
   test("a nearer tenant keeps a farther authority URL's cloud; AZURE_TENANT_ID leaves a profile's OpenID provider be", async () => {
     const { home, env } = await configHome()
     const file = join(home, 'config', 'config.json')
-    await mkdir(join(home, 'config'), { recursive: true })
     const elsewhere = 'https://127.0.0.1:9/elsewhere'
-    await writeFile(
+    // A cloud of its own (a sovereign one, here the loopback STS), and another tenant.
+    await handWritten(
       file,
-      JSON.stringify({
-        profiles: {
-          // A cloud of its own (a sovereign one, here the loopback STS), and another tenant.
-          default: {
-            'client-id': sts.defaults.confidentialClientId,
-            'ca-file': sts.caFile,
-            authority: sts.authority('fabrikam.com'),
-          },
-          provider: { 'oidc-authority': elsewhere },
-        },
-      }),
+      { authority: sts.authority('fabrikam.com') },
+      { provider: { 'oidc-authority': elsewhere } },
     )
     const secret = { ...env, AZURE_CLIENT_SECRET: sts.defaults.clientSecret }
     for (const [args, extraEnv] of [
@@ -891,6 +896,51 @@ describe('profiles: option > environment > profile > default', () => {
     })
     assert.equal(provider.exitCode, 1, provider.stderr)
     assert.match(provider.stderr, /127\.0\.0\.1:9/)
+  })
+
+  test("a cloud moves only an Entra authority; under --cloud the authority URL beats its own layer's tenant", async () => {
+    const { home, env } = await configHome()
+    const file = join(home, 'config', 'config.json')
+    // B2C and ADFS hosts are their own: nothing listens at this one, so a run that kept it fails
+    // to connect, and one that moved it reaches the STS.
+    const b2c = 'https://127.0.0.1:9/contoso.onmicrosoft.com/B2C_1_signin'
+    await handWritten(file, {}, { b2c: { authority: b2c } })
+    const secret = { ...env, AZURE_CLIENT_SECRET: sts.defaults.clientSecret, MSAL_TS_TIMEOUT: '5' }
+    sts.clearLog()
+    const kept = await run(home, ['client-token', '--scope', graph, '--profile', 'b2c'], {
+      env: { ...secret, AZURE_AUTHORITY_HOST: sts.url },
+    })
+    assert.equal(kept.exitCode, 1, kept.stderr)
+    assert.match(kept.stderr, /127\.0\.0\.1:9/)
+    assert.equal(sts.log.length, 0)
+    // AZURE_TENANT_ID stands back only from the OpenID provider in effect without it: here the
+    // named profile's tenant is, so the variable's tenant goes to that profile's cloud.
+    await handWritten(
+      file,
+      { 'oidc-authority': 'https://127.0.0.1:9/issuer' },
+      { entra: { tenant: 'fabrikam.com', cloud: sts.url } },
+    )
+    sts.clearLog()
+    const ambient = await run(home, ['client-token', '--scope', graph, '--profile', 'entra'], {
+      env: { ...secret, AZURE_TENANT_ID: sts.tenantId },
+    })
+    assert.equal(ambient.exitCode, 0, ambient.stderr)
+    assert.equal(lastRequest().tenant, sts.tenantId)
+    // Under --cloud, MSAL_TS_AUTHORITY's tenant beats AZURE_TENANT_ID, whose bad value is not in effect.
+    sts.clearLog()
+    const moved = await run(
+      home,
+      ['client-token', '--scope', graph, '--cloud', sts.url, '--force-refresh'],
+      {
+        env: {
+          ...secret,
+          MSAL_TS_AUTHORITY: 'https://login.microsoftonline.com/' + sts.tenantId,
+          AZURE_TENANT_ID: 'a/b',
+        },
+      },
+    )
+    assert.equal(moved.exitCode, 0, moved.stderr)
+    assert.equal(lastRequest().tenant, sts.tenantId)
   })
 
   test('a profile cache dir holds the token cache unless MSAL_TS_CACHE_DIR is set', async () => {

@@ -221,12 +221,14 @@ function resolveAuthority(
     // --cloud (never given with -a or --oidc-authority) beats the authorities of the environment
     // and the profile as any option does, on the first tenant named, or the tenant of the first
     // authority URL named: moving clouds keeps the tenant.
-    const tenant = layers
-      .map(([, [layerAuthority, authoritySource], tenantSetting]): Setting =>
-        tenantSetting[0] ? tenantSetting : [tenantOf(layerAuthority), authoritySource],
-      )
-      .find(([value]) => value)
-    return onCloud(tenant ?? [undefined, undefined])
+    const inEffect = layers.findIndex(([, [a], [t]]) => a || t)
+    const none: Setting = [undefined, undefined]
+    const [, given, tenantSetting] = layers[inEffect] ?? [none, none, none]
+    if (inEffect >= firstProfileLayer) {
+      refuseTwoTenants(given, tenantSetting)
+    }
+    // MSAL_TS_AUTHORITY's tenant beats AZURE_TENANT_ID, as the URL itself does without --cloud.
+    return onCloud(given[0] ? [tenantOf(given[0]), given[1]] : tenantSetting)
   }
   for (const [layer, [[oidcAuthority, oidcSource], given, tenant]] of layers.entries()) {
     if (oidcAuthority) {
@@ -249,25 +251,28 @@ function resolveAuthority(
       }
       // A cloud set nearer the run (AZURE_AUTHORITY_HOST over a profile's authority, a named
       // profile's over the default one's) moves the authority there, as --cloud does.
-      if (cloudLayer >= 0 && cloudLayer < layer) {
+      // Only an Entra URL has a cloud to move: B2C's and ADFS's hosts are their own.
+      if (cloudLayer >= 0 && cloudLayer < layer && entraOrigin(authority) !== undefined) {
         return onCloud([tenantOf(authority), authoritySource])
       }
       return { authority, ...optional('authoritySource', authoritySource) }
     }
     if (tenant[0]) {
+      // AZURE_TENANT_ID, exported for the Azure SDK's tools, does not make a profile's OpenID
+      // provider (the one in effect without it) an Entra tenant, nor send it that client secret.
+      const next = layers.find(([[o], [a], [t]], index) => index > layer && (o || a || t))
+      if (layer === environmentLayer && next?.[0][0]) {
+        continue
+      }
       const fartherIndex = layers.findIndex(
         ([[farOidc], [farAuthority]], index) => index > layer && (farOidc || farAuthority),
       )
-      const [[fartherOidc], [fartherAuthority, fartherSource]] = layers[fartherIndex] ?? [[], []]
-      // AZURE_TENANT_ID, exported for the Azure SDK's tools, does not make a profile's OpenID
-      // provider an Entra tenant, nor send that provider's client secret to Entra.
-      if (layer === environmentLayer && fartherOidc) {
-        continue
-      }
+      const [, [fartherAuthority, fartherSource]] = layers[fartherIndex] ?? [[], []]
       // A tenant set nearer than an Entra authority URL keeps that URL's cloud (a sovereign one),
       // as a cloud set nearer keeps the URL's tenant.
       const origin = entraOrigin(fartherAuthority)
-      if (origin !== undefined && (cloudLayer < 0 || cloudLayer > fartherIndex)) {
+      // A cloud beside that URL in its own layer does not act on it (config set refuses the pair).
+      if (origin !== undefined && (cloudLayer < 0 || cloudLayer >= fartherIndex)) {
         return onCloud(tenant, [origin, fartherSource])
       }
       return onCloud(tenant)

@@ -138,20 +138,27 @@ export function checkFile(path: string, options: SafeReadOptions): Stats | undef
 }
 
 /**
- * A trusted file in a directory every user can write can be renamed over by any of them, unless
- * the directory is sticky and the file is this user's or root's (then only they can).
+ * A trusted file, or any directory above it, in a directory every user can write can be renamed
+ * away and replaced by any of them, unless that directory is sticky and what is in it is this
+ * user's or root's (then only they can).
  */
 function refuseReplaceable(target: string, stats: Stats): void {
   const me = process.geteuid?.()
   if (me === undefined) {
     return
   }
-  const directory = dirname(target)
-  const { mode } = statSync(directory)
-  const sticky = (mode & 0o1000) !== 0
-  const ours = stats.uid === me || stats.uid === 0
-  if ((mode & 0o002) !== 0 && !(sticky && ours)) {
-    throw new UnsafeFile(`it is in ${directory}, a directory every user can write`)
+  let entry = stats
+  for (let directory = dirname(target); ; directory = dirname(directory)) {
+    const held = statSync(directory)
+    const sticky = (held.mode & 0o1000) !== 0
+    const ours = entry.uid === me || entry.uid === 0
+    if ((held.mode & 0o002) !== 0 && !(sticky && ours)) {
+      throw new UnsafeFile(`it is in ${directory}, a directory every user can write`)
+    }
+    if (dirname(directory) === directory) {
+      return
+    }
+    entry = held
   }
 }
 
