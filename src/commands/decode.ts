@@ -9,7 +9,7 @@ import { commanderOption } from './shared/common-options.js'
 import { type Io, say, warn } from './shared/io.js'
 import { stderrLogger } from './shared/logging.js'
 import { jsonText, printable } from './shared/printable.js'
-import { profileValues } from './shared/profile.js'
+import { profileLayer } from './shared/profile.js'
 import { refuseGivenOptions } from './shared/refuse-options.js'
 import {
   type LogLevel,
@@ -195,19 +195,18 @@ function transportSettings(
   io: Io,
 ): { timeoutSeconds: number; caFile?: string; proxy?: string; logLevel: LogLevel } {
   const { env } = io
-  const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
-  const profile = profileValues(profileName, env)
-  const proxy = proxySetting(flags.proxy, env, { profile, profileName })
+  const layer = profileLayer(flags.profile ?? env['MSAL_TS_PROFILE'], env)
+  const proxy = proxySetting(flags.proxy, env, layer)
   refuseCaFileWhenInsecure(flags)
-  const ca = caSetting(flags, env, { profile, profileName })
+  const ca = caSetting(flags, env, layer)
   // --verify always sends requests: a machine-wide CA file is checked up front too.
   checkOwnCaFile({ ...ca, insecure: flags.insecure === true }, { requestCertain: true })
   const { caFile } = ca
   return {
-    timeoutSeconds: timeoutSetting(flags.timeout, env, { profile, profileName }),
+    timeoutSeconds: timeoutSetting(flags.timeout, env, layer),
     ...(caFile ? { caFile } : {}),
     ...(proxy ? { proxy } : {}),
-    logLevel: logLevelSetting(flags, env, { profile, profileName }),
+    logLevel: logLevelSetting(flags, env, layer),
   }
 }
 

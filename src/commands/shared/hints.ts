@@ -1,5 +1,5 @@
 import type { ErrorHint, MsalTsError } from '../../core/kernel/errors.js'
-import { profileValues } from './profile.js'
+import { type ProfileLayer, profileLayer } from './profile.js'
 import { type CaSetting, type CommonFlags, caSetting } from './settings.js'
 
 /**
@@ -50,12 +50,12 @@ function caNote(flags: CommonFlags, env: NodeJS.ProcessEnv): string {
 
 function caInEffect(flags: CommonFlags, env: NodeJS.ProcessEnv): CaSetting {
   const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
-  let profile: Record<string, string> = {}
+  let layer: ProfileLayer = { profile: {}, profileName, named: {} }
   try {
-    profile = profileValues(profileName, env)
+    layer = profileLayer(profileName, env)
   } catch {
     // The command got past its profile before the request failed; a config file changed since is
     // no reason to hide the error itself.
   }
-  return caSetting(flags, env, { profile, profileName })
+  return caSetting(flags, env, layer)
 }

@@ -161,25 +161,35 @@ export function profileStack(
   return [name && name !== defaultProfile ? (own(name) ?? {}) : {}, own(defaultProfile) ?? {}]
 }
 
-/** Which profile a merged value came from: the named one when it sets the key, else the default. */
-export function profileSetting(
-  name: string | undefined,
-  key: string,
-  env: NodeJS.ProcessEnv,
-): string {
-  const profiles = readProfiles(env)
-  return name && Object.hasOwn(profiles, name) && profiles[name]?.[key] !== undefined
-    ? name
-    : defaultProfile
+/**
+ * The profiles as a run takes them: merged, and the named profile's own values, which tell where a
+ * value came from without reading the config file again.
+ */
+export interface ProfileLayer {
+  profile: Record<string, string>
+  profileName: string | undefined
+  named: Record<string, string>
+}
+
+/** The layer of a profile name (or none): the default profile, the named one laid over it. */
+export function profileLayer(name: string | undefined, env: NodeJS.ProcessEnv): ProfileLayer {
+  const [named, fallback] = profileStack(name, env)
+  return { profile: { ...fallback, ...named }, profileName: name, named }
+}
+
+/** Which profile holds a key of the layer: the named one when it sets the key, else the default. */
+export function holderOf(key: string, { profileName, named }: ProfileLayer): string {
+  return profileName !== undefined && named[key] !== undefined ? profileName : defaultProfile
 }
 
 /** Words naming a profile's value for a message: `the timeout of profile "work"`. */
-export function fromProfile(
-  key: string,
-  { profileName }: { profileName: string | undefined },
-  env: NodeJS.ProcessEnv,
-): string {
-  return `the ${key} of profile ${quoted(profileSetting(profileName, key, env))}`
+export function profileValueWords(key: string, holder: string): string {
+  return `the ${key} of profile ${quoted(holder)}`
+}
+
+/** Words naming the layer's value for a message, by the profile that holds it. */
+export function fromProfile(key: string, layer: ProfileLayer): string {
+  return profileValueWords(key, holderOf(key, layer))
 }
 
 /**
@@ -192,12 +202,15 @@ export function applyProfileOutput(command: Command, env: NodeJS.ProcessEnv): vo
   if (command.getOptionValueSource('output') !== 'default') {
     return
   }
-  const profileName = command.opts<{ profile?: string }>().profile ?? env['MSAL_TS_PROFILE']
-  const output = profileValues(profileName, env)['output']
+  const layer = profileLayer(
+    command.opts<{ profile?: string }>().profile ?? env['MSAL_TS_PROFILE'],
+    env,
+  )
+  const output = layer.profile['output']
   if (output !== undefined && !(tokenFormats as readonly string[]).includes(output)) {
     throw new UsageError(
       'invalid_config',
-      `${fromProfile('output', { profileName }, env)} must be ${tokenFormats.join(', ')}, not ${quoted(output)}`,
+      `${fromProfile('output', layer)} must be ${tokenFormats.join(', ')}, not ${quoted(output)}`,
     )
   }
   const choices = command.options.find((option) => option.attributeName() === 'output')?.argChoices

@@ -20,7 +20,14 @@ import type { CommonFlags } from './common-option-table.js'
 import type { RedisTarget } from '../../core/storage/redis-store.js'
 import { parseCacheUrl, urlHasPassword } from './cache-url.js'
 import { type Io, warn } from './io.js'
-import { defaultProfile, fromProfile, profileSetting, profileStack } from './profile.js'
+import {
+  type ProfileLayer,
+  defaultProfile,
+  fromProfile,
+  holderOf,
+  profileStack,
+  profileValueWords,
+} from './profile.js'
 import { SuggestedUsageError, checkAuthorityScheme } from './suggestion.js'
 
 /** The options every command takes (cli.md), as commander parsed them. */
@@ -73,6 +80,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
   const profileName = flags.profile ?? env['MSAL_TS_PROFILE']
   const [namedProfile, fallbackProfile] = profileStack(profileName, env)
   const profile = { ...fallbackProfile, ...namedProfile }
+  const layer: ProfileLayer = { profile, profileName, named: namedProfile }
   // An empty variable is an unset one, as for the other variables: it does not hide the next.
   const clientId =
     flags.clientId ??
@@ -98,7 +106,7 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     { name: defaultProfile, values: fallbackProfile },
   ])
   namingSource(authoritySource, () => checkAuthorityScheme(authority ?? oidcAuthority))
-  const logLevel = logLevelSetting(flags, env, { profile, profileName })
+  const logLevel = logLevelSetting(flags, env, layer)
   return {
     clientId: clientId.trim(),
     ...optional('authority', authority),
@@ -107,14 +115,14 @@ export function resolveCommon(flags: CommonFlags, io: Io): CommonSettings {
     validateAuthority: flags.validateAuthority !== false,
     instanceDiscovery:
       flags.instanceDiscovery === false ? false : instanceDiscoveryUrl(env) || true,
-    ...regionSetting(flags.region, env, { profile, profileName, authority, oidcAuthority }),
+    ...regionSetting(flags.region, env, { ...layer, authority, oidcAuthority }),
     capabilities: flags.capability ?? [],
     excludeScopes: flags.excludeScope ?? [],
-    ...cacheSettings(flags, io, { profile, profileName }),
-    ...optional('proxy', proxySetting(flags.proxy, env, { profile, profileName })),
-    ...caSetting(flags, env, { profile, profileName }),
+    ...cacheSettings(flags, io, layer),
+    ...optional('proxy', proxySetting(flags.proxy, env, layer)),
+    ...caSetting(flags, env, layer),
     insecure: flags.insecure === true,
-    timeoutSeconds: timeoutSetting(flags.timeout, env, { profile, profileName }),
+    timeoutSeconds: timeoutSetting(flags.timeout, env, layer),
     ...optional('appName', headerText('--app-name', flags.appName)),
     ...optional('appVersion', headerText('--app-version', flags.appVersion)),
     logLevel,
@@ -176,7 +184,7 @@ function resolveAuthority(
   profiles: readonly { name: string | undefined; values: Record<string, string> }[],
 ): { authority?: string; oidcAuthority?: string; authoritySource?: string } {
   const fromProfileOf = (name: string | undefined, key: string) =>
-    `the ${key} of profile ${quoted(name ?? defaultProfile)}`
+    profileValueWords(key, name ?? defaultProfile)
   const clouds: [string | undefined, string | undefined][] = [
     [flags.cloud, undefined],
     [env['AZURE_AUTHORITY_HOST'], 'AZURE_AUTHORITY_HOST'],
@@ -416,12 +424,12 @@ export interface CaSetting {
 export function caSetting(
   flags: Pick<CommonFlags, 'caFile'>,
   env: NodeJS.ProcessEnv,
-  { profile, profileName }: { profile: Record<string, string>; profileName: string | undefined },
+  layer: ProfileLayer,
 ): CaSetting {
   const layers: [string | undefined, () => string][] = [
     [flags.caFile, () => '--ca-file'],
     [env['MSAL_TS_CA_FILE'], () => 'MSAL_TS_CA_FILE'],
-    [profile['ca-file'], () => `profile ${profileSetting(profileName, 'ca-file', env)}`],
+    [layer.profile['ca-file'], () => `profile ${holderOf('ca-file', layer)}`],
     [env['SSL_CERT_FILE'], () => 'SSL_CERT_FILE'],
     [env['NODE_EXTRA_CA_CERTS'], () => 'NODE_EXTRA_CA_CERTS'],
   ]
@@ -496,12 +504,7 @@ function instanceDiscoveryUrl(env: NodeJS.ProcessEnv): string | undefined {
 function regionSetting(
   option: string | undefined,
   env: NodeJS.ProcessEnv,
-  layer: {
-    profile: Record<string, string>
-    profileName: string | undefined
-    authority?: string
-    oidcAuthority?: string
-  },
+  layer: ProfileLayer & { authority?: string; oidcAuthority?: string },
 ): Pick<CommonSettings, 'region' | 'regionSource'> {
   if (option !== undefined) {
     return { region: option, regionSource: '--region' }
@@ -514,7 +517,7 @@ function regionSetting(
   if (!takesRegion(parseAuthority(layer.authority ?? defaultAuthority))) {
     return {}
   }
-  const regionSource = fromEnv !== undefined ? 'MSAL_TS_REGION' : fromProfile('region', layer, env)
+  const regionSource = fromEnv !== undefined ? 'MSAL_TS_REGION' : fromProfile('region', layer)
   return { region, regionSource }
 }
 
@@ -527,14 +530,14 @@ function regionSetting(
 export function proxySetting(
   option: string | undefined,
   env: NodeJS.ProcessEnv,
-  { profile, profileName }: { profile: Readonly<Record<string, string>>; profileName?: string },
+  layer: ProfileLayer,
 ): string | undefined {
   const envProxy =
     env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy']
-  const proxy = option ?? (envProxy ? undefined : profile['proxy'])
+  const proxy = option ?? (envProxy ? undefined : layer.profile['proxy'])
   const problem = proxy === undefined ? undefined : proxyUrlProblem(proxy)
   if (problem !== undefined) {
-    const source = option === undefined ? fromProfile('proxy', { profileName }, env) : '--proxy'
+    const source = option === undefined ? fromProfile('proxy', layer) : '--proxy'
     throw new UsageError(
       'invalid_proxy',
       `${source} ${problem}, not ${quoted(proxyShown(proxy ?? ''))}`,
@@ -549,11 +552,7 @@ type CacheSettings = Pick<CommonSettings, 'cacheFile' | 'cacheDir' | 'cacheUrl' 
  * Where tokens are kept. With --no-cache nowhere: a cache option given beside it could not act and
  * is refused, while the environment's and a profile's are defaults for other runs, not even read.
  */
-function cacheSettings(
-  flags: CommonFlags,
-  io: Io,
-  { profile, profileName }: { profile: Record<string, string>; profileName: string | undefined },
-): CacheSettings {
+function cacheSettings(flags: CommonFlags, io: Io, layer: ProfileLayer): CacheSettings {
   if (flags.cache === false) {
     refuseCacheOptions(flags)
     return { noCache: true }
@@ -566,12 +565,12 @@ function cacheSettings(
       dir: env['MSAL_TS_CACHE_DIR'] || undefined,
       names: ['MSAL_TS_CACHE_FILE', 'MSAL_TS_CACHE_DIR'],
     },
-    profileCacheLayer(profile, profileName, env),
+    profileCacheLayer(layer),
   ])
   return {
     ...optional('cacheFile', cacheFile),
     ...optional('cacheDir', cacheDir),
-    ...cacheUrl(flags, io, { profile, profileName }),
+    ...cacheUrl(flags, io, layer),
     noCache: false,
   }
 }
@@ -603,20 +602,15 @@ function cacheLocation(layers: CacheLocationLayer[]): { cacheFile?: string; cach
 }
 
 /** The profile's layer: a named profile's cache file or directory beats the default profile's. */
-function profileCacheLayer(
-  profile: Record<string, string>,
-  profileName: string | undefined,
-  env: NodeJS.ProcessEnv,
-): CacheLocationLayer {
-  let file = profile['cache-file']
-  let dir = profile['cache-dir']
-  let from = profileName ?? defaultProfile
-  // Asked only when both are set: it reads the profiles again.
+function profileCacheLayer(layer: ProfileLayer): CacheLocationLayer {
+  let file = layer.profile['cache-file']
+  let dir = layer.profile['cache-dir']
+  let from = layer.profileName ?? defaultProfile
   if (file !== undefined && dir !== undefined) {
-    from = profileSetting(profileName, 'cache-file', env)
-    if (profileSetting(profileName, 'cache-dir', env) !== from) {
-      file = from === profileName ? file : undefined
-      dir = from === profileName ? undefined : dir
+    from = holderOf('cache-file', layer)
+    if (holderOf('cache-dir', layer) !== from) {
+      file = from === layer.profileName ? file : undefined
+      dir = from === layer.profileName ? undefined : dir
     }
   }
   return { file, dir, names: [`profile ${quoted(from)}'s cache-file`, 'cache-dir'] }
@@ -638,25 +632,17 @@ function refuseCacheOptions(flags: CommonFlags): void {
   }
 }
 
-function cacheUrl(
-  flags: CommonFlags,
-  io: Io,
-  { profile, profileName }: ProfileLayer,
-): { cacheUrl?: RedisTarget } {
+function cacheUrl(flags: CommonFlags, io: Io, layer: ProfileLayer): { cacheUrl?: RedisTarget } {
   const [text, source] =
     flags.cacheUrl !== undefined
       ? [flags.cacheUrl, '--cache-url']
       : io.env['MSAL_TS_CACHE_URL'] !== undefined
         ? [io.env['MSAL_TS_CACHE_URL'], 'MSAL_TS_CACHE_URL']
-        : [profile['cache-url'], undefined]
+        : [layer.profile['cache-url'], undefined]
   if (!text) {
     return {}
   }
-  const target = parseCacheUrl(
-    text,
-    io.env,
-    source ?? fromProfile('cache-url', { profileName }, io.env),
-  )
+  const target = parseCacheUrl(text, io.env, source ?? fromProfile('cache-url', layer))
   if (flags.cacheUrl !== undefined && urlHasPassword(flags.cacheUrl)) {
     warn(
       io,
@@ -679,10 +665,6 @@ function headerText(option: string, value: string | undefined): string | undefin
 }
 
 /** A layer below the command line: the profile a value came from, for messages about it. */
-interface ProfileLayer {
-  profile: Readonly<Record<string, string>>
-  profileName: string | undefined
-}
 
 /** --timeout, else MSAL_TS_TIMEOUT, else the profile's; a bad one is named where it was set. */
 export function timeoutSetting(
@@ -697,7 +679,7 @@ export function timeoutSetting(
     return parseTimeout(env['MSAL_TS_TIMEOUT'], 'MSAL_TS_TIMEOUT')
   }
   const value = layer.profile['timeout']
-  return value === undefined ? 30 : parseTimeout(value, fromProfile('timeout', layer, env))
+  return value === undefined ? 30 : parseTimeout(value, fromProfile('timeout', layer))
 }
 
 /** -v, --log-level (commander checks its choices), MSAL_TS_LOG_LEVEL, the profile's, warn. */
@@ -721,7 +703,7 @@ export function logLevelSetting(
   if (!(logLevels as readonly string[]).includes(value)) {
     throw new UsageError(
       'invalid_log_level',
-      `${source ?? fromProfile('log-level', layer, env)} must be error, warn, info or debug, not ${quoted(value)}`,
+      `${source ?? fromProfile('log-level', layer)} must be error, warn, info or debug, not ${quoted(value)}`,
     )
   }
   return value as LogLevel
