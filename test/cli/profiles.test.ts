@@ -610,6 +610,24 @@ describe('profiles: option > environment > profile > default', () => {
     return { clientId: request?.form?.['client_id'], tenant }
   }
 
+  /** Each run of client-token (its extra arguments and environment) asks the STS's own tenant. */
+  async function assertSentToOwnTenant(
+    home: string,
+    env: Record<string, string>,
+    runs: [args: string[], extraEnv: Record<string, string>][],
+  ): Promise<void> {
+    for (const [args, extraEnv] of runs) {
+      sts.clearLog()
+      const result = await run(
+        home,
+        ['client-token', '--scope', graph, '--force-refresh', ...args],
+        { env: { ...env, ...extraEnv } },
+      )
+      assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`)
+      assert.equal(lastRequest().tenant, sts.tenantId, args.join(' '))
+    }
+  }
+
   /** config.json as a hand edit leaves it, its default profile naming the STS's app and CA. */
   async function handWritten(
     file: string,
@@ -833,21 +851,10 @@ describe('profiles: option > environment > profile > default', () => {
     assert.equal(lastRequest().tenant, sts.tenantId)
     // The default profile's public-cloud authority is moved to the named profile's cloud (and to
     // AZURE_AUTHORITY_HOST's), with its tenant: the requests reach the loopback STS.
-    for (const [args, extraEnv] of [
+    await assertSentToOwnTenant(home, env, [
       [['--profile', 'moved'], {}],
       [[], { AZURE_AUTHORITY_HOST: sts.url }],
-    ] as const) {
-      sts.clearLog()
-      const result = await run(
-        home,
-        ['client-token', '--scope', graph, '--force-refresh', ...args],
-        {
-          env: { ...env, ...extraEnv },
-        },
-      )
-      assert.equal(result.exitCode, 0, result.stderr)
-      assert.equal(lastRequest().tenant, sts.tenantId)
-    }
+    ])
   })
 
   test("a nearer tenant keeps a farther authority URL's cloud; AZURE_TENANT_ID leaves a profile's OpenID provider be", async () => {
@@ -861,19 +868,10 @@ describe('profiles: option > environment > profile > default', () => {
       { provider: { 'oidc-authority': elsewhere } },
     )
     const secret = { ...env, AZURE_CLIENT_SECRET: sts.defaults.clientSecret }
-    for (const [args, extraEnv] of [
+    await assertSentToOwnTenant(home, secret, [
       [['--tenant', sts.tenantId], {}],
       [[], { AZURE_TENANT_ID: sts.tenantId }],
-    ] as const) {
-      sts.clearLog()
-      const result = await run(
-        home,
-        ['client-token', '--scope', graph, '--force-refresh', ...args],
-        { env: { ...secret, ...extraEnv } },
-      )
-      assert.equal(result.exitCode, 0, result.stderr)
-      assert.equal(lastRequest().tenant, sts.tenantId)
-    }
+    ])
     // A farther authority that is not in effect is not checked: a broken one yields no cloud.
     const broken = JSON.parse(await readFile(file, 'utf8')) as {
       profiles: Record<string, Record<string, string>>

@@ -3,23 +3,10 @@
 // capabilities and excluded scopes that are no single name.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import {
-  ConfidentialClientApplication,
-  PublicClientApplication,
-  UsageError,
-  type HttpClient,
-} from 'msal-ts'
+import { ConfidentialClientApplication, PublicClientApplication, UsageError } from 'msal-ts'
 import { assertUsageError } from './usage-error.js'
+import { cca, pca } from './offline-apps.js'
 
-const authority = 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47'
-const noNetwork: HttpClient = {
-  request: (req) => Promise.reject(new Error(`unexpected request to ${req.url}`)),
-}
-type Options = Record<string, unknown>
-const base = { clientId: 'cid', authority, httpClient: noNetwork, env: {} }
-const cca = (extra: Options = {}) =>
-  new ConfidentialClientApplication({ ...base, clientCredential: 'secret', ...extra })
-const pca = (extra: Options = {}) => new PublicClientApplication({ ...base, ...extra })
 const pem = '-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----'
 
 /** [what, the call, the words the message must hold] */

@@ -13,10 +13,8 @@ import {
   type ManagedIdentityClientOptions,
 } from 'msal-ts'
 import { assertUsageError } from './usage-error.js'
+import { noNetwork } from './offline-apps.js'
 
-const noNetwork: HttpClient = {
-  request: (req) => Promise.reject(new Error(`unexpected request to ${req.url}`)),
-}
 const client = (options: unknown) =>
   new ManagedIdentityClient({
     env: {},
@@ -82,25 +80,6 @@ test('every option of the right shape is taken', () => {
   )
 })
 
-test('a user-assigned identity goes out by the id it was given', async () => {
-  const urls: string[] = []
-  const http: HttpClient = {
-    request(req) {
-      urls.push(req.url)
-      return Promise.resolve({
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ access_token: 'at', token_type: 'Bearer', expires_in: '3600' }),
-      })
-    },
-  }
-  const app = client({ httpClient: http, managedIdentity: { objectId: 'oid' } })
-  await app.acquireTokenForClient('https://vault.azure.net')
-  const sent = new URL(urls.at(-1) ?? '')
-  assert.equal(sent.searchParams.get('object_id'), 'oid')
-  assert.equal(sent.searchParams.get('client_id'), null)
-})
-
 test('acquireTokenForClient refuses a resource that is no string and options it does not take', async () => {
   const app = client({})
   const cases: [unknown, Record<string, unknown>, string][] = [
@@ -120,6 +99,7 @@ test('acquireTokenForClient refuses a resource that is no string and options it 
 })
 
 for (const [name, given, query, value] of [
+  ['{ objectId }', { objectId: 'oid' }, 'object_id', 'oid'],
   ['{ clientId, objectId: undefined }', { clientId: 'c', objectId: undefined }, 'client_id', 'c'],
   [
     '{ clientId: undefined, resourceId: undefined, objectId }',
@@ -128,7 +108,7 @@ for (const [name, given, query, value] of [
     'oid',
   ],
 ] as const) {
-  test(`managedIdentity ${name} goes out by its one id: undefined is absent`, async () => {
+  test(`managedIdentity ${name} goes out by its one id, an id left undefined absent`, async () => {
     const urls: string[] = []
     const http: HttpClient = {
       request(req) {

@@ -4,29 +4,10 @@
 // that goes out on the wire as `[object Object]`.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import {
-  ConfidentialClientApplication,
-  PublicClientApplication,
-  SerializableTokenCache,
-  UsageError,
-  memoryStore,
-  type HttpClient,
-} from 'msal-ts'
+import { SerializableTokenCache, UsageError, memoryStore, type HttpClient } from 'msal-ts'
 import { assertUsageError } from './usage-error.js'
+import { authority, cca, pca } from './offline-apps.js'
 
-const authority = 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47'
-const noNetwork: HttpClient = {
-  request: (req) => Promise.reject(new Error(`unexpected request to ${req.url}`)),
-}
-type Options = Record<string, unknown>
-const base = { clientId: 'cid', authority, httpClient: noNetwork, env: {} }
-const cca = (extra: Options = {}) =>
-  new ConfidentialClientApplication({
-    ...base,
-    clientCredential: 'secret',
-    ...extra,
-  })
-const pca = (extra: Options = {}) => new PublicClientApplication({ ...base, ...extra })
 const account = { home_account_id: 'uid.utid', environment: 'login.microsoftonline.com' }
 const scopes = ['api://x/.default']
 // What a caller without types may pass for an options object.
