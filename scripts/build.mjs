@@ -219,6 +219,12 @@ await Promise.all([
   // (anything it cannot answer goes to the full CLI), so no stack trace ever shows its names.
   build({ ...cli, entryPoints: ['src/token-hit.ts'], outfile: 'dist/token-hit.cjs', minify: true }),
   build({
+    ...cli,
+    entryPoints: ['src/token-memo.ts'],
+    outfile: 'dist/token-memo.cjs',
+    minify: true,
+  }),
+  build({
     ...common,
     format: 'cjs',
     entryPoints: ['src/esm-packages.ts'],

@@ -8,6 +8,7 @@ import { type CommonFlags } from './shared/settings.js'
 import type { CommandDeps } from './shared/deps.js'
 import { say } from './shared/io.js'
 import { signInOptions } from './shared/sign-in-options.js'
+import { forgetMemos } from './token-memo/memo-file.js'
 
 const logoutOptions = [
   signInOptions.account,
@@ -59,6 +60,8 @@ export async function runLogout(flags: LogoutFlags, deps: CommandDeps): Promise<
   for (const account of leaving) {
     await app.removeAccount(account)
   }
+  // The memos of cached answers name the accounts they answered for.
+  forgetMemos(io)
   say(io, `Signed out ${names}`)
 }
 

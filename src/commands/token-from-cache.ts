@@ -7,12 +7,14 @@ import {
   tenantIdKnown,
 } from '../core/token-cache/lookup.js'
 import { systemClock } from '../core/kernel/clock.js'
-import { cachedGetBody } from '../core/http/cache-entries.js'
+import { getKey, liveEntries } from '../core/http/cache-entries.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { reservedAmong } from '../core/protocol/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { localCaches } from './shared/local-caches.js'
 import type { Io } from './shared/io.js'
+import type { Account } from '../core/protocol/result.js'
+import type { AccessTokenEntry } from '../core/token-cache/schema.js'
 import { type TokenFormat, tokenFormats, writeToken } from './shared/output.js'
 import { resourceScope, scopesFrom } from './shared/scope-options.js'
 import {
@@ -29,16 +31,36 @@ import {
   settingsAuthority,
 } from './shared/settings.js'
 
+/** A token printed from the cache, and where it came from when that can be told. */
+export interface CacheAnswer {
+  hit?: CacheHit
+}
+
+/** What a memo of the answer needs to give it again. */
+export interface CacheHit {
+  tokenFile: string
+  /** The access token's key in the file, and the entry there. */
+  tokenKey: string
+  token: AccessTokenEntry
+  account: Account
+  format: TokenFormat
+  /** Until when (seconds) the same files give the same answer. */
+  until: number
+}
+
 /**
  * `msal-ts token` answered from the cache, the way scripts call it all day: no command-line
  * framework, no network stack, no crypto. Only a plain cache hit is served here; anything else
  * (an unknown option, a refresh, a prompt, an error to report) goes the full way, so behaviour and
  * messages stay those of the `token` command itself.
  */
-export async function tokenFromCache(args: readonly string[], io: Io): Promise<boolean> {
+export async function tokenFromCache(
+  args: readonly string[],
+  io: Io,
+): Promise<CacheAnswer | undefined> {
   const parsed = parseTokenArgs(args)
   if (parsed === undefined) {
-    return false
+    return undefined
   }
   try {
     const settings = resolveCommon(parsed.flags, io)
@@ -51,13 +73,13 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
       settings.logLevel === 'debug' ||
       settings.logLevel === 'info'
     ) {
-      return false
+      return undefined
     }
     checkOwnCaFile(settings)
     const scopes = scopesFrom(parsed.scope, resourceScope(parsed.resource))
     // The token command refuses these (a user flow adds them itself): the full way says so.
     if (reservedAmong(scopes).length > 0) {
-      return false
+      return undefined
     }
     const authority = settingsAuthority(settings)
     const caches = localCaches(settings, io, authority)
@@ -69,7 +91,7 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
       parsed.account === undefined &&
       io.env['MSAL_TS_ACCOUNT'] === undefined
     ) {
-      return false
+      return undefined
     }
     // Never a prompt here: several accounts and none named went to the full CLI above.
     const account = await chooseAccount(accounts, parsed.account, { env: io.env })
@@ -77,30 +99,47 @@ export async function tokenFromCache(args: readonly string[], io: Io): Promise<b
     // Only a tenant named by its domain has a realm that discovery alone knows (its tenant id).
     const discovery = tenantIdKnown(authority)
       ? undefined
-      : cachedGetBody(await caches.http.read(), openIdConfigurationUrl(authority), now)
+      : liveEntries(await caches.http.read(), now)[getKey(openIdConfigurationUrl(authority))]
     const query = {
       clientId: settings.clientId,
       environment: authority.instance,
       homeAccountId: account.home_account_id,
       scopes,
     }
-    const realms = [...knownRealms(authority, discovery), ...accountRealms(authority, account)]
-    const { hit } = pickAccessToken(cache, query, realms, {
+    const realms = [
+      ...knownRealms(authority, discovery?.response.body),
+      ...accountRealms(authority, account),
+    ]
+    const { hit, entry, until } = pickAccessToken(cache, query, realms, {
       now,
       ...(parsed.minValidity !== undefined ? { minValidity: parsed.minValidity } : {}),
     })
-    if (hit === undefined) {
-      return false
-    }
     const output = parsed.output ?? settings.output ?? 'raw'
-    if (!(tokenFormats as readonly string[]).includes(output)) {
-      return false
+    if (hit === undefined || !isTokenFormat(output)) {
+      return undefined
     }
-    writeToken(io, { ...hit, account }, output as TokenFormat, { account })
-    return true
+    const tokenKey = entry && cache.accessTokenKeyOf(entry)
+    const source =
+      caches.tokenFile !== undefined && entry && tokenKey !== undefined && until !== undefined
+        ? {
+            tokenFile: caches.tokenFile,
+            tokenKey,
+            token: entry,
+            account,
+            format: output,
+            // A discovery answer that adds a realm stops adding it when it expires.
+            until: Math.min(until, discovery?.expires ?? Infinity),
+          }
+        : undefined
+    writeToken(io, { ...hit, account }, output, { account })
+    return source ? { hit: source } : {}
   } catch {
-    return false
+    return undefined
   }
+}
+
+function isTokenFormat(name: string): name is TokenFormat {
+  return (tokenFormats as readonly string[]).includes(name)
 }
 
 interface TokenArgs {

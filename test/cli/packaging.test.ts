@@ -73,6 +73,7 @@ describe('the npm package', () => {
       'bin/msal-ts',
       'dist/msal-ts.cjs',
       'dist/token-hit.cjs',
+      'dist/token-memo.cjs',
       'dist/lib/index.js',
       'dist/lib/index.d.ts',
       'completions/msal-ts.bash',

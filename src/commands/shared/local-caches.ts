@@ -9,6 +9,8 @@ import type { CommonSettings } from './settings.js'
 /** The caches kept on this machine: the token cache file, and the discovery cache and PoP key beside it. */
 export interface LocalCaches {
   tokens: JsonStore
+  /** The file `tokens` reads, as it is named (none with --no-cache). */
+  tokenFile?: string
   http: JsonStore
   popKey: JsonStore
 }
@@ -23,6 +25,7 @@ export function localCaches(settings: CommonSettings, io: Io, authority: Authori
     tokenCachePath(settings.cacheDir ?? defaultCacheDir(io), settings.clientId, authority)
   const onWarning = (message: string) => warn(io, message)
   return {
+    tokenFile,
     tokens: openJsonFileStore({ path: tokenFile, onWarning, shapeProblem: cacheDocumentProblem }),
     http: openJsonFileStore({ path: httpCachePath(tokenFile), onWarning }),
     popKey: openJsonFileStore({ path: popKeyPath(tokenFile), onWarning }),

@@ -7,7 +7,7 @@ export type TokenFormat = (typeof tokenFormats)[number]
 
 /** Writes a token in the chosen format: the only thing a token command puts on stdout. */
 export function writeToken(
-  io: Io,
+  io: Pick<Io, 'stdout'>,
   result: AuthenticationResult,
   format: TokenFormat,
   extra: Record<string, unknown> = {},

@@ -13,15 +13,7 @@ export function getKey(url: string): string {
   return `GET ${url}`
 }
 
-/** The body of a GET still fresh in an HTTP cache document. */
-export function cachedGetBody(
-  doc: Record<string, unknown> | undefined,
-  url: string,
-  now: number,
-): string | undefined {
-  return liveEntries(doc, now)[getKey(url)]?.response.body
-}
-
+/** The entries of an HTTP cache document still fresh at `now`. */
 export function liveEntries(
   doc: Record<string, unknown> | undefined,
   now: number,

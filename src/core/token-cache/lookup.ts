@@ -13,6 +13,13 @@ const expiryMargin = 300
 
 export interface PickedToken {
   hit?: AuthenticationResult
+  /** The cache entry the hit came from. */
+  entry?: AccessTokenEntry
+  /**
+   * Until when (seconds) the same cache gives the same hit: its expiry less the margin, or its
+   * refresh_on. Tokens before it in the cache were passed over for good (expired or excluded).
+   */
+  until?: number
   /** Past its refresh_on: to be refreshed, and served if the refresh fails. */
   aging?: AuthenticationResult
 }
@@ -40,7 +47,8 @@ export function pickAccessToken(
     if (at.refresh_on !== undefined && Number(at.refresh_on) <= options.now) {
       return { aging: fromCache(at, options.now) }
     }
-    return { hit: fromCache(at, options.now) }
+    const until = Math.min(Number(at.expires_on) - margin, Number(at.refresh_on ?? Infinity))
+    return { hit: fromCache(at, options.now), entry: at, until }
   }
   return {}
 }
@@ -93,7 +101,7 @@ export function accountsIn(
     : accounts.filter((a) => a.username.toLowerCase() === username.toLowerCase())
 }
 
-function fromCache(at: AccessTokenEntry, now: number): AuthenticationResult {
+export function fromCache(at: AccessTokenEntry, now: number): AuthenticationResult {
   const expiresOn = Number(at.expires_on)
   return {
     access_token: at.secret,

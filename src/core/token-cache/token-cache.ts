@@ -225,6 +225,12 @@ export class SerializableTokenCache {
       .sort((a, b) => Number(b.expires_on) - Number(a.expires_on))
   }
 
+  /** The key a bearer access token found here is kept under, as the file spells it. */
+  accessTokenKeyOf(entry: AccessTokenEntry): string | undefined {
+    const section = this.#doc.AccessToken
+    return Object.keys(section).find((key) => section[key] === entry)
+  }
+
   /** Refresh tokens of an account in an environment, the most recently written first. */
   findRefreshTokens(query: {
     environment: string
