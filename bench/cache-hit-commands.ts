@@ -31,13 +31,16 @@ export async function cacheHitCommands(
 ): Promise<CacheHitCommands> {
   const { sts } = ws
   const peerArgs = [cacheFile, sts.defaults.publicClientId, sts.authority(), sts.caFile, userScope]
+  const tokenArgs = ['token', ...ws.publicArgs, '--cache-file', cacheFile, '--scope', userScope]
   const commands: Command[] = [
     { label: '`node -e 0`', runtime: 'node', file: process.execPath, args: ['-e', '0'] },
+    { label: '`msal-ts token`', runtime: 'node', file: bin, args: tokenArgs },
     {
-      label: '`msal-ts token`',
+      // Its memo directory is a file: it can neither read a memo nor write one, as on a first ask.
+      label: '`msal-ts token`, no memo (a first ask; started through env(1))',
       runtime: 'node',
-      file: bin,
-      args: ['token', ...ws.publicArgs, '--cache-file', cacheFile, '--scope', userScope],
+      file: 'env',
+      args: [`XDG_CACHE_HOME=${cacheFile}/none`, bin, ...tokenArgs],
     },
   ]
   const peers = await peerCommands({ node: 'msal-node.ts', python: 'msal_python.py' }, peerArgs)

@@ -214,6 +214,8 @@ function cacheHitSection(c: Results['cacheHit']): string[] {
     '',
     'Every command reads the cache file one `msal-ts login --username … --password-stdin` wrote. Each runs with only PATH and HOME set: no `NODE_EXTRA_CA_CERTS`, which makes every Node start load a CA bundle (tens of ms) and so would flatter the ratios.',
     '',
+    '`msal-ts token` answers a question it answered before from a memo of that answer (`token-memo.json` in its cache directory; it names the cache entry, not the token), once every file the answer read has been unchanged for 3 s: the bench waits those 3 s after signing in. The memo holds while the arguments, the working directory, the variables the answer read and what is at each path it looked at are as they were; the no-memo row is the same question asked for the first time, through the cache-hit path.',
+    '',
     '| command | median ms | mean ms | CPU ms (user + sys) | time × `node -e 0` (median) | peak RSS MiB | RSS × `node -e 0` | STS requests per run | same token as msal-ts | target |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
     ...rows,

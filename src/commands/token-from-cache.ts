@@ -12,6 +12,7 @@ import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { reservedAmong } from '../core/protocol/scopes.js'
 import { chooseAccount } from './shared/account-choice.js'
 import { localCaches } from './shared/local-caches.js'
+import { absolutePath } from '../core/kernel/safe-file.js'
 import type { Io } from './shared/io.js'
 import type { Account } from '../core/protocol/result.js'
 import type { AccessTokenEntry } from '../core/token-cache/schema.js'
@@ -122,7 +123,8 @@ export async function tokenFromCache(
     const source =
       caches.tokenFile !== undefined && entry && tokenKey !== undefined && until !== undefined
         ? {
-            tokenFile: caches.tokenFile,
+            // Named as the store names it when it reads: from the root.
+            tokenFile: absolutePath(caches.tokenFile),
             tokenKey,
             token: entry,
             account,

@@ -13,6 +13,8 @@ export interface RunOptions {
   uid?: number
   /** Another copy of the binary, e.g. one installed from the package. */
   bin?: string
+  /** The working directory; the test runner's own otherwise. */
+  cwd?: string
 }
 
 /**
@@ -39,6 +41,7 @@ export async function run(
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
     timeout: 60_000,
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   })
   return {
     exitCode: result.exitCode ?? -1,

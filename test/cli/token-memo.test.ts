@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
-import { chmod, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { chmod, cp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
 import { startSts, type Sts } from '../fixtures/sts/index.js'
-import { run, runTracingModules, tempDir, withoutCaFile } from './harness.js'
+import { type RunOptions, run, runTracingModules, tempDir, withoutCaFile } from './harness.js'
 
 const scope = 'https://graph.microsoft.com/User.Read'
+const repo = resolve(import.meta.dirname, '../..')
 /** A file written this recently is not relied on by a memo (record.ts): the tests wait it out. */
 const settle = () => sleep(3100)
 
@@ -30,8 +32,9 @@ describe('msal-ts token answered again from a memo of its cache hit', () => {
   async function token(
     args: string[],
     env: Record<string, string | undefined> = {},
+    options: RunOptions = {},
   ): Promise<{ exitCode: number; stdout: string; stderr: string; fromMemo: boolean }> {
-    const result = await runTracingModules(home, ['token', ...base, ...args], { env })
+    const result = await runTracingModules(home, ['token', ...base, ...args], { ...options, env })
     const fromMemo =
       result.modules.includes('../dist/token-memo.cjs') &&
       !result.modules.includes('../dist/token-hit.cjs')
@@ -188,19 +191,65 @@ describe('msal-ts token answered again from a memo of its cache hit', () => {
 
   test('a proxy URL holding a password is never written to the memo', async () => {
     await rm(memoFile, { force: true })
+    // Written without its scheme, a proxy is still an http:// one.
+    for (const proxy of ['http://someone:hunter2@127.0.0.1:9', 'someone:hunter2@127.0.0.1:9']) {
+      const result = await run(home, ['token', ...base, '--scope', scope], {
+        env: { HTTPS_PROXY: proxy, NO_PROXY: '127.0.0.1' },
+      })
+      assert.equal(result.exitCode, 0, result.stderr)
+      await assert.rejects(stat(memoFile), { code: 'ENOENT' })
+    }
+  })
+
+  test('a password in a proxy URL given on the command line is never written to the memo', async () => {
+    await rm(memoFile, { force: true })
     const proxy = 'http://someone:hunter2@127.0.0.1:9'
-    const result = await run(home, ['token', ...base, '--scope', scope], {
-      env: { HTTPS_PROXY: proxy, NO_PROXY: '127.0.0.1' },
+    const result = await run(home, ['token', ...base, '--scope', scope, '--proxy', proxy], {
+      env: { NO_PROXY: '127.0.0.1' },
     })
     assert.equal(result.exitCode, 0, result.stderr)
     await assert.rejects(stat(memoFile), { code: 'ENOENT' })
   })
 
-  test('logout forgets every memo', async () => {
+  test('a cache file named from the working directory is remembered, and only there', async () => {
+    const relative = [
+      ...base.slice(0, base.indexOf('--cache-file')),
+      '--cache-file',
+      'token-cache.json',
+    ]
+    const first = await run(home, ['token', ...relative, '--scope', scope], { cwd: home })
+    assert.equal(first.exitCode, 0, first.stderr)
+    const here = await runTracingModules(home, ['token', ...relative, '--scope', scope], {
+      cwd: home,
+    })
+    assert.ok(here.modules.includes('../dist/token-memo.cjs'))
+    assert.ok(!here.modules.includes('../dist/token-hit.cjs'), 'not answered from the memo')
+    assert.equal(here.stdout, first.stdout)
+    const elsewhere = await run(home, ['token', ...relative, '--scope', scope], { cwd: tmpdir() })
+    assert.notEqual(elsewhere.exitCode, 0)
+    assert.equal(elsewhere.stdout, '')
+  })
+
+  test('another install of msal-ts answers anew, not from this one memo', async () => {
+    const printed = await rememberedAndReplayed(['--scope', scope])
+    const copy = await tempDir()
+    for (const part of ['bin', 'dist', 'package.json']) {
+      await cp(join(repo, part), join(copy, part), { recursive: true })
+    }
+    const other = await token(['--scope', scope], {}, { bin: join(copy, 'bin', 'msal-ts') })
+    assert.equal(other.exitCode, 0, other.stderr)
+    assert.ok(!other.fromMemo)
+    assert.equal(other.stdout, printed)
+  })
+
+  test('logout forgets every memo, and the new files of memo writes a kill cut short', async () => {
     await rememberedAndReplayed(['--scope', scope])
+    const abandoned = `${memoFile}.12345.1796690000000.tmp`
+    await writeFile(abandoned, '{}', { mode: 0o600 })
     const out = await run(home, ['logout', ...withoutCaFile(base), '--all', '--yes'])
     assert.equal(out.exitCode, 0, out.stderr)
     await assert.rejects(stat(memoFile), { code: 'ENOENT' })
+    await assert.rejects(stat(abandoned), { code: 'ENOENT' })
     const result = await token(['--scope', scope])
     assert.equal(result.exitCode, 3, result.stderr)
     assert.equal(result.stdout, '')

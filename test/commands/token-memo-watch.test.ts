@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { Watch } from '../../src/commands/token-memo/record.js'
+import { Watch, holdsPassword } from '../../src/commands/token-memo/record.js'
 import type { Io } from '../../src/commands/shared/io.js'
 
 // What a run may do and still be answered again from a memo: only looks at paths, reads of files
@@ -150,4 +150,25 @@ test('fs is given back whole after the run, realpath.native included', async () 
   const fs = await import('node:fs')
   assert.equal(fs.statSync, before.stat)
   assert.equal(fs.realpathSync.native, before.native)
+})
+
+test('a password is told in every way a proxy URL is written, and an email address is not one', () => {
+  for (const secret of [
+    'http://bob:pw@proxy:3128',
+    'HTTPS://bob:pw@proxy',
+    'bob:pw@proxy:3128',
+    'http://token@proxy',
+    'socks5h://u:p@127.0.0.1:99999',
+  ]) {
+    assert.ok(holdsPassword(secret), secret)
+  }
+  for (const plain of [
+    'alice@contoso.com',
+    'http://proxy:3128',
+    'https://login.microsoftonline.com/contoso.com',
+    'https://graph.microsoft.com/User.Read',
+    '/home/alice/cache.json',
+  ]) {
+    assert.ok(!holdsPassword(plain), plain)
+  }
 })

@@ -10,12 +10,13 @@ import {
   fstatSync,
   openSync,
   readFileSync,
+  readdirSync,
   renameSync,
   statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import type { Account } from '../../core/protocol/result.js'
 import { makeDirectories } from '../../core/kernel/directories.js'
 import { nameIn } from '../../core/kernel/safe-file.js'
@@ -26,6 +27,8 @@ import type { Look } from './signature.js'
 
 export interface Memo {
   args: string[]
+  /** The install that answered (its cache-hit bundle): another version answers anew. */
+  code: string
   cwd: string
   /** The process's user and group, and Node's version: a memo is never another's. */
   ids: string
@@ -117,15 +120,30 @@ export function writeMemos(path: string, memos: readonly Memo[]): void {
   }
 }
 
-/** Forgets every memo: after a sign-out, none of them names the account any more. */
+/**
+ * Forgets every memo: after a sign-out, none of them names the account any more. New files a run
+ * killed mid-write left behind go too.
+ */
 export function forgetMemos(io: Io): void {
   const path = memoPath(io)
+  if (path === undefined) {
+    return
+  }
+  const name = basename(path)
+  let names: string[] = []
   try {
-    if (path !== undefined) {
-      unlinkSync(path)
-    }
+    names = readdirSync(dirname(path)).filter(
+      (entry) => entry === name || (entry.startsWith(`${name}.`) && entry.endsWith('.tmp')),
+    )
   } catch {
-    // None there, or not ours to remove: a replay checks each memo against the cache anyway.
+    // No directory, no memo.
+  }
+  for (const entry of names) {
+    try {
+      unlinkSync(nameIn(dirname(path), entry))
+    } catch {
+      // Gone meanwhile, or not ours to remove: a replay checks each memo against the cache anyway.
+    }
   }
 }
 
@@ -136,6 +154,7 @@ function isMemo(value: unknown): value is Memo {
     typeof memo === 'object' &&
     memo !== null &&
     isStrings(memo.args) &&
+    typeof memo.code === 'string' &&
     typeof memo.cwd === 'string' &&
     typeof memo.ids === 'string' &&
     Array.isArray(memo.env) &&

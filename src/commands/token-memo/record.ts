@@ -19,13 +19,16 @@ import { type Look, signatureOf } from './signature.js'
 export async function answerAndRemember(
   args: readonly string[],
   io: Io,
-  codeFiles: readonly string[] = [],
+  code: string,
 ): Promise<boolean> {
   const watch = new Watch(Date.now())
+  if (args.some(holdsPassword)) {
+    watch.usable = false
+  }
   const answer = await watch.during(io, (watched) => tokenFromCache(args, watched))
   if (answer?.hit !== undefined && watch.usable) {
     try {
-      remember(args, io, answer.hit, watch, codeFiles)
+      remember(args, io, answer.hit, watch, code)
     } catch {
       // A memo is a shortcut only: the answer is out, and the next run takes the usual way.
     }
@@ -38,11 +41,10 @@ function remember(
   io: Io,
   hit: CacheHit,
   watch: Watch,
-  codeFiles: readonly string[],
+  code: string,
 ): void {
-  for (const file of codeFiles) {
-    watch.look('stat', file)
-  }
+  // Another version answers anew: the memo is of this install's code, as it is now.
+  watch.look('stat', code)
   const now = systemClock()
   const path = memoPath(io)
   // Had the watch missed the hit's reads (fs reached some other way), it would not have seen the
@@ -53,6 +55,7 @@ function remember(
   }
   const memo: Memo = {
     args: [...args],
+    code,
     cwd: process.cwd(),
     ids: processIds(),
     env: [...watch.env],
@@ -256,7 +259,7 @@ export class Watch {
       if (!this.env.has(name)) {
         const value = env[name] ?? null
         // A memo keeps the values it compares with: never one holding a password (a proxy's URL).
-        if (value !== null && holdsCredentials(value)) {
+        if (value !== null && holdsPassword(value)) {
           this.usable = false
         }
         this.env.set(name, value)
@@ -331,13 +334,13 @@ export class Watch {
   }
 }
 
-function holdsCredentials(value: string): boolean {
-  try {
-    const url = new URL(value)
-    return url.username !== '' || url.password !== ''
-  } catch {
-    return false
-  }
+/**
+ * A URL's user and password (`http://bob:pw@proxy`, or `bob:pw@proxy` as proxies are also
+ * written), or a user alone after a scheme (a token as the user name): a memo keeps the words it
+ * compares, so a run given one leaves none. An email address has no colon before its @.
+ */
+export function holdsPassword(value: string): boolean {
+  return /^[a-z][\w+.-]*:\/\/[^/?#\s]*@|^[^/?#\s@]*:[^/?#\s@]*@/i.test(value)
 }
 
 function readOnly(flags: unknown): boolean {

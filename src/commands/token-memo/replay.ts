@@ -13,10 +13,15 @@ import { type Look, described, signatureOf } from './signature.js'
  * has changed: every check the hit made would come out the same, so it is not made again. False
  * (nothing written) whenever that cannot be shown; the cache-hit path then answers as always.
  */
-export function answerFromMemo(args: readonly string[], io: Io, now = systemClock()): boolean {
+export function answerFromMemo(
+  args: readonly string[],
+  io: Io,
+  code: string,
+  now = systemClock(),
+): boolean {
   try {
     const path = memoPath(io)
-    const memo = path && readMemos(path).find((m) => holds(m, args, io.env, now))
+    const memo = path && readMemos(path).find((m) => m.code === code && holds(m, args, io.env, now))
     const token = memo && tokenOf(memo)
     if (!memo || !token) {
       return false
