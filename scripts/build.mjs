@@ -11,6 +11,7 @@ import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { isBuiltin } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
@@ -100,6 +101,10 @@ const standIns = {
     assert: 'scripts/vendor/assert-on-failure.cjs',
     'graceful-fs': 'scripts/vendor/fs-for-proper-lockfile.cjs',
   },
+  ioredis: {
+    assert: 'scripts/vendor/assert-on-failure.cjs',
+    debug: 'scripts/vendor/debug-when-set.cjs',
+  },
 }
 
 /**
@@ -140,11 +145,15 @@ const lazyBuiltinsOf = (name) => ({
     const standIn = standIns[name] ?? {}
     const replaced = Object.keys(standIn).map((path) => path.replaceAll('.', '\\.'))
     if (replaced.length > 0) {
-      plugin.onResolve({ filter: new RegExp(`^(${replaced.join('|')})$`) }, ({ path, importer }) =>
-        // The stand-in's own require() is Node's module itself.
-        importer.endsWith(standIn[path])
-          ? { path, external: true }
-          : { path: fileURLToPath(new URL(`../${standIn[path]}`, import.meta.url)) },
+      plugin.onResolve(
+        { filter: new RegExp(`^(${replaced.join('|')})$`) },
+        ({ path, importer }) => {
+          if (!importer.endsWith(standIn[path])) {
+            return { path: fileURLToPath(new URL(`../${standIn[path]}`, import.meta.url)) }
+          }
+          // The stand-in's own require() is Node's module itself, or the package, bundled as usual.
+          return isBuiltin(path) ? { path, external: true } : undefined
+        },
       )
     }
     plugin.onResolve({ filter: /^(node:)?[a-z_]+$/ }, ({ path, namespace }) => {

@@ -1,9 +1,10 @@
 'use strict'
 // Node's assert, loaded only once a check fails. undici checks its own invariants with assert() on
-// every request and signal-exit its argument with assert.equal(): checks that hold unless a
-// dependency has a bug, while loading node:assert (its messages, diffs and call tracker) costs a
-// millisecond of every run. A check that fails is made again by Node's own assert, which throws
-// its AssertionError; a message it makes up then quotes the line here, not the caller's.
+// every request, signal-exit its argument with assert.equal(), redis-errors (ioredis) a parser
+// error's arguments: checks that hold unless a dependency has a bug, while loading node:assert (its
+// messages, diffs and call tracker) costs a millisecond of every run. A check that fails is made
+// again by Node's own assert, which throws its AssertionError; a message it makes up then quotes
+// the line here, not the caller's.
 const nodeAssert = () => require('node:assert')
 
 function ok(value) {

@@ -106,6 +106,10 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     assert.equal(hit.stdout, warm.stdout)
     assert.ok(hit.modules.includes('ioredis'), hit.modules.join(' '))
     assert.ok(!hit.modules.includes('redis-semaphore'), 'the lock library is for writes only')
+    // ioredis's debug logging (node:tty, node:os) and its checks' node:assert load only when used.
+    for (const name of ['tty', 'os', 'node:assert']) {
+      assert.ok(!hit.modules.includes(name), `${name} was loaded: ${hit.modules.join(' ')}`)
+    }
     const calls = Object.fromEntries(
       [...(await client.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
         .filter(([, command]) => command !== 'config' && command !== 'info')
@@ -113,6 +117,16 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     )
     // The database, the account index with the app partition, then the shared HTTP cache.
     assert.deepEqual(calls, { getrange: 2, select: 1, smembers: 1 })
+  })
+
+  test("DEBUG still turns ioredis's own logging on", async () => {
+    const home = await tempDir()
+    const url = redis.url(freshDb())
+    const result = await run(home, appArgs(join(home, 'a'), url), {
+      env: { ...secretEnv(), DEBUG: 'ioredis:redis' },
+    })
+    assert.equal(result.exitCode, 0, result.stderr)
+    assert.match(result.stderr, /ioredis:redis write command\[[^\]]+\]: \d+ -> select/)
   })
 
   test("a profile's cache-url applies with no option; a password in it is refused and not echoed", async () => {
