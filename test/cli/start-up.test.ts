@@ -40,7 +40,7 @@ describe('start-up', () => {
   })
   after(() => sts.close())
 
-  test('help loads no HTTP stack, no credential code, no child_process and no V8 settings', async () => {
+  test('help loads no HTTP stack, no credential code, no child_process, no V8 settings and no prompts', async () => {
     const { stdout, modules } = await loadedModules(home, ['client-token', '--help'])
     assert.match(stdout, /^Usage: msal-ts client-token/)
     assert.ok(modules.includes('./vendor/commander.cjs'), modules.join(' '))
@@ -53,6 +53,8 @@ describe('start-up', () => {
       // What the credential options stand for (keys, certificates, lookups) runs only to run.
       'node:crypto',
       'node:dns',
+      // The prompts and the browser opener load only when shown or opened.
+      './esm-packages.cjs',
     ])
   })
 

@@ -1,7 +1,5 @@
-import { CancelledError, UsageError } from '../../core/kernel/errors.js'
+import { UsageError } from '../../core/kernel/errors.js'
 import type { Io } from './io.js'
-import { printable } from './printable.js'
-import { prompts } from '../../esm-packages.js'
 
 /** What a command may ask a person; unit tests give commands a scripted one. */
 export interface Prompter {
@@ -12,13 +10,23 @@ export interface Prompter {
   password(message: string): Promise<string>
 }
 
-/** Prompts on the process's terminal; @inquirer/prompts loads only when a prompt is shown. */
+/**
+ * Prompts on the process's terminal. What shows them (terminal-prompts.ts, and @inquirer/prompts
+ * through dist/esm-packages.cjs) loads only when a prompt is shown: every run builds a prompter,
+ * and loading that file cost each run, help included, a millisecond.
+ */
 export function terminalPrompter(io: Io): Prompter {
+  const prompts = () => import('./terminal-prompts.js')
   return {
     canPrompt: () => canPrompt(io),
-    select: (message, choices) => select(io, message, choices),
-    confirm: (message) => confirm(io, message),
-    password: (message) => password(io, message),
+    select: async (message, choices) => {
+      if (!canPrompt(io)) {
+        throw new UsageError('not_a_terminal', `${message}: no terminal to ask on`)
+      }
+      return (await prompts()).select(io, message, choices)
+    },
+    confirm: async (message) => (await prompts()).confirm(io, message),
+    password: async (message) => (await prompts()).password(io, message),
   }
 }
 
@@ -29,78 +37,4 @@ export function withoutPrompts(prompter: Prompter): Prompter {
 
 function canPrompt(io: Io): boolean {
   return io.stdin.isTTY === true && io.stderr.isTTY === true
-}
-
-function context(io: Io) {
-  return { input: io.stdin, output: io.stderr, ...(io.signal ? { signal: io.signal } : {}) }
-}
-
-const plain = (text: string): string => text
-
-/**
- * The prompts' own styles without colour. Inquirer decides colour for itself (NO_COLOR, a
- * terminal), so without colour on stderr for msal-ts (--no-color among the reasons) every style
- * it would colour is replaced, keeping its marks and brackets.
- */
-const colourlessTheme = {
-  prefix: { idle: '?', done: '✔' },
-  style: {
-    answer: plain,
-    message: plain,
-    error: (text: string) => `> ${text}`,
-    defaultAnswer: (text: string) => `(${text})`,
-    help: plain,
-    highlight: plain,
-    key: (text: string) => `<${text}>`,
-    disabled: (text: string) => `- ${text}`,
-    description: plain,
-    keysHelpTip: (keys: [key: string, action: string][]) =>
-      keys.map(([key, action]) => `${key} ${action}`).join(' • '),
-  },
-}
-
-/** Inquirer's own theme where msal-ts colours stderr, the colourless one elsewhere. */
-function theme(io: Io): { theme?: typeof colourlessTheme } {
-  return io.colours?.stderr ? {} : { theme: colourlessTheme }
-}
-
-/** Ctrl-C inside a prompt is a cancellation (exit 130), not a crash. */
-async function asked<T>(question: () => Promise<T>): Promise<T> {
-  try {
-    return await question()
-  } catch (error) {
-    const name = (error as Error).name
-    if (name === 'ExitPromptError' || name === 'AbortPromptError') {
-      throw new CancelledError()
-    }
-    throw error
-  }
-}
-
-/** Every prompt's words, usernames from the cache among them, reach the terminal made printable. */
-async function select<T>(
-  io: Io,
-  message: string,
-  choices: { name: string; value: T }[],
-): Promise<T> {
-  if (!canPrompt(io)) {
-    throw new UsageError('not_a_terminal', `${message}: no terminal to ask on`)
-  }
-  const { select: ask } = await prompts()
-  const shown = choices.map((choice) => ({ ...choice, name: printable(choice.name) }))
-  return asked(() =>
-    ask({ message: printable(message), choices: shown, ...theme(io) }, context(io)),
-  )
-}
-
-async function confirm(io: Io, message: string): Promise<boolean> {
-  const { confirm: ask } = await prompts()
-  return asked(() =>
-    ask({ message: printable(message), default: false, ...theme(io) }, context(io)),
-  )
-}
-
-async function password(io: Io, message: string): Promise<string> {
-  const { password: ask } = await prompts()
-  return asked(() => ask({ message: printable(message), mask: true, ...theme(io) }, context(io)))
 }
