@@ -23,9 +23,7 @@ export function applicationOptions(
   io: Io,
   { cacheOnly = false }: { cacheOnly?: boolean } = {},
 ): Omit<ClientApplicationOptions, 'azureRegion'> {
-  if (!cacheOnly) {
-    checkOwnCaFile(settings)
-  }
+  const checkedCa = cacheOnly ? undefined : checkOwnCaFile(settings)
   const logger = stderrLogger(io, settings)
   if (settings.insecure) {
     warn(
@@ -36,7 +34,7 @@ export function applicationOptions(
   const authority = settingsAuthority(settings)
   const caches = localCaches(settings, io, authority)
   const onWarning = (message: string) => warn(io, message)
-  const link = settings.noCache ? undefined : redisLink(settings, onWarning)
+  const link = settings.noCache ? undefined : redisLink(settings, onWarning, checkedCa)
   return {
     clientId: settings.clientId,
     ...(settings.authority ? { authority: settings.authority } : {}),
@@ -105,10 +103,14 @@ export function tokenStore(
   })
 }
 
-/** The connection a run's Redis stores share, when the cache is in Redis (--cache-url). */
+/**
+ * The connection a run's Redis stores share, when the cache is in Redis (--cache-url). `checkedCa`
+ * is the CA file's certificates when the run has read and checked them already.
+ */
 function redisLink(
   settings: CommonSettings,
   onWarning: (message: string) => void,
+  checkedCa?: string,
 ): RedisLink | undefined {
   if (settings.cacheUrl === undefined) {
     return undefined
@@ -117,6 +119,7 @@ function redisLink(
     target: settings.cacheUrl,
     timeoutMs: settings.timeoutSeconds * 1000,
     ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
+    ...(checkedCa !== undefined ? { checkedCa } : {}),
     insecure: settings.insecure,
     onWarning,
   })

@@ -445,11 +445,12 @@ const machineWideCaSources = new Set(['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS'])
  * anything else, as other bad input is: a missing or broken one would otherwise pass while the
  * cache answers and fail at the first refresh, and `token` with no one signed in would be exit 3.
  * Where a request is certain (`requestCertain`), a machine-wide one is checked up front too.
+ * Returns the certificates when it read them, so that the run need not read and check them again.
  */
 export function checkOwnCaFile(
   settings: Pick<CommonSettings, 'caFile' | 'caSource' | 'insecure'>,
   { requestCertain = false }: { requestCertain?: boolean } = {},
-): void {
+): string | undefined {
   if (
     settings.caFile !== undefined &&
     !settings.insecure &&
@@ -457,8 +458,12 @@ export function checkOwnCaFile(
   ) {
     // A path from a variable or a profile is named with where it was set, which the command line
     // does not show.
-    readCaFile(settings.caFile, settings.caSource === '--ca-file' ? undefined : settings.caSource)
+    return readCaFile(
+      settings.caFile,
+      settings.caSource === '--ca-file' ? undefined : settings.caSource,
+    )
   }
+  return undefined
 }
 
 /**

@@ -27,6 +27,8 @@ export interface RedisLinkOptions {
   timeoutMs: number
   /** Extra CA certificates for rediss://, as for HTTPS. */
   caFile?: string
+  /** What caFile holds, when the caller has read and checked it already: it is not read again. */
+  checkedCa?: string
   insecure?: boolean
   onWarning?: (message: string) => void
 }
@@ -160,7 +162,8 @@ function clientOptions(
   rootCertificates: readonly string[],
 ): RedisOptions {
   const { target, timeoutMs } = options
-  const ca = options.caFile === undefined ? undefined : readCaFile(options.caFile)
+  const ca =
+    options.checkedCa ?? (options.caFile === undefined ? undefined : readCaFile(options.caFile))
   return {
     host: target.host,
     port: target.port,
