@@ -119,6 +119,23 @@ describe('the token cache shared through Redis (--cache-url)', () => {
     assert.deepEqual(calls, { getrange: 2, select: 1, smembers: 1 })
   })
 
+  test("a run's connections end with it: a miss that writes, then a hit, leave none open", async () => {
+    const home = await tempDir()
+    const runDb = freshDb()
+    const url = redis.url(runDb)
+    for (const dir of ['a', 'b']) {
+      const result = await run(home, appArgs(join(home, dir), url), { env: secretEnv() })
+      assert.equal(result.exitCode, 0, result.stderr)
+    }
+    const client = redis.client(0)
+    const ofTheRuns = new RegExp(`\\bdb=${runDb}\\b`)
+    // The server learns of a connection closed by the process's exit as its next event.
+    for (let attempt = 0; ofTheRuns.test(String(await client.client('LIST'))); attempt++) {
+      assert.ok(attempt < 50, String(await client.client('LIST')))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  })
+
   test("DEBUG still turns ioredis's own logging on", async () => {
     const home = await tempDir()
     const url = redis.url(freshDb())

@@ -122,6 +122,7 @@ function redisLink(
     ...(checkedCa !== undefined ? { checkedCa } : {}),
     insecure: settings.insecure,
     onWarning,
+    endsWithProcess: true,
   })
 }
 

@@ -31,6 +31,14 @@ export interface RedisLinkOptions {
   checkedCa?: string
   insecure?: boolean
   onWarning?: (message: string) => void
+  /**
+   * The process ends with the run (the CLI): close() leaves an idle connection for the system to
+   * close as the process exits. Node's own close of a socket (a half-close, waiting for the
+   * server's, and process.stderr built for a debug check) cost a cache hit about 2 ms after its
+   * answer. A connection with a command still waiting is closed as usual: the command's timer
+   * would otherwise hold the process.
+   */
+  endsWithProcess?: boolean
 }
 
 export interface RedisLink {
@@ -81,10 +89,18 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
     return connection
   }
 
-  async function close(): Promise<void> {
+  /** `runEnded`: the run is done with Redis, which endsWithProcess may leave to the exit. */
+  async function close({ runEnded }: { runEnded: boolean }): Promise<void> {
     const redis = connection
     connection = undefined
-    await redis?.then((client) => client.disconnect()).catch(() => undefined)
+    await redis
+      ?.then((client) => {
+        const idle = client.commandQueue.length === 0
+        if (!(runEnded && options.endsWithProcess && idle)) {
+          client.disconnect()
+        }
+      })
+      .catch(() => undefined)
   }
 
   return {
@@ -102,10 +118,10 @@ export function openRedisLink(options: RedisLinkOptions): RedisLink {
         warn(
           `the Redis cache at ${where} is not usable (${reason(socketError ?? error)}); using the local cache file instead`,
         )
-        void close()
+        void close({ runEnded: false })
       }
     },
-    close,
+    close: () => close({ runEnded: true }),
   }
 }
 
