@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { openJsonFileStore } from '../core/storage/cache-store.js'
 import { isAccount } from '../core/token-cache/schema.js'
+import { controlCharacter } from '../core/kernel/control-characters.js'
 import { SerializableTokenCache } from '../core/token-cache/token-cache.js'
 import { defaultCacheDir } from './shared/cache-paths.js'
 import type { Io } from './shared/io.js'
@@ -63,10 +64,20 @@ async function cachedUsernames(words: readonly string[], io: Io): Promise<string
     for (const account of Object.values(cache.toJSON().Account ?? {})) {
       // Each line printed is a candidate the shell may put on the command line: a username from
       // the file with a control character or a space would add a candidate of its own.
-      if (isAccount(account) && /^[^\s\p{Cc}]+$/u.test(account.username ?? '')) {
+      if (isAccount(account) && isOneWord(account.username)) {
         usernames.add(account.username)
       }
     }
   }
   return [...usernames].sort()
+}
+
+/** A candidate of its own on the command line: no blank, no control character. */
+function isOneWord(username: string | undefined): username is string {
+  return (
+    username !== undefined &&
+    username !== '' &&
+    !/\s/.test(username) &&
+    !controlCharacter.test(username)
+  )
 }

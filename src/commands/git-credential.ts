@@ -3,6 +3,7 @@ import type { CommandDeps } from './shared/deps.js'
 import { withoutPrompts } from './shared/prompter.js'
 import type { Command } from 'commander'
 import { MsalTsError, RuntimeFailure, UsageError } from '../core/kernel/errors.js'
+import { controlCharacter } from '../core/kernel/control-characters.js'
 import { runClientToken } from './client-token-run.js'
 import { runToken } from './token.js'
 import { readBoundedStdin } from './shared/bounded-stdin.js'
@@ -319,6 +320,8 @@ function tokenAnswer(result: TokenResult): TokenAnswer {
   return {
     accessToken: result.access_token,
     expiresOn: result.expires_on,
-    ...(typeof username === 'string' && /^[^\p{Cc}]+$/u.test(username) ? { username } : {}),
+    ...(typeof username === 'string' && username !== '' && !controlCharacter.test(username)
+      ? { username }
+      : {}),
   }
 }

@@ -48,6 +48,20 @@ describe('printable', () => {
     }
   })
 
+  test('exactly the controls, bidi controls and separators Unicode names, spelt out', () => {
+    const named = /[\p{Cc}\p{Bidi_Control}\u2028\u2029]/u
+    for (let code = 0; code <= 0xffff; code++) {
+      const char = String.fromCharCode(code)
+      if (code >= 0xd800 && code <= 0xdfff) {
+        continue
+      }
+      assert.equal(printable(char) !== char, named.test(char), `U+${code.toString(16)}`)
+    }
+    for (const char of ['\u{1f642}', '\u{e0001}', '\u{1d173}']) {
+      assert.equal(printable(char) !== char, named.test(char), char)
+    }
+  })
+
   test('a forged line stays on the line it came in', () => {
     assert.equal(printable(attack), '\\u001b]0;pwned\\u0007\\u001b[2J\\u000d\\u000amsal-ts: forged')
   })

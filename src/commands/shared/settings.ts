@@ -10,6 +10,7 @@ import { readCaFile } from '../../core/http/ca-file.js'
 import { isSafeUrl } from '../../core/http/endpoint-url.js'
 import { UsageError } from '../../core/kernel/errors.js'
 import { quoted } from '../../core/kernel/quoted.js'
+import { controlCharacter } from '../../core/kernel/control-characters.js'
 import {
   headerValueProblem,
   proxyShown,
@@ -164,7 +165,7 @@ function refuseEmptyValues(flags: CommonFlags): void {
     throw new UsageError('invalid_option', `${empty[1]} takes a value, not an empty one`)
   }
   for (const [key, option] of namesOnly) {
-    const bad = flags[key]?.find((value) => /[\s\p{Cc}]/u.test(value))
+    const bad = flags[key]?.find((value) => /\s/.test(value) || controlCharacter.test(value))
     if (bad !== undefined) {
       throw new UsageError(
         'invalid_option',
