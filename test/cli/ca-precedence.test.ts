@@ -201,7 +201,9 @@ describe('CA file precedence', () => {
         'certificate 1 in it is not a certificate',
       ],
       [
-        good.replace(/\n(-----END CERTIFICATE-----)/, '\nAAAA\n$1') + good,
+        // Not AAAA: after a last line without padding that is valid base64 (the CA is made anew
+        // each run), and the block is then a damaged certificate instead.
+        good.replace(/\n(-----END CERTIFICATE-----)/, '\n****\n$1') + good,
         'certificate 1 in it is not valid base64',
       ],
       [

@@ -55,7 +55,7 @@ test('looks, reads and variables read by name are noted, and leave the run usabl
     void watched.env['MSAL_TS_NOT_SET']
     watched.stdout.write('token\n')
   })
-  assert.ok(w.usable)
+  assert.deepEqual(w.spoiled, [])
   assert.equal(w.printed, 'token\n')
   assert.deepEqual(
     [...w.env],
@@ -71,6 +71,17 @@ test('looks, reads and variables read by name are noted, and leave the run usabl
       ['lstat', file],
     ],
   )
+})
+
+test('a symbol read off the environment names no variable and spoils nothing', async () => {
+  const w = watch()
+  await w.during(io(), (watched) =>
+    Promise.resolve(
+      Object.prototype.toString.call(watched.env) + String(Symbol.iterator in watched.env),
+    ),
+  )
+  assert.deepEqual(w.spoiled, [])
+  assert.deepEqual([...w.env], [])
 })
 
 test('process.env is watched too while the run goes on, and given back after', async () => {

@@ -23,7 +23,7 @@ export async function answerAndRemember(
 ): Promise<boolean> {
   const watch = new Watch(Date.now())
   if (args.some(holdsPassword)) {
-    watch.usable = false
+    watch.spoil('a password in the arguments')
   }
   const answer = await watch.during(io, (watched) => tokenFromCache(args, watched))
   if (answer?.hit !== undefined && watch.usable) {
@@ -116,7 +116,8 @@ const settleMs = 3000
 
 /** What a run did, as far as a memo of it is concerned: exported for its tests. */
 export class Watch {
-  usable = true
+  /** Why no memo may be kept of this run, if anything says so. */
+  readonly spoiled: string[] = []
   printed = ''
   readonly env = new Map<string, string | null>()
   /** `${look}\0${path}` → what was seen. */
@@ -128,6 +129,14 @@ export class Watch {
     this.#settledBeforeMs = startMs - settleMs
   }
 
+  get usable(): boolean {
+    return this.spoiled.length === 0
+  }
+
+  spoil(reason: string): void {
+    this.spoiled.push(reason)
+  }
+
   async during<T>(io: Io, fn: (watched: Io) => Promise<T>): Promise<T> {
     const undo = [...this.#watchFs(fs, 'callback'), ...this.#watchFs(fs.promises, 'promise')]
     // ES modules' named imports of node:fs see the watched functions too, not only the bundle's.
@@ -136,7 +145,7 @@ export class Watch {
     const watchedEnv = this.#watchEnv(io.env)
     // A replay compares the variables with the process's own: a run given others is not memoised.
     if (io.env !== env) {
-      this.usable = false
+      this.spoil('an environment other than the process one')
     }
     process.env = watchedEnv
     try {
@@ -161,7 +170,7 @@ export class Watch {
         (before !== undefined && before !== seen.text) ||
         (seen.changedMs ?? 0) > this.#settledBeforeMs
       ) {
-        this.usable = false
+        this.spoil(`${path} changed lately`)
       }
       this.paths.set(key, seen.text)
       return seen.text
@@ -215,14 +224,14 @@ export class Watch {
       const [path, flags] = args
       if (look === undefined || typeof path !== 'string' || (base === 'open' && !readOnly(flags))) {
         if (!(descriptorReads.has(base) || (base === 'write' && path === 1))) {
-          watch.usable = false
+          watch.spoil(`fs.${base}`)
         }
         return original.apply(this, args)
       }
       const before = watch.look(look, path)
       const after = () => {
         if (watch.look(look, path) !== before) {
-          watch.usable = false
+          watch.spoil(`${path} changed while read`)
         }
       }
       if (sync) {
@@ -237,7 +246,7 @@ export class Watch {
       }
       const callback = args.at(-1)
       if (typeof callback !== 'function') {
-        watch.usable = false
+        watch.spoil(`fs.${base} without a callback`)
         return original.apply(this, args)
       }
       return original.apply(this, [
@@ -252,22 +261,20 @@ export class Watch {
 
   #watchEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     const read = (name: string | symbol) => {
+      // A symbol (util.inspect's, Symbol.toStringTag) names no variable.
       if (typeof name !== 'string') {
-        this.usable = false
         return
       }
       if (!this.env.has(name)) {
         const value = env[name] ?? null
         // A memo keeps the values it compares with: never one holding a password (a proxy's URL).
         if (value !== null && holdsPassword(value)) {
-          this.usable = false
+          this.spoil(`a password in ${name}`)
         }
         this.env.set(name, value)
       }
     }
-    const spoil = () => {
-      this.usable = false
-    }
+    const spoil = (what: string) => this.spoil(`the environment ${what}`)
     return new Proxy(env, {
       get: (target, name) => (read(name), Reflect.get(target, name) as string | undefined),
       has: (target, name) => (read(name), Reflect.has(target, name)),
@@ -275,11 +282,11 @@ export class Watch {
         read(name),
         Reflect.getOwnPropertyDescriptor(target, name)
       ),
-      ownKeys: (target) => (spoil(), Reflect.ownKeys(target)),
-      set: (target, name, value) => (spoil(), Reflect.set(target, name, value)),
-      deleteProperty: (target, name) => (spoil(), Reflect.deleteProperty(target, name)),
+      ownKeys: (target) => (spoil('listed'), Reflect.ownKeys(target)),
+      set: (target, name, value) => (spoil('changed'), Reflect.set(target, name, value)),
+      deleteProperty: (target, name) => (spoil('changed'), Reflect.deleteProperty(target, name)),
       defineProperty: (target, name, attributes) => (
-        spoil(),
+        spoil('changed'),
         Reflect.defineProperty(target, name, attributes)
       ),
     })
@@ -289,23 +296,21 @@ export class Watch {
   #watchIo(io: Io, env: NodeJS.ProcessEnv): Io {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- getters below report here
     const watch = this
-    const spoil = () => {
-      watch.usable = false
-    }
+    const spoil = (what: string) => watch.spoil(what)
     return {
       env,
       ...(io.signal ? { signal: io.signal } : {}),
       ...(io.colours ? { colours: io.colours } : {}),
       get stdin() {
-        spoil()
+        spoil('stdin')
         return io.stdin
       },
       get stderr() {
-        spoil()
+        spoil('stderr')
         return io.stderr
       },
       stderrIsTTY: () => {
-        spoil()
+        spoil('a terminal on stderr')
         return io.stderrIsTTY?.() ?? false
       },
       stdout: {
@@ -314,19 +319,19 @@ export class Watch {
           return io.stdout.write(text)
         },
         get isTTY() {
-          spoil()
+          spoil('a terminal on stdout')
           return io.stdout.isTTY
         },
         get columns() {
-          spoil()
+          spoil('a terminal on stdout')
           return io.stdout.columns
         },
         end: () => {
-          spoil()
+          spoil('stdout ended')
           io.stdout.end?.()
         },
         requireReader: () => {
-          spoil()
+          spoil('stdout required')
           io.stdout.requireReader?.()
         },
       },
