@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict'
-import { closeSync, openSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
-import { lstat, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import {
+  closeSync,
+  lstat as lstatCallback,
+  lstatSync,
+  openSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
+import { promisify } from 'node:util'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -45,15 +55,17 @@ test('looks, reads and variables read by name are noted, and leave the run usabl
   process.env['MSAL_TS_ACCOUNT'] = 'alice'
   t.after(() => delete process.env['MSAL_TS_ACCOUNT'])
   const w = watch()
-  await w.during(io(), async (watched) => {
+  // Nothing awaited: anything else of this process (the test runner, its TypeScript loader's
+  // cache) could otherwise use fs meanwhile, and be seen as the run's.
+  await w.during(io(), (watched) => {
     readFileSync(file, 'utf8')
-    await readFile(file, 'utf8')
-    await lstat(file)
+    lstatSync(file)
     const fd = openSync(file, 'r')
     closeSync(fd)
     void watched.env['MSAL_TS_ACCOUNT']
     void watched.env['MSAL_TS_NOT_SET']
     watched.stdout.write('token\n')
+    return Promise.resolve()
   })
   assert.deepEqual(w.spoiled, [])
   assert.equal(w.printed, 'token\n')
@@ -71,6 +83,18 @@ test('looks, reads and variables read by name are noted, and leave the run usabl
       ['lstat', file],
     ],
   )
+})
+
+test('looks through fs.promises and callbacks are noted as the synchronous ones are', async () => {
+  const file = await settledFile()
+  const w = watch()
+  await w.during(io(), async () => {
+    await readFile(file, 'utf8')
+    await promisify(lstatCallback)(file)
+  })
+  const seen = (look: string) => w.paths.get(`${look}\0${file}`)
+  assert.match(seen('stat') ?? '', /^F /)
+  assert.equal(seen('lstat'), seen('stat'))
 })
 
 test('a symbol read off the environment names no variable and spoils nothing', async () => {
