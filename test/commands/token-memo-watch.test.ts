@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { Watch, holdsPassword } from '../../src/commands/token-memo/record.js'
 import type { Io } from '../../src/commands/shared/io.js'
+import { processIds } from '../../src/commands/token-memo/replay.js'
 
 // What a run may do and still be answered again from a memo: only looks at paths, reads of files
 // opened for reading, variables read by name and a write to stdout.
@@ -194,6 +195,11 @@ test('a password is told in every way a proxy URL is written, and an email addre
     'bob:pw@proxy:3128',
     'http://token@proxy',
     'socks5h://u:p@127.0.0.1:99999',
+    '--proxy=http://bob:pw@127.0.0.1:9',
+    ' http://bob:pw@proxy',
+    'http:/bob:pw@proxy',
+    'http://bob:p\tw@proxy',
+    '//bob:pw@proxy',
   ]) {
     assert.ok(holdsPassword(secret), secret)
   }
@@ -206,4 +212,8 @@ test('a password is told in every way a proxy URL is written, and an email addre
   ]) {
     assert.ok(!holdsPassword(plain), plain)
   }
+})
+
+test('the process a memo names includes its supplementary groups: they decide what it may read', () => {
+  assert.ok(processIds().includes(`:${process.getgroups?.().join(',')}:`))
 })

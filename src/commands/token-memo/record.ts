@@ -340,12 +340,13 @@ export class Watch {
 }
 
 /**
- * A URL's user and password (`http://bob:pw@proxy`, or `bob:pw@proxy` as proxies are also
- * written), or a user alone after a scheme (a token as the user name): a memo keeps the words it
- * compares, so a run given one leaves none. An email address has no colon before its @.
+ * Anything that may be a URL's user and password, however a URL parser would still read it
+ * (`http://bob:pw@proxy`, `bob:pw@proxy`, ` http:/bob:pw@proxy`, a tab inside, `--proxy=...`), or a
+ * user alone after `//`: a memo keeps the words it compares, so a run given one leaves none. An
+ * email address has no colon or `//` before its @.
  */
 export function holdsPassword(value: string): boolean {
-  return /^[a-z][\w+.-]*:\/\/[^/?#\s]*@|^[^/?#\s@]*:[^/?#\s@]*@/i.test(value)
+  return /:[^@]*@|\/\/[^/]*@/s.test(value)
 }
 
 function readOnly(flags: unknown): boolean {

@@ -35,7 +35,8 @@ export function answerFromMemo(
 
 /** The process, as a memo names it: the answer depends on who runs it, and on which Node. */
 export function processIds(): string {
-  return `${process.geteuid?.()}:${process.getegid?.()}:${process.version}`
+  // Supplementary groups decide what the run may read (a CA file of a group's) as much as its ids.
+  return `${process.geteuid?.()}:${process.getegid?.()}:${process.getgroups?.().join(',')}:${process.version}`
 }
 
 /** The token as the hit printed it; the account and format are the memo's. */
